@@ -1,0 +1,114 @@
+"""The JAX backend.
+
+Policy: a model is a pure function of its weights and inputs, jitted once per input
+shape; weights live as device arrays on JAX's default device (or the device named by a
+``keras_bridge.device`` scope when the model is bound), and numpy input is put on that
+device per batch. float64 is off (JAX's default), so floats are float32. Randomness
+comes from explicit keys (``random.py``).
+"""
+
+import jax
+
+from backends.jax import ops
+from backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot
+from backends.jax.program import Program
+from backends.jax.random import seed
+
+NAME = "jax"
+CAPABILITIES = frozenset({"cuda", "jit"})
+
+
+def version():
+    return jax.__version__
+
+
+def _name(device):
+    if device.platform == "cpu":
+        return "cpu" if device.id == 0 else f"cpu:{device.id}"
+    return f"cuda:{device.id}" if device.platform in ("gpu", "cuda", "rocm") else \
+        f"{device.platform}:{device.id}"
+
+
+def _all_devices():
+    found = list(jax.devices("cpu"))
+    try:
+        found += [d for d in jax.devices() if d.platform != "cpu"]
+    except RuntimeError:
+        pass
+    return {_name(d): d for d in found}
+
+
+def devices():
+    return list(_all_devices())
+
+
+def default_device():
+    return _name(jax.devices()[0])
+
+
+def resolve_device(name):
+    if name is None:
+        return default_device()
+    key = str(name).strip().lower()
+    if key.startswith("gpu"):
+        key = "cuda" + key[3:]
+    if key == "cuda":
+        key = "cuda:0"
+    if key == "cpu:0":
+        key = "cpu"
+    if key not in _all_devices():
+        raise ValueError(f"Device {name!r} is not available to jax. Available devices: "
+                         f"{devices()}.")
+    return key
+
+
+def device_object(name):
+    return _all_devices()[name]
+
+
+def is_tensor(x):
+    return isinstance(x, jax.Array)
+
+
+def to_numpy(x):
+    import numpy as np
+    return np.asarray(x)
+
+
+def bind_weight(weight, device):
+    weight.bind(Slot(jax.device_put(weight.unbound_numpy(), device_object(device)),
+                     device_object(device)))
+
+
+def bind_layer(layer, device):
+    from keras_bridge.models.model import Model
+    for w in layer._own_weights:
+        bind_weight(w, device)
+    subs = layer.layers if isinstance(layer, Model) and layer._functional else layer._layers()
+    for sub in subs:
+        if sub.built:
+            sub.bind("jax", device)
+
+
+def call_layer(layer, inputs, args, kwargs):
+    kwargs = dict(kwargs)
+    training = kwargs.pop("training", None)
+    if layer._call_has_training:
+        kwargs["training"] = training
+    rule = LOWERING.get(type(layer))
+    if rule is not None:
+        return rule(layer, inputs, *args, **kwargs)
+    return layer.call(inputs, *args, **kwargs)
+
+
+def compile_program(model, device):
+    return Program(model, device)
+
+
+def _seed_from_front_end():
+    from keras_bridge.random import current_seed
+    if current_seed() is not None:
+        seed(current_seed())
+
+
+_seed_from_front_end()

@@ -1,0 +1,46 @@
+"""Layers on JAX: weights as device arrays, layers as pure functions under a
+substitution of traced values.
+
+JAX compiles the whole forward pass with ``jax.jit``, so a layer's reference
+``call`` (written with ``keras_bridge.ops``, which here are ``jax.numpy``) traces to
+the same XLA program a hand-written function would: the Python layer code runs at
+trace time only. That is why the rule table is empty for now; a rule is added where
+JAX offers a better primitive than the reference call's ops (e.g. convolutions).
+"""
+
+import jax
+import numpy as np
+
+from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, InputLayer
+from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
+from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
+from keras_bridge.layers.merging import Multiply, Subtract
+
+
+class Slot:
+    """JAX storage of one weight: an immutable array, replaced on write."""
+
+    backend_name = "jax"
+    __slots__ = ("array", "device")
+
+    def __init__(self, array, device):
+        self.array = array
+        self.device = device
+
+    def read(self):
+        return self.array
+
+    def read_numpy(self):
+        return np.array(self.array)
+
+    def write(self, value):
+        value = np.asarray(value, dtype=self.array.dtype).reshape(self.array.shape)
+        self.array = jax.device_put(value, self.device)
+
+
+LOWERING = {}
+
+# Built-in layers whose reference call is traced as is (see the module docstring).
+RUNS_OWN_CALL = frozenset({InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute,
+                           RepeatVector, Lambda, Add, Subtract, Multiply, Average, Maximum,
+                           Minimum, Concatenate, Dot})

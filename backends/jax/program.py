@@ -1,0 +1,60 @@
+"""A bound model on JAX: one pure function of (weights, inputs, key), jitted."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from backends.jax.random import key_scope
+from keras_bridge import context
+from keras_bridge.utils import tree
+from keras_bridge.variables import substitute
+
+
+class Program:
+    """``model`` as pure functions on ``device``; numpy in, numpy out."""
+
+    def __init__(self, model, device):
+        from backends.jax import device_object
+        self.model = model
+        self.device = device_object(device)
+        self.weights = model.weights
+        self._predict = jax.jit(lambda values, xs: self.apply(values, xs, False, None)[0])
+
+    def apply(self, values, inputs, training, key):
+        """Pure forward pass: (outputs, new values of every weight)."""
+        mapping = {id(w): v for w, v in zip(self.weights, values)}
+        key = key if key is not None else jax.random.PRNGKey(0)
+        with substitute(mapping) as scope, key_scope(key), context.running("jax"):
+            outputs = self.model.call(inputs if len(inputs) > 1 else inputs[0],
+                                      training=training)
+        new_values = [scope.updates.get(id(w), v) for w, v in zip(self.weights, values)]
+        return tree.flatten(outputs), new_values
+
+    def values(self):
+        return [w.slot.array for w in self.weights]
+
+    def _to_device(self, arrays):
+        return [jax.device_put(np.asarray(a), self.device) for a in arrays]
+
+    def forward(self, inputs, training=False):
+        return self.apply(self.values(), list(inputs), training, None)[0]
+
+    def predict_batch(self, arrays):
+        outputs = self._predict(self.values(), self._to_device(arrays))
+        return [np.asarray(o) for o in outputs]
+
+    def outputs_and_gradients(self, arrays, cotangents):
+        values = self.values()
+        index = [i for i, w in enumerate(self.weights) if w.trainable]
+
+        def total(trained, xs, cots):
+            merged = list(values)
+            for i, v in zip(index, trained):
+                merged[i] = v
+            outputs, _ = self.apply(merged, xs, False, None)
+            return sum(jnp.sum(o * c) for o, c in zip(outputs, cots)), outputs
+
+        grad_fn = jax.value_and_grad(total, has_aux=True)
+        (_, outputs), grads = grad_fn([values[i] for i in index], self._to_device(arrays),
+                                      self._to_device(cotangents))
+        return [np.asarray(o) for o in outputs], [np.asarray(g) for g in grads]

@@ -1,0 +1,99 @@
+"""The torch backend.
+
+Policy: a model is a plain ``torch.nn.Module`` of torch modules, placed on CUDA when
+torch sees a GPU, else the CPU, unless a ``keras_bridge.device`` scope names another
+device when the model is bound. Numpy input moves to that device per batch. Floats
+default to float32; numpy float64 input is cast to the model input's dtype before it
+reaches torch. Randomness (dropout) uses torch's global generator.
+"""
+
+import torch
+
+from backends.torch import ops
+from backends.torch.lowering import LOWERING, RUNS_OWN_CALL, CallModule, GraphModule
+from backends.torch.lowering import SubclassModule, Slot, make_tensor
+from backends.torch.program import Program
+from backends.torch.random import seed
+from backends.torch.tensors import using_device
+
+NAME = "torch"
+CAPABILITIES = frozenset({"cuda", "fused_linear"})
+
+
+def version():
+    return torch.__version__
+
+
+def devices():
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return found
+
+
+def default_device():
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_device(name):
+    if name is None:
+        return default_device()
+    key = str(name).strip().lower()
+    if key.startswith("gpu"):
+        key = "cuda" + key[3:]
+    if key == "cuda":
+        key = "cuda:0"
+    if key == "cpu:0":
+        key = "cpu"
+    if key not in devices():
+        raise ValueError(f"Device {name!r} is not available to torch. Available devices: "
+                         f"{devices()}.")
+    return key
+
+
+def is_tensor(x):
+    return isinstance(x, torch.Tensor)
+
+
+def to_numpy(x):
+    return x.detach().cpu().numpy()
+
+
+def bind_weight(weight, device):
+    tensor = make_tensor(weight, device)
+    weight.bind(Slot(tensor))
+
+
+def bind_layer(layer, device):
+    from keras_bridge.models.model import Model
+    with using_device(device):
+        if isinstance(layer, Model) and layer._functional:
+            module = GraphModule(layer, device)
+        elif isinstance(layer, Model):
+            module = SubclassModule(layer, device)
+        elif type(layer) in LOWERING:
+            module = LOWERING[type(layer)](layer, device)
+        else:
+            module = CallModule(layer, device)
+    layer._binding = module
+
+
+def call_layer(layer, inputs, args, kwargs):
+    kwargs = dict(kwargs)
+    training = bool(kwargs.pop("training", False))
+    with using_device(layer._device):
+        return layer._binding(inputs, *args, training=training, **kwargs)
+
+
+def compile_program(model, device):
+    return Program(model, device)
+
+
+
+def _seed_from_front_end():
+    from keras_bridge.random import current_seed
+    if current_seed() is not None:
+        seed(current_seed())
+
+
+_seed_from_front_end()

@@ -1,0 +1,50 @@
+"""A bound model on torch: its module, inference and gradients for parity checks."""
+
+import numpy as np
+import torch
+
+from backends.torch.tensors import using_device
+
+
+class Program:
+    """Runs ``model``'s torch module on ``device``; numpy in, numpy out."""
+
+    def __init__(self, model, device):
+        self.model = model
+        self.module = model._binding
+        self.device = torch.device(device)
+        self.weights = model.weights
+
+    def _to_device(self, arrays):
+        return [torch.from_numpy(np.ascontiguousarray(a)).to(self.device, non_blocking=True)
+                for a in arrays]
+
+    def _run(self, tensors, training):
+        if hasattr(self.module, "run"):
+            return self.module.run(tensors, training=training)
+        from keras_bridge.utils import tree
+        inputs = tensors if len(tensors) > 1 else tensors[0]
+        return tree.flatten(self.module(inputs, training=training))
+
+    def forward(self, inputs, training=False):
+        with using_device(self.device):
+            return self._run(inputs, training)
+
+    def predict_batch(self, arrays):
+        with torch.inference_mode(), using_device(self.device):
+            outputs = self._run(self._to_device(arrays), False)
+        return [o.cpu().numpy() for o in outputs]
+
+    def outputs_and_gradients(self, arrays, cotangents):
+        trainable = [w for w in self.weights if w.trainable]
+        tensors = [w.slot.tensor for w in trainable]
+        for t in tensors:
+            t.grad = None
+        with using_device(self.device):
+            outputs = self._run(self._to_device(arrays), False)
+            total = sum((o * c).sum() for o, c in zip(outputs, self._to_device(cotangents)))
+        total.backward()
+        grads = [w.slot.grad_numpy() for w in trainable]
+        for t in tensors:
+            t.grad = None
+        return [o.detach().cpu().numpy() for o in outputs], grads

@@ -1,0 +1,53 @@
+"""Where new torch tensors go.
+
+Ops that create tensors from nothing (numpy input, ``zeros``, random draws) need a
+device; they ask ``current_device()``. A scope set with ``using_device`` wins over the
+default (CUDA when torch sees a GPU), and is a context variable so that threads and
+async tasks each keep their own.
+"""
+
+import contextlib
+import contextvars
+import functools
+
+import torch
+
+_scoped = contextvars.ContextVar("keras_bridge_torch_device", default=None)
+
+
+@functools.lru_cache(maxsize=None)
+def _default_device():
+    # Cached: asking the driver on every tensor creation is measurable overhead.
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def current_device():
+    """The torch.device new tensors are placed on."""
+    device = _scoped.get()
+    return device if device is not None else _default_device()
+
+
+def _as_device(name):
+    if isinstance(name, torch.device):
+        return name
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"Expected a device name such as 'cpu' or 'cuda:0'. Received: {name!r}")
+    key = name.strip().lower()
+    if key == "gpu" or key.startswith("gpu:"):  # Keras spells CUDA devices 'gpu'
+        key = "cuda" + key[3:]
+    try:
+        return torch.device(key)
+    except RuntimeError:
+        raise ValueError(
+            f"Expected a device name such as 'cpu' or 'cuda:0'. Received: {name!r}"
+        ) from None
+
+
+@contextlib.contextmanager
+def using_device(name):
+    """Place tensors created inside this scope on ``name`` ('cpu', 'cuda:0', 'gpu:0', ...)."""
+    token = _scoped.set(_as_device(name))
+    try:
+        yield
+    finally:
+        _scoped.reset(token)

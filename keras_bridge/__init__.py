@@ -1,0 +1,22 @@
+"""keras_bridge: the Keras model API on PyTorch and JAX.
+
+Importing this package imports neither engine; an engine is imported when a model
+first needs it.
+"""
+
+__version__ = "0.1.0"
+
+from keras_bridge import config
+from keras_bridge import backend
+from keras_bridge import ops
+from keras_bridge import activations, initializers, regularizers, constraints
+from keras_bridge import layers
+from keras_bridge import models
+from keras_bridge import utils
+from keras_bridge.context import device
+from keras_bridge.layers import Input, Layer
+from keras_bridge.models import Model, Sequential
+
+__all__ = ["__version__", "config", "backend", "ops", "activations", "initializers",
+           "regularizers", "constraints", "layers", "models", "utils", "device", "Input",
+           "Layer", "Model", "Sequential"]

@@ -1,0 +1,181 @@
+"""Global settings: backend, floatx, epsilon, image_data_format.
+
+Resolution order for the backend: the ``KERAS_BACKEND`` variable, then
+``$KERAS_HOME/keras.json`` (default ``~/.keras/keras.json``), then the first
+installed engine (torch, then jax). The file is only read, never written. The
+backend is a default for models made afterwards, not a lock: ``set_backend``
+changes it and ``model.to_backend`` moves a model.
+"""
+
+import json
+import os
+
+import backends
+
+_UNSUPPORTED = {
+    "tensorflow": "TensorFlow is not an engine of this project",
+    "theano": "Theano is not an engine of this project",
+    "cntk": "CNTK is not an engine of this project",
+    "numpy": "the numpy backend is not provided",
+}
+_FLOATX = ("float16", "bfloat16", "float32", "float64")
+_DATA_FORMATS = ("channels_last", "channels_first")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message says how to fix it."""
+
+
+_state = {}
+
+
+def keras_home():
+    return os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+
+
+def config_path():
+    return os.path.join(keras_home(), "keras.json")
+
+
+def _read_file():
+    path = config_path()
+    if not os.path.exists(path):
+        return path, {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(
+            f"Could not parse {path}: {e}. Expected a JSON object such as "
+            '{"backend": "torch", "floatx": "float32", "epsilon": 1e-07, '
+            '"image_data_format": "channels_last"}. Fix or delete the file.'
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path} must hold a JSON object of settings. Received: {type(data).__name__}. "
+            "Fix or delete the file."
+        )
+    return path, data
+
+
+def _check_backend(name, source, fix):
+    if not isinstance(name, str):
+        raise ConfigError(
+            f"Expected a backend name string from {source}. Received: {name!r}. {fix}"
+        )
+    key = name.strip().lower()
+    if key not in backends.names():
+        why = _UNSUPPORTED.get(key, "it is not a known backend")
+        raise ConfigError(
+            f"Expected one of {set(backends.names())}. Received: backend={name!r} from "
+            f"{source} ({why}). {fix}"
+        )
+    if not backends.is_available(key):
+        raise ConfigError(
+            f"Backend {key!r} was selected by {source}, but it is not installed. "
+            f"Install it with: {backends.install_hint(key)}, or {fix[0].lower()}{fix[1:]}"
+        )
+    return key
+
+
+def _check_value(key, value, source):
+    if key == "floatx":
+        if value not in _FLOATX:
+            raise ConfigError(
+                f"Expected floatx to be one of {_FLOATX}. Received: {value!r} from {source}."
+            )
+    elif key == "epsilon":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(
+                f"Expected epsilon to be a positive number. Received: {value!r} from {source}."
+            )
+        value = float(value)
+    elif key == "image_data_format":
+        if value not in _DATA_FORMATS:
+            raise ConfigError(
+                f"Expected image_data_format to be one of {_DATA_FORMATS}. "
+                f"Received: {value!r} from {source}."
+            )
+    return value
+
+
+def _load():
+    """Resolve every setting once, lazily, on first access."""
+    if _state:
+        return _state
+    path, data = _read_file()
+    settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+    for key in settings:
+        if key in data:
+            settings[key] = _check_value(key, data[key], path)
+    env = os.environ.get("KERAS_BACKEND")
+    if env:
+        name = _check_backend(env, "the KERAS_BACKEND environment variable",
+                              "Set KERAS_BACKEND=torch or KERAS_BACKEND=jax.")
+        source = "KERAS_BACKEND environment variable"
+    elif "backend" in data:
+        name = _check_backend(data["backend"], path,
+                              f"Edit 'backend' in {path}, or set KERAS_BACKEND=torch or jax.")
+        source = path
+    else:
+        installed = backends.available()
+        if not installed:
+            raise ConfigError(
+                "Neither torch nor jax is installed, and keras_bridge needs one of them. "
+                "Install one with: pip install 'keras-bridge[torch]' or "
+                "pip install 'keras-bridge[jax]'."
+            )
+        name, source = installed[0], "default (first installed engine)"
+    settings.update(backend=name, backend_source=source)
+    _state.update(settings)
+    return _state
+
+
+def backend():
+    """Name of the default backend for models made from now on."""
+    return _load()["backend"]
+
+
+def backend_source():
+    """Where the backend choice came from: the variable, the file path, or the default."""
+    return _load()["backend_source"]
+
+
+def set_backend(name):
+    """Make ``name`` the default backend for models made afterwards."""
+    _load()
+    _state["backend"] = _check_backend(name, "set_backend()", "Pass 'torch' or 'jax'.")
+    _state["backend_source"] = "set_backend()"
+
+
+def floatx():
+    return _load()["floatx"]
+
+
+def set_floatx(value):
+    _load()
+    _state["floatx"] = _check_value("floatx", value, "set_floatx()")
+
+
+def epsilon():
+    return _load()["epsilon"]
+
+
+def set_epsilon(value):
+    _load()
+    _state["epsilon"] = _check_value("epsilon", value, "set_epsilon()")
+
+
+def image_data_format():
+    return _load()["image_data_format"]
+
+
+def set_image_data_format(value):
+    _load()
+    _state["image_data_format"] = _check_value("image_data_format", value,
+                                               "set_image_data_format()")
+
+
+def reset():
+    """Forget resolved settings so the next access reads the environment again."""
+    _state.clear()

@@ -1,0 +1,99 @@
+"""Symbolic tensors and nodes: the graph recorded by calling layers on ``Input``s.
+
+Nothing here touches an engine. A ``Node`` is one call of a layer; a
+``KerasTensor`` is one of its outputs, with a shape whose batch axis may be None.
+"""
+
+from keras_bridge.utils import tree
+
+
+class KerasTensor:
+    """A symbolic tensor: shape and dtype, and the node that produced it."""
+
+    __slots__ = ("shape", "dtype", "node", "index", "name", "__weakref__")
+
+    def __init__(self, shape, dtype, node=None, index=0, name=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = dtype
+        self.node = node
+        self.index = index
+        self.name = name or (f"{node.layer.name}/output_{index}" if node else "keras_tensor")
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def _keras_history(self):
+        layer = self.node.layer
+        return layer, layer._inbound_nodes.index(self.node), self.index
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __bool__(self):
+        raise TypeError("A symbolic tensor has no truth value: it holds no data yet. "
+                        "Use keras_bridge.ops inside a layer's call instead.")
+
+    __hash__ = object.__hash__
+
+
+def is_symbolic(x):
+    return isinstance(x, KerasTensor)
+
+
+class Node:
+    """One call of ``layer`` on symbolic ``inputs`` (any nesting), with extra args."""
+
+    def __init__(self, layer, inputs, args=(), kwargs=None):
+        self.layer = layer
+        self.inputs = inputs
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs or {})
+        self.outputs = None
+
+    def set_outputs(self, outputs):
+        self.outputs = outputs
+
+    @property
+    def input_tensors(self):
+        return [t for t in tree.flatten(self.inputs) if isinstance(t, KerasTensor)]
+
+    @property
+    def output_tensors(self):
+        return tree.flatten(self.outputs)
+
+    @property
+    def parent_nodes(self):
+        return [t.node for t in self.input_tensors if t.node is not None]
+
+
+def topological_nodes(inputs, outputs):
+    """Nodes between ``inputs`` and ``outputs`` in an order where each node comes after
+    the nodes producing its inputs. Raises when an output needs an input not given."""
+    input_ids = {id(t) for t in inputs}
+    order, state = [], {}
+    for root in outputs:
+        stack = [(root, False)]
+        while stack:
+            tensor, expanded = stack.pop()
+            if id(tensor) in input_ids:
+                continue
+            node = tensor.node
+            if node is None or getattr(node.layer, "_is_input_layer", False):
+                raise ValueError(
+                    f"Graph disconnected: cannot obtain value for tensor {tensor.name} "
+                    f"(shape {tensor.shape}). It comes from an input that is not among the "
+                    f"model's inputs {[t.name for t in inputs]}.")
+            key = id(node)
+            if expanded:
+                if state.get(key) != "done":
+                    state[key] = "done"
+                    order.append(node)
+                continue
+            if state.get(key) == "done":
+                continue
+            stack.append((tensor, True))
+            for parent in reversed(node.input_tensors):  # first input visited first
+                stack.append((parent, False))
+    return order

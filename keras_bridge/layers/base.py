@@ -1,0 +1,343 @@
+"""The Layer base class: config, weights, symbolic and eager calls.
+
+A layer is a plain Python object. Calling it on symbolic tensors (``Input`` or
+another layer's output) builds its weights in numpy, infers the output shape and
+records a node; no engine is touched. Calling it on engine tensors or numpy arrays
+binds it to that engine (first time only) and runs the engine's implementation.
+"""
+
+import inspect
+import warnings
+
+import numpy as np
+
+from keras_bridge import config, context, initializers as _initializers
+from keras_bridge import constraints as _constraints, regularizers as _regularizers
+from keras_bridge.graph import KerasTensor, Node, is_symbolic
+from keras_bridge.utils import naming, tree
+from keras_bridge.variables import Weight
+
+_BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights")
+
+
+class InputSpec:
+    """What a layer accepts: rank and fixed axis sizes, checked on every call.
+
+    Args:
+        ndim: exact rank, or None.
+        min_ndim: smallest rank, or None.
+        axes: dict axis -> required size (negative axes count from the end).
+    """
+
+    def __init__(self, ndim=None, min_ndim=None, axes=None):
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+
+    def check(self, layer, shape, index=0):
+        rank = len(shape)
+        where = f"Input {index} of layer {layer.name!r} is incompatible with the layer"
+        if self.ndim is not None and rank != self.ndim:
+            raise ValueError(f"{where}: expected ndim={self.ndim}, found ndim={rank}. "
+                             f"Full shape received: {tuple(shape)}")
+        if self.min_ndim is not None and rank < self.min_ndim:
+            raise ValueError(f"{where}: expected min_ndim={self.min_ndim}, found ndim={rank}. "
+                             f"Full shape received: {tuple(shape)}")
+        for axis, size in self.axes.items():
+            if -rank <= axis < rank and shape[axis] is not None and shape[axis] != size:
+                raise ValueError(
+                    f"{where}: expected axis {axis} of input shape to have value {size}, "
+                    f"but received input with shape {tuple(shape)}")
+
+
+def _shape_of(x):
+    if isinstance(x, KerasTensor):
+        return x.shape
+    return tuple(int(d) for d in np.shape(x)) if isinstance(x, (np.ndarray, list)) \
+        else tuple(int(d) for d in x.shape)
+
+
+class Layer:
+    """Base class of all layers; subclass it for custom layers.
+
+    Override ``build(input_shape)`` to create weights with ``add_weight`` and
+    ``call(inputs, training=None)`` to compute with ``keras_bridge.ops``; the layer
+    then runs on every engine unchanged.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: unique name; a default ('dense', 'dense_1', ...) is made from the class.
+        dtype: dtype of the weights, default ``config.floatx()``.
+        input_shape / batch_size / input_dim / batch_input_shape: on the first layer of
+            a Sequential model, the shape of its input (without the batch axis).
+        weights: initial weights, set once the layer is built.
+
+    Example:
+        class Scale(Layer):
+            def build(self, input_shape):
+                self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+            def call(self, inputs):
+                return inputs * self.w
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        unknown = set(kwargs) - set(_BASE_KWARGS)
+        if unknown:
+            raise TypeError(f"Keyword argument not understood by {type(self).__name__}: "
+                            f"{sorted(unknown)}")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"Expected a non-empty string layer name. Received: name={name!r}")
+        self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
+        self.trainable = trainable
+        self.dtype = dtype or config.floatx()
+        self.built = False
+        self.input_spec = None
+        self._own_weights = []
+        self._inbound_nodes = []
+        self._backend_name = None  # engine this layer is bound to
+        self._binding = None  # engine-private object (a torch module, ...)
+        self._device = None
+        self._initial_weights = kwargs.get("weights")
+        self._batch_input_shape = self._input_shape_from_kwargs(kwargs)
+        self._call_has_training = "training" in inspect.signature(self.call).parameters
+
+    @staticmethod
+    def _input_shape_from_kwargs(kwargs):
+        if kwargs.get("batch_input_shape") is not None:
+            warnings.warn("batch_input_shape= is deprecated; use input_shape= (without the "
+                          "batch axis) with batch_size=, or an Input layer.",
+                          DeprecationWarning, stacklevel=4)
+            return tuple(kwargs["batch_input_shape"])
+        shape = kwargs.get("input_shape")
+        if shape is None and kwargs.get("input_dim") is not None:
+            shape = (kwargs["input_dim"],)
+        if shape is None:
+            return None
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return (kwargs.get("batch_size"),) + shape
+
+    # ---- weights -------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, **kwargs):
+        """Create a weight in Keras layout, drawn now from the seeded numpy generator.
+
+        Keras 2 code passes every argument by keyword, which this signature accepts.
+        """
+        if kwargs:
+            raise TypeError(f"add_weight() got unexpected arguments {sorted(kwargs)}")
+        if shape is None:
+            raise ValueError(f"add_weight() on layer {self.name!r} needs a shape.")
+        name = name or f"weight_{len(self._own_weights)}"
+        dtype = dtype or self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if np.issubdtype(np.dtype(dtype), np.floating) \
+                else "zeros"
+        init = _initializers.get(initializer)
+        shape = tuple(int(d) for d in shape)
+        weight = Weight(name, shape, dtype, init(shape, dtype=dtype), trainable=trainable,
+                        owner=self, regularizer=_regularizers.get(regularizer),
+                        constraint=_constraints.get(constraint))
+        self._own_weights.append(weight)
+        if self._backend_name is not None:  # created after binding: bind it now
+            self._backend().bind_weight(weight, self._device)
+        return weight
+
+    def _layers(self):
+        """Layers assigned as attributes (directly or in lists/dicts), in order."""
+        found = []
+        for value in self.__dict__.values():
+            if isinstance(value, Layer):
+                found.append(value)
+            elif isinstance(value, (list, tuple, dict)):
+                found.extend(v for v in tree.flatten(value) if isinstance(v, Layer))
+        return found
+
+    def _all_weights(self):
+        seen, out = set(), []
+        for w in self._own_weights + [w for l in self._layers() for w in l._all_weights()]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    @property
+    def weights(self):
+        return self._all_weights()
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self._all_weights() if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self._all_weights() if not w.trainable]
+
+    @property
+    def variables(self):
+        return self.weights
+
+    def get_weights(self):
+        """Weights as numpy arrays in Keras layout."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set every weight from numpy arrays; all shapes are checked before any change."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(own)} weights "
+                f"({', '.join(w.name for w in own) or 'none'}), but received {len(weights)}.")
+        arrays = []
+        for w, value in zip(own, weights):
+            arr = np.asarray(value)
+            if arr.shape != w.shape:
+                raise ValueError(
+                    f"Layer {self.name!r} weight {w.name!r} has shape {w.shape}, but the "
+                    f"value given has shape {arr.shape}. No weight was changed.")
+            arrays.append(arr.astype(w.dtype, copy=False))
+        for w, arr in zip(own, arrays):
+            w.assign(arr)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"Layer {self.name!r} is not built yet, so its weights do not "
+                             "exist. Call it on an input (or build it) first.")
+        return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
+
+    # ---- building and shapes -------------------------------------------------
+    def build(self, input_shape):
+        """Create weights for inputs of ``input_shape``; the default creates none."""
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            if self._initial_weights is not None:
+                self.set_weights(self._initial_weights)
+                self._initial_weights = None
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape``; by default found by running ``call`` on
+        small arrays of that shape (unknown dimensions tried as 1 and 2)."""
+        from keras_bridge.layers.shape_inference import infer_output_shape
+        return infer_output_shape(self, input_shape)
+
+    def compute_output_dtype(self, input_dtype):
+        return self.dtype if np.issubdtype(np.dtype(self.dtype), np.floating) else input_dtype
+
+    def _check_inputs(self, shapes):
+        if self.input_spec is None:
+            return
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) \
+            else [self.input_spec]
+        flat = shapes if isinstance(shapes, list) else [shapes]
+        for i, (spec, shape) in enumerate(zip(specs, flat)):
+            if spec is not None:
+                spec.check(self, shape, i)
+
+    # ---- calling ---------------------------------------------------------------
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def __call__(self, inputs, *args, **kwargs):
+        if any(is_symbolic(x) for x in tree.flatten(inputs)):
+            return self._symbolic_call(inputs, args, kwargs)
+        return self._eager_call(inputs, args, kwargs)
+
+    def _symbolic_call(self, inputs, args, kwargs):
+        shapes = tree.map_structure(lambda t: t.shape, inputs)
+        shapes = list(shapes) if isinstance(inputs, tuple) else shapes
+        if self.built:
+            self._check_inputs(shapes)
+        self._maybe_build(shapes)
+        self._check_inputs(shapes)
+        out_shapes = self.compute_output_shape(shapes)
+        first = tree.flatten(inputs)[0]
+        dtype = self.compute_output_dtype(first.dtype)
+        node = Node(self, inputs, args, kwargs)
+        if isinstance(out_shapes, list):
+            outputs = [KerasTensor(s, dtype, node, i) for i, s in enumerate(out_shapes)]
+        else:
+            outputs = KerasTensor(out_shapes, dtype, node, 0)
+        node.set_outputs(outputs)
+        self._inbound_nodes.append(node)
+        return outputs
+
+    def _eager_call(self, inputs, args, kwargs):
+        from keras_bridge import ops
+        backend = ops.backend_for(inputs)
+        inputs = tree.map_structure(
+            lambda x: x if backend.is_tensor(x) else backend.ops.convert_to_tensor(x), inputs)
+        shapes = tree.map_structure(_shape_of, inputs)
+        shapes = list(shapes) if isinstance(inputs, tuple) else shapes
+        self._maybe_build(shapes)
+        self._check_inputs(shapes)
+        self.bind(backend.NAME)
+        with context.running(backend.NAME):
+            return backend.call_layer(self, inputs, args, kwargs)
+
+    # ---- engines ---------------------------------------------------------------
+    def _backend(self):
+        import backends
+        return backends.get(self._backend_name)
+
+    def bind(self, backend_name, device=None):
+        """Give this layer's weights to an engine (once); numpy copies are dropped."""
+        if self._backend_name == backend_name:
+            return
+        if self._backend_name is not None:
+            raise RuntimeError(
+                f"Layer {self.name!r} is bound to the {self._backend_name} backend and "
+                f"cannot also run on {backend_name}. Use model.to_backend({backend_name!r}) "
+                "to get a copy of the model on that engine.")
+        import backends
+        backend = backends.get(backend_name)
+        self._device = backend.resolve_device(device or context.requested_device())
+        backend.bind_layer(self, self._device)
+        self._backend_name = backend_name
+
+    # ---- Keras 2 graph properties -------------------------------------------------
+    def _node_attr(self, attr):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has never been called and thus has "
+                                 f"no defined {attr}.")
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(f"Layer {self.name!r} has multiple inbound nodes, so its "
+                                 f"{attr} is ambiguous.")
+        return getattr(self._inbound_nodes[0], attr)
+
+    @property
+    def input(self):
+        return self._node_attr("inputs")
+
+    @property
+    def output(self):
+        return self._node_attr("outputs")
+
+    @property
+    def input_shape(self):
+        return tree.map_structure(lambda t: t.shape, self.input)
+
+    @property
+    def output_shape(self):
+        return tree.map_structure(lambda t: t.shape, self.output)
+
+    # ---- config ------------------------------------------------------------------
+    def get_config(self):
+        """Plain values that rebuild this layer with ``from_config``."""
+        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            cfg["batch_input_shape"] = self._batch_input_shape
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        batch_input_shape = config.pop("batch_input_shape", None)
+        if batch_input_shape is not None:
+            config["input_shape"] = tuple(batch_input_shape[1:])
+            config["batch_size"] = batch_input_shape[0]
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -1,0 +1,327 @@
+"""Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape, Permute,
+RepeatVector, Lambda."""
+
+import math
+import warnings
+
+import numpy as np
+
+from keras_bridge import activations, constraints, initializers, ops, regularizers
+from keras_bridge.layers.base import InputSpec, Layer
+from keras_bridge.graph import KerasTensor, Node
+from keras_bridge.utils import naming
+
+
+class InputLayer(Layer):
+    """The layer behind ``Input``: it has no weights and no computation."""
+
+    _is_input_layer = True
+
+    def __init__(self, input_shape=None, batch_size=None, dtype=None, name=None,
+                 batch_input_shape=None, **kwargs):
+        name = name or naming.uniquify("input", zero_based=False)
+        if batch_input_shape is not None:
+            batch_shape = tuple(batch_input_shape)
+        else:
+            if input_shape is None:
+                raise ValueError("An input needs a shape: pass shape= (without the batch axis).")
+            input_shape = (input_shape,) if isinstance(input_shape, int) else input_shape
+            batch_shape = (batch_size,) + tuple(input_shape)
+        for d in batch_shape:
+            if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer))
+                                  or d < 0):
+                raise ValueError(f"Input shape dimensions must be non-negative ints or None. "
+                                 f"Received: shape={batch_shape[1:]}")
+        super().__init__(name=name, dtype=dtype or "float32", **kwargs)
+        self._batch_input_shape = batch_shape
+        self.built = True
+        node = Node(self, [])
+        node.set_outputs(KerasTensor(batch_shape, self.dtype, node, 0, name=self.name))
+        self._inbound_nodes.append(node)
+
+    def get_config(self):
+        return {"batch_input_shape": self._batch_input_shape, "dtype": self.dtype,
+                "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
+    """A symbolic input tensor of ``shape`` (without the batch axis).
+
+    Example:
+        x = Input(shape=(784,), name="pixels")
+        y = Dense(10)(x)
+    """
+    if shape is None and batch_shape is None:
+        raise ValueError("Input() needs shape= (the shape of one sample, without the batch "
+                         "axis), e.g. Input(shape=(784,)).")
+    layer = InputLayer(input_shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                       batch_input_shape=batch_shape)
+    return layer._inbound_nodes[0].outputs
+
+
+def _check_positive_int(layer_name, arg, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"Expected a positive integer for {arg} of {layer_name}. "
+                         f"Received: {arg}={value!r}")
+    return int(value)
+
+
+class Dense(Layer):
+    """``activation(inputs @ kernel + bias)``, kernel of shape ``(input_dim, units)``.
+
+    Args:
+        units: size of the last axis of the output.
+        activation: name or function; None means linear.
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+        activity_regularizer, kernel_constraint, bias_constraint: as in Keras.
+    """
+
+    def __init__(self, units=None, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        if "output_dim" in kwargs:
+            warnings.warn("Dense(output_dim=...) is deprecated; use Dense(units=...).",
+                          DeprecationWarning, stacklevel=2)
+            units = kwargs.pop("output_dim")
+        super().__init__(**kwargs)
+        self.units = _check_positive_int("Dense", "units", units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(f"The last dimension of the input to Dense layer {self.name!r} "
+                             f"must be known. Received: input_shape={tuple(input_shape)}")
+        self.kernel = self.add_weight(shape=(input_dim, self.units),
+                                      initializer=self.kernel_initializer, name="kernel",
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
+                                    name="bias", regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def call(self, inputs):
+        x = ops.matmul(inputs, self.kernel)
+        if self.use_bias:
+            x = ops.add(x, self.bias)
+        return self.activation(x)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": _serialize_or_none(self.kernel_regularizer),
+                "bias_regularizer": _serialize_or_none(self.bias_regularizer),
+                "activity_regularizer": _serialize_or_none(self.activity_regularizer),
+                "kernel_constraint": _serialize_or_none(self.kernel_constraint),
+                "bias_constraint": _serialize_or_none(self.bias_constraint)}
+
+
+def _serialize_or_none(obj):
+    if obj is None:
+        return None
+    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
+class Activation(Layer):
+    """Applies an activation function (a name such as 'relu', or a function)."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """In training, zeros a fraction ``rate`` of inputs and scales the rest by
+    ``1 / (1 - rate)``; in inference it passes inputs through."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError(f"Invalid value received for argument `rate`. Expected a float "
+                             f"value between 0 and 1. Received: rate={rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
+        self.seed = seed
+
+    def call(self, inputs, training=None):
+        if training and self.rate > 0:
+            return ops.dropout(inputs, self.rate, noise_shape=self.noise_shape)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
+                "seed": self.seed}
+
+
+class Flatten(Layer):
+    """Flattens every axis but the batch axis (channels_first inputs are first moved to
+    channels_last order, as Keras does, so Dense weights mean the same on both)."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        from keras_bridge import config
+        self.data_format = data_format or config.image_data_format()
+        if self.data_format not in ("channels_last", "channels_first"):
+            raise ValueError(f"Expected data_format 'channels_last' or 'channels_first'. "
+                             f"Received: data_format={data_format!r}")
+        self.input_spec = InputSpec(min_ndim=1)
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        size = None if any(d is None for d in rest) else int(math.prod(rest))
+        return (input_shape[0], size)
+
+    def call(self, inputs):
+        rank = len(ops.shape(inputs))
+        if self.data_format == "channels_first" and rank > 2:
+            inputs = ops.transpose(inputs, (0,) + tuple(range(2, rank)) + (1,))
+        return ops.reshape(inputs, (ops.shape(inputs)[0], -1))
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Reshape(Layer):
+    """Reshapes each sample to ``target_shape`` (one entry may be -1)."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(d) for d in target_shape)
+        if sum(d == -1 for d in self.target_shape) > 1 or any(
+                d < -1 or d == 0 for d in self.target_shape):
+            raise ValueError(f"Reshape target_shape may hold positive sizes and at most one "
+                             f"-1. Received: target_shape={target_shape!r}")
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        target = list(self.target_shape)
+        if any(d is None for d in rest):
+            return (input_shape[0],) + tuple(None if d == -1 else d for d in target)
+        total = int(math.prod(rest))
+        known = int(math.prod(d for d in target if d != -1))
+        if -1 in target:
+            if known == 0 or total % known:
+                raise ValueError(self._mismatch(input_shape))
+            target[target.index(-1)] = total // known
+        elif known != total:
+            raise ValueError(self._mismatch(input_shape))
+        return (input_shape[0],) + tuple(target)
+
+    def _mismatch(self, input_shape):
+        return (f"Layer {self.name!r} cannot reshape an input of shape {tuple(input_shape)} "
+                f"to target_shape {self.target_shape}: the total sizes differ.")
+
+    def call(self, inputs):
+        return ops.reshape(inputs, (ops.shape(inputs)[0],) + self.target_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes; ``dims`` counts them from 1, as Keras does."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(int(d) for d in dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Invalid permutation argument `dims` for Permute layer: it must "
+                             f"be a permutation of 1..{len(self.dims)}. Received: dims={dims!r}")
+        self.input_spec = InputSpec(ndim=len(self.dims) + 1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def call(self, inputs):
+        return ops.transpose(inputs, (0,) + self.dims)
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """Repeats a ``(batch, features)`` input ``n`` times: ``(batch, n, features)``."""
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        self.n = _check_positive_int("RepeatVector", "n", n)
+        self.input_spec = InputSpec(ndim=2)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def call(self, inputs):
+        return ops.repeat(ops.expand_dims(inputs, 1), self.n, axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+class Lambda(Layer):
+    """Wraps a function of tensors (written with ``keras_bridge.ops``) as a layer.
+
+    Args:
+        function: called as ``function(inputs, **arguments)``.
+        output_shape: shape without the batch axis, or a function of the input shape;
+            when omitted it is found by running ``function``.
+        arguments: extra keyword arguments for ``function``.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda expects a callable. Received: {function!r}")
+        self.function = function
+        self._output_shape = output_shape
+        self.arguments = dict(arguments or {})
+
+    def call(self, inputs):
+        return self.function(inputs, **self.arguments)
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self._output_shape):
+            return self._output_shape(input_shape)
+        first = input_shape[0] if isinstance(input_shape, list) else input_shape
+        return (first[0],) + tuple(self._output_shape)
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"Lambda layer {self.name!r} holds Python code, which has no plain config. "
+            "Define a Layer subclass with get_config to save it.")

@@ -1,0 +1,49 @@
+"""Output shapes of layers that do not declare them, found by running ``call``.
+
+The layer's ``call`` runs on zero arrays of the input shape on the default engine,
+with its weights read from their numpy values (no binding), once with unknown
+dimensions set to 1 and once set to 2; a dimension that follows them is unknown in
+the output. Only custom layers and Lambdas without ``compute_output_shape`` get here.
+"""
+
+import numpy as np
+
+from keras_bridge import context
+from keras_bridge.utils import tree
+from keras_bridge.variables import substitute
+
+
+def _run(layer, input_shape, fill, dtype):
+    backend = context.active_backend()
+
+    def make(shape):
+        return backend.ops.convert_to_tensor(
+            np.zeros(tuple(fill if d is None else d for d in shape), dtype=dtype))
+
+    if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], tuple):
+        inputs = [make(s) for s in input_shape]
+    else:
+        inputs = make(input_shape)
+    values = {id(w): backend.ops.convert_to_tensor(w.numpy(), dtype=w.dtype)
+              for w in layer.weights}
+    with context.running(backend.NAME), substitute(values):
+        outputs = layer.call(inputs)
+    return tree.map_structure(lambda t: tuple(backend.ops.shape(t)), outputs)
+
+
+def infer_output_shape(layer, input_shape, dtype="float32"):
+    try:
+        small = _run(layer, input_shape, 1, dtype)
+        large = _run(layer, input_shape, 2, dtype)
+    except Exception as e:
+        raise ValueError(
+            f"Could not infer the output shape of layer {layer.name!r} "
+            f"({type(layer).__name__}) for input shape {input_shape}: {type(e).__name__}: "
+            f"{e}. Define compute_output_shape(input_shape) on the layer.") from e
+
+    def merge(a, b):
+        return tuple(x if x == y else None for x, y in zip(a, b))
+
+    if isinstance(small, list):
+        return [merge(a, b) for a, b in zip(small, large)]
+    return merge(small, large)

@@ -1,0 +1,367 @@
+"""``Model``: a functional graph of layers, or a subclass with its own ``call``.
+
+A model is itself a layer, so it can be called on tensors inside another model. It
+is bound to its engine on first use (``predict``, ``model(x)``, ``compile``); the
+engine's program then owns the weights until ``to_backend`` makes a copy elsewhere.
+"""
+
+import copy
+import warnings
+
+import numpy as np
+
+import backends
+from keras_bridge import config
+from keras_bridge.layers.base import Layer
+from keras_bridge.graph import KerasTensor, topological_nodes
+from keras_bridge.utils import tree
+
+
+class Model(Layer):
+    """Groups layers into an object with inference (and, once compiled, training).
+
+    Functional use: ``Model(inputs, outputs)`` where ``inputs`` are ``Input`` tensors
+    and ``outputs`` tensors computed from them, each given as a tensor, a list or a
+    dict keyed by name. Subclass use: define layers in ``__init__`` and the forward
+    pass in ``call(inputs, training=None)``.
+
+    Example:
+        inputs = Input(shape=(784,))
+        outputs = Dense(10, activation="softmax")(Dense(64)(inputs))
+        model = Model(inputs, outputs)
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if "input" in kwargs or "output" in kwargs:
+            warnings.warn("Model(input=..., output=...) is deprecated; use "
+                          "Model(inputs=..., outputs=...).", DeprecationWarning, stacklevel=2)
+            inputs = kwargs.pop("input", inputs)
+            outputs = kwargs.pop("output", outputs)
+        trainable = kwargs.pop("trainable", True)
+        if kwargs:
+            raise TypeError(f"Model() got unexpected arguments {sorted(kwargs)}")
+        super().__init__(name=name, trainable=trainable)
+        self._functional = False
+        self._program = None
+        self._target_backend = config.backend()
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("A functional Model needs both inputs= and outputs=.")
+            self._init_graph(inputs, outputs)
+
+    # ---- functional graph ---------------------------------------------------------
+    def _init_graph(self, inputs, outputs):
+        for t in tree.flatten(inputs):
+            if not isinstance(t, KerasTensor) or not getattr(t.node.layer, "_is_input_layer",
+                                                             False):
+                raise ValueError(f"Model inputs must be tensors made by Input(). Received: "
+                                 f"{t!r}")
+        for t in tree.flatten(outputs):
+            if not isinstance(t, KerasTensor):
+                raise ValueError(f"Model outputs must be symbolic tensors computed from the "
+                                 f"inputs. Received: {t!r}")
+        self._input_struct = inputs
+        self._output_struct = outputs
+        self.inputs = tree.flatten(inputs)
+        self.outputs = tree.flatten(outputs)
+        self._nodes = topological_nodes(self.inputs, self.outputs)
+        self._graph_layers = _layers_by_depth(self.inputs, self._nodes)
+        self.input_names = list(inputs) if isinstance(inputs, dict) else \
+            [t.node.layer.name for t in self.inputs]
+        self.output_names = list(outputs) if isinstance(outputs, dict) else \
+            [t.node.layer.name for t in self.outputs]
+        self._functional = True
+        self.built = True
+
+    @property
+    def layers(self):
+        if self._functional:
+            return list(self._graph_layers)
+        return Layer._layers(self)
+
+    def _layers(self):
+        return self.layers
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or at position ``index`` in ``layers``."""
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model "
+                                 f"{self.name!r} only has {len(layers)} layers.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r}. Existing layers are: "
+                         f"{[l.name for l in layers]}.")
+
+    def run_graph(self, inputs, call_layer):
+        """Evaluate the graph on flat ``inputs``; ``call_layer(layer, node, args)`` runs
+        one node. Engines use this with their own per-layer implementation."""
+        values = {id(t): v for t, v in zip(self.inputs, inputs)}
+        for node in self._nodes:
+            args = tree.map_structure(
+                lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs)
+            out = call_layer(node.layer, node, args)
+            for t, v in zip(node.output_tensors, tree.flatten(out)):
+                values[id(t)] = v
+        return [values[id(t)] for t in self.outputs]
+
+    def call(self, inputs, training=None):
+        """Forward pass. Functional models evaluate their graph; subclasses override."""
+        if not self._functional:
+            raise NotImplementedError(f"Model subclass {type(self).__name__} must define "
+                                      "call(inputs, training=None).")
+        flat = self._flatten_inputs(inputs)
+
+        def call_layer(layer, node, args):
+            kwargs = dict(node.kwargs)
+            if layer._call_has_training and "training" not in kwargs:
+                kwargs["training"] = training
+            return layer(args, *node.args, **kwargs)
+
+        return tree.pack_like(self._output_struct, self.run_graph(flat, call_layer))
+
+    def compute_output_shape(self, input_shape):
+        if not self._functional:
+            return super().compute_output_shape(input_shape)
+        shapes = [t.shape for t in self.outputs]
+        return shapes if len(shapes) > 1 else shapes[0]
+
+    def _check_inputs(self, shapes):
+        if not self._functional:
+            return
+        flat = shapes if isinstance(shapes, list) else [shapes]
+        if isinstance(flat, list) and flat and isinstance(flat[0], dict):
+            flat = [flat[0][k] for k in self.input_names]
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} input(s) "
+                             f"{self.input_names}, but it received {len(flat)} input "
+                             f"tensors.")
+        for name, t, shape in zip(self.input_names, self.inputs, flat):
+            _check_shape(self.name, name, t.shape, tuple(shape))
+
+    def _flatten_inputs(self, inputs):
+        if isinstance(inputs, dict):
+            missing = [n for n in self.input_names if n not in inputs]
+            if missing:
+                raise ValueError(f"Model {self.name!r} is missing input(s) {missing}; it "
+                                 f"expects {self.input_names}. Received keys: {list(inputs)}")
+            return [inputs[n] for n in self.input_names]
+        if isinstance(inputs, (list, tuple)):
+            return list(inputs)
+        return [inputs]
+
+    # ---- engines ------------------------------------------------------------------
+    @property
+    def backend_name(self):
+        """The engine this model runs on (bound, or the one it will bind to)."""
+        return self._backend_name or self._target_backend
+
+    def _ensure_built(self, sample_inputs):
+        """Subclassed and deferred models build on first data."""
+        if not self.built:
+            self.build_from_data(sample_inputs)
+
+    def build_from_data(self, inputs):
+        shapes = [(None,) + tuple(np.shape(x))[1:] for x in inputs]
+        self.build(shapes if len(shapes) > 1 else shapes[0])
+
+    def build(self, input_shape):
+        """Subclassed models are built by running ``call`` once on zeros of this shape."""
+        if self._functional:
+            return
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        zeros = [np.zeros(tuple(1 if d is None else d for d in s), config.floatx())
+                 for s in shapes]
+        self.built = True
+        try:
+            self(zeros if len(zeros) > 1 else zeros[0])
+        except Exception:
+            self.built = False
+            raise
+
+    def _get_program(self):
+        if self._program is None:
+            self.bind(self._target_backend)
+            self._program = backends.get(self._backend_name).compile_program(self,
+                                                                             self._device)
+        return self._program
+
+    def to_backend(self, name):
+        """A copy of this model on engine ``name``, with the same graph and weights.
+
+        The original stays usable on its own engine. Example:
+            jax_model = model.to_backend("jax")
+        """
+        backend = backends.get(_checked_backend_name(name))
+        weights = self.get_weights()
+        clone = _clone_unbound(self)
+        clone._target_backend = backend.NAME
+        clone.set_weights(weights)
+        return clone
+
+    # ---- inference -------------------------------------------------------------------
+    def _standardize(self, x):
+        """Flat list of numpy arrays in input order, each checked against its input."""
+        if x is None:
+            raise ValueError(f"Model {self.name!r} received no input data (x is None).")
+        flat = self._flatten_inputs(x) if self._functional else \
+            (list(x) if isinstance(x, (list, tuple)) else [x])
+        arrays = [np.asarray(a) for a in flat]
+        if self._functional:
+            if len(arrays) != len(self.inputs):
+                raise ValueError(
+                    f"Model {self.name!r} expects {len(self.inputs)} input(s) "
+                    f"{self.input_names}, but it received {len(arrays)} array(s).")
+            for name, t, a in zip(self.input_names, self.inputs, arrays):
+                _check_shape(self.name, name, t.shape, a.shape)
+        counts = {a.shape[0] if a.ndim else None for a in arrays}
+        if len(counts) > 1:
+            raise ValueError(f"All inputs of model {self.name!r} must have the same number "
+                             f"of samples. Received sizes: {[a.shape[0] for a in arrays]}")
+        dtypes = [t.dtype for t in self.inputs] if self._functional else \
+            [config.floatx()] * len(arrays)
+        return [a.astype(d, copy=False) if np.issubdtype(a.dtype, np.floating)
+                or np.issubdtype(np.dtype(d), np.floating) else a
+                for a, d in zip(arrays, dtypes)]
+
+    def predict(self, x, batch_size=32, verbose="auto", steps=None, callbacks=None):
+        """Outputs for ``x`` as numpy arrays, computed in batches of ``batch_size``."""
+        arrays = self._standardize(x)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size <= 0:
+            raise ValueError(f"Expected a positive integer batch_size. Received: "
+                             f"batch_size={batch_size!r}")
+        n = arrays[0].shape[0]
+        if n == 0:
+            raise ValueError(f"Model {self.name!r} received empty input data (0 samples).")
+        self._ensure_built(arrays)
+        program = self._get_program()
+        batches = [program.predict_batch([a[i:i + batch_size] for a in arrays])
+                   for i in range(0, n, batch_size)]
+        outputs = [np.concatenate(parts, axis=0) for parts in zip(*batches)]
+        return self._pack_outputs(outputs)
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch ``x`` as numpy arrays."""
+        arrays = self._standardize(x)
+        self._ensure_built(arrays)
+        return self._pack_outputs(self._get_program().predict_batch(arrays))
+
+    def _pack_outputs(self, outputs):
+        if self._functional:
+            return tree.pack_like(self._output_struct, outputs)
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def __call__(self, inputs, *args, **kwargs):
+        if not self.built and not any(isinstance(t, KerasTensor)
+                                      for t in tree.flatten(inputs)):
+            self.built = True  # a subclass builds its layers while running call
+        return super().__call__(inputs, *args, **kwargs)
+
+    # ---- description ----------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Print Keras's table of layers, output shapes and parameter counts."""
+        from keras_bridge.models.summary import print_summary
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"Model {self.name!r} is not built yet, so its weights do not "
+                             "exist. Call it on data, or call build(input_shape), first.")
+        return super().count_params()
+
+
+def _layers_by_depth(inputs, nodes):
+    """Layers ordered as Keras orders them: deepest (nearest the inputs) first, ties in
+    graph order. A node's depth is its longest path to an output."""
+    depth = {}
+    for node in reversed(nodes):  # consumers come before producers here
+        d = depth.setdefault(id(node), 0)
+        for parent in node.parent_nodes:
+            depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+    layer_depth, order = {}, []
+    for t in inputs:
+        layer = t.node.layer
+        d = depth.get(id(t.node), 0)
+        if id(layer) not in layer_depth:
+            order.append(layer)
+        layer_depth[id(layer)] = max(layer_depth.get(id(layer), -1), d)
+    for node in nodes:
+        if id(node.layer) not in layer_depth:
+            order.append(node.layer)
+        layer_depth[id(node.layer)] = max(layer_depth.get(id(node.layer), -1),
+                                          depth[id(node)])
+    input_depth = max(layer_depth.values()) + 1
+    for t in inputs:
+        layer_depth[id(t.node.layer)] = input_depth
+    position = {id(l): i for i, l in enumerate(order)}
+    return sorted(order, key=lambda l: (-layer_depth[id(l)], position[id(l)]))
+
+
+def _checked_backend_name(name):
+    if name not in backends.names():
+        raise ValueError(f"Expected one of {set(backends.names())}. Received: "
+                         f"backend={name!r}.")
+    return name
+
+
+def _check_shape(model_name, input_name, expected, received):
+    ok = len(expected) == len(received) and all(
+        e is None or e == r for e, r in zip(expected[1:], received[1:]))
+    if not ok:
+        raise ValueError(f"Input {input_name!r} of model {model_name!r} is incompatible: "
+                         f"expected shape {tuple(expected)}, received shape {tuple(received)}.")
+
+
+def _clone_unbound(model):
+    """Deep copy of the front-end objects with no engine state; weights stay numpy."""
+    memo = {}
+    for layer in _walk_layers(model):
+        memo[id(layer._binding)] = None
+        for w in layer._own_weights:
+            memo[id(w.slot)] = None
+    memo[id(model._program)] = None
+    with _numpy_weights(model):
+        clone = copy.deepcopy(model, memo)
+    for layer in _walk_layers(clone):
+        layer._backend_name = None
+        layer._device = None
+        layer._binding = None
+        if isinstance(layer, Model):
+            layer._program = None
+    return clone
+
+
+def _walk_layers(root):
+    seen, stack, out = set(), [root], []
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        out.append(layer)
+        stack.extend(layer._layers())
+    return out
+
+
+class _numpy_weights:
+    """While copying, give bound weights a numpy value so the copy carries them."""
+
+    def __init__(self, model):
+        self.weights = [w for l in _walk_layers(model) for w in l._own_weights]
+
+    def __enter__(self):
+        self.saved = [(w, w.slot, w.unbound_numpy()) for w in self.weights]
+        for w, slot, _ in self.saved:
+            if slot is not None:
+                w._numpy = slot.read_numpy()
+                w.slot = None
+
+    def __exit__(self, *exc):
+        for w, slot, value in self.saved:
+            if slot is not None:
+                w.slot = slot
+                w._numpy = value

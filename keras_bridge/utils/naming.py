@@ -1,0 +1,23 @@
+"""Unique default names ('dense', 'dense_1', ...), reset by ``clear_session``."""
+
+import re
+
+_counts = {}
+
+
+def to_snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def uniquify(prefix, zero_based=True):
+    """'dense', then 'dense_1', ... (Keras 2); inputs count from 1 ('input_1')."""
+    n = _counts.get(prefix, 0)
+    _counts[prefix] = n + 1
+    if zero_based:
+        return prefix if n == 0 else f"{prefix}_{n}"
+    return f"{prefix}_{n + 1}"
+
+
+def reset():
+    _counts.clear()

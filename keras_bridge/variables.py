@@ -1,0 +1,155 @@
+"""Weights: the front end's handle on one array of a layer's state.
+
+A weight is created in Keras layout as a numpy array (drawn from the seeded numpy
+generator, so every engine starts from the same values). When its layer is bound to
+an engine the engine takes ownership: the weight then holds a *slot* (see a
+backend's ``lowering.py``) and the numpy copy is dropped. Reads and writes go
+through the slot in Keras layout.
+
+A pure engine (JAX) runs layer code with the values it is tracing instead of the
+stored ones: ``substitute`` installs such a mapping, ``Weight.value`` reads from it
+and ``Weight.assign`` records into it, so the same layer code is pure under jit.
+"""
+
+import contextlib
+import contextvars
+
+import numpy as np
+
+_substitution = contextvars.ContextVar("keras_bridge_weight_substitution", default=None)
+
+
+class Substitution:
+    """Values to use instead of stored ones, and the assignments made meanwhile."""
+
+    def __init__(self, values):
+        self.values = values  # id(weight) -> engine tensor
+        self.updates = {}  # id(weight) -> engine tensor
+
+
+@contextlib.contextmanager
+def substitute(values):
+    scope = Substitution(values)
+    token = _substitution.set(scope)
+    try:
+        yield scope
+    finally:
+        _substitution.reset(token)
+
+
+def _as_value(x):
+    return x.value if isinstance(x, Weight) else x
+
+
+class Weight:
+    """One weight of a layer, in Keras layout whatever the engine holds.
+
+    Attributes:
+        name: short name ('kernel'); ``path`` adds the layer name ('dense/kernel').
+        shape, dtype: as Keras (tuple of ints, dtype name).
+        trainable: False for state such as moving statistics, or when the owning
+            layer is frozen.
+        kind: 'param' (trained) or 'state' (updated by the layer, never by gradients).
+    """
+
+    _kb_is_weight = True  # recognised by ops dispatch without an isinstance import
+
+    def __init__(self, name, shape, dtype, initial, trainable=True, owner=None,
+                 regularizer=None, constraint=None):
+        self.name = name
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = dtype
+        self._trainable = bool(trainable)
+        self.kind = "param" if trainable else "state"
+        self.owner = owner
+        self.regularizer = regularizer
+        self.constraint = constraint
+        self._numpy = np.asarray(initial, dtype=dtype).reshape(self.shape)
+        self.slot = None  # engine storage once bound
+
+    @property
+    def path(self):
+        return f"{self.owner.name}/{self.name}" if self.owner is not None else self.name
+
+    @property
+    def trainable(self):
+        return self._trainable and (self.owner is None or self.owner.trainable)
+
+    @property
+    def backend_name(self):
+        return self.slot.backend_name if self.slot is not None else None
+
+    @property
+    def value(self):
+        """The engine tensor in Keras layout (the traced value inside a pure program)."""
+        scope = _substitution.get()
+        if scope is not None:
+            v = scope.updates.get(id(self))
+            if v is None:
+                v = scope.values.get(id(self))
+            if v is not None:
+                return v
+        if self.slot is None:
+            raise RuntimeError(
+                f"Weight {self.path!r} is not bound to an engine yet; call the model (or "
+                "layer) on data first, or read it with .numpy()."
+            )
+        return self.slot.read()
+
+    def numpy(self):
+        """A numpy copy in Keras layout."""
+        if self.slot is None:
+            return self._numpy.copy()
+        return self.slot.read_numpy()
+
+    def assign(self, value):
+        """Set the value; inside a pure program the assignment is recorded, not stored."""
+        scope = _substitution.get()
+        if scope is not None and id(self) in scope.values:
+            scope.updates[id(self)] = value
+            return
+        if self.slot is None:
+            arr = np.asarray(value, dtype=self.dtype)
+            if arr.shape != self.shape:
+                raise ValueError(
+                    f"Cannot assign a value of shape {arr.shape} to weight {self.path!r} "
+                    f"of shape {self.shape}."
+                )
+            self._numpy = arr.copy()
+        else:
+            self.slot.write(value)
+
+    def bind(self, slot):
+        """Hand the value to engine storage; from now on the slot is the only copy."""
+        self.slot = slot
+        self._numpy = None
+
+    def unbound_numpy(self):
+        return self._numpy
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def __repr__(self):
+        return f"<Weight path={self.path} shape={self.shape} dtype={self.dtype}>"
+
+    # Arithmetic reads the current value, so weights work inside layer code.
+    def __add__(self, o): return _ops().add(self, o)
+    def __radd__(self, o): return _ops().add(o, self)
+    def __sub__(self, o): return _ops().subtract(self, o)
+    def __rsub__(self, o): return _ops().subtract(o, self)
+    def __mul__(self, o): return _ops().multiply(self, o)
+    def __rmul__(self, o): return _ops().multiply(o, self)
+    def __truediv__(self, o): return _ops().divide(self, o)
+    def __rtruediv__(self, o): return _ops().divide(o, self)
+    def __matmul__(self, o): return _ops().matmul(self, o)
+    def __rmatmul__(self, o): return _ops().matmul(o, self)
+    def __pow__(self, o): return _ops().power(self, o)
+    def __neg__(self): return _ops().negative(self)
+    def __getitem__(self, idx): return self.value[idx]
+
+
+def _ops():
+    from keras_bridge import ops
+    return ops

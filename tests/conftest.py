@@ -1,0 +1,28 @@
+import os
+
+import pytest
+
+import backends
+from keras_bridge import testing
+
+# Numerics pinned for parity: full float32 matmuls on JAX, no TF32 on CUDA.
+os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+
+backend = testing.backend_fixture()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    """Each test starts with default config, fresh layer names and seed 0."""
+    from keras_bridge import config
+    from keras_bridge.backend import clear_session
+    config.reset()
+    clear_session()
+    yield
+    config.reset()
+
+
+def both_backends():
+    """Skip unless both engines are installed (for cross-engine parity tests)."""
+    installed = backends.available()
+    return pytest.mark.skipif(len(installed) < 2, reason="needs torch and jax installed")
