@@ -190,8 +190,10 @@ class Layer:
         for w, value in zip(own, weights):
             arr = np.asarray(value)
             if arr.shape != w.shape:
+                owner = w.owner.name if w.owner is not None else self.name
+                where = "" if owner == self.name else f" (weight {len(arrays)} of {self.name!r})"
                 raise ValueError(
-                    f"Layer {self.name!r} weight {w.name!r} has shape {w.shape}, but the "
+                    f"Layer {owner!r} weight {w.name!r}{where} has shape {w.shape}, but the "
                     f"value given has shape {arr.shape}. No weight was changed.")
             arrays.append(arr.astype(w.dtype, copy=False))
         for w, arr in zip(own, arrays):
