@@ -101,6 +101,7 @@ def assert_backends_agree(model, inputs, rtol=1e-5, atol=1e-6, grad_rtol=1e-5,
     names = list(backend_names or backends.available())
     if len(names) < 2:
         raise ValueError(f"Comparing engines needs at least two installed; found {names}.")
+    model._ensure_built(model._standardize(inputs))  # weights exist before copies are made
     results = {name: run_on_backend(model, inputs, name) for name in names}
     ref_name = names[0]
     ref_out, ref_grads = results[ref_name]

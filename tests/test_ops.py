@@ -218,28 +218,26 @@ CASES = [
     ("one_hot", lambda c: ops.one_hot(c(L), 3, dtype="int32"), lambda: (L[..., None] == np.arange(3)).astype(np.int32)),
 ]
 
-# Reductions over every kind of axis, with and without keepdims.
-AXES = [None, 0, -1, (0, 2), (-1, -2)]
+# Reductions over every kind of axis (None, int, negative, tuple), with and without keepdims.
+AXES = [(None, False), (None, True), (0, False), (-1, True), ((0, 2), False), ((-1, -2), True)]
 REDUCTIONS = {
     "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
     "std": np.std, "var": np.var, "logsumexp": np_logsumexp,
 }
 for _name, _ref in REDUCTIONS.items():
-    for _axis in AXES:
-        for _keep in (False, True):
-            CASES.append((
-                _name,
-                lambda c, n=_name, a=_axis, k=_keep: getattr(ops, n)(c(X), axis=a, keepdims=k),
-                lambda r=_ref, a=_axis, k=_keep: r(f64(X), axis=a, keepdims=k),
-            ))
+    for _axis, _keep in AXES:
+        CASES.append((
+            _name,
+            lambda c, n=_name, a=_axis, k=_keep: getattr(ops, n)(c(X), axis=a, keepdims=k),
+            lambda r=_ref, a=_axis, k=_keep: r(f64(X), axis=a, keepdims=k),
+        ))
 for _name, _ref in (("any", np.any), ("all", np.all)):
-    for _axis in AXES:
-        for _keep in (False, True):
-            CASES.append((
-                _name,
-                lambda c, n=_name, a=_axis, k=_keep: getattr(ops, n)(c(B), axis=a, keepdims=k),
-                lambda r=_ref, a=_axis, k=_keep: r(B, axis=a, keepdims=k),
-            ))
+    for _axis, _keep in AXES[1::2]:
+        CASES.append((
+            _name,
+            lambda c, n=_name, a=_axis, k=_keep: getattr(ops, n)(c(B), axis=a, keepdims=k),
+            lambda r=_ref, a=_axis, k=_keep: r(B, axis=a, keepdims=k),
+        ))
 CASES += [
     ("any", lambda c: ops.any(c(I), axis=1), lambda: np.any(I, axis=1)),
     ("sum", lambda c: ops.sum(c(I), axis=(0, 1)), lambda: np.sum(I, axis=(0, 1))),

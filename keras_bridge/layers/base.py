@@ -266,8 +266,10 @@ class Layer:
         return outputs
 
     def _eager_call(self, inputs, args, kwargs):
+        import backends
         from keras_bridge import ops
-        backend = ops.backend_for(inputs)
+        name = ops.engine_name_of(inputs) or self._preferred_backend()
+        backend = backends.get(name) if name else context.active_backend()
         inputs = tree.map_structure(
             lambda x: x if backend.is_tensor(x) else backend.ops.convert_to_tensor(x), inputs)
         shapes = tree.map_structure(_shape_of, inputs)
@@ -279,6 +281,10 @@ class Layer:
             return backend.call_layer(self, inputs, args, kwargs)
 
     # ---- engines ---------------------------------------------------------------
+    def _preferred_backend(self):
+        """Engine for calls on numpy data: the bound one, if any."""
+        return self._backend_name
+
     def _backend(self):
         import backends
         return backends.get(self._backend_name)

@@ -159,6 +159,9 @@ class Model(Layer):
         """The engine this model runs on (bound, or the one it will bind to)."""
         return self._backend_name or self._target_backend
 
+    def _preferred_backend(self):
+        return self.backend_name
+
     def _ensure_built(self, sample_inputs):
         """Subclassed and deferred models build on first data."""
         if not self.built:

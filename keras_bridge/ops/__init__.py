@@ -53,6 +53,11 @@ def _unwrap(v):
     return v
 
 
+def engine_name_of(*values):
+    """Name of the engine owning the first engine tensor (or weight) in ``values``."""
+    return _engine_of(values)
+
+
 def backend_for(*values):
     """The backend module that ops on ``values`` run on."""
     name = _engine_of(values)
@@ -75,4 +80,4 @@ def _make(name, signature, doc):
 for _name, (_sig, _doc) in OPS.items():
     globals()[_name] = _make(_name, _sig, _doc)
 
-__all__ = sorted(OPS) + ["backend_for"]
+__all__ = sorted(OPS) + ["backend_for", "engine_name_of"]
