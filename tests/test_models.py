@@ -344,3 +344,14 @@ def test_device_scope(backend):
     with pytest.raises(ValueError, match="device name"):
         with keras_bridge.device(""):
             pass
+
+
+def test_sequential_changes_after_use_rebind(backend):
+    model = Sequential([Dense(4, input_shape=(3,))])
+    x = np.ones((2, 3), np.float32)
+    first = model.predict(x)
+    model.add(Dense(2, kernel_initializer="ones"))
+    np.testing.assert_allclose(model.predict(x), first.sum(axis=1, keepdims=True).repeat(2, 1),
+                               rtol=1e-5, atol=1e-6)
+    model.pop()
+    np.testing.assert_allclose(model.predict(x), first, rtol=1e-6)

@@ -65,7 +65,10 @@ class Sequential(Model):
         self._refresh()
 
     def _refresh(self):
+        # The graph changed: the engine program is remade on next use (bound layers keep
+        # their weights; new layers bind then).
         self._program = None
+        self._backend_name = self._binding = None
         if self._input is not None and self._stack:
             self._init_graph(self._input, self._chain[-1])
         else:
