@@ -637,7 +637,8 @@ def _checked_value(weight, value):
 
 def set_value(x, value):
     """Set weight ``x`` to ``value`` (same shape, in Keras layout)."""
-    x.assign(_checked_value(x, value))
+    value = _checked_value(x, value)
+    x.assign(value)
 
 
 def batch_get_value(tensors):

@@ -355,3 +355,31 @@ def test_sequential_changes_after_use_rebind(backend):
                                rtol=1e-5, atol=1e-6)
     model.pop()
     np.testing.assert_allclose(model.predict(x), first, rtol=1e-6)
+
+
+def test_keras2_graph_properties(backend):
+    a, b = Input(shape=(4,), name="a"), Input(shape=(2,), name="b")
+    out = Dense(3)(concatenate([a, b]))
+    model = Model([a, b], out)
+    assert model.input == [a, b] and model.output is out
+    assert model.input_shape == [(None, 4), (None, 2)] and model.output_shape == (None, 3)
+    dense = model.layers[-1]
+    assert dense.input_shape == (None, 6) and dense.output_shape == (None, 3)
+    with pytest.raises(AttributeError, match="no input yet"):
+        Sequential().input
+    with pytest.raises(AttributeError, match="never been called"):
+        Dense(2).output
+
+
+class NoTrainingArg(Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = Dense(2, kernel_initializer="ones")
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+
+def test_subclassed_call_without_training_argument(backend):
+    model = NoTrainingArg()
+    np.testing.assert_allclose(model.predict(np.ones((3, 4), np.float32)), np.full((3, 2), 4.0))

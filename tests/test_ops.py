@@ -14,6 +14,8 @@ import backends
 from backends.contract import OPS
 from keras_bridge import ops
 
+from conftest import both_backends
+
 R = np.random.default_rng(0)
 X = R.standard_normal((2, 3, 4)).astype(np.float32)
 Y = R.standard_normal((3, 4)).astype(np.float32)  # broadcasts against X
@@ -352,6 +354,19 @@ def test_scalars_and_numpy_do_not_upcast_tensors(backend):
 def test_squeeze_of_a_non_unit_axis_is_an_error(backend):
     with pytest.raises(ValueError):
         ops.squeeze(ops.convert_to_tensor(X), axis=1)
+
+
+@both_backends()
+def test_engines_agree_on_dtypes_and_values():
+    """Parity: the same call gives the same dtype (and values) on torch and JAX."""
+    from keras_bridge import config
+    results = {}
+    for name in ("torch", "jax"):
+        config.set_backend(name)
+        results[name] = [ops.convert_to_numpy(case[1](np.asarray)) for case in CASES]
+    for case, t, j in zip(CASES, results["torch"], results["jax"]):
+        assert t.dtype == j.dtype, (case[0], t.dtype, j.dtype)
+        np.testing.assert_allclose(t, j, rtol=1e-5, atol=1e-6, err_msg=case[0])
 
 
 # ---------------------------------------------------------------- randomness

@@ -25,8 +25,8 @@ class Program:
         mapping = {id(w): v for w, v in zip(self.weights, values)}
         key = key if key is not None else jax.random.PRNGKey(0)
         with substitute(mapping) as scope, key_scope(key), context.running("jax"):
-            outputs = self.model.call(inputs if len(inputs) > 1 else inputs[0],
-                                      training=training)
+            kwargs = {"training": training} if self.model._call_has_training else {}
+            outputs = self.model.call(inputs if len(inputs) > 1 else inputs[0], **kwargs)
         new_values = [scope.updates.get(id(w), v) for w, v in zip(self.weights, values)]
         return tree.flatten(outputs), new_values
 

@@ -483,10 +483,13 @@ def clip(x, x_min, x_max):
 
 
 def where(condition, x1, x2):
-    cond = _t(condition)
+    a, b = _operands(x1, x2)
+    if isinstance(condition, torch.Tensor):
+        cond = condition
+    else:  # next to the values, not on the default device
+        cond = _from_numpy(condition, None, (a if a.dim() else b).device)
     if cond.dtype != torch.bool:
         cond = cond != 0
-    a, b = _operands(x1, x2)
     return torch.where(cond, a, b)
 
 

@@ -74,6 +74,30 @@ class Model(Layer):
         self.built = True
 
     @property
+    def input(self):
+        """The model's input tensor(s), as given to the constructor (Keras 2)."""
+        self._require_graph("input")
+        return self._input_struct
+
+    @property
+    def output(self):
+        self._require_graph("output")
+        return self._output_struct
+
+    @property
+    def input_shape(self):
+        return tree.map_structure(lambda t: t.shape, self.input)
+
+    @property
+    def output_shape(self):
+        return tree.map_structure(lambda t: t.shape, self.output)
+
+    def _require_graph(self, what):
+        if not self._functional:
+            raise AttributeError(f"Model {self.name!r} has no {what} yet: it is not built "
+                                 "as a graph of layers.")
+
+    @property
     def layers(self):
         if self._functional:
             return list(self._graph_layers)
