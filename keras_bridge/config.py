@@ -79,24 +79,21 @@ def _check_backend(name, source, fix):
 
 
 def _check_value(key, value, source):
+    fix = (f"Edit {key!r} in {source} or remove it to use the default."
+           if source.endswith(".json") else f"Pass a valid value to {source}.")
     if key == "floatx":
-        if value not in _FLOATX:
-            raise ConfigError(
-                f"Expected floatx to be one of {_FLOATX}. Received: {value!r} from {source}."
-            )
+        ok = value in _FLOATX
+        expected = f"one of {_FLOATX}"
     elif key == "epsilon":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError(
-                f"Expected epsilon to be a positive number. Received: {value!r} from {source}."
-            )
-        value = float(value)
-    elif key == "image_data_format":
-        if value not in _DATA_FORMATS:
-            raise ConfigError(
-                f"Expected image_data_format to be one of {_DATA_FORMATS}. "
-                f"Received: {value!r} from {source}."
-            )
-    return value
+        ok = not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
+        expected = "a positive number"
+    else:
+        ok = value in _DATA_FORMATS
+        expected = f"one of {_DATA_FORMATS}"
+    if not ok:
+        raise ConfigError(
+            f"Expected {key} to be {expected}. Received: {value!r} from {source}. {fix}")
+    return float(value) if key == "epsilon" else value
 
 
 def _load():

@@ -176,11 +176,9 @@ def test_wrong_value_in_file(home, key, value, accepted):
     assert accepted in message
 
 
-@pytest.mark.xfail(strict=True, reason="config's value errors do not yet say how to fix "
-                                       "them (e.g. 'Edit ... in keras.json')")
 def test_wrong_value_in_file_says_how_to_fix(home):
-    write(home, {"floatx": "float8"})
-    assert "Edit" in error_of()
+    path = write(home, {"floatx": "float8"})
+    assert f"Edit 'floatx' in {path}" in error_of()
 
 
 def test_backend_not_a_string_in_file(home):
