@@ -30,9 +30,9 @@ def _floatx():
 
 
 def _dtype_name(dtype):
-    if dtype is float or dtype == "float":
+    if dtype is float or (isinstance(dtype, str) and dtype == "float"):
         name = _floatx()
-    elif dtype is int or dtype == "int":
+    elif dtype is int or (isinstance(dtype, str) and dtype == "int"):
         name = "int32"
     elif dtype is bool:
         name = "bool"
@@ -68,7 +68,8 @@ def _default_dtype(np_dtype):
 
 
 def _is_torch(x):
-    return type(x).__module__.split(".", 1)[0] == "torch"
+    # By module name, so that torch is never imported here.
+    return type(x).__module__.split(".", 1)[0] == "torch" and hasattr(x, "detach")
 
 
 def _torch_to_numpy(x):
@@ -98,6 +99,8 @@ def convert_to_tensor(x, dtype=None):
         # numpy cannot hold tracers; stack element-wise instead.
         return jnp.stack([convert_to_tensor(e, dtype) for e in x])
     arr = np.asarray(x)
+    if not arr.dtype.isnative:  # e.g. big-endian data read from a file
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     return jnp.asarray(arr, dtype=dtype if dtype is not None else _default_dtype(arr.dtype))
 
 

@@ -44,9 +44,9 @@ def _floatx():
 def _dtype_name(dtype):
     if isinstance(dtype, torch.dtype):
         name = _NAMES.get(dtype)
-    elif dtype is float or dtype == "float":
+    elif dtype is float or (isinstance(dtype, str) and dtype == "float"):
         name = _floatx()
-    elif dtype is int or dtype == "int":
+    elif dtype is int or (isinstance(dtype, str) and dtype == "int"):
         name = "int32"
     elif dtype is bool:
         name = "bool"
@@ -85,6 +85,8 @@ def _from_numpy(x, dtype, device):
         dtype = _default_dtype(arr.dtype)
     if arr.dtype.name == "bfloat16":  # ml_dtypes' bfloat16 is unknown to torch
         arr = arr.astype(np.float32)
+    if not arr.dtype.isnative:  # e.g. big-endian data read from a file
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if not arr.flags.writeable or builtins.any(s < 0 for s in arr.strides):
         arr = np.array(arr)  # torch warns on read-only memory and rejects negative strides
     return torch.as_tensor(arr, dtype=dtype, device=device)
