@@ -146,6 +146,8 @@ class DropoutModule(nn.Module):
     def forward(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
+        if self.rate >= 1:
+            return torch.zeros_like(inputs)
         if self.noise_shape is None:
             return nn.functional.dropout(inputs, self.rate, training=True)
         shape = [s if n is None else n for s, n in zip(inputs.shape, self.noise_shape)]

@@ -249,10 +249,10 @@ class Layer:
     def _symbolic_call(self, inputs, args, kwargs):
         shapes = tree.map_structure(lambda t: t.shape, inputs)
         shapes = list(shapes) if isinstance(inputs, tuple) else shapes
-        if self.built:
+        self._check_inputs(shapes)  # before building: a bad call changes nothing
+        if not self.built:
+            self._maybe_build(shapes)
             self._check_inputs(shapes)
-        self._maybe_build(shapes)
-        self._check_inputs(shapes)
         out_shapes = self.compute_output_shape(shapes)
         first = tree.flatten(inputs)[0]
         dtype = self.compute_output_dtype(first.dtype)
@@ -274,8 +274,10 @@ class Layer:
             lambda x: x if backend.is_tensor(x) else backend.ops.convert_to_tensor(x), inputs)
         shapes = tree.map_structure(_shape_of, inputs)
         shapes = list(shapes) if isinstance(inputs, tuple) else shapes
-        self._maybe_build(shapes)
         self._check_inputs(shapes)
+        if not self.built:
+            self._maybe_build(shapes)
+            self._check_inputs(shapes)
         self.bind(backend.NAME)
         with context.running(backend.NAME):
             return backend.call_layer(self, inputs, args, kwargs)

@@ -176,6 +176,8 @@ class Dropout(Layer):
         self.seed = seed
 
     def call(self, inputs, training=None):
+        if training and self.rate >= 1:
+            return ops.zeros_like(inputs)
         if training and self.rate > 0:
             return ops.dropout(inputs, self.rate, noise_shape=self.noise_shape)
         return inputs
@@ -241,6 +243,9 @@ class Reshape(Layer):
         elif known != total:
             raise ValueError(self._mismatch(input_shape))
         return (input_shape[0],) + tuple(target)
+
+    def _check_inputs(self, shapes):
+        self.compute_output_shape(tuple(shapes))  # sizes checked on every call
 
     def _mismatch(self, input_shape):
         return (f"Layer {self.name!r} cannot reshape an input of shape {tuple(input_shape)} "

@@ -30,7 +30,8 @@ class _Merge(Layer):
     def compute_output_shape(self, input_shape):
         self._check_list(input_shape)
         rank = max(len(s) for s in input_shape)
-        padded = [(1,) * (rank - len(s)) + tuple(s) for s in input_shape]
+        # Keras aligns lower-rank inputs by inserting axes after the batch axis.
+        padded = [tuple(s[:1]) + (1,) * (rank - len(s)) + tuple(s[1:]) for s in input_shape]
         out = []
         for dims in zip(*padded):
             known = {d for d in dims if d is not None and d != 1}
@@ -45,7 +46,18 @@ class _Merge(Layer):
         return tuple(out)
 
     def call(self, inputs):
-        return reduce(self._combine, inputs)
+        return reduce(self._combine, _align_ranks(inputs))
+
+
+def _align_ranks(inputs):
+    """Give lower-rank inputs length-1 axes after the batch axis, as Keras does."""
+    rank = max(len(ops.shape(x)) for x in inputs)
+    aligned = []
+    for x in inputs:
+        for _ in range(rank - len(ops.shape(x))):
+            x = ops.expand_dims(x, 1)
+        aligned.append(x)
+    return aligned
 
 
 class Add(_Merge):
@@ -78,7 +90,7 @@ class Average(_Merge):
     """Mean of the inputs."""
 
     def call(self, inputs):
-        return ops.divide(reduce(ops.add, inputs), float(len(inputs)))
+        return ops.divide(reduce(ops.add, _align_ranks(inputs)), float(len(inputs)))
 
 
 class Concatenate(_Merge):
