@@ -148,6 +148,13 @@ FUNCTIONS = {
                        "outputs_and_gradients(inputs: list[numpy], cotangents: list[numpy]) -> "
                        "(list[numpy] outputs, list[numpy] gradients of sum(outputs * cotangents) "
                        "for model.trainable_weights, in Keras layout).",
+    "make_optimizer": "(spec: keras_bridge.optimizers.Optimizer, weights: list[Weight]) -> engine "
+                      "optimizer with Keras's update math for the spec, over the weights' "
+                      "storage; learning_rate and iterations readable and settable.",
+    "make_trainer": "(program, compiled) -> Trainer with train_step(xs, ys, sample_weight) and "
+                    "test_step(xs, ys, sample_weight) on numpy batches: forward, the compiled "
+                    "loss (plus regularization), and for training gradients, the optimizer "
+                    "step and constraints; both update the compiled metrics' weights.",
 }
 
 ATTRIBUTES = ("NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL")

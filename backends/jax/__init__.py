@@ -12,7 +12,9 @@ import jax
 from backends.jax import ops
 from backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot
 from backends.jax.program import Program
+from backends.jax.optimizers import make_optimizer
 from backends.jax.random import seed
+from backends.jax.training import make_trainer
 
 NAME = "jax"
 CAPABILITIES = frozenset({"cuda", "jit"})

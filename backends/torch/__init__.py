@@ -13,7 +13,9 @@ from backends.torch import ops
 from backends.torch.lowering import LOWERING, RUNS_OWN_CALL, CallModule, GraphModule
 from backends.torch.lowering import SubclassModule, Slot, make_tensor
 from backends.torch.program import Program
+from backends.torch.optimizers import make_optimizer
 from backends.torch.random import seed
+from backends.torch.training import make_trainer
 from backends.torch.tensors import using_device
 
 NAME = "torch"

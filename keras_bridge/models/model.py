@@ -13,11 +13,12 @@ import numpy as np
 import backends
 from keras_bridge import config
 from keras_bridge.layers.base import Layer
+from keras_bridge.training.trainer import Trainer
 from keras_bridge.graph import KerasTensor, topological_nodes
 from keras_bridge.utils import tree
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """Groups layers into an object with inference (and, once compiled, training).
 
     Functional use: ``Model(inputs, outputs)`` where ``inputs`` are ``Input`` tensors

@@ -1,0 +1,347 @@
+"""Keras optimizers on JAX: a pure ``update`` built from optax transformations.
+
+Each step builds the algorithm's ``optax.chain`` with this step's values (the learning
+rate and the step number are traced arrays from the state, so a jitted step never
+recompiles when they change) and applies it. The chain's output is the increment added
+to the weights, learning rate included:
+
+===========  ==========================================================  ==================
+Keras        optax mechanism                                             why
+===========  ==========================================================  ==================
+SGD          ``scale(-lr)``, then ``trace(momentum, nesterov)``          the trace of
+                                                                         ``-lr*g`` is
+                                                                         Keras's velocity
+                                                                         ``v = m*v - lr*g``
+Adam, AdamW  ``scale_by_adam(eps=epsilon / sqrt(1 - beta_2**t))``,      Keras adds eps to
+             ``scale(-lr)``                                              ``sqrt(v)``, optax
+                                                                         to ``sqrt(v_hat)``
+Adam         ``scale_by_amsgrad(bias_correction_nu=False)``,             Keras keeps the max
+(amsgrad)    ``scale(-lr * sqrt(1 - beta_2**t))``                        of the raw ``v``
+RMSprop      ``scale_by_rms`` / ``scale_by_stddev`` (centered),          same math (eps in
+             ``scale(-lr)``, then ``trace(momentum)``                    the root); the
+                                                                         trace holds lr, as
+                                                                         Keras's momentum
+Adagrad      ``scale_by_rss``, ``scale(-lr)``                            same math
+Adadelta     ``scale_by_adadelta``, ``scale(-lr)``                       same math
+Adamax       ``scale_by_keras_adamax`` (below), ``scale(-lr)``           optax puts eps in
+                                                                         the max of the norm
+Nadam        ``scale_by_keras_nadam`` (below), ``scale(-lr)``            optax's Nadam has
+                                                                         no 0.96**t schedule
+===========  ==========================================================  ==================
+
+Before the chain, as Keras: clipping (``clipvalue``: ``optax.clip``; ``global_clipnorm``:
+``optax.clip_by_global_norm``; ``clipnorm``: ``g * c / max(|g|, c)`` per weight), and
+after it decoupled weight decay ``w -= w * (weight_decay * lr)`` on the weights, outside
+the chain so that SGD's momentum never sees it. The Keras 2 ``decay`` gives
+``lr / (1 + decay * iterations)`` inside ``update``.
+
+``amsgrad=True`` needs an optax whose ``scale_by_amsgrad`` has ``bias_correction_nu``
+(google-deepmind/optax#1389, in 0.2.8); older optax raises a clear error.
+"""
+
+import inspect
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+
+def make_optimizer(spec, weights):
+    """A ``JaxOptimizer`` running ``spec`` (a ``keras_bridge.optimizers.Optimizer``) for
+    ``weights`` (``Weight`` objects bound to JAX)."""
+    return JaxOptimizer(spec, weights)
+
+
+class OptState(NamedTuple):
+    """The optimizer state, a pytree of arrays.
+
+    Attributes:
+        iterations: int32 scalar, steps taken.
+        learning_rate: float32 scalar, the base learning rate (before ``decay``).
+        inner: The optax chain's state.
+    """
+
+    iterations: Any
+    learning_rate: Any
+    inner: Any
+
+
+# ---- Keras rules optax has no exact built-in for ---------------------------------------
+class ScaleByKerasAdamaxState(NamedTuple):
+    momentum: Any
+    norm: Any
+
+
+def scale_by_keras_adamax(beta_1, beta_2, epsilon, step):
+    """Keras's Adamax direction ``m / ((1 - beta_1**step) * (u + epsilon))`` with
+    ``u = max(beta_2 * u, |g|)``; ``step`` counts from 1."""
+
+    def init_fn(params):
+        return ScaleByKerasAdamaxState(optax.tree.zeros_like(params),
+                                       optax.tree.zeros_like(params))
+
+    def update_fn(updates, state, params=None):
+        momentum = optax.tree.update_moment(updates, state.momentum, beta_1, 1)
+        norm = jax.tree.map(lambda g, u: jnp.maximum(beta_2 * u, jnp.abs(g)), updates,
+                            state.norm)
+        correction = 1 - beta_1 ** step
+        updates = jax.tree.map(lambda m, u: m / (correction * (u + epsilon)), momentum, norm)
+        return updates, ScaleByKerasAdamaxState(momentum, norm)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+class ScaleByKerasNadamState(NamedTuple):
+    momentum: Any
+    velocity: Any
+    u_product: Any  # float32 scalar, product of the momentum schedule so far
+
+
+def scale_by_keras_nadam(beta_1, beta_2, epsilon, step):
+    """Keras's Nadam direction, with the momentum schedule
+    ``u_t = beta_1 * (1 - 0.5 * 0.96**t)``; ``step`` counts from 1."""
+
+    def init_fn(params):
+        return ScaleByKerasNadamState(optax.tree.zeros_like(params),
+                                      optax.tree.zeros_like(params),
+                                      jnp.ones((), jnp.float32))
+
+    def update_fn(updates, state, params=None):
+        u_t = beta_1 * (1.0 - 0.5 * 0.96 ** step)
+        u_next = beta_1 * (1.0 - 0.5 * 0.96 ** (step + 1))
+        u_product = state.u_product * u_t
+        u_product_next = u_product * u_next
+        momentum = optax.tree.update_moment(updates, state.momentum, beta_1, 1)
+        velocity = optax.tree.update_moment_per_elem_norm(updates, state.velocity, beta_2, 2)
+        correction_2 = 1 - beta_2 ** step
+
+        def direction(g, m, v):
+            m_hat = u_next * m / (1 - u_product_next) + (1 - u_t) * g / (1 - u_product)
+            return m_hat / (jnp.sqrt(v / correction_2) + epsilon)
+
+        updates = jax.tree.map(direction, updates, momentum, velocity)
+        return updates, ScaleByKerasNadamState(momentum, velocity, u_product)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def clip_by_norm_each(clipnorm):
+    """Keras's ``clipnorm``: each gradient scaled to L2 norm at most ``clipnorm``."""
+    return optax.stateless_with_tree_map(
+        lambda g, _: g * clipnorm / jnp.maximum(jnp.sqrt(jnp.sum(jnp.square(g))), clipnorm))
+
+
+def _has_keras_amsgrad():
+    return "bias_correction_nu" in inspect.signature(optax.scale_by_amsgrad).parameters
+
+
+# ---- one chain per Keras algorithm -----------------------------------------------------
+def _chain(spec, lr, step):
+    """The step's transformation: gradients in, weight increments out.
+
+    ``lr`` is this step's learning rate and ``step`` the step number from 1 (float32).
+    The state structure does not depend on their values.
+    """
+    a = spec.algorithm
+    if a == "sgd":
+        parts = [optax.scale(-lr)]
+        if spec.momentum:
+            parts.append(optax.trace(decay=spec.momentum, nesterov=spec.nesterov))
+    elif a == "adam":
+        correction_2 = 1 - spec.beta_2 ** step
+        if spec.amsgrad:
+            parts = [optax.scale_by_amsgrad(spec.beta_1, spec.beta_2, eps=spec.epsilon,
+                                            bias_correction_nu=False),
+                     optax.scale(-lr * jnp.sqrt(correction_2))]
+        else:
+            parts = [optax.scale_by_adam(spec.beta_1, spec.beta_2,
+                                         eps=spec.epsilon / jnp.sqrt(correction_2)),
+                     optax.scale(-lr)]
+    elif a == "rmsprop":
+        # eps sits inside the root in both (optax's default placement).
+        scale_by = optax.scale_by_stddev if spec.centered else optax.scale_by_rms
+        parts = [scale_by(decay=spec.rho, eps=spec.epsilon), optax.scale(-lr)]
+        if spec.momentum > 0:
+            parts.append(optax.trace(decay=spec.momentum))
+    elif a == "adagrad":
+        parts = [optax.scale_by_rss(initial_accumulator_value=spec.initial_accumulator_value,
+                                    eps=spec.epsilon), optax.scale(-lr)]
+    elif a == "adadelta":
+        parts = [optax.scale_by_adadelta(rho=spec.rho, eps=spec.epsilon), optax.scale(-lr)]
+    elif a == "adamax":
+        parts = [scale_by_keras_adamax(spec.beta_1, spec.beta_2, spec.epsilon, step),
+                 optax.scale(-lr)]
+    elif a == "nadam":
+        parts = [scale_by_keras_nadam(spec.beta_1, spec.beta_2, spec.epsilon, step),
+                 optax.scale(-lr)]
+    else:
+        raise ValueError(f"No JAX rule for optimizer algorithm {a!r}. Known: {sorted(SLOTS)}.")
+    return optax.chain(*parts)
+
+
+def _momentum_slots(spec):
+    return {"momentum": (1, "trace", 1.0)} if spec.momentum else {}
+
+
+# Keras slot name -> (index in the chain's state, field, sign): slot = sign * field.
+SLOTS = {
+    "sgd": _momentum_slots,
+    "adam": lambda spec: dict({"momentum": (0, "mu", 1.0), "velocity": (0, "nu", 1.0)},
+                              **({"velocity_hat": (0, "nu_max", 1.0)} if spec.amsgrad else {})),
+    "rmsprop": lambda spec: dict(
+        {"velocity": (0, "nu", 1.0)},
+        **({"momentum": (2, "trace", -1.0)} if spec.momentum > 0 else {}),
+        **({"average_gradient": (0, "mu", 1.0)} if spec.centered else {})),
+    "adagrad": lambda spec: {"accumulator": (0, "sum_of_squares", 1.0)},
+    "adadelta": lambda spec: {"accumulated_grad": (0, "e_g", 1.0),
+                              "accumulated_delta_var": (0, "e_x", 1.0)},
+    "adamax": lambda spec: {"momentum": (0, "momentum", 1.0), "norm": (0, "norm", 1.0)},
+    "nadam": lambda spec: {"momentum": (0, "momentum", 1.0), "velocity": (0, "velocity", 1.0)},
+}
+
+
+class _Hyper:
+    """The spec's hyper-parameters as plain Python values, read once at binding."""
+
+    _NAMES = ("algorithm", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "amsgrad",
+              "rho", "centered", "initial_accumulator_value")
+
+    def __init__(self, spec):
+        for name in self._NAMES:
+            setattr(self, name, getattr(spec, name, None))
+
+
+class JaxOptimizer:
+    """A Keras optimizer as a pure JAX update.
+
+    Attributes:
+        weights: The bound ``Weight`` objects, in order.
+        state: The current ``OptState`` (None before ``init``); the training loop stores
+            each step's new state here.
+    """
+
+    def __init__(self, spec, weights):
+        if spec.algorithm not in SLOTS:
+            raise ValueError(f"No JAX rule for optimizer algorithm {spec.algorithm!r}. "
+                             f"Known: {sorted(SLOTS)}.")
+        if spec.algorithm == "adam" and spec.amsgrad and not _has_keras_amsgrad():
+            raise ValueError(
+                "Adam(amsgrad=True) on JAX needs optax.scale_by_amsgrad(bias_correction_nu=...)"
+                f" (optax 0.2.8 has it); this optax is {optax.__version__}. Upgrade optax.")
+        self.weights = list(weights)
+        self.state = None
+        self._hyper = _Hyper(spec)
+        self._learning_rate = float(spec.learning_rate)
+        self._decay = float(spec.decay or 0.0)
+        self._weight_decay = float(spec.weight_decay or 0.0)
+        self._clipnorm = spec.clipnorm or 0.0
+        self._clipvalue = spec.clipvalue or 0.0
+        self._global_clipnorm = spec.global_clipnorm or 0.0
+        self._slots = SLOTS[spec.algorithm](spec)
+
+    # ---- pure part -----------------------------------------------------------------------
+    def init(self, params=None):
+        """The initial state for ``params`` (list of arrays; default: the weights' values).
+        Also stored in ``self.state``."""
+        self.state = self._initial_state(params)
+        return self.state
+
+    def _initial_state(self, params=None):
+        params = [w.value for w in self.weights] if params is None else list(params)
+        inner = _chain(self._hyper, 1.0, 1.0).init(params)
+        return OptState(jnp.zeros((), jnp.int32), jnp.asarray(self._learning_rate, jnp.float32),
+                        inner)
+
+    def update(self, grads, state, params):
+        """One Keras step: ``(new_params, new_state)`` from lists of arrays. Pure and
+        jittable; nothing here is read from ``self`` except the fixed hyper-parameters."""
+        grads, params = list(grads), list(params)
+        lr = state.learning_rate
+        if self._decay:
+            lr = lr / (1.0 + self._decay * state.iterations.astype(jnp.float32))
+        step = (state.iterations + 1).astype(jnp.float32)
+        grads = self._clip(grads)
+        updates, inner = _chain(self._hyper, lr, step).update(grads, state.inner, params)
+        if self._weight_decay:
+            params = [p - p * (self._weight_decay * lr).astype(p.dtype) for p in params]
+        new_params = optax.apply_updates(params, updates)
+        return new_params, OptState(state.iterations + 1, state.learning_rate, inner)
+
+    def _clip(self, grads):
+        if self._clipnorm > 0:
+            clip = clip_by_norm_each(self._clipnorm)
+        elif self._global_clipnorm > 0:
+            clip = optax.clip_by_global_norm(self._global_clipnorm)
+        elif self._clipvalue > 0:
+            clip = optax.clip(self._clipvalue)
+        else:
+            return grads
+        return clip.update(grads, optax.EmptyState())[0]
+
+    # ---- host-side helpers -----------------------------------------------------------------
+    @property
+    def learning_rate(self):
+        if self.state is None:
+            return self._learning_rate
+        value = np.asarray(self.state.learning_rate)
+        # The float last set, unless the state now holds another value (e.g. loaded).
+        return self._learning_rate if value == np.float32(self._learning_rate) else float(value)
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        value = float(value)
+        if not value >= 0:
+            raise ValueError(f"Expected a non-negative learning rate. Received: {value!r}")
+        self._learning_rate = value
+        if self.state is not None:
+            old = self.state.learning_rate
+            new = jax.device_put(np.asarray(value, np.float32), old.sharding)
+            self.state = self.state._replace(learning_rate=new)
+
+    @property
+    def iterations(self):
+        return 0 if self.state is None else int(self.state.iterations)
+
+    def state_dict(self):
+        """``{'iterations', 'learning_rate', '<i>/<slot>' (Keras layout), ...}`` as numpy;
+        the same keys as the torch backend's."""
+        state = self.state if self.state is not None else self._initial_state()
+        out = {"iterations": np.asarray(int(state.iterations), dtype=np.int64),
+               "learning_rate": np.asarray(self.learning_rate, dtype=np.float64)}
+        for i in range(len(self.weights)):
+            for name, (index, field, sign) in self._slots.items():
+                out[f"{i}/{name}"] = np.asarray(getattr(state.inner[index], field)[i]) * sign
+        if self._hyper.algorithm == "nadam":
+            out["u_product"] = np.asarray(state.inner[0].u_product)
+        return out
+
+    def load_state_dict(self, values):
+        """Restore ``state_dict``'s output (from either engine); checks everything first."""
+        expected = self.state_dict()
+        missing = sorted(set(expected) - set(values))
+        extra = sorted(set(values) - set(expected))
+        if missing or extra:
+            raise ValueError(f"Optimizer state does not match: missing keys {missing}, "
+                             f"unexpected keys {extra}.")
+        for key, ref in expected.items():
+            if np.shape(values[key]) != np.shape(ref):
+                raise ValueError(f"Optimizer state {key!r} has shape {np.shape(values[key])}; "
+                                 f"expected {np.shape(ref)}.")
+        t = jnp.asarray(int(values["iterations"]), jnp.int32)
+        inner = list((self.state if self.state is not None else self._initial_state()).inner)
+        for name, (index, field, sign) in self._slots.items():
+            old = getattr(inner[index], field)
+            new = [jnp.asarray(np.asarray(values[f"{i}/{name}"]) * sign, dtype=o.dtype)
+                   for i, o in enumerate(old)]
+            inner[index] = inner[index]._replace(**{field: new})
+        for index, part in enumerate(inner):
+            if "count" in getattr(part, "_fields", ()):  # optax's own step counts
+                inner[index] = part._replace(count=t)
+        if self._hyper.algorithm == "nadam":
+            inner[0] = inner[0]._replace(
+                u_product=jnp.asarray(values["u_product"], jnp.float32))
+        self.state = OptState(t, jnp.asarray(float(values["learning_rate"]), jnp.float32),
+                              tuple(inner))
+        self._learning_rate = float(values["learning_rate"])

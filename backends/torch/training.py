@@ -1,0 +1,61 @@
+"""One training or test batch on torch: plain eager torch.
+
+train: forward on the module, loss (the front end's ops on torch tensors), backward,
+optimizer step, constraints, metric updates under ``no_grad``. Nothing is read back
+to the host here; the loop reads metric values when it prints.
+"""
+
+import numpy as np
+import torch
+
+from backends.torch.tensors import using_device
+from keras_bridge.training.compile_utils import regularization_loss
+
+
+class Trainer:
+    def __init__(self, program, compiled):
+        self.program = program
+        self.compiled = compiled
+        model = program.model
+        self.device = program.device
+        self.optimizer = compiled.engine_optimizer
+        self.regularized = [w for w in model.weights if w.regularizer is not None]
+        self.constrained = [w for w in model.trainable_weights if w.constraint is not None]
+        for w in model.weights:  # freezing is decided per compile, as in Keras
+            if isinstance(w.slot.tensor, torch.nn.Parameter):
+                w.slot.tensor.requires_grad_(w.trainable)
+
+    def _tensors(self, arrays):
+        return [torch.from_numpy(np.ascontiguousarray(a)).to(self.device, non_blocking=True)
+                for a in arrays]
+
+    def train_step(self, xs, ys, sample_weight):
+        compiled = self.compiled
+        with using_device(self.device):
+            xs, ys = self._tensors(xs), self._tensors(ys)
+            sw = None if sample_weight is None else self._tensors([sample_weight])[0]
+            outputs = self.program._run(xs, True)
+            reg = regularization_loss(self.regularized) if self.regularized else None
+            total, per_output = compiled.loss(ys, outputs, sw, reg)
+            self.optimizer.zero_grad()
+            total.backward()
+            self.optimizer.step()
+            with torch.no_grad():
+                for w in self.constrained:
+                    w.assign(w.constraint(w.value))
+                compiled.metrics.update(ys, [o.detach() for o in outputs], sw, total.detach(),
+                                        [None if v is None else v.detach() for v in per_output])
+
+    def test_step(self, xs, ys, sample_weight):
+        compiled = self.compiled
+        with torch.no_grad(), using_device(self.device):
+            xs, ys = self._tensors(xs), self._tensors(ys)
+            sw = None if sample_weight is None else self._tensors([sample_weight])[0]
+            outputs = self.program._run(xs, False)
+            reg = regularization_loss(self.regularized) if self.regularized else None
+            total, per_output = compiled.loss(ys, outputs, sw, reg)
+            compiled.metrics.update(ys, outputs, sw, total, per_output)
+
+
+def make_trainer(program, compiled):
+    return Trainer(program, compiled)

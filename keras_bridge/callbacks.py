@@ -1,0 +1,78 @@
+"""Callbacks: hooks the training loop calls at the start and end of training, epochs
+and batches. ``History`` is always added by ``fit`` and returned by it."""
+
+
+class Callback:
+    """Base class; override the hooks you need. ``self.model`` and ``self.params``
+    (epochs, steps, verbose) are set before training starts."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): pass
+    def on_train_end(self, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None): pass
+    def on_train_batch_end(self, batch, logs=None): pass
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+
+
+class History(Callback):
+    """Records the epoch-end logs: ``history.history['loss']`` is the per-epoch loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = []
+        self.history = {}
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+        self.history = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=print)``."""
+
+    def __init__(self, **hooks):
+        super().__init__()
+        for name, fn in hooks.items():
+            if not name.startswith("on_") or not hasattr(Callback, name):
+                raise TypeError(f"Unknown callback hook {name!r}.")
+            setattr(self, name, fn)
+
+
+class CallbackList:
+    """Calls a hook on every callback in order."""
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks or [])
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"Expected Callback instances in callbacks. Received: {cb!r}")
+            cb.set_model(model)
+            cb.set_params(params)
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call(*args, **kwargs):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, **kwargs)
+        return call

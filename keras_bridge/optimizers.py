@@ -1,0 +1,534 @@
+"""Optimizers: Keras 3's names, arguments, defaults and update rules, run by the engine.
+
+An optimizer here is a *spec*: checked hyper-parameters and a config. ``bind`` hands
+it to a backend (``backends/<engine>/optimizers.py``), which builds the engine's own
+optimizer (``torch.optim`` on torch, optax on JAX) computing Keras's update math;
+from then on ``learning_rate`` and ``iterations`` are read and written through it.
+
+Every optimizer applies, in Keras's order: gradient clipping (``clipvalue``
+elementwise, ``clipnorm`` per weight, or ``global_clipnorm`` over all weights; at most
+one), decoupled weight decay ``w -= w * weight_decay * lr`` (when ``weight_decay``
+is set), then its update rule. Keras 2 spellings are accepted with a
+``DeprecationWarning``: ``lr=`` for ``learning_rate=``, and ``decay=`` (time-based
+decay, ``lr_t = learning_rate / (1 + decay * iterations)``, ``iterations`` counted
+before the step).
+
+Example:
+
+    >>> opt = keras_bridge.optimizers.get("adam")
+    >>> opt.learning_rate
+    0.001
+    >>> opt.learning_rate = 1e-4  # takes effect on the next step, also after binding
+"""
+
+import importlib
+import math
+import numbers
+import sys
+import warnings
+
+# Keras 3 arguments this project accepts only at their default value, so that Keras
+# configs load; any other value is an error that says so.
+_KERAS_ONLY_DEFAULTS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                        "loss_scale_factor": None, "gradient_accumulation_steps": None}
+
+
+class _Default(float):
+    """A signature default that can be told apart from the same value passed by the
+    caller (to detect ``lr=`` given together with ``learning_rate=``)."""
+
+    __repr__ = float.__repr__
+
+
+def _number(value, name, low=0.0, high=None, high_open=False, allow_none=False):
+    """``value`` as a float in [low, high] (or [low, high) when high_open)."""
+    if value is None and allow_none:
+        return None
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+          and math.isfinite(value) and value >= low
+          and (high is None or (value < high if high_open else value <= high)))
+    if not ok:
+        if high is None:
+            expected = "a non-negative number" if low == 0 else f"a number >= {low}"
+        else:
+            expected = f"a number in [{low:g}, {high:g}{')' if high_open else ']'}"
+        if allow_none:
+            expected += " or None"
+        raise ValueError(f"Expected {name} to be {expected}. Received: {name}={value!r}")
+    return float(value)
+
+
+def _caller_level():
+    """``stacklevel`` that points a warning at the first frame outside this module."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _learning_rate(value, name="learning_rate"):
+    if callable(value):
+        raise TypeError(
+            f"{name} must be a float; learning-rate schedules and callables are not "
+            f"supported. Received: {name}={value!r}. Set optimizer.learning_rate between "
+            "epochs instead (it takes effect on the next step)."
+        )
+    return _number(value, name)
+
+
+def _epsilon(value):
+    """Keras 2 passed ``epsilon=None`` to mean the backend fuzz factor."""
+    if value is None:
+        from keras_bridge import config
+        return float(config.epsilon())
+    return _number(value, "epsilon")
+
+
+class Optimizer:
+    """Base class of the optimizers: checked hyper-parameters, config, and the binding.
+
+    Args:
+        learning_rate: Non-negative float. Readable and settable at any time through
+            the ``learning_rate`` property.
+        weight_decay: None, or a non-negative float: each step first does
+            ``w -= w * weight_decay * learning_rate`` on every weight with a gradient.
+        clipnorm: Clip each weight's gradient to this L2 norm.
+        clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: Clip all gradients together to this global L2 norm.
+            At most one of ``clipnorm``, ``clipvalue`` and ``global_clipnorm``.
+        name: Name of the optimizer (Keras's default for each class).
+        **kwargs: Keras 2's ``lr`` and ``decay`` (deprecated); Keras 3's ``use_ema``,
+            ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor`` and
+            ``gradient_accumulation_steps`` at their defaults only.
+
+    Attributes:
+        algorithm: Name of the update rule ('sgd', 'adam', ...), read by backends.
+        decay: Keras 2 time-based decay (0.0 unless ``decay=`` was given).
+    """
+
+    algorithm = None
+    _default_name = "optimizer"
+    _hyperparameters = ()  # names of the subclass's own config entries
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs):
+        cls = type(self).__name__
+        if "lr" in kwargs:
+            lr = kwargs.pop("lr")
+            if not isinstance(learning_rate, _Default):
+                raise TypeError(f"{cls}() got both learning_rate={learning_rate!r} and its "
+                                f"deprecated alias lr={lr!r}; pass only learning_rate.")
+            warnings.warn(f"{cls}(lr=...) is deprecated; use {cls}(learning_rate=...).",
+                          DeprecationWarning, stacklevel=_caller_level())
+            learning_rate = lr
+        self.decay = 0.0
+        if "decay" in kwargs:
+            warnings.warn(
+                f"{cls}(decay=...) is deprecated (Keras 2 time-based decay, "
+                "lr / (1 + decay * iterations)); Keras 3 spells it learning_rate="
+                "keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=1, "
+                "decay_rate=decay). Here, set optimizer.learning_rate between epochs.",
+                DeprecationWarning, stacklevel=_caller_level())
+            self.decay = _number(kwargs.pop("decay"), "decay")
+        for key, default in _KERAS_ONLY_DEFAULTS.items():
+            if key in kwargs:
+                value = kwargs.pop(key)
+                if value != default:
+                    raise ValueError(f"{cls}({key}={value!r}) is not supported by "
+                                     f"keras_bridge; only {key}={default!r} is.")
+        if kwargs:
+            accepted = sorted(self._hyperparameters + (
+                "learning_rate", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
+                "name"))
+            raise TypeError(f"{cls}() got unexpected keyword argument(s) {sorted(kwargs)}. "
+                            f"Accepted: {accepted}.")
+        self._learning_rate = _learning_rate(learning_rate)
+        self.weight_decay = _number(weight_decay, "weight_decay", allow_none=True)
+        self.clipnorm = _number(clipnorm, "clipnorm", allow_none=True)
+        self.clipvalue = _number(clipvalue, "clipvalue", allow_none=True)
+        self.global_clipnorm = _number(global_clipnorm, "global_clipnorm", allow_none=True)
+        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        given = ", ".join(f"{k}={v!r}" for k, v in clips.items() if v is not None)
+        if given.count("=") > 1:
+            raise ValueError("Only one of clipnorm, clipvalue and global_clipnorm can be set. "
+                             f"Received: {given}")
+        self.name = self._default_name if name is None else str(name)
+        self._binding = None  # the engine optimizer, once bound
+        self._backend_name = None
+        self._weights = None
+
+    # ---- learning rate and step count -------------------------------------------------
+    @property
+    def learning_rate(self):
+        """The learning rate (float); before ``decay`` is applied, as Keras 2."""
+        if self._binding is not None:
+            return self._binding.learning_rate
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        value = _learning_rate(value)
+        if self._binding is not None:
+            self._binding.learning_rate = value
+        else:
+            self._learning_rate = value
+
+    @property
+    def lr(self):
+        warnings.warn("optimizer.lr is deprecated; use optimizer.learning_rate.",
+                      DeprecationWarning, stacklevel=2)
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value):
+        warnings.warn("optimizer.lr is deprecated; use optimizer.learning_rate.",
+                      DeprecationWarning, stacklevel=2)
+        self.learning_rate = value
+
+    @property
+    def iterations(self):
+        """Number of steps taken (0 before binding)."""
+        return self._binding.iterations if self._binding is not None else 0
+
+    # ---- binding ------------------------------------------------------------------------
+    def bind(self, backend_name, weights):
+        """Build the engine optimizer for ``weights`` (trainable, bound to that engine).
+
+        Args:
+            backend_name: Registry name of the engine ('torch', 'jax').
+            weights: List of ``Weight`` objects, in the order the engine optimizer
+                will see their gradients and values.
+
+        Returns:
+            The engine optimizer (``backends.<engine>.optimizers.make_optimizer``'s
+            result). Binding again to the same engine and the same weights returns it
+            unchanged; any other rebinding is an error.
+        """
+        weights = list(weights)
+        if self._binding is not None:
+            if backend_name != self._backend_name:
+                raise ValueError(
+                    f"Optimizer {self.name!r} is bound to the {self._backend_name!r} backend "
+                    f"and cannot be bound to {backend_name!r}. Make a new one with "
+                    f"{type(self).__name__}.from_config(optimizer.get_config())."
+                )
+            if len(weights) != len(self._weights) or any(
+                    a is not b for a, b in zip(weights, self._weights)):
+                raise ValueError(
+                    f"Optimizer {self.name!r} is already bound to {len(self._weights)} "
+                    "other weights; an optimizer can only update the weights it was first "
+                    "bound to. Make a new optimizer for these weights."
+                )
+            return self._binding
+        if self.algorithm is None:
+            raise TypeError(f"{type(self).__name__} has no update rule; use a subclass such "
+                            "as SGD or Adam.")
+        for w in weights:
+            if w.backend_name != backend_name:
+                raise ValueError(f"Weight {w.path!r} is bound to {w.backend_name!r}, not to "
+                                 f"{backend_name!r}; bind its layer before the optimizer.")
+        import backends
+        backend = backends.get(backend_name)
+        make = getattr(backend, "make_optimizer", None)
+        if make is None:
+            make = importlib.import_module(backend.__name__ + ".optimizers").make_optimizer
+        self._binding = make(self, weights)
+        self._backend_name = backend_name
+        self._weights = weights
+        return self._binding
+
+    # ---- config -------------------------------------------------------------------------
+    def get_config(self):
+        """Plain-value config; ``from_config`` rebuilds an unbound optimizer from it."""
+        config = {"name": self.name, "learning_rate": float(self.learning_rate),
+                  "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                  "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+        config.update({key: getattr(self, key) for key in self._hyperparameters})
+        if self.decay:
+            config["decay"] = self.decay
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """An optimizer from ``get_config``'s dict (Keras 3 configs load too)."""
+        config = dict(config)
+        config.pop("is_legacy_optimizer", None)  # written by tf.keras 2.11+
+        decay = config.pop("decay", None)  # a saved Keras 2 decay restores without a warning
+        optimizer = cls(**config)
+        if decay:
+            optimizer.decay = _number(decay, "decay")
+        return optimizer
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} learning_rate={self.learning_rate!r}>"
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional (Nesterov) momentum.
+
+    Update with ``momentum == 0``: ``w -= learning_rate * g``. Otherwise
+    ``v = momentum * v - learning_rate * g`` then ``w += v``, or with ``nesterov``
+    ``w += momentum * v - learning_rate * g``.
+
+    Args:
+        learning_rate: Float, defaults to 0.01.
+        momentum: Float in [0, 1], defaults to 0.0.
+        nesterov: Whether to use Nesterov momentum, defaults to False.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see ``Optimizer``.
+    """
+
+    algorithm = "sgd"
+    _default_name = "SGD"
+    _hyperparameters = ("momentum", "nesterov")
+
+    def __init__(self, learning_rate=_Default(0.01), momentum=0.0, nesterov=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         name, **kwargs)
+        self.momentum = _number(momentum, "momentum", high=1.0)
+        self.nesterov = bool(nesterov)
+
+
+class Adam(Optimizer):
+    """Adam: adaptive moment estimation.
+
+    ``m = b1 * m + (1 - b1) * g``, ``v = b2 * v + (1 - b2) * g**2`` (with
+    ``amsgrad``, ``v_hat = max(v_hat, v)`` replaces ``v`` below), then
+    ``w -= lr * sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + epsilon)``, t = step
+    number from 1.
+
+    Args:
+        learning_rate: Float, defaults to 0.001.
+        beta_1, beta_2: Decay rates in [0, 1) of the first and second moments.
+        epsilon: Added to ``sqrt(v)`` (Keras's placement), defaults to 1e-7.
+        amsgrad: Whether to use the AMSGrad variant, defaults to False.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see ``Optimizer``.
+    """
+
+    algorithm = "adam"
+    _default_name = "adam"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")
+
+    def __init__(self, learning_rate=_Default(0.001), beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         name, **kwargs)
+        self.beta_1 = _number(beta_1, "beta_1", high=1.0, high_open=True)
+        self.beta_2 = _number(beta_2, "beta_2", high=1.0, high_open=True)
+        self.epsilon = _epsilon(epsilon)
+        self.amsgrad = bool(amsgrad)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``Adam`` whose
+    ``weight_decay`` defaults to 0.004 and may not be None.
+
+    Args:
+        learning_rate: Float, defaults to 0.001.
+        weight_decay: Non-negative float, defaults to 0.004.
+        beta_1, beta_2, epsilon, amsgrad: as ``Adam``.
+        clipnorm, clipvalue, global_clipnorm, name: see ``Optimizer``.
+    """
+
+    _default_name = "adamw"
+
+    def __init__(self, learning_rate=_Default(0.001), weight_decay=0.004, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-7, amsgrad=False, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs):
+        if weight_decay is None:
+            raise ValueError("AdamW needs a float weight_decay. Received: weight_decay=None")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
+                         clipnorm, clipvalue, global_clipnorm, name, **kwargs)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide the gradient by a moving root mean square.
+
+    ``v = rho * v + (1 - rho) * g**2``; with ``centered``, ``a = rho * a + (1 - rho) * g``
+    and ``d = sqrt(v - a**2 + epsilon)``, else ``d = sqrt(v + epsilon)`` (epsilon inside
+    the root, as Keras); ``inc = lr * g / d``; with momentum ``m = momentum * m + inc``
+    and ``w -= m``, else ``w -= inc``.
+
+    Args:
+        learning_rate: Float, defaults to 0.001.
+        rho: Decay rate in [0, 1], defaults to 0.9.
+        momentum: Float in [0, 1], defaults to 0.0.
+        epsilon: Defaults to 1e-7.
+        centered: Whether to normalize by the estimated variance, defaults to False.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see ``Optimizer``.
+    """
+
+    algorithm = "rmsprop"
+    _default_name = "rmsprop"
+    _hyperparameters = ("rho", "momentum", "epsilon", "centered")
+
+    def __init__(self, learning_rate=_Default(0.001), rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         name, **kwargs)
+        self.rho = _number(rho, "rho", high=1.0)
+        self.momentum = _number(momentum, "momentum", high=1.0)
+        self.epsilon = _epsilon(epsilon)
+        self.centered = bool(centered)
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``acc += g**2``, ``w -= lr * g / sqrt(acc + epsilon)``.
+
+    Args:
+        learning_rate: Float, defaults to 0.001.
+        initial_accumulator_value: Non-negative starting value of ``acc``, defaults to 0.1.
+        epsilon: Defaults to 1e-7.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see ``Optimizer``.
+    """
+
+    algorithm = "adagrad"
+    _default_name = "adagrad"
+    _hyperparameters = ("initial_accumulator_value", "epsilon")
+
+    def __init__(self, learning_rate=_Default(0.001), initial_accumulator_value=0.1,
+                 epsilon=1e-7, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         name, **kwargs)
+        self.initial_accumulator_value = _number(initial_accumulator_value,
+                                                 "initial_accumulator_value")
+        self.epsilon = _epsilon(epsilon)
+
+
+class Adadelta(Optimizer):
+    """Adadelta: ``ag = rho * ag + (1 - rho) * g**2``,
+    ``dw = -sqrt(ad + epsilon) / sqrt(ag + epsilon) * g``,
+    ``ad = rho * ad + (1 - rho) * dw**2``, ``w += lr * dw``.
+
+    Args:
+        learning_rate: Float, defaults to 0.001 (1.0 matches the paper).
+        rho: Decay rate in [0, 1], defaults to 0.95.
+        epsilon: Defaults to 1e-7.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see ``Optimizer``.
+    """
+
+    algorithm = "adadelta"
+    _default_name = "adadelta"
+    _hyperparameters = ("rho", "epsilon")
+
+    def __init__(self, learning_rate=_Default(0.001), rho=0.95, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         name, **kwargs)
+        self.rho = _number(rho, "rho", high=1.0)
+        self.epsilon = _epsilon(epsilon)
+
+
+class Adamax(Optimizer):
+    """Adamax, Adam with the infinity norm: ``m = b1 * m + (1 - b1) * g``,
+    ``u = max(b2 * u, |g|)``, ``w -= lr * m / ((1 - b1**t) * (u + epsilon))``.
+
+    Args:
+        learning_rate: Float, defaults to 0.001.
+        beta_1, beta_2: Decay rates in [0, 1).
+        epsilon: Defaults to 1e-7.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see ``Optimizer``.
+    """
+
+    algorithm = "adamax"
+    _default_name = "adamax"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon")
+
+    def __init__(self, learning_rate=_Default(0.001), beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         name, **kwargs)
+        self.beta_1 = _number(beta_1, "beta_1", high=1.0, high_open=True)
+        self.beta_2 = _number(beta_2, "beta_2", high=1.0, high_open=True)
+        self.epsilon = _epsilon(epsilon)
+
+
+class Nadam(Optimizer):
+    """Nadam, Adam with Nesterov momentum and Keras's momentum schedule
+    ``u_t = b1 * (1 - 0.5 * 0.96**t)``:
+    ``m_hat = u_{t+1} * m / (1 - prod_{i<=t+1} u_i) + (1 - u_t) * g / (1 - prod_{i<=t} u_i)``,
+    ``w -= lr * m_hat / (sqrt(v / (1 - b2**t)) + epsilon)``.
+
+    Args:
+        learning_rate: Float, defaults to 0.001.
+        beta_1, beta_2: Decay rates in [0, 1).
+        epsilon: Defaults to 1e-7.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see ``Optimizer``.
+    """
+
+    algorithm = "nadam"
+    _default_name = "nadam"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon")
+
+    def __init__(self, learning_rate=_Default(0.001), beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         name, **kwargs)
+        self.beta_1 = _number(beta_1, "beta_1", high=1.0, high_open=True)
+        self.beta_2 = _number(beta_2, "beta_2", high=1.0, high_open=True)
+        self.epsilon = _epsilon(epsilon)
+
+
+_CLASSES = (SGD, Adam, RMSprop, Adagrad, Adadelta, Adamax, Nadam, AdamW)
+_BY_NAME = {cls.__name__.lower(): cls for cls in _CLASSES}
+
+
+def _unknown(identifier):
+    return ValueError(
+        f"Could not interpret optimizer identifier: {identifier!r}. Expected one of "
+        f"{sorted(_BY_NAME)} (any case, class names too), a dict "
+        "{'class_name': ..., 'config': ...} from serialize(), or an Optimizer instance."
+    )
+
+
+def serialize(optimizer):
+    """``{'class_name': ..., 'config': ...}`` for an Optimizer."""
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError(f"Only Optimizer instances can be serialized. Received: {optimizer!r}")
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config):
+    """An Optimizer from ``serialize``'s dict."""
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise _unknown(config)
+    cls = _BY_NAME.get(config["class_name"].lower())
+    if cls is None:
+        raise _unknown(config["class_name"])
+    return cls.from_config(dict(config.get("config") or {}))
+
+
+def get(identifier):
+    """Resolve an optimizer from a name, a config dict, a class or an instance.
+
+    Args:
+        identifier: 'sgd', 'adam', 'rmsprop', 'adagrad', 'adadelta', 'adamax', 'nadam',
+            'adamw' (case-insensitive; 'RMSprop' works), a dict from ``serialize``, an
+            Optimizer subclass, or an Optimizer instance (returned as is).
+
+    Returns:
+        An Optimizer.
+    """
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.strip().lower())
+        if cls is None:
+            raise _unknown(identifier)
+        return cls()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer) \
+            and identifier.algorithm is not None:
+        return identifier()
+    raise _unknown(identifier)
+
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
+           "Nadam", "get", "serialize", "deserialize"]

@@ -1,0 +1,1 @@
+"""The training loop: compile configuration, data handling, progress bar."""

@@ -1,0 +1,232 @@
+"""What ``compile`` sets up: losses, loss weights and metrics paired with outputs.
+
+Pairing follows Keras 2: one loss (or metric list) applies to every output; a list
+gives one per output in order; a dict is keyed by output name. Everything numeric here
+is written with ``keras_bridge.ops`` so an engine's train step (eager torch, jitted
+JAX) calls it unchanged; metric state lives in metric weights updated with ``assign``.
+"""
+
+import copy
+
+from keras_bridge import losses as losses_module
+from keras_bridge import metrics as metrics_module
+from keras_bridge import ops
+
+
+def _per_output(value, output_names, what):
+    """``value`` (single, list or dict) as a list aligned with ``output_names``."""
+    n = len(output_names)
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in output_names]
+        if unknown:
+            raise ValueError(f"Unknown entries in {what} dictionary: {unknown}. Only expected "
+                             f"the model's output names: {output_names}.")
+        return [value.get(k) for k in output_names]
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"When passing a list as {what}, it should have one entry per "
+                             f"model output. The model has {n} output(s) {output_names}, but "
+                             f"{len(value)} {what} were passed.")
+        return list(value)
+    return [value] * n
+
+
+def _loss_name(loss):
+    return getattr(loss, "name", None) or getattr(loss, "__name__", "loss")
+
+
+class CompiledLoss:
+    """The total loss: sum over outputs of ``loss_weight * loss(y_true, y_pred)``, plus
+    regularization terms."""
+
+    def __init__(self, loss, loss_weights, output_names):
+        self.output_names = list(output_names)
+        if loss is None:
+            raise ValueError("compile() needs a loss, e.g. loss='mse' or "
+                             "loss='categorical_crossentropy'.")
+        self.losses = [losses_module.get(l) if l is not None else None
+                       for l in _per_output(loss, self.output_names, "loss")]
+        if all(l is None for l in self.losses):
+            raise ValueError(f"No loss was given for any output of {self.output_names}.")
+        weights = _per_output(loss_weights, self.output_names, "loss_weights") \
+            if loss_weights is not None else [1.0] * len(self.output_names)
+        self.loss_weights = [1.0 if w is None else float(w) for w in weights]
+        self.spec = loss
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization=None):
+        """(total scalar, list of per-output scalars) on the engine of ``y_pred``."""
+        per_output, total = [], None
+        for loss, weight, t, p in zip(self.losses, self.loss_weights, y_true, y_pred):
+            if loss is None:
+                per_output.append(None)
+                continue
+            value = loss(t, p, sample_weight=sample_weight)
+            per_output.append(value)
+            term = value if weight == 1.0 else ops.multiply(value, weight)
+            total = term if total is None else ops.add(total, term)
+        if regularization is not None:
+            total = ops.add(total, regularization)
+        return total, per_output
+
+
+def _accuracy_for(loss, y_true_shape, y_pred_shape):
+    """Keras's resolution of 'accuracy'/'acc' from the loss and the shapes."""
+    loss_name = _loss_name(loss) if loss is not None else ""
+    if "sparse_categorical" in loss_name:
+        return metrics_module.sparse_categorical_accuracy
+    if "binary" in loss_name or y_pred_shape[-1] == 1:
+        return metrics_module.binary_accuracy
+    if len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and
+                                                 y_pred_shape[-1] > 1):
+        return metrics_module.sparse_categorical_accuracy
+    return metrics_module.categorical_accuracy
+
+
+class CompiledMetrics:
+    """Metric objects per output, and the trackers behind the reported loss values.
+
+    Names follow Keras 2: the string the user gave ('acc', 'accuracy', 'mse'), a
+    function's ``__name__``, or a metric object's ``name``; with several outputs each
+    is prefixed by its output name ('age_loss', 'income_acc').
+    """
+
+    def __init__(self, metrics, output_names, compiled_loss):
+        self.output_names = list(output_names)
+        self.spec = metrics
+        self.compiled_loss = compiled_loss
+        per_output = self._entries(metrics)
+        self.requested = per_output  # per output: list of user entries
+        self.loss_tracker = metrics_module.Mean(name="loss")
+        multi = len(self.output_names) > 1
+        self.output_loss_trackers = [
+            metrics_module.Mean(name=f"{name}_loss") if multi and loss is not None else None
+            for name, loss in zip(self.output_names, compiled_loss.losses)]
+        self.metrics = None  # per output: list of Metric, made once shapes are known
+
+    def _entries(self, metrics):
+        if metrics is None:
+            return [[] for _ in self.output_names]
+        if isinstance(metrics, dict):
+            unknown = [k for k in metrics if k not in self.output_names]
+            if unknown:
+                raise ValueError(f"Unknown entries in metrics dictionary: {unknown}. Only "
+                                 f"expected the model's output names: {self.output_names}.")
+            return [_as_list(metrics.get(k)) for k in self.output_names]
+        if isinstance(metrics, (list, tuple)) and metrics and all(
+                isinstance(m, (list, tuple)) for m in metrics):
+            if len(metrics) != len(self.output_names):
+                raise ValueError(f"When passing a list of lists as metrics, it should have "
+                                 f"one list per output; the model has "
+                                 f"{len(self.output_names)} output(s).")
+            return [list(m) for m in metrics]
+        if not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"Expected metrics to be a list or a dict keyed by output name. "
+                            f"Received: metrics={metrics!r}")
+        return [list(metrics) for _ in self.output_names]
+
+    def build(self, y_true_shapes, y_pred_shapes):
+        """Make metric objects once shapes are known (for 'accuracy')."""
+        if self.metrics is not None:
+            return
+        multi = len(self.output_names) > 1
+        built = []
+        for i, entries in enumerate(self.requested):
+            objs = []
+            for entry in entries:
+                if multi and isinstance(entry, metrics_module.Metric):
+                    entry = copy.deepcopy(entry)  # one state per output
+                metric = self._make(entry, self.compiled_loss.losses[i], y_true_shapes[i],
+                                    y_pred_shapes[i])
+                if multi:
+                    metric.name = f"{self.output_names[i]}_{metric.name}"
+                objs.append(metric)
+            built.append(objs)
+        self.metrics = built
+        names = [m.name for m in self.all_metrics()]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"Metric names must be unique; {sorted(duplicates)} repeat.")
+
+    @staticmethod
+    def _make(entry, loss, y_true_shape, y_pred_shape):
+        if isinstance(entry, str) and entry in ("acc", "accuracy"):
+            fn = _accuracy_for(loss, y_true_shape, y_pred_shape)
+            return metrics_module.MeanMetricWrapper(fn, name=entry)
+        if isinstance(entry, metrics_module.Metric):
+            return entry
+        resolved = metrics_module.get(entry)
+        if not isinstance(resolved, metrics_module.Metric):
+            resolved = metrics_module.MeanMetricWrapper(resolved)
+        resolved.name = _entry_name(entry, resolved)
+        return resolved
+
+    def all_metrics(self):
+        """Every metric in the order Keras 2 reports them."""
+        out = [self.loss_tracker] + [t for t in self.output_loss_trackers if t is not None]
+        for objs in self.metrics or ():
+            out.extend(objs)
+        return out
+
+    @property
+    def names(self):
+        if self.metrics is not None:
+            return [m.name for m in self.all_metrics()]
+        multi = len(self.output_names) > 1
+        names = ["loss"] + [t.name for t in self.output_loss_trackers if t is not None]
+        for output, entries in zip(self.output_names, self.requested):
+            for entry in entries:
+                name = _entry_name(entry)
+                names.append(f"{output}_{name}" if multi else name)
+        return names
+
+    def variables(self):
+        return [v for m in self.all_metrics() for v in m.variables]
+
+    def update(self, y_true, y_pred, sample_weight, total, per_output):
+        """Update every tracker and metric for one batch (engine-neutral ops)."""
+        batch_size = ops.shape(y_pred[0])[0]
+        self.loss_tracker.update_state(total, sample_weight=batch_size)
+        for tracker, value in zip(self.output_loss_trackers, per_output):
+            if tracker is not None:
+                tracker.update_state(value, sample_weight=batch_size)
+        for objs, t, p in zip(self.metrics, y_true, y_pred):
+            for metric in objs:
+                metric.update_state(t, p, sample_weight=sample_weight)
+
+    def reset(self):
+        for m in self.all_metrics():
+            m.reset_state()
+
+    def results(self):
+        """Host floats of every metric's current result, keyed by name."""
+        return {m.name: float(ops.convert_to_numpy(m.result())) for m in self.all_metrics()}
+
+
+def _entry_name(entry, resolved=None):
+    """Keras 2's metric name: a string as given (a class name gives the object's own
+    name), a function's ``__name__``, a metric object's ``name``."""
+    if isinstance(entry, str):
+        if resolved is not None and not isinstance(resolved, metrics_module.MeanMetricWrapper):
+            return resolved.name
+        if resolved is None and entry[:1].isupper():
+            return metrics_module.get(entry).name
+        return entry
+    if isinstance(entry, metrics_module.Metric):
+        return entry.name
+    return getattr(entry, "__name__", "metric")
+
+
+def _as_list(entry):
+    if entry is None:
+        return []
+    return list(entry) if isinstance(entry, (list, tuple)) else [entry]
+
+
+def regularization_loss(weights):
+    """Sum of the weights' regularizer terms, or None when no weight has one."""
+    total = None
+    for w in weights:
+        if w.regularizer is not None:
+            term = w.regularizer(w.value)
+            total = term if total is None else ops.add(total, term)
+    return total
