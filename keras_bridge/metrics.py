@@ -423,7 +423,7 @@ class Sum(Metric):
         self.total.assign(ops.add(self.total.value, ops.sum(values)))
 
     def result(self):
-        return ops.reshape(ops.cast(self.total.value, self.dtype), ())
+        return ops.cast(self.total.value, self.dtype)
 
 
 class Mean(Metric):
@@ -453,9 +453,7 @@ class Mean(Metric):
         self.count.assign(ops.add(self.count.value, num_samples))
 
     def result(self):
-        # reshape: torch storage of a () weight is (1,) until backends/torch's
-        # make_tensor keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d).
-        return ops.reshape(_divide_no_nan(self.total.value, self.count.value), ())
+        return _divide_no_nan(self.total.value, self.count.value)
 
 
 class MeanMetricWrapper(Mean):
@@ -978,9 +976,12 @@ def deserialize(config, custom_objects=None):
     if not isinstance(config, dict) or "class_name" not in config:
         raise _unknown(config)
     cls = custom_objects.get(config["class_name"]) or _CLASSES.get(config["class_name"])
-    if cls is None:
+    if not (inspect.isclass(cls) and issubclass(cls, Metric)):
         raise _unknown(config["class_name"])
-    return cls.from_config(config.get("config", {}))
+    inner = dict(config.get("config") or {})
+    if isinstance(inner.get("fn"), str) and inner["fn"] in custom_objects:
+        inner["fn"] = custom_objects[inner["fn"]]  # a user's function in a MeanMetricWrapper
+    return cls.from_config(inner)
 
 
 def get(identifier):

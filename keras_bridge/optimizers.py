@@ -124,10 +124,11 @@ class Optimizer:
         self.decay = 0.0
         if "decay" in kwargs:
             warnings.warn(
-                f"{cls}(decay=...) is deprecated (Keras 2 time-based decay, "
-                "lr / (1 + decay * iterations)); Keras 3 spells it learning_rate="
-                "keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=1, "
-                "decay_rate=decay). Here, set optimizer.learning_rate between epochs.",
+                f"{cls}(decay=...) is deprecated. It is still applied here (Keras 2 "
+                "time-based decay, lr / (1 + decay * iterations)); Keras 3 spells it "
+                "learning_rate=keras.optimizers.schedules.InverseTimeDecay(lr, "
+                "decay_steps=1, decay_rate=decay), or set optimizer.learning_rate between "
+                "epochs.",
                 DeprecationWarning, stacklevel=_caller_level())
             self.decay = _number(kwargs.pop("decay"), "decay")
         for key, default in _KERAS_ONLY_DEFAULTS.items():

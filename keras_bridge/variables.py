@@ -64,7 +64,8 @@ class Weight:
         self.owner = owner
         self.regularizer = regularizer
         self.constraint = constraint
-        self._numpy = np.asarray(initial, dtype=dtype).reshape(self.shape)
+        # A private copy: the engine may later share this memory (torch.from_numpy).
+        self._numpy = np.array(initial, dtype=dtype).reshape(self.shape)
         self.slot = None  # engine storage once bound
 
     @property
@@ -118,6 +119,12 @@ class Weight:
             self._numpy = arr.copy()
         else:
             self.slot.write(value)
+
+    def assign_add(self, delta):
+        self.assign(_ops().add(self, delta))
+
+    def assign_sub(self, delta):
+        self.assign(_ops().subtract(self, delta))
 
     def bind(self, slot):
         """Hand the value to engine storage; from now on the slot is the only copy."""

@@ -550,6 +550,15 @@ def test_serialize_round_trip(metric):
     assert metrics.serialize(metrics.binary_accuracy) == "binary_accuracy"
 
 
+def test_custom_function_round_trip_with_custom_objects():
+    saved = metrics.serialize(metrics.get(mean_pred))
+    assert saved["config"]["fn"] == "mean_pred"
+    with pytest.raises(ValueError, match="'mean_pred'"):
+        metrics.deserialize(saved)
+    again = metrics.deserialize(saved, custom_objects={"mean_pred": mean_pred})
+    assert again.name == "mean_pred" and again._fn is mean_pred
+
+
 def test_unknown_identifiers_list_the_accepted_names():
     with pytest.raises(ValueError, match=r"Could not interpret metric identifier: 'acuracy'"
                                          r".*'binary_accuracy'"):

@@ -34,7 +34,10 @@ class Slot:
         return np.array(self.array)
 
     def write(self, value):
-        value = np.asarray(value, dtype=self.array.dtype).reshape(self.array.shape)
+        if isinstance(value, jax.Array):  # stays on the device: no host round trip
+            value = value.astype(self.array.dtype).reshape(self.array.shape)
+        else:
+            value = np.asarray(value, dtype=self.array.dtype).reshape(self.array.shape)
         self.array = jax.device_put(value, self.device)
 
 

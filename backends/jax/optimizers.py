@@ -69,6 +69,15 @@ class OptState(NamedTuple):
 
 
 # ---- Keras rules optax has no exact built-in for ---------------------------------------
+def _zeros_like(tree):
+    return jax.tree.map(jnp.zeros_like, tree)
+
+
+def _moment(updates, moments, decay, order):
+    """Exponential moving average of ``g ** order`` (as optax's ``update_moment``)."""
+    return jax.tree.map(lambda g, t: (1 - decay) * g ** order + decay * t, updates, moments)
+
+
 class ScaleByKerasAdamaxState(NamedTuple):
     momentum: Any
     norm: Any
@@ -79,11 +88,10 @@ def scale_by_keras_adamax(beta_1, beta_2, epsilon, step):
     ``u = max(beta_2 * u, |g|)``; ``step`` counts from 1."""
 
     def init_fn(params):
-        return ScaleByKerasAdamaxState(optax.tree.zeros_like(params),
-                                       optax.tree.zeros_like(params))
+        return ScaleByKerasAdamaxState(_zeros_like(params), _zeros_like(params))
 
     def update_fn(updates, state, params=None):
-        momentum = optax.tree.update_moment(updates, state.momentum, beta_1, 1)
+        momentum = _moment(updates, state.momentum, beta_1, 1)
         norm = jax.tree.map(lambda g, u: jnp.maximum(beta_2 * u, jnp.abs(g)), updates,
                             state.norm)
         correction = 1 - beta_1 ** step
@@ -104,8 +112,7 @@ def scale_by_keras_nadam(beta_1, beta_2, epsilon, step):
     ``u_t = beta_1 * (1 - 0.5 * 0.96**t)``; ``step`` counts from 1."""
 
     def init_fn(params):
-        return ScaleByKerasNadamState(optax.tree.zeros_like(params),
-                                      optax.tree.zeros_like(params),
+        return ScaleByKerasNadamState(_zeros_like(params), _zeros_like(params),
                                       jnp.ones((), jnp.float32))
 
     def update_fn(updates, state, params=None):
@@ -113,8 +120,8 @@ def scale_by_keras_nadam(beta_1, beta_2, epsilon, step):
         u_next = beta_1 * (1.0 - 0.5 * 0.96 ** (step + 1))
         u_product = state.u_product * u_t
         u_product_next = u_product * u_next
-        momentum = optax.tree.update_moment(updates, state.momentum, beta_1, 1)
-        velocity = optax.tree.update_moment_per_elem_norm(updates, state.velocity, beta_2, 2)
+        momentum = _moment(updates, state.momentum, beta_1, 1)
+        velocity = _moment(updates, state.velocity, beta_2, 2)
         correction_2 = 1 - beta_2 ** step
 
         def direction(g, m, v):
@@ -181,13 +188,9 @@ def _chain(spec, lr, step):
     return optax.chain(*parts)
 
 
-def _momentum_slots(spec):
-    return {"momentum": (1, "trace", 1.0)} if spec.momentum else {}
-
-
 # Keras slot name -> (index in the chain's state, field, sign): slot = sign * field.
 SLOTS = {
-    "sgd": _momentum_slots,
+    "sgd": lambda spec: {"momentum": (1, "trace", 1.0)} if spec.momentum else {},
     "adam": lambda spec: dict({"momentum": (0, "mu", 1.0), "velocity": (0, "nu", 1.0)},
                               **({"velocity_hat": (0, "nu_max", 1.0)} if spec.amsgrad else {})),
     "rmsprop": lambda spec: dict(
@@ -251,8 +254,11 @@ class JaxOptimizer:
     def _initial_state(self, params=None):
         params = [w.value for w in self.weights] if params is None else list(params)
         inner = _chain(self._hyper, 1.0, 1.0).init(params)
-        return OptState(jnp.zeros((), jnp.int32), jnp.asarray(self._learning_rate, jnp.float32),
-                        inner)
+        scalars = (np.zeros((), np.int32), np.asarray(self._learning_rate, np.float32))
+        # On the weights' device, where the learning_rate setter puts new values too.
+        where = getattr(params[0], "sharding", None) if params else None
+        iterations, learning_rate = (jax.device_put(x, where) for x in scalars)
+        return OptState(iterations, learning_rate, inner)
 
     def update(self, grads, state, params):
         """One Keras step: ``(new_params, new_state)`` from lists of arrays. Pure and
@@ -329,19 +335,22 @@ class JaxOptimizer:
             if np.shape(values[key]) != np.shape(ref):
                 raise ValueError(f"Optimizer state {key!r} has shape {np.shape(values[key])}; "
                                  f"expected {np.shape(ref)}.")
-        t = jnp.asarray(int(values["iterations"]), jnp.int32)
-        inner = list((self.state if self.state is not None else self._initial_state()).inner)
+        base = self.state if self.state is not None else self._initial_state()
+
+        def put(value, like):  # a loaded value, with the dtype and placement of ``like``
+            return jax.device_put(np.asarray(value, dtype=like.dtype), like.sharding)
+
+        iterations = put(values["iterations"], base.iterations)
+        inner = list(base.inner)
         for name, (index, field, sign) in self._slots.items():
             old = getattr(inner[index], field)
-            new = [jnp.asarray(np.asarray(values[f"{i}/{name}"]) * sign, dtype=o.dtype)
-                   for i, o in enumerate(old)]
+            new = [put(np.asarray(values[f"{i}/{name}"]) * sign, o) for i, o in enumerate(old)]
             inner[index] = inner[index]._replace(**{field: new})
         for index, part in enumerate(inner):
             if "count" in getattr(part, "_fields", ()):  # optax's own step counts
-                inner[index] = part._replace(count=t)
+                inner[index] = part._replace(count=put(values["iterations"], part.count))
         if self._hyper.algorithm == "nadam":
-            inner[0] = inner[0]._replace(
-                u_product=jnp.asarray(values["u_product"], jnp.float32))
-        self.state = OptState(t, jnp.asarray(float(values["learning_rate"]), jnp.float32),
-                              tuple(inner))
+            inner[0] = inner[0]._replace(u_product=put(values["u_product"], inner[0].u_product))
         self._learning_rate = float(values["learning_rate"])
+        self.state = OptState(iterations, put(self._learning_rate, base.learning_rate),
+                              tuple(inner))

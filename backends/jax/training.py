@@ -29,8 +29,9 @@ class Trainer:
             self.optimizer.state = self.optimizer.init(self._values(self.trainable_index))
         self.regularized = [w for w in model.weights if w.regularizer is not None]
         self.key = jax.random.PRNGKey(int(np.random.randint(0, 2**31 - 1)))
-        donate = (0, 1, 2, 3) if program.device.platform != "cpu" else ()
-        self._train = jax.jit(self._train_fn, donate_argnums=donate)
+        # The old weights, optimizer state and metric values are dead after a step:
+        # donating them lets XLA update in place.
+        self._train = jax.jit(self._train_fn, donate_argnums=(0, 1, 2, 3))
         self._test = jax.jit(self._test_fn)
 
     def _values(self, index):
@@ -77,8 +78,7 @@ class Trainer:
         return self._update_metrics(metric_values, ys, outputs, sw, total, per_output)
 
     def _put(self, arrays):
-        return None if arrays is None else [jax.device_put(a, self.program.device)
-                                             for a in arrays]
+        return None if arrays is None else self.program._to_device(arrays)
 
     def train_step(self, xs, ys, sample_weight):
         sw = None if sample_weight is None else self._put([sample_weight])[0]

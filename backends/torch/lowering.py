@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from backends.torch.tensors import host_to_device
 from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, InputLayer
 from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
 from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
@@ -50,7 +51,8 @@ class Slot:
         return self.read().detach().cpu().numpy().copy()
 
     def write(self, value):
-        value = torch.as_tensor(np.asarray(value) if not torch.is_tensor(value) else value)
+        if not torch.is_tensor(value):
+            value = host_to_device(value, "cpu")
         with torch.no_grad():
             target = self.read()
             target.copy_(value.to(dtype=target.dtype, device=target.device).reshape(
@@ -66,7 +68,7 @@ class Slot:
 
 def make_tensor(weight, device, layout=None):
     """Engine tensor for ``weight``'s numpy value (in storage layout)."""
-    value = torch.from_numpy(np.ascontiguousarray(weight.unbound_numpy())).to(device)
+    value = host_to_device(weight.unbound_numpy(), device)
     if layout is not None:
         value = layout(value).contiguous()
     if weight.kind == "param":
@@ -77,8 +79,8 @@ def make_tensor(weight, device, layout=None):
 def adopt(weight, tensor, layout=None):
     """Copy ``weight``'s value into an existing module tensor and bind the weight to it."""
     with torch.no_grad():
-        src = torch.from_numpy(np.ascontiguousarray(weight.unbound_numpy()))
-        tensor.copy_((layout(src) if layout else src).to(tensor.device))
+        src = host_to_device(weight.unbound_numpy(), tensor.device)
+        tensor.copy_(layout(src) if layout else src)
     if isinstance(tensor, nn.Parameter):
         tensor.requires_grad_(weight.trainable)
     weight.bind(Slot(tensor, layout))

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from backends.torch.tensors import current_device
+from backends.torch.tensors import current_device, host_to_device
 
 _DTYPES = {
     "bool": torch.bool,
@@ -80,16 +80,9 @@ def _default_dtype(np_dtype):
 
 
 def _from_numpy(x, dtype, device):
-    arr = np.asarray(x)
     if dtype is None:
-        dtype = _default_dtype(arr.dtype)
-    if arr.dtype.name == "bfloat16":  # ml_dtypes' bfloat16 is unknown to torch
-        arr = arr.astype(np.float32)
-    if not arr.dtype.isnative:  # e.g. big-endian data read from a file
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    if not arr.flags.writeable or builtins.any(s < 0 for s in arr.strides):
-        arr = np.array(arr)  # torch warns on read-only memory and rejects negative strides
-    return torch.as_tensor(arr, dtype=dtype, device=device)
+        dtype = _default_dtype(np.asarray(x).dtype)
+    return host_to_device(x, device, dtype)
 
 
 def convert_to_tensor(x, dtype=None):

@@ -1,9 +1,8 @@
 """A bound model on torch: its module, inference and gradients for parity checks."""
 
-import numpy as np
 import torch
 
-from backends.torch.tensors import using_device
+from backends.torch.tensors import host_to_device, using_device
 
 
 class Program:
@@ -16,8 +15,7 @@ class Program:
         self.weights = model.weights
 
     def _to_device(self, arrays):
-        return [torch.from_numpy(np.ascontiguousarray(a)).to(self.device, non_blocking=True)
-                for a in arrays]
+        return [host_to_device(a, self.device) for a in arrays]
 
     def _run(self, tensors, training):
         if hasattr(self.module, "run"):

@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import functools
 
+import numpy as np
 import torch
 
 _scoped = contextvars.ContextVar("keras_bridge_torch_device", default=None)
@@ -51,3 +52,16 @@ def using_device(name):
         yield
     finally:
         _scoped.reset(token)
+
+
+def host_to_device(array, device, dtype=None):
+    """A torch tensor on ``device`` from numpy data, keeping its shape (0-d included)
+    and, unless ``dtype`` says otherwise, its dtype."""
+    arr = np.asarray(array)
+    if arr.dtype.name == "bfloat16":  # ml_dtypes' bfloat16 is unknown to torch
+        arr = arr.astype(np.float32)
+    if not arr.dtype.isnative:  # e.g. big-endian data read from a file
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if not arr.flags.writeable or any(s < 0 for s in arr.strides):
+        arr = np.array(arr)  # torch warns on read-only memory and rejects negative strides
+    return torch.as_tensor(arr, dtype=dtype, device=device)

@@ -5,7 +5,6 @@ optimizer step, constraints, metric updates under ``no_grad``. Nothing is read b
 to the host here; the loop reads metric values when it prints.
 """
 
-import numpy as np
 import torch
 
 from backends.torch.tensors import using_device
@@ -25,15 +24,12 @@ class Trainer:
             if isinstance(w.slot.tensor, torch.nn.Parameter):
                 w.slot.tensor.requires_grad_(w.trainable)
 
-    def _tensors(self, arrays):
-        return [torch.from_numpy(np.ascontiguousarray(a)).to(self.device, non_blocking=True)
-                for a in arrays]
 
     def train_step(self, xs, ys, sample_weight):
         compiled = self.compiled
         with using_device(self.device):
-            xs, ys = self._tensors(xs), self._tensors(ys)
-            sw = None if sample_weight is None else self._tensors([sample_weight])[0]
+            xs, ys = self.program._to_device(xs), self.program._to_device(ys)
+            sw = None if sample_weight is None else self.program._to_device([sample_weight])[0]
             outputs = self.program._run(xs, True)
             reg = regularization_loss(self.regularized) if self.regularized else None
             total, per_output = compiled.loss(ys, outputs, sw, reg)
@@ -49,8 +45,8 @@ class Trainer:
     def test_step(self, xs, ys, sample_weight):
         compiled = self.compiled
         with torch.no_grad(), using_device(self.device):
-            xs, ys = self._tensors(xs), self._tensors(ys)
-            sw = None if sample_weight is None else self._tensors([sample_weight])[0]
+            xs, ys = self.program._to_device(xs), self.program._to_device(ys)
+            sw = None if sample_weight is None else self.program._to_device([sample_weight])[0]
             outputs = self.program._run(xs, False)
             reg = regularization_loss(self.regularized) if self.regularized else None
             total, per_output = compiled.loss(ys, outputs, sw, reg)
