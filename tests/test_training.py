@@ -299,3 +299,11 @@ def test_training_agrees_across_engines(optimizer):
         np.testing.assert_allclose(wt, wj, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(torch_hist["loss"], jax_hist["loss"], rtol=1e-5)
     testing.assert_backends_agree(torch_model, x)
+
+
+def test_predict_progress_bar(backend, capsys):
+    model = Sequential([Dense(2, input_shape=(3,))])
+    model.predict(np.ones((70, 3), np.float32))
+    assert capsys.readouterr().out == ""  # Keras 2's default: no bar
+    model.predict(np.ones((70, 3), np.float32), verbose=1)
+    assert re.fullmatch(r"70/70 \[={30}\] - \d+s \d+(us|ms)/step\n", capsys.readouterr().out)

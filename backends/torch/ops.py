@@ -463,6 +463,9 @@ def minimum(x1, x2):
 
 
 def clip(x, x_min, x_max):
+    if isinstance(x, torch.Tensor) and x.is_floating_point() and \
+            type(x_min) in (float, int) and type(x_max) in (float, int):
+        return torch.clamp(x, x_min, x_max)  # the common case, without 0-d bound tensors
     given = [b for b in (x_min, x_max) if b is not None]  # numpy allows one open side
     x, *bounds = _operands(x, *given)
     lo = bounds.pop(0) if x_min is not None else None

@@ -255,20 +255,26 @@ class Model(Trainer, Layer):
                 or np.issubdtype(np.dtype(d), np.floating) else a
                 for a, d in zip(arrays, dtypes)]
 
-    def predict(self, x, batch_size=32, verbose="auto", steps=None, callbacks=None):
-        """Outputs for ``x`` as numpy arrays, computed in batches of ``batch_size``."""
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+        """Outputs for ``x`` as numpy arrays, computed in batches of ``batch_size``
+        (default 32); ``verbose=1`` shows a progress bar (Keras 2's default is 0)."""
+        from keras_bridge.training import data
+        from keras_bridge.training.progbar import Progbar
+        from keras_bridge.training.trainer import check_verbose
         arrays = self._standardize(x)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size <= 0:
-            raise ValueError(f"Expected a positive integer batch_size. Received: "
-                             f"batch_size={batch_size!r}")
+        batch_size = data.check_batch_size(batch_size)
+        verbose = check_verbose(verbose)
         n = arrays[0].shape[0]
         if n == 0:
             raise ValueError(f"Model {self.name!r} received empty input data (0 samples).")
         self._ensure_built(arrays)
         program = self._get_program()
-        batches = [program.predict_batch([a[i:i + batch_size] for a in arrays])
-                   for i in range(0, n, batch_size)]
+        bar = Progbar(n, verbose=verbose) if verbose else None
+        batches = []
+        for i in range(0, n, batch_size):
+            batches.append(program.predict_batch([a[i:i + batch_size] for a in arrays]))
+            if bar is not None:
+                bar.update(min(i + batch_size, n), steps=len(batches))
         outputs = [np.concatenate(parts, axis=0) for parts in zip(*batches)]
         return self._pack_outputs(outputs)
 

@@ -27,7 +27,7 @@ class Compiled:
         self.engine_optimizer = None  # the engine's optimizer, once bound
 
 
-def _verbose(verbose, default=1):
+def check_verbose(verbose, default=1):
     if verbose == "auto":
         return default
     if verbose not in (0, 1, 2):
@@ -127,7 +127,7 @@ class Trainer:
         if kwargs:
             raise TypeError(f"fit() got unexpected arguments {sorted(kwargs)}.")
         self._require_compiled("training it")
-        verbose = _verbose(verbose)
+        verbose = check_verbose(verbose)
         batch_size = data.check_batch_size(batch_size)
         if y is None:
             raise ValueError("fit() needs targets y for the model's outputs.")
@@ -209,7 +209,7 @@ class Trainer:
         """Loss (and metrics) on the data: a scalar when there are no metrics, else a list
         ordered as ``metrics_names``; a dict with ``return_dict=True``."""
         self._require_compiled("evaluating it")
-        verbose = _verbose(verbose)
+        verbose = check_verbose(verbose)
         batch_size = data.check_batch_size(batch_size)
         if y is None:
             raise ValueError("evaluate() needs targets y for the model's outputs.")
