@@ -71,6 +71,15 @@ def loaded():
     return dict(_loaded)
 
 
+def canonical_device(name):
+    """One spelling per device on every engine: 'cpu', 'cuda:N' (Keras's 'gpu:N' and a
+    bare 'cuda' accepted)."""
+    key = str(name).strip().lower()
+    if key.startswith("gpu"):
+        key = "cuda" + key[3:]
+    return {"cuda": "cuda:0", "cpu:0": "cpu"}.get(key, key)
+
+
 def backend_of_type(tp):
     """The engine name owning array type ``tp``, or None; never imports an engine."""
     root = tp.__module__.split(".", 1)[0]

@@ -7,6 +7,7 @@ device per batch. float64 is off (JAX's default), so floats are float32. Randomn
 comes from explicit keys (``random.py``).
 """
 
+import backends
 import jax
 
 from backends.jax import ops
@@ -51,13 +52,7 @@ def default_device():
 def resolve_device(name):
     if name is None:
         return default_device()
-    key = str(name).strip().lower()
-    if key.startswith("gpu"):
-        key = "cuda" + key[3:]
-    if key == "cuda":
-        key = "cuda:0"
-    if key == "cpu:0":
-        key = "cpu"
+    key = backends.canonical_device(name)
     if key not in _all_devices():
         raise ValueError(f"Device {name!r} is not available to jax. Available devices: "
                          f"{devices()}.")

@@ -7,6 +7,7 @@ default to float32; numpy float64 input is cast to the model input's dtype befor
 reaches torch. Randomness (dropout) uses torch's global generator.
 """
 
+import backends
 import torch
 
 from backends.torch import ops
@@ -40,13 +41,7 @@ def default_device():
 def resolve_device(name):
     if name is None:
         return default_device()
-    key = str(name).strip().lower()
-    if key.startswith("gpu"):
-        key = "cuda" + key[3:]
-    if key == "cuda":
-        key = "cuda:0"
-    if key == "cpu:0":
-        key = "cpu"
+    key = backends.canonical_device(name)
     if key not in devices():
         raise ValueError(f"Device {name!r} is not available to torch. Available devices: "
                          f"{devices()}.")
