@@ -10,6 +10,7 @@ from keras_bridge import config
 from keras_bridge import backend
 from keras_bridge import ops
 from keras_bridge import activations, initializers, regularizers, constraints
+from keras_bridge import losses, metrics, optimizers, callbacks
 from keras_bridge import layers
 from keras_bridge import models
 from keras_bridge import utils
@@ -18,5 +19,5 @@ from keras_bridge.layers import Input, Layer
 from keras_bridge.models import Model, Sequential
 
 __all__ = ["__version__", "config", "backend", "ops", "activations", "initializers",
-           "regularizers", "constraints", "layers", "models", "utils", "device", "Input",
-           "Layer", "Model", "Sequential"]
+           "regularizers", "constraints", "losses", "metrics", "optimizers", "callbacks",
+           "layers", "models", "utils", "device", "Input", "Layer", "Model", "Sequential"]
