@@ -33,6 +33,7 @@ class Trainer:
         # donating them lets XLA update in place.
         self._train = jax.jit(self._train_fn, donate_argnums=(0, 1, 2, 3))
         self._test = jax.jit(self._test_fn)
+        self.traces = 0
 
     def _values(self, index):
         return [self.weights[i].slot.array for i in index]
@@ -60,6 +61,7 @@ class Trainer:
         return [scope.updates.get(id(v), a) for v, a in zip(self.metric_vars, metric_values)]
 
     def _train_fn(self, trainable, others, opt_state, metric_values, xs, ys, sw, key):
+        self.traces += 1  # runs at trace time only: counts compilations
         key, step_key = jax.random.split(key)
         grad_fn = jax.value_and_grad(self._forward_loss, has_aux=True)
         (total, (outputs, per_output, others)), grads = grad_fn(
