@@ -1,5 +1,9 @@
 """Utilities with Keras's names."""
 
 from keras_bridge.random import set_seed as set_random_seed
+from keras_bridge.utils import np_utils
+from keras_bridge.utils.data_utils import DownloadError, get_file
+from keras_bridge.utils.numerical_utils import normalize, to_categorical
 
-__all__ = ["set_random_seed"]
+__all__ = ["set_random_seed", "get_file", "DownloadError", "to_categorical", "normalize",
+           "np_utils"]
