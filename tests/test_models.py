@@ -383,3 +383,14 @@ class NoTrainingArg(Model):
 def test_subclassed_call_without_training_argument(backend):
     model = NoTrainingArg()
     np.testing.assert_allclose(model.predict(np.ones((3, 4), np.float32)), np.full((3, 2), 4.0))
+
+
+def test_freezing_a_model_freezes_its_layers(backend):
+    inner_in = Input(shape=(3,))
+    inner = Model(inner_in, Dense(2)(inner_in))
+    outer_in = Input(shape=(3,))
+    outer = Model(outer_in, Dense(1)(inner(outer_in)))
+    inner.trainable = False
+    assert [w.path for w in outer.trainable_weights] == ["dense_1/kernel", "dense_1/bias"]
+    inner.trainable = True
+    assert len(outer.trainable_weights) == 4

@@ -47,3 +47,11 @@ LOWERING = {}
 RUNS_OWN_CALL = frozenset({InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute,
                            RepeatVector, Lambda, Add, Subtract, Multiply, Average, Maximum,
                            Minimum, Concatenate, Dot})
+
+
+# Rules of the other layer families live in their own modules.
+from backends.jax import norm_rules  # noqa: E402
+
+for _family in (norm_rules,):
+    LOWERING.update(_family.RULES)
+    RUNS_OWN_CALL = RUNS_OWN_CALL | _family.OWN_CALL

@@ -19,6 +19,7 @@ class Program:
         self.device = device_object(device)
         self.weights = model.weights
         self._predict = jax.jit(lambda values, xs: self.apply(values, xs, False, None)[0])
+        self._grad = None  # jitted on first use (parity checks)
 
     def apply(self, values, inputs, training, key):
         """Pure forward pass: (outputs, new values of every weight)."""
@@ -47,18 +48,20 @@ class Program:
         outputs = self._predict(self.values(), self._to_device(arrays))
         return [np.asarray(o) for o in outputs]
 
+    def _total(self, trained, values, xs, cots, index):
+        merged = list(values)
+        for i, v in zip(index, trained):
+            merged[i] = v
+        outputs, _ = self.apply(merged, xs, False, None)
+        return sum(jnp.sum(o * c) for o, c in zip(outputs, cots)), outputs
+
     def outputs_and_gradients(self, arrays, cotangents):
+        if self._grad is None:
+            self._grad = jax.jit(jax.value_and_grad(self._total, has_aux=True),
+                                 static_argnums=(4,))
         values = self.values()
-        index = [i for i, w in enumerate(self.weights) if w.trainable]
-
-        def total(trained, xs, cots):
-            merged = list(values)
-            for i, v in zip(index, trained):
-                merged[i] = v
-            outputs, _ = self.apply(merged, xs, False, None)
-            return sum(jnp.sum(o * c) for o, c in zip(outputs, cots)), outputs
-
-        grad_fn = jax.value_and_grad(total, has_aux=True)
-        (_, outputs), grads = grad_fn([values[i] for i in index], self._to_device(arrays),
-                                      self._to_device(cotangents))
+        index = tuple(i for i, w in enumerate(self.weights) if w.trainable)
+        (_, outputs), grads = self._grad([values[i] for i in index], values,
+                                         self._to_device(arrays), self._to_device(cotangents),
+                                         index)
         return [np.asarray(o) for o in outputs], [np.asarray(g) for g in grads]

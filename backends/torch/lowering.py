@@ -263,3 +263,12 @@ class _Ref:
 
 class SubclassModule(CallModule):
     """A subclassed Model: its ``call`` runs with its layers bound to torch."""
+
+
+# Rules of the other layer families live in their own modules (they use the helpers
+# above, so they are merged in once this module is complete).
+from backends.torch import norm_rules  # noqa: E402
+
+for _family in (norm_rules,):
+    LOWERING.update(_family.RULES)
+    RUNS_OWN_CALL = RUNS_OWN_CALL | _family.OWN_CALL

@@ -7,6 +7,8 @@ from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum,
 from keras_bridge.layers.merging import Multiply, Subtract
 from keras_bridge.layers.merging import add, average, concatenate, dot, maximum, minimum
 from keras_bridge.layers.merging import multiply, subtract
+from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
+from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
 
 __all__ = [
     "Layer", "InputSpec", "Input", "InputLayer",
@@ -14,9 +16,11 @@ __all__ = [
     "Lambda",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
+    "BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
 ]
 
 # Every built-in layer class, for the lowering conformance check.
 BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute,
                   RepeatVector, Lambda, Add, Subtract, Multiply, Average, Maximum, Minimum,
-                  Concatenate, Dot)
+                  Concatenate, Dot, BatchNormalization, LayerNormalization,
+                  GroupNormalization, UnitNormalization)

@@ -86,7 +86,7 @@ class Layer:
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"Expected a non-empty string layer name. Received: name={name!r}")
         self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
-        self.trainable = trainable
+        self._trainable = bool(trainable)
         self.dtype = dtype or config.floatx()
         self.built = False
         self.input_spec = None
@@ -113,6 +113,17 @@ class Layer:
             return None
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         return (kwargs.get("batch_size"),) + shape
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezing a layer freezes the layers inside it too (a model's layers)."""
+        self._trainable = bool(value)
+        for layer in self._layers():
+            layer.trainable = value
 
     # ---- weights -------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,

@@ -100,7 +100,9 @@ class Trainer:
         if self._compiled.loss.output_names != list(self.output_names):
             self._compiled = _recompile_for(self._compiled, self.output_names)
         program = self._get_program()
-        flags = tuple(w.trainable for w in self.weights)
+        # Layer flags too: a frozen BatchNormalization changes its call, not its weights.
+        flags = (tuple(w.trainable for w in self.weights),
+                 tuple(w.owner.trainable for w in self.weights if w.owner is not None))
         if self._trainer is not None and self._trainer_flags == flags:
             return self._trainer
         compiled = self._compiled

@@ -1,0 +1,217 @@
+"""Normalization layers as torch modules (torch's fused batch / layer / group norm).
+
+The layers' math is Keras 3's (see ``keras_bridge/layers/normalization.py``). Where a
+torch kernel computes the same thing it is used:
+
+- BatchNormalization -> ``F.batch_norm`` on a view of the input with the features
+  axis second: ``(-1, C)`` for channels_last inputs, ``(N, C, ...)`` for axis 1,
+  ``(prod(before), C, prod(after))`` otherwise; views, no permute round trip. The
+  moving statistics are the module's buffers. Keras averages the *biased* batch
+  variance into the moving variance, torch the unbiased one, so torch updates a
+  copy and the Keras value is recovered from it in O(C) (see ``BatchNormModule``).
+- LayerNormalization -> ``F.layer_norm`` when the normalized axes are the trailing
+  ones, else the same formula with ``torch.var_mean``.
+- GroupNormalization -> ``F.group_norm`` with the channels axis moved to position 1
+  (a view; torch's kernel reads channels_last memory as is).
+- UnitNormalization -> Keras's ``x * rsqrt(max(sum(x ** 2), 1e-12))`` in torch ops.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# The module, not its names: lowering.py may import this file while it is loading.
+from backends.torch import lowering
+from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
+from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
+
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _new_tensor(weight, device):
+    return torch.empty(weight.shape, dtype=lowering.torch_dtype(weight.dtype), device=device)
+
+
+def _affine(module, layer, device):
+    """gamma / beta as parameters (Keras layout), or None when the layer has none."""
+    for name in ("gamma", "beta"):
+        weight = getattr(layer, name)
+        param = nn.Parameter(_new_tensor(weight, device)) if weight is not None else None
+        module.register_parameter(name, param)
+        if weight is not None:
+            lowering.adopt(weight, param)
+
+
+def _keras_normalize(x, mean, variance, gamma, beta, epsilon):
+    """Keras's ``x * inv + (beta - mean * inv)``, ``inv = gamma * rsqrt(var + eps)``."""
+    inv = torch.rsqrt(variance + epsilon)
+    if gamma is not None:
+        inv = inv * gamma
+    res = -mean * inv
+    if beta is not None:
+        res = res + beta
+    return x * inv + res
+
+
+class BatchNormModule(nn.Module):
+    """Keras's BatchNormalization on ``F.batch_norm``.
+
+    In training mode (and when the layer is trainable, else it runs in inference mode
+    as Keras does) the batch statistics normalize the input and the buffers become
+    ``moving * momentum + batch_statistic * (1 - momentum)``, the batch variance being
+    the biased one, as in Keras 3.
+    """
+
+    def __init__(self, layer, device):
+        super().__init__()
+        self.layer = layer  # read for ``trainable`` (a frozen layer runs in inference)
+        self.axis = layer.axis
+        self.momentum = layer.momentum
+        self.epsilon = layer.epsilon
+        _affine(self, layer, device)
+        self.register_buffer("moving_mean", _new_tensor(layer.moving_mean, device))
+        self.register_buffer("moving_variance", _new_tensor(layer.moving_variance, device))
+        lowering.adopt(layer.moving_mean, self.moving_mean)
+        lowering.adopt(layer.moving_variance, self.moving_variance)
+
+    def _features_second(self, x):
+        """A view of ``x`` with the features axis at position 1, as torch expects."""
+        shape = x.shape
+        axis = self.axis % x.dim()
+        channels = shape[axis]
+        if axis == x.dim() - 1:
+            return x.reshape(-1, channels)
+        if axis == 1:
+            return x
+        return x.reshape(math.prod(shape[:axis]), channels, -1)
+
+    def forward(self, inputs, training=False):
+        x = inputs.float() if inputs.dtype in _HALF else inputs  # as Keras, for overflow
+        x2 = self._features_second(x)
+        if not (training and self.layer.trainable):
+            out = F.batch_norm(x2, self.moving_mean, self.moving_variance, self.gamma,
+                               self.beta, False, 0.0, self.epsilon)
+        else:
+            count = x2.numel() // x2.shape[1]
+            if count > 1:
+                out = self._train_fused(x2, count)
+            else:  # torch refuses one value per channel; Keras's formula gives beta
+                out = self._train_single(x2)
+        return out.reshape(inputs.shape).to(inputs.dtype)
+
+    def _train_fused(self, x2, count):
+        # torch averages the unbiased variance v * n / (n - 1) into the running variance.
+        # It updates a copy: unbiased = k * old + (1 - k) * v * n / (n - 1), so Keras's
+        # k * old + (1 - k) * v is unbiased * (n - 1) / n + old * k / n. (The copy also
+        # keeps the tensor autograd saved unchanged.)
+        k = self.momentum
+        unbiased = self.moving_variance.clone()
+        out = F.batch_norm(x2, self.moving_mean, unbiased, self.gamma, self.beta, True,
+                           1.0 - k, self.epsilon)
+        with torch.no_grad():
+            self.moving_variance.mul_(k / count).add_(unbiased, alpha=(count - 1) / count)
+        return out
+
+    def _train_single(self, x2):
+        dims = [0] + list(range(2, x2.dim()))
+        variance, mean = torch.var_mean(x2, dim=dims, correction=0)
+        with torch.no_grad():
+            k = self.momentum
+            self.moving_mean.mul_(k).add_(mean, alpha=1.0 - k)
+            self.moving_variance.mul_(k).add_(variance, alpha=1.0 - k)
+        view = [1, -1] + [1] * (x2.dim() - 2)
+        gamma = self.gamma.view(view) if self.gamma is not None else None
+        beta = self.beta.view(view) if self.beta is not None else None
+        return _keras_normalize(x2, mean.view(view), variance.view(view), gamma, beta,
+                                self.epsilon)
+
+
+def batch_normalization_rule(layer, device):
+    return BatchNormModule(layer, device)
+
+
+class LayerNormModule(nn.Module):
+    """Keras's LayerNormalization; ``F.layer_norm`` when the axes are the last ones."""
+
+    def __init__(self, layer, device):
+        super().__init__()
+        self.axis = layer.axis if isinstance(layer.axis, list) else [layer.axis]
+        self.epsilon = layer.epsilon
+        self.rms_scaling = layer.rms_scaling
+        self.dtype = lowering.torch_dtype(layer.dtype)
+        _affine(self, layer, device)
+
+    def forward(self, inputs, training=False):
+        x = inputs if inputs.dtype == self.dtype else inputs.to(self.dtype)
+        rank = x.dim()
+        axes = sorted(a % rank for a in self.axis)
+        norm_shape = tuple(x.shape[a] for a in axes)
+        # gamma / beta hold Keras's layout (the axes in the order given); Keras reshapes
+        # them to the sorted axes, and so does this.
+        gamma = self.gamma.reshape(norm_shape) if self.gamma is not None else None
+        beta = self.beta.reshape(norm_shape) if self.beta is not None else None
+        if not self.rms_scaling and axes == list(range(rank - len(axes), rank)):
+            return F.layer_norm(x, norm_shape, gamma, beta, self.epsilon)
+        broadcast = [x.shape[a] if a in axes else 1 for a in range(rank)]
+        variance, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)
+        gamma = gamma.reshape(broadcast) if gamma is not None else None
+        if self.rms_scaling:  # Keras's definition: divides by the standard deviation
+            return x * torch.rsqrt(variance + self.epsilon) * gamma
+        beta = beta.reshape(broadcast) if beta is not None else None
+        return _keras_normalize(x, mean, variance, gamma, beta, self.epsilon)
+
+
+def layer_normalization_rule(layer, device):
+    return LayerNormModule(layer, device)
+
+
+class GroupNormModule(nn.Module):
+    """Keras's GroupNormalization on ``F.group_norm`` (same grouping: channel ``c`` is
+    in group ``c // (channels / groups)``)."""
+
+    def __init__(self, layer, device):
+        super().__init__()
+        self.axis = layer.axis
+        self.epsilon = layer.epsilon
+        self.groups = layer.num_groups(layer.input_spec.axes[layer.axis])
+        self.dtype = lowering.torch_dtype(layer.dtype)
+        _affine(self, layer, device)
+
+    def forward(self, inputs, training=False):
+        x = inputs if inputs.dtype == self.dtype else inputs.to(self.dtype)
+        axis = self.axis % x.dim()
+        if axis != 1:
+            x = x.movedim(axis, 1)
+        out = F.group_norm(x, self.groups, self.gamma, self.beta, self.epsilon)
+        return out.movedim(1, axis) if axis != 1 else out
+
+
+def group_normalization_rule(layer, device):
+    return GroupNormModule(layer, device)
+
+
+class UnitNormModule(nn.Module):
+    def __init__(self, layer):
+        super().__init__()
+        self.dims = tuple(layer.axis) if isinstance(layer.axis, list) else layer.axis
+        self.dtype = lowering.torch_dtype(layer.dtype)
+
+    def forward(self, inputs, training=False):
+        x = inputs if inputs.dtype == self.dtype else inputs.to(self.dtype)
+        square_sum = torch.sum(x * x, dim=self.dims, keepdim=True)
+        return x * torch.rsqrt(torch.clamp_min(square_sum, 1e-12))
+
+
+def unit_normalization_rule(layer, device):
+    return UnitNormModule(layer)
+
+
+RULES = {BatchNormalization: batch_normalization_rule,
+         LayerNormalization: layer_normalization_rule,
+         GroupNormalization: group_normalization_rule,
+         UnitNormalization: unit_normalization_rule}
+
+# Every normalization layer has a torch rule.
+OWN_CALL = frozenset()
