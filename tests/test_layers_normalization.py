@@ -8,7 +8,6 @@ Each is numpy math on the input and the layer's weights; nothing is computed by 
 code under test.
 """
 
-import importlib
 import json
 
 import numpy as np
@@ -25,14 +24,6 @@ from keras_bridge.utils import set_random_seed
 RTOL, ATOL = 1e-5, 1e-5
 
 
-@pytest.fixture(autouse=True)
-def _norm_rules(monkeypatch):
-    """Engines see this family's lowering rules (until the lead merges them)."""
-    for name in backends.available():
-        rules = importlib.import_module(f"backends.{name}.norm_rules").RULES
-        lowering = importlib.import_module(f"backends.{name}.lowering").LOWERING
-        for cls, rule in rules.items():
-            monkeypatch.setitem(lowering, cls, rule)
 
 
 # ---- helpers and numpy references ------------------------------------------------------

@@ -322,3 +322,50 @@ def test_jax_step_compiles_once_per_batch_shape():
     model.optimizer.learning_rate = 0.5  # a new learning rate is data, not a new program
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert model._trainer.traces == 2
+
+
+def test_fit_builds_deferred_and_subclassed_models(backend):
+    class Tiny(Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = Dense(1)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    x, y = np.ones((8, 3), np.float32), np.zeros((8, 1), np.float32)
+    for model in (Sequential([Dense(1)]), Tiny()):
+        model.compile("sgd", "mse", metrics=["mae"])
+        history = model.fit(x, y, epochs=2, verbose=0)
+        assert history.history["loss"][1] < history.history["loss"][0]
+        assert model.metrics_names == ["loss", "mae"]
+
+
+@both_backends()
+def test_to_backend_carries_optimizer_state_into_training():
+    """Train on torch, copy to JAX mid-training: the copy continues the same run."""
+    from keras_bridge import config
+    config.set_backend("torch")
+    set_random_seed(8)
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(32, 3)).astype(np.float32), rng.normal(size=(32, 2)).astype(np.float32)
+
+    def make():
+        m = Sequential([Dense(4, activation="tanh", input_shape=(3,)), Dense(2)])
+        m.compile(optimizers.Adam(0.01), "mse")
+        return m
+
+    straight = make()
+    start = straight.get_weights()
+    straight.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
+    half = make()
+    half.set_weights(start)
+    half.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    moved = half.to_backend("jax")
+    moved.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    assert moved.optimizer.iterations == 8
+    for a, b in zip(moved.get_weights(), straight.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    half.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)  # the original goes on
+    for a, b in zip(half.get_weights(), straight.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

@@ -94,3 +94,8 @@ def _seed_from_front_end():
 
 
 _seed_from_front_end()
+
+# The contract's names (backends/contract.py), re-exported from this package's modules.
+__all__ = ["NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL", "version", "devices",
+           "default_device", "resolve_device", "is_tensor", "to_numpy", "seed", "bind_weight",
+           "bind_layer", "call_layer", "compile_program", "make_optimizer", "make_trainer"]

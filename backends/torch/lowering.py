@@ -34,8 +34,9 @@ def _transpose(t):
 
 
 class Slot:
-    """Torch storage of one weight; ``layout`` maps storage <-> Keras layout (linear
-    maps that are their own inverse, such as a transpose)."""
+    """Torch storage of one weight. ``layout`` maps storage to Keras layout as a view, so
+    reads, writes and gradients go through it; a layout that is not its own inverse (a
+    convolution kernel's permutation) also has ``inverse``, Keras -> storage."""
 
     backend_name = "torch"
     __slots__ = ("tensor", "layout")
@@ -58,6 +59,12 @@ class Slot:
             target.copy_(value.to(dtype=target.dtype, device=target.device).reshape(
                 target.shape))
 
+    def to_storage(self, value):
+        """A Keras-layout value in storage layout."""
+        if self.layout is None:
+            return value
+        return getattr(self.layout, "inverse", self.layout)(value)
+
     def grad_numpy(self):
         grad = self.tensor.grad
         if grad is None:
@@ -70,7 +77,7 @@ def make_tensor(weight, device, layout=None):
     """Engine tensor for ``weight``'s numpy value (in storage layout)."""
     value = host_to_device(weight.unbound_numpy(), device)
     if layout is not None:
-        value = layout(value).contiguous()
+        value = Slot(None, layout).to_storage(value).contiguous()
     if weight.kind == "param":
         return nn.Parameter(value, requires_grad=weight.trainable)
     return value
@@ -78,16 +85,16 @@ def make_tensor(weight, device, layout=None):
 
 def adopt(weight, tensor, layout=None):
     """Copy ``weight``'s value into an existing module tensor and bind the weight to it."""
+    slot = Slot(tensor, layout)
     with torch.no_grad():
-        src = host_to_device(weight.unbound_numpy(), tensor.device)
-        tensor.copy_(layout(src) if layout else src)
+        tensor.copy_(slot.to_storage(host_to_device(weight.unbound_numpy(), tensor.device)))
     if isinstance(tensor, nn.Parameter):
         tensor.requires_grad_(weight.trainable)
-    weight.bind(Slot(tensor, layout))
+    weight.bind(slot)
 
 
 # ---- activations: front-end functions mapped to torch's where the math is the same ----
-def _activation_fn(fn):
+def activation_fn(fn):
     import torch.nn.functional as F
     table = {"linear": None, "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
              "softmax": lambda x: torch.softmax(x, dim=-1), "elu": F.elu, "selu": F.selu,
@@ -123,7 +130,7 @@ def dense_rule(layer, device):
     adopt(layer.kernel, linear.weight, _transpose)
     if layer.use_bias:
         adopt(layer.bias, linear.bias)
-    return DenseModule(linear, _activation_fn(layer.activation))
+    return DenseModule(linear, activation_fn(layer.activation))
 
 
 class ActivationModule(nn.Module):
@@ -136,7 +143,7 @@ class ActivationModule(nn.Module):
 
 
 def activation_rule(layer, device):
-    return ActivationModule(_activation_fn(layer.activation))
+    return ActivationModule(activation_fn(layer.activation))
 
 
 class DropoutModule(nn.Module):
@@ -267,8 +274,8 @@ class SubclassModule(CallModule):
 
 # Rules of the other layer families live in their own modules (they use the helpers
 # above, so they are merged in once this module is complete).
-from backends.torch import norm_rules  # noqa: E402
+from backends.torch import conv_rules, norm_rules  # noqa: E402
 
-for _family in (norm_rules,):
+for _family in (conv_rules, norm_rules):
     LOWERING.update(_family.RULES)
     RUNS_OWN_CALL = RUNS_OWN_CALL | _family.OWN_CALL

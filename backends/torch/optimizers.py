@@ -444,7 +444,7 @@ class TorchOptimizer:
                     state[p] = self._rule.init_state(p, t)
                 for name, (key, sign, _) in self._rule.slots.items():
                     value = torch.as_tensor(np.asarray(values[f"{i}/{name}"]) * sign)
-                    value = w.slot.layout(value) if w.slot.layout else value
+                    value = w.slot.to_storage(value)
                     state[p][key].copy_(value.to(dtype=p.dtype, device=p.device))
                 if p in state:
                     self._rule.set_step(state[p], t)

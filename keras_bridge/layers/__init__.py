@@ -7,6 +7,28 @@ from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum,
 from keras_bridge.layers.merging import Multiply, Subtract
 from keras_bridge.layers.merging import add, average, concatenate, dot, maximum, minimum
 from keras_bridge.layers.merging import multiply, subtract
+from keras_bridge.layers.convolutional import Conv1D, Conv2D, Conv3D, Conv1DTranspose
+from keras_bridge.layers.convolutional import Conv2DTranspose, Conv3DTranspose
+from keras_bridge.layers.convolutional import DepthwiseConv1D, DepthwiseConv2D
+from keras_bridge.layers.convolutional import SeparableConv1D, SeparableConv2D
+from keras_bridge.layers.convolutional import Convolution1D, Convolution2D, Convolution3D
+from keras_bridge.layers.convolutional import Convolution1DTranspose, Convolution2DTranspose
+from keras_bridge.layers.convolutional import Convolution3DTranspose
+from keras_bridge.layers.convolutional import SeparableConvolution1D, SeparableConvolution2D
+from keras_bridge.layers.pooling import MaxPooling1D, MaxPooling2D, MaxPooling3D
+from keras_bridge.layers.pooling import AveragePooling1D, AveragePooling2D, AveragePooling3D
+from keras_bridge.layers.pooling import GlobalMaxPooling1D, GlobalMaxPooling2D
+from keras_bridge.layers.pooling import GlobalMaxPooling3D, GlobalAveragePooling1D
+from keras_bridge.layers.pooling import GlobalAveragePooling2D, GlobalAveragePooling3D
+from keras_bridge.layers.pooling import MaxPool1D, MaxPool2D, MaxPool3D
+from keras_bridge.layers.pooling import AvgPool1D, AvgPool2D, AvgPool3D
+from keras_bridge.layers.pooling import GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D
+from keras_bridge.layers.pooling import GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D
+from keras_bridge.layers.reshaping import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
+from keras_bridge.layers.reshaping import Cropping1D, Cropping2D, Cropping3D
+from keras_bridge.layers.reshaping import UpSampling1D, UpSampling2D, UpSampling3D
+from keras_bridge.layers.reshaping import SpatialDropout1D, SpatialDropout2D
+from keras_bridge.layers.reshaping import SpatialDropout3D
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
 
@@ -17,10 +39,33 @@ __all__ = [
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
     "BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
+    "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+    "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+    "Convolution1D", "Convolution2D", "Convolution3D", "Convolution1DTranspose",
+    "Convolution2DTranspose", "Convolution3DTranspose", "SeparableConvolution1D",
+    "SeparableConvolution2D",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+    "AveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalAvgPool1D",
+    "GlobalAvgPool2D", "GlobalAvgPool3D",
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D",
+    "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D", "SpatialDropout1D",
+    "SpatialDropout2D", "SpatialDropout3D",
 ]
 
 # Every built-in layer class, for the lowering conformance check.
 BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute,
                   RepeatVector, Lambda, Add, Subtract, Multiply, Average, Maximum, Minimum,
                   Concatenate, Dot, BatchNormalization, LayerNormalization,
-                  GroupNormalization, UnitNormalization)
+                  GroupNormalization, UnitNormalization,
+                  Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose, Conv3DTranspose,
+                  DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
+                  MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D,
+                  AveragePooling2D, AveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                  GlobalMaxPooling3D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                  GlobalAveragePooling3D,
+                  ZeroPadding1D, ZeroPadding2D, ZeroPadding3D, Cropping1D, Cropping2D,
+                  Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, SpatialDropout1D,
+                  SpatialDropout2D, SpatialDropout3D)

@@ -132,14 +132,14 @@ class Dense(Layer):
                 "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": _serialize_or_none(self.kernel_regularizer),
-                "bias_regularizer": _serialize_or_none(self.bias_regularizer),
-                "activity_regularizer": _serialize_or_none(self.activity_regularizer),
-                "kernel_constraint": _serialize_or_none(self.kernel_constraint),
-                "bias_constraint": _serialize_or_none(self.bias_constraint)}
+                "kernel_regularizer": serialize_or_none(self.kernel_regularizer),
+                "bias_regularizer": serialize_or_none(self.bias_regularizer),
+                "activity_regularizer": serialize_or_none(self.activity_regularizer),
+                "kernel_constraint": serialize_or_none(self.kernel_constraint),
+                "bias_constraint": serialize_or_none(self.bias_constraint)}
 
 
-def _serialize_or_none(obj):
+def serialize_or_none(obj):
     if obj is None:
         return None
     return {"class_name": type(obj).__name__, "config": obj.get_config()}

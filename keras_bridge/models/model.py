@@ -13,12 +13,13 @@ import numpy as np
 import backends
 from keras_bridge import config
 from keras_bridge.layers.base import Layer
+from keras_bridge.saving.model_methods import SavingMixin
 from keras_bridge.training.trainer import Trainer
 from keras_bridge.graph import KerasTensor, topological_nodes
 from keras_bridge.utils import tree
 
 
-class Model(Trainer, Layer):
+class Model(SavingMixin, Trainer, Layer):
     """Groups layers into an object with inference (and, once compiled, training).
 
     Functional use: ``Model(inputs, outputs)`` where ``inputs`` are ``Input`` tensors
@@ -45,6 +46,7 @@ class Model(Trainer, Layer):
         self._functional = False
         self._program = None
         self._target_backend = config.backend()
+        self.output_names = ["output_1"]  # a subclass's single output, as Keras names it
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
                 raise ValueError("A functional Model needs both inputs= and outputs=.")
@@ -351,14 +353,26 @@ def _check_shape(model_name, input_name, expected, received):
 
 
 def _clone_unbound(model):
-    """Deep copy of the front-end objects with no engine state; weights stay numpy."""
-    memo = {}
-    for layer in _walk_layers(model):
-        memo[id(layer._binding)] = None
-        for w in layer._own_weights:
-            memo[id(w.slot)] = None
-    memo[id(model._program)] = None
-    with _numpy_weights(model):
+    """Deep copy of the front-end objects with no engine state; weights (and metric
+    state) stay numpy. A compiled model's clone gets an unbound copy of its optimizer,
+    which takes over the original's state when it is bound."""
+    from keras_bridge.saving.optimizer_state import PendingOptimizerState, optimizer_payload
+    layers = _walk_layers(model)
+    compiled = model._compiled
+    weights = [w for l in layers for w in l._own_weights]
+    engine_state = []  # engine objects the copy must not share
+    for layer in layers:
+        engine_state.append(layer._binding)
+        if isinstance(layer, Model):
+            engine_state.append(layer._program)
+    if compiled is not None:
+        weights += compiled.metrics.variables()
+        engine_state += [model._trainer, compiled.engine_optimizer,
+                         getattr(compiled.optimizer, "_binding", None)]
+    payload = optimizer_payload(model) if compiled is not None else None
+    memo = {id(obj): None for obj in engine_state if obj is not None}
+    memo.update({id(w.slot): None for w in weights if w.slot is not None})
+    with _numpy_weights(weights):
         clone = copy.deepcopy(model, memo)
     for layer in _walk_layers(clone):
         layer._backend_name = None
@@ -366,6 +380,15 @@ def _clone_unbound(model):
         layer._binding = None
         if isinstance(layer, Model):
             layer._program = None
+            layer._trainer = None
+    if clone._compiled is not None:
+        clone._compiled.engine_optimizer = None
+        clone._compiled.optimizer._binding = None
+        for metric in clone._compiled.metrics.all_metrics():
+            metric._backend_name = None
+        if payload is not None:
+            clone._pending_optimizer_state = PendingOptimizerState(
+                clone._compiled.optimizer, *payload, where=f"model {model.name!r}")
     return clone
 
 
@@ -384,8 +407,8 @@ def _walk_layers(root):
 class _numpy_weights:
     """While copying, give bound weights a numpy value so the copy carries them."""
 
-    def __init__(self, model):
-        self.weights = [w for l in _walk_layers(model) for w in l._own_weights]
+    def __init__(self, weights):
+        self.weights = weights
 
     def __enter__(self):
         self.saved = [(w, w.slot, w.unbound_numpy()) for w in self.weights]

@@ -30,6 +30,7 @@ def _as_arrays(data, names, what, model_name):
 def standardize(model, x, y=None, sample_weight=None):
     """(xs, ys, sample_weight) as numpy, checked against the model and each other."""
     xs = model._standardize(x)
+    model._ensure_built(xs)  # a deferred Sequential learns its outputs here
     ys = None
     if y is not None:
         ys = _as_arrays(y, model.output_names, "outputs", model.name)

@@ -1,0 +1,348 @@
+"""Convolution, pooling and spatial shape layers as torch modules.
+
+Kernels. torch holds a convolution weight as ``(out, in // groups, *k)`` (a transposed
+one as ``(in, out, *k)``, a depthwise one as ``(in * multiplier, 1, *k)``); Keras's layout
+is ``(*k, in // groups, out)`` (``(*k, out, in)``, ``(*k, in, multiplier)``). Storage ->
+Keras is a permute, a view, so a ``Slot`` reads, writes and takes gradients through it.
+Unlike a matrix transpose a permutation is not its own inverse, so ``KernelLayout`` also
+carries ``inverse`` (Keras -> storage) for copying values in.
+
+Padding. Keras's 'same' puts the odd padding after; torch's ``padding`` argument is
+symmetric. A symmetric 'same' goes to torch's argument (no copy); an asymmetric one is an
+``F.pad`` before the op (with -inf for max pooling), and average pooling then rescales by
+the count of input entries per window, so padded entries never count.
+
+channels_last. ``x.movedim(-1, 1)`` is a channels-first view whose strides are torch's
+``channels_last`` memory format; torch's convolution and pooling kernels (oneDNN, cuDNN)
+take that format as it is and return it, so moving the channels back is a view too: the
+layer costs no layout copies for 2D and 3D inputs.
+"""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from backends.torch import lowering
+from keras_bridge.layers import convolutional as conv, pooling, reshaping
+
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+_CONV_MODULE = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+_CONV_T_MODULE = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
+_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+_AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+class KernelLayout:
+    """Slot layout of a torch convolution weight of shape ``storage_shape``.
+
+    Calling it maps storage to Keras layout as a view (a permute, after splitting the
+    first axis of a depthwise weight into ``(in, multiplier)``); ``inverse`` maps a
+    Keras-layout value to storage layout.
+    """
+
+    __slots__ = ("perm", "inverse_perm", "split", "storage_shape")
+
+    def __init__(self, storage_shape, multiplier=None):
+        rank = len(storage_shape) - 2
+        spatial = tuple(range(2, rank + 2))
+        self.storage_shape = tuple(storage_shape)
+        if multiplier is None:
+            self.split, self.perm = None, spatial + (1, 0)
+        else:
+            self.split = (storage_shape[0] // multiplier, multiplier) + self.storage_shape[2:]
+            self.perm = spatial + (0, 1)
+        self.inverse_perm = tuple(int(i) for i in np.argsort(self.perm))
+
+    def __call__(self, tensor):
+        if self.split is not None:
+            tensor = tensor.view(self.split)
+        return tensor.permute(self.perm)
+
+    def inverse(self, value):
+        value = value.permute(self.inverse_perm)
+        return value.reshape(self.storage_shape) if self.split is not None else value
+
+
+def _adopt_kernel(weight, tensor, multiplier=None):
+    lowering.adopt(weight, tensor, KernelLayout(tuple(tensor.shape), multiplier))
+
+
+def _pad_argument(pads):
+    """``F.pad``'s argument (last axis first) for per-axis ``(before, after)`` pads."""
+    return tuple(v for before, after in reversed(pads) for v in (before, after))
+
+
+class _SpatialModule(nn.Module):
+    """Shared by the modules below: channels-last inputs are viewed channels-first for
+    torch's op and back, and Keras's padding is turned into torch's arguments."""
+
+    def __init__(self, layer, kernel, strides, dilation):
+        super().__init__()
+        self.rank = layer.rank
+        self.channels_last = layer.data_format == "channels_last"
+        self.kernel, self.strides, self.dilation = kernel, strides, dilation
+        self.padding_mode = getattr(layer, "padding", "valid")
+        self.activation = lowering.activation_fn(layer.activation) \
+            if hasattr(layer, "activation") else None
+        self._plans = {}
+
+    def _plan(self, spatial):
+        """``(F.pad argument or None, torch padding)`` for a channels-first spatial shape."""
+        plan = self._plans.get(spatial)
+        if plan is None:
+            if self.padding_mode == "valid":
+                pads = [(0, 0)] * self.rank
+            elif self.padding_mode == "causal":
+                pads = [((k - 1) * d, 0) for k, d in zip(self.kernel, self.dilation)]
+            else:
+                pads = [conv.same_padding(n, k, s, d) for n, k, s, d in
+                        zip(spatial, self.kernel, self.strides, self.dilation)]
+            if all(before == after for before, after in pads):
+                plan = (None, tuple(before for before, _ in pads))
+            else:
+                plan = (_pad_argument(pads), 0)
+            self._plans[spatial] = plan
+        return plan
+
+    def _in(self, inputs):
+        return inputs.movedim(-1, 1) if self.channels_last else inputs
+
+    def _out(self, y):
+        y = y.movedim(1, -1) if self.channels_last else y
+        return self.activation(y) if self.activation is not None else y
+
+
+class ConvModule(_SpatialModule):
+    """Conv1D/2D/3D and DepthwiseConv1D/2D: one ``F.convNd`` on ``conv``'s parameters."""
+
+    def __init__(self, layer, conv_module):
+        super().__init__(layer, layer.kernel_size, layer.strides, layer.dilation_rate)
+        self.conv = conv_module
+        self.op = _CONV[layer.rank]
+
+    def forward(self, inputs, training=False):
+        x = self._in(inputs)
+        pad, padding = self._plan(x.shape[2:])
+        if pad is not None:
+            x = F.pad(x, pad)
+        c = self.conv
+        return self._out(self.op(x, c.weight, c.bias, self.strides, padding, self.dilation,
+                                 c.groups))
+
+
+class SeparableConvModule(ConvModule):
+    """SeparableConv1D/2D: the depthwise ``F.convNd``, then the 1x1 one with the bias."""
+
+    def __init__(self, layer, depthwise, pointwise):
+        super().__init__(layer, depthwise)
+        self.pointwise = pointwise
+
+    def forward(self, inputs, training=False):
+        x = self._in(inputs)
+        pad, padding = self._plan(x.shape[2:])
+        if pad is not None:
+            x = F.pad(x, pad)
+        c, p = self.conv, self.pointwise
+        y = self.op(x, c.weight, None, self.strides, padding, self.dilation, c.groups)
+        return self._out(self.op(y, p.weight, p.bias))
+
+
+def _new_conv(layer, cls, in_channels, out_channels, kernel, groups, bias, device):
+    return cls(in_channels, out_channels, kernel, groups=groups, bias=bias, device=device,
+               dtype=lowering.torch_dtype(layer.dtype))
+
+
+def conv_rule(layer, device):
+    k = layer.kernel.shape
+    module = _new_conv(layer, _CONV_MODULE[layer.rank], k[-2] * layer.groups, k[-1],
+                       layer.kernel_size, layer.groups, layer.use_bias, device)
+    _adopt_kernel(layer.kernel, module.weight)
+    if layer.use_bias:
+        lowering.adopt(layer.bias, module.bias)
+    return ConvModule(layer, module)
+
+
+def depthwise_rule(layer, device):
+    channels, multiplier = layer.kernel.shape[-2:]
+    module = _new_conv(layer, _CONV_MODULE[layer.rank], channels, channels * multiplier,
+                       layer.kernel_size, channels, layer.use_bias, device)
+    _adopt_kernel(layer.kernel, module.weight, multiplier)
+    if layer.use_bias:
+        lowering.adopt(layer.bias, module.bias)
+    return ConvModule(layer, module)
+
+
+def separable_rule(layer, device):
+    channels, multiplier = layer.depthwise_kernel.shape[-2:]
+    cls = _CONV_MODULE[layer.rank]
+    depthwise = _new_conv(layer, cls, channels, channels * multiplier, layer.kernel_size,
+                          channels, False, device)
+    pointwise = _new_conv(layer, cls, channels * multiplier, layer.filters, 1, 1,
+                          layer.use_bias, device)
+    _adopt_kernel(layer.depthwise_kernel, depthwise.weight, multiplier)
+    _adopt_kernel(layer.pointwise_kernel, pointwise.weight)
+    if layer.use_bias:
+        lowering.adopt(layer.bias, pointwise.bias)
+    return SeparableConvModule(layer, depthwise, pointwise)
+
+
+class ConvTransposeModule(_SpatialModule):
+    """Conv1D/2D/3DTranspose: ``F.conv_transposeNd`` with torch's symmetric padding and
+    output_padding, then a slice where Keras crops more on one side."""
+
+    def __init__(self, layer, module):
+        super().__init__(layer, layer.kernel_size, layer.strides, layer.dilation_rate)
+        self.conv = module
+        self.op = _CONV_T[layer.rank]
+        # Keras crops ``extent - 1 - before`` at the start of the full transposed output
+        # and ``extent - 1 - after`` at the end (negative: extends it with bias only).
+        padding, output_padding, index, sliced = [], [], [slice(None), slice(None)], False
+        pairs = layer.transpose_padding_pairs()
+        for (before, after), k, d in zip(pairs, self.kernel, self.dilation):
+            start, end = (k - 1) * d - before, (k - 1) * d - after
+            both = min(start, max(end, 0))
+            padding.append(both)
+            output_padding.append(max(both - end, 0))
+            trim = max(end, 0) - both
+            index.append(slice(start - both, -trim if trim else None))
+            sliced = sliced or start > both or trim > 0
+        self.padding, self.output_padding = tuple(padding), tuple(output_padding)
+        self.index = tuple(index) if sliced else None
+
+    def forward(self, inputs, training=False):
+        c = self.conv
+        y = self.op(self._in(inputs), c.weight, c.bias, self.strides, self.padding,
+                    self.output_padding, 1, self.dilation)
+        if self.index is not None:
+            y = y[self.index]
+        return self._out(y)
+
+
+def conv_transpose_rule(layer, device):
+    filters, channels = layer.kernel.shape[-2:]
+    module = _CONV_T_MODULE[layer.rank](
+        channels, filters, layer.kernel_size, stride=layer.strides,
+        dilation=layer.dilation_rate, bias=layer.use_bias, device=device,
+        dtype=lowering.torch_dtype(layer.dtype))
+    _adopt_kernel(layer.kernel, module.weight)
+    if layer.use_bias:
+        lowering.adopt(layer.bias, module.bias)
+    return ConvTransposeModule(layer, module)
+
+
+class PoolModule(_SpatialModule):
+    """MaxPooling and AveragePooling 1D/2D/3D on ``F.max_poolNd`` / ``F.avg_poolNd``."""
+
+    def __init__(self, layer):
+        super().__init__(layer, layer.pool_size, layer.strides, (1,) * layer.rank)
+        self.max = layer.mode == "max"
+        self.op = (_MAX_POOL if self.max else _AVG_POOL)[layer.rank]
+        self._scales = {}
+
+    def forward(self, inputs, training=False):
+        x = self._in(inputs)
+        spatial = x.shape[2:]
+        pad, padding = self._plan(spatial)
+        if self.max:
+            if pad is not None:
+                x = F.pad(x, pad, value=-math.inf)
+            return self._out(self.op(x, self.kernel, self.strides, padding))
+        if pad is None:
+            return self._out(self.op(x, self.kernel, self.strides, padding,
+                                     count_include_pad=False))
+        y = self.op(F.pad(x, pad), self.kernel, self.strides) * self._scale(spatial, x)
+        return self._out(y)
+
+    def _scale(self, spatial, x):
+        """``prod(pool_size) / entries counted`` per output position, cached."""
+        key = (spatial, x.device, x.dtype)
+        scale = self._scales.get(key)
+        if scale is None:
+            pads = [conv.same_padding(n, k, s) for n, k, s in
+                    zip(spatial, self.kernel, self.strides)]
+            counts = pooling.average_counts(spatial, self.kernel, self.strides, pads)[..., 0]
+            with torch.inference_mode(False):  # also usable by autograd after a predict
+                scale = torch.as_tensor(math.prod(self.kernel) / counts, dtype=x.dtype,
+                                        device=x.device)
+            self._scales[key] = scale
+        return scale
+
+
+def pool_rule(layer, device):
+    return PoolModule(layer)
+
+
+class ZeroPaddingModule(nn.Module):
+    def __init__(self, pad):
+        super().__init__()
+        self.pad = pad
+
+    def forward(self, inputs, training=False):
+        return F.pad(inputs, self.pad)
+
+
+def zero_padding_rule(layer, device):
+    pads = [(0, 0)] * (layer.rank + 2)
+    for axis, pair in zip(layer.spatial_axes(), layer.padding):
+        pads[axis] = pair
+    pad = _pad_argument(pads[1:])  # F.pad counts from the last axis
+    while pad[-2:] == (0, 0):  # unpadded leading axes need no entry
+        pad = pad[:-2]
+    return ZeroPaddingModule(pad)
+
+
+class UpSampling2DModule(nn.Module):
+    """Nearest: one broadcast copy (exact, unlike interpolate's float scales);
+    bilinear: ``F.interpolate`` with half-pixel centres (``align_corners=False``)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.size = layer.size
+        self.channels_last = layer.data_format == "channels_last"
+        self.bilinear = layer.interpolation == "bilinear"
+
+    def forward(self, inputs, training=False):
+        sh, sw = self.size
+        if self.bilinear:
+            x = inputs.movedim(-1, 1) if self.channels_last else inputs
+            y = F.interpolate(x, scale_factor=(float(sh), float(sw)), mode="bilinear",
+                              align_corners=False)
+            return y.movedim(1, -1) if self.channels_last else y
+        if self.channels_last:
+            n, h, w, c = inputs.shape
+            return inputs[:, :, None, :, None, :].expand(n, h, sh, w, sw, c).reshape(
+                n, h * sh, w * sw, c)
+        n, c, h, w = inputs.shape
+        return inputs[:, :, :, None, :, None].expand(n, c, h, sh, w, sw).reshape(
+            n, c, h * sh, w * sw)
+
+
+def upsampling2d_rule(layer, device):
+    return UpSampling2DModule(layer)
+
+
+RULES = {cls: conv_rule for cls in (conv.Conv1D, conv.Conv2D, conv.Conv3D)}
+RULES.update({cls: conv_transpose_rule for cls in (
+    conv.Conv1DTranspose, conv.Conv2DTranspose, conv.Conv3DTranspose)})
+RULES.update({conv.DepthwiseConv1D: depthwise_rule, conv.DepthwiseConv2D: depthwise_rule,
+              conv.SeparableConv1D: separable_rule, conv.SeparableConv2D: separable_rule})
+RULES.update({cls: pool_rule for cls in (
+    pooling.MaxPooling1D, pooling.MaxPooling2D, pooling.MaxPooling3D,
+    pooling.AveragePooling1D, pooling.AveragePooling2D, pooling.AveragePooling3D)})
+RULES.update({cls: zero_padding_rule for cls in (
+    reshaping.ZeroPadding1D, reshaping.ZeroPadding2D, reshaping.ZeroPadding3D)})
+RULES[reshaping.UpSampling2D] = upsampling2d_rule
+
+# Layers of these modules whose reference call (ops on torch tensors) runs: reductions,
+# slices, a broadcast copy and dropout with a noise shape are torch's own ops already.
+OWN_CALL = frozenset({
+    pooling.GlobalMaxPooling1D, pooling.GlobalMaxPooling2D, pooling.GlobalMaxPooling3D,
+    pooling.GlobalAveragePooling1D, pooling.GlobalAveragePooling2D,
+    pooling.GlobalAveragePooling3D,
+    reshaping.Cropping1D, reshaping.Cropping2D, reshaping.Cropping3D,
+    reshaping.UpSampling1D, reshaping.UpSampling3D,
+    reshaping.SpatialDropout1D, reshaping.SpatialDropout2D, reshaping.SpatialDropout3D})

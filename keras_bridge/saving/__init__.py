@@ -1,0 +1,32 @@
+"""Saving and loading: ``.keras`` model archives, ``.weights.npz`` weight files, configs.
+
+Files hold data only: JSON and numpy arrays, never pickle or code. A file written on
+one engine loads on the other (weights are stored in Keras layout). See README.md for
+the formats.
+
+Example:
+    model.save("model.keras")
+    model = keras_bridge.saving.load_model("model.keras")
+    model.save_weights("model.weights.npz")
+    model.load_weights("model.weights.npz")
+"""
+
+from keras_bridge.saving.archive import load_model, save_model
+from keras_bridge.saving.functional import model_from_config, model_from_json
+from keras_bridge.saving.model_methods import SavingMixin
+from keras_bridge.saving.npz import InvalidFileError
+from keras_bridge.saving.object_registration import (
+    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
+    get_registered_object, register_keras_serializable)
+from keras_bridge.saving.optimizer_state import apply_pending_optimizer_state
+from keras_bridge.saving.serialization import (
+    deserialize_keras_object, serialize_keras_object)
+
+
+__all__ = [
+    "save_model", "load_model", "model_from_json", "model_from_config",
+    "register_keras_serializable", "get_registered_object", "get_registered_name",
+    "get_custom_objects", "custom_object_scope", "CustomObjectScope",
+    "serialize_keras_object", "deserialize_keras_object", "InvalidFileError",
+    "SavingMixin", "apply_pending_optimizer_state",
+]

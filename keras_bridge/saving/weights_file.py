@@ -1,0 +1,301 @@
+"""``save_weights`` / ``load_weights`` and the ``.weights.npz`` format.
+
+A ``.weights.npz`` file is a zip archive in numpy's npz layout (members stored, not
+compressed), readable with ``numpy.load(path, allow_pickle=False)``:
+
+- ``manifest.json``: ``{"format": "keras_bridge.weights", "format_version": 1,
+  "keras_bridge_version", "backend", "model": {"name", "class_name"}, "weights":
+  [{"key", "layer", "class_name", "name", "shape", "dtype"}, ...]}``, one entry per
+  weight in the model's weight order;
+- ``<key>.npy`` per weight, in Keras layout (Dense kernel ``(in, out)``) whatever the
+  engine that wrote it.
+
+Keys follow Keras 3's ``.weights.h5`` paths: ``layers/<name>/vars/<i>`` where
+``<name>`` is the layer's class in snake case, numbered among the layers of its
+model in order (``dense``, ``dense_1``, ...; a nested model adds
+``layers/<model>/layers/...``). Weights therefore match by structure (layer order
+and weight order), not by layer names, which change between sessions; the names
+are recorded for error messages.
+"""
+
+import os
+import re
+import warnings
+
+import numpy as np
+
+from keras_bridge.saving import npz
+from keras_bridge.saving.atomic import atomic_write
+from keras_bridge.saving.npz import InvalidFileError
+
+SUFFIX = ".weights.npz"
+FORMAT = "keras_bridge.weights"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+class WeightEntry:
+    """One weight of a model with its structural key."""
+
+    def __init__(self, key, layer, weight):
+        self.key, self.layer, self.weight = key, layer, weight
+
+    def describe(self):
+        return (f"layer {self.layer.name!r} ({type(self.layer).__name__}) weight "
+                f"{self.weight.name!r}")
+
+
+def _snake_case(name):
+    """Keras 3's ``to_snake_case`` ('Conv2D' -> 'conv2d'), fixed here because keys in
+    saved files must never change."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _structural_name(layer):
+    from keras_bridge.models import Model, Sequential
+    if isinstance(layer, Sequential):
+        return "sequential"
+    if type(layer) is Model and getattr(layer, "_functional", False):
+        return "functional"
+    return _snake_case(type(layer).__name__)
+
+
+def weight_entries(model):
+    """Every weight of ``model`` once, with its key, in the model's weight order."""
+    from keras_bridge.models import Model
+    entries, seen_layers, seen_weights = [], set(), set()
+
+    def add(key, layer, weight):
+        if id(weight) not in seen_weights:
+            seen_weights.add(id(weight))
+            entries.append(WeightEntry(key, layer, weight))
+
+    def visit(container, prefix):
+        for i, weight in enumerate(container._own_weights):
+            add(f"{prefix}vars/{i}", container, weight)
+        counts = {}
+        for layer in container.layers:
+            if id(layer) in seen_layers:
+                continue
+            seen_layers.add(id(layer))
+            base = _structural_name(layer)
+            n = counts.get(base, 0)
+            counts[base] = n + 1
+            path = f"{prefix}layers/{base if n == 0 else f'{base}_{n}'}/"
+            if isinstance(layer, Model):
+                visit(layer, path)
+            else:
+                for i, weight in enumerate(layer.weights):
+                    add(f"{path}vars/{i}", layer, weight)
+
+    seen_layers.add(id(model))
+    visit(model, "")
+    return entries
+
+
+def weights_payload(model):
+    """(manifest, arrays by key) of ``model``'s current weights."""
+    import keras_bridge
+    entries = weight_entries(model)
+    arrays = {e.key: e.weight.numpy() for e in entries}
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "keras_bridge_version": keras_bridge.__version__, "backend": model.backend_name,
+        "model": {"name": model.name, "class_name": type(model).__name__},
+        "weights": [{"key": e.key, "layer": e.layer.name,
+                     "class_name": type(e.layer).__name__, "name": e.weight.name,
+                     "shape": list(arrays[e.key].shape), "dtype": str(arrays[e.key].dtype)}
+                    for e in entries]}
+    return manifest, arrays
+
+
+def check_weights_path(filepath, action):
+    path = os.fspath(filepath)
+    if path.endswith(SUFFIX) or (action == "load_weights" and path.endswith(".keras")):
+        return path
+    hint = ""
+    if path.endswith((".h5", ".hdf5")):
+        hint = (" keras_bridge writes weights with numpy (npz), not HDF5, so it needs no "
+                "h5py.")
+    also = " (or a .keras model file)" if action == "load_weights" else ""
+    raise ValueError(f"{action}() needs a path ending in '{SUFFIX}'{also}. Received: "
+                     f"filepath='{path}'.{hint} For example: "
+                     f"model.{action}('{_suggest(path)}').")
+
+
+def _suggest(path):
+    stem = path
+    for ext in (".weights.h5", ".h5", ".hdf5", ".npz", ".keras"):
+        if stem.endswith(ext):
+            stem = stem[:-len(ext)]
+            break
+    return (stem or "model") + SUFFIX
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write ``model``'s weights to a ``.weights.npz`` file, atomically."""
+    path = check_weights_path(filepath, "save_weights")
+    _require_built(model, "save its weights")
+    manifest, arrays = weights_payload(model)
+    with atomic_write(path, overwrite) as f:
+        npz.write_zip(f, {MANIFEST: manifest}, arrays)
+
+
+def _require_built(model, what):
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} is not built yet, so its weights do not exist "
+                         f"and it cannot {what}. Build it first: give the first layer an "
+                         "input_shape, call model.build(input_shape), or run it on data.")
+
+
+def read_weights(source, where):
+    """(manifest, arrays by key) of a ``.weights.npz`` (a path, or bytes from inside a
+    ``.keras`` archive), checked to be complete and consistent."""
+    if not isinstance(source, bytes):
+        npz.check_file(source, "keras_bridge weights file (.weights.npz)")
+    members = npz.read_zip(source, where, "keras_bridge weights file")
+    json_members, arrays = npz.split_members(members, where)
+    manifest = json_members.get(MANIFEST)
+    if manifest is None:
+        raise InvalidFileError(f"{where} has no {MANIFEST}, so it was not written by "
+                               "keras_bridge's save_weights (a plain numpy.savez file? load "
+                               "it with numpy and call model.set_weights).")
+    check_manifest(manifest, FORMAT, where)
+    specs = manifest.get("weights")
+    if not isinstance(specs, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("key"), str) for s in specs):
+        raise InvalidFileError(f"{where}: {MANIFEST} has no valid 'weights' list.")
+    keys = [s["key"] for s in specs]
+    extra = sorted(set(arrays) - set(keys))
+    if extra or len(set(keys)) != len(keys):
+        raise InvalidFileError(f"{where}: its arrays do not match its {MANIFEST} (arrays "
+                               f"not listed: {extra[:5]}).")
+    for spec in specs:
+        array = arrays.get(spec["key"])
+        if array is None:
+            raise InvalidFileError(f"{where} is incomplete: it has no array for "
+                                   f"{spec['key']!r} ({_spec_text(spec)}).")
+        if list(array.shape) != spec.get("shape") or str(array.dtype) != spec.get("dtype"):
+            raise InvalidFileError(f"{where} is inconsistent: {spec['key']!r} holds shape "
+                                   f"{array.shape} {array.dtype}, its manifest says "
+                                   f"{spec.get('shape')} {spec.get('dtype')}.")
+    return manifest, arrays
+
+
+def check_manifest(manifest, expected_format, where, supported=FORMAT_VERSION):
+    if not isinstance(manifest, dict) or manifest.get("format") != expected_format:
+        found = manifest.get("format") if isinstance(manifest, dict) else manifest
+        raise InvalidFileError(f"{where} is not a {expected_format} file (its format is "
+                               f"{found!r}).")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise InvalidFileError(f"{where} has an invalid format_version {version!r}.")
+    if version > supported:
+        raise InvalidFileError(
+            f"{where} was written in {expected_format} format version {version} by "
+            f"keras_bridge {manifest.get('keras_bridge_version')}; this keras_bridge reads "
+            f"version {supported}. Upgrade keras_bridge to load it.")
+
+
+def _spec_text(spec):
+    return (f"layer {spec.get('layer')!r} ({spec.get('class_name')}) weight "
+            f"{spec.get('name')!r}, shape {tuple(spec.get('shape') or ())}")
+
+
+def _pairs_by_structure(entries, specs, problem):
+    pairs = []
+    for e in entries:
+        spec = specs.get(e.key)
+        if spec is None:
+            problem(e.layer.name, f"the model's {e.describe()} (shape {e.weight.shape}, "
+                                  f"{e.key}) is not in the file")
+        else:
+            pairs.append((e, spec))
+    model_keys = {e.key for e in entries}
+    for key, spec in specs.items():
+        if key not in model_keys:
+            problem(str(spec.get("layer")), f"the file has {_spec_text(spec)} ({key}), "
+                                            "which the model lacks")
+    return pairs
+
+
+def _pairs_by_name(entries, specs, problem):
+    """Keras 2's ``by_name``: layers present in both, matched by name."""
+    saved, pairs = {}, []
+    for spec in specs.values():
+        saved.setdefault(spec.get("layer"), []).append(spec)
+    mine = {}
+    for e in entries:
+        mine.setdefault(e.layer.name, []).append(e)
+    for name, layer_entries in mine.items():
+        layer_specs = saved.get(name)
+        if layer_specs is None:
+            continue
+        if len(layer_specs) != len(layer_entries):
+            problem(name, f"layer {name!r} has {len(layer_entries)} weights in the model and "
+                          f"{len(layer_specs)} in the file")
+            continue
+        pairs.extend(zip(layer_entries, layer_specs))
+    return pairs
+
+
+def plan_assignment(model, manifest, arrays, where, skip_mismatch=False, by_name=False):
+    """Check the file against the model; returns [(Weight, array)] to assign. Raises
+    (naming each layer and both shapes) on any mismatch unless ``skip_mismatch``."""
+    entries = weight_entries(model)
+    specs = {s["key"]: s for s in manifest["weights"]}
+    problems = {}  # layer name -> messages
+
+    def problem(layer_name, text):
+        problems.setdefault(layer_name, []).append(text)
+
+    pairs = (_pairs_by_name if by_name else _pairs_by_structure)(entries, specs, problem)
+    plan = []
+    for e, spec in pairs:
+        array = arrays[spec["key"]]
+        if tuple(array.shape) != e.weight.shape:
+            problem(e.layer.name, f"{e.describe()} ({e.key}): the file holds shape "
+                                  f"{tuple(array.shape)} (saved from layer "
+                                  f"{spec.get('layer')!r}), the model expects {e.weight.shape}")
+        elif not np.can_cast(array.dtype, np.dtype(e.weight.dtype), casting="same_kind"):
+            problem(e.layer.name, f"{e.describe()} ({e.key}): the file holds dtype "
+                                  f"{array.dtype}, which does not convert to {e.weight.dtype}")
+        else:
+            plan.append((e, array))
+    if problems and not skip_mismatch:
+        lines = [text for texts in problems.values() for text in texts]
+        shown = "\n  - ".join(lines[:10]) + (f"\n  ... and {len(lines) - 10} more"
+                                              if len(lines) > 10 else "")
+        saved = manifest.get("model") or {}
+        raise ValueError(
+            f"Cannot load the weights in {where} into model {model.name!r}: they do not match "
+            f"(the file holds {len(specs)} weights of model {saved.get('name')!r} "
+            f"({saved.get('class_name')}); the model has {len(entries)}). No weight was "
+            f"changed.\n  - {shown}")
+    if problems:
+        warnings.warn(f"load_weights(skip_mismatch=True) skipped layers {sorted(problems)} "
+                      f"whose weights do not match {where}.", stacklevel=3)
+        plan = [(e, a) for e, a in plan if e.layer.name not in problems]
+    return [(e.weight, np.array(a, dtype=e.weight.dtype)) for e, a in plan]
+
+
+def assign(plan):
+    for weight, array in plan:
+        weight.assign(array)
+
+
+def load_weights(model, filepath, skip_mismatch=False, by_name=False):
+    """Load a ``.weights.npz`` file (or the weights of a ``.keras`` archive) into
+    ``model``; the whole file is checked before any weight changes."""
+    path = check_weights_path(filepath, "load_weights")
+    where = f"'{path}'"
+    if path.endswith(".keras"):
+        from keras_bridge.saving.archive import read_archive
+        manifest, arrays = read_archive(path)["weights"]
+    else:
+        manifest, arrays = read_weights(path, where)
+    if manifest["weights"]:
+        _require_built(model, "load weights")
+    assign(plan_assignment(model, manifest, arrays, where, skip_mismatch, by_name))
