@@ -238,10 +238,14 @@ class GraphModule(nn.Module):
             plan.append((index[id(layer)], args, node.args, dict(node.kwargs),
                          [ids[id(t)] for t in node.output_tensors]))
         self.plan = plan
+        self.layers = [node.layer for node in model._nodes]  # for masks, in plan order
+        self.masks_used = model._uses_masks
         self.output_ids = [ids[id(t)] for t in model.outputs]
         self.n_values = len(ids)
 
     def run(self, inputs, training=False):
+        if self.masks_used:
+            return self._run_with_masks(inputs, training)
         values = list(inputs) + [None] * (self.n_values - len(inputs))
         blocks = self.blocks
         for block, args, extra, kwargs, out_ids in self.plan:
@@ -253,6 +257,31 @@ class GraphModule(nn.Module):
             else:
                 for i, v in zip(out_ids, tree.flatten(out)):
                     values[i] = v
+        return [values[i] for i in self.output_ids]
+
+    def _run_with_masks(self, inputs, training):
+        """The same walk, also carrying each value's mask (graphs with Embedding
+        (mask_zero=True), Masking, ...): a layer whose call takes ``mask`` gets its
+        inputs' masks, and ``compute_mask`` gives the mask of its outputs."""
+        values = list(inputs) + [None] * (self.n_values - len(inputs))
+        masks = [None] * self.n_values
+        for layer, (block, args, extra, kwargs, out_ids) in zip(self.layers, self.plan):
+            x = tree.map_structure(lambda r: values[r.i] if type(r) is _Ref else r, args)
+            mask = tree.map_structure(lambda r: masks[r.i] if type(r) is _Ref else None, args)
+            if all(m is None for m in tree.flatten(mask)):
+                mask = None
+            kw = {"training": training, **kwargs}
+            if mask is not None and layer._call_has_mask and "mask" not in kw:
+                kw["mask"] = mask
+            out = self.blocks[block](x, *extra, **kw)
+            for i, v in zip(out_ids, tree.flatten(out)):
+                values[i] = v
+            out_mask = layer.compute_mask(x, mask)
+            if out_mask is not None:
+                out_masks = out_mask if isinstance(out_mask, (list, tuple)) \
+                    else [out_mask] * len(out_ids)
+                for i, m in zip(out_ids, out_masks):
+                    masks[i] = m
         return [values[i] for i in self.output_ids]
 
     def forward(self, inputs, training=False):

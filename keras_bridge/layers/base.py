@@ -78,6 +78,9 @@ class Layer:
                 return inputs * self.w
     """
 
+    # Whether a mask on the input passes through this layer unchanged (Keras's flag).
+    supports_masking = False
+
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         unknown = set(kwargs) - set(_BASE_KWARGS)
         if unknown:
@@ -97,7 +100,9 @@ class Layer:
         self._device = None
         self._initial_weights = kwargs.get("weights")
         self._batch_input_shape = self._input_shape_from_kwargs(kwargs)
-        self._call_has_training = "training" in inspect.signature(self.call).parameters
+        params = inspect.signature(self.call).parameters
+        self._call_has_training = "training" in params
+        self._call_has_mask = "mask" in params
 
     @staticmethod
     def _input_shape_from_kwargs(kwargs):
@@ -234,6 +239,24 @@ class Layer:
         small arrays of that shape (unknown dimensions tried as 1 and 2)."""
         from keras_bridge.layers.shape_inference import infer_output_shape
         return infer_output_shape(self, input_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output (True for real steps), from the input's mask: passed
+        through when ``supports_masking``, else dropped. Layers that make masks
+        (``Embedding(mask_zero=True)``, ``Masking``) override this."""
+        return mask if self.supports_masking else None
+
+    # True for layers that make masks from nothing (Embedding(mask_zero=True)), False
+    # for layers that only transform masks they are given (merges); None: decided by
+    # whether the class overrides compute_mask.
+    _mask_source = None
+
+    @classmethod
+    def _makes_masks(cls):
+        """Whether this class can start a mask (so a graph must track masks)."""
+        if cls._mask_source is not None:
+            return cls._mask_source
+        return cls.compute_mask is not Layer.compute_mask
 
     def compute_output_dtype(self, input_dtype):
         return self.dtype if np.issubdtype(np.dtype(self.dtype), np.floating) else input_dtype

@@ -81,6 +81,8 @@ class Dense(Layer):
         activity_regularizer, kernel_constraint, bias_constraint: as in Keras.
     """
 
+    supports_masking = True
+
     def __init__(self, units=None, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -148,6 +150,8 @@ def serialize_or_none(obj):
 class Activation(Layer):
     """Applies an activation function (a name such as 'relu', or a function)."""
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -165,6 +169,8 @@ class Activation(Layer):
 class Dropout(Layer):
     """In training, zeros a fraction ``rate`` of inputs and scales the rest by
     ``1 / (1 - rate)``; in inference it passes inputs through."""
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -10,6 +10,7 @@ class _Merge(Layer):
     """Elementwise merge of two or more inputs of broadcast-compatible shapes."""
 
     _min_inputs, _max_inputs = 2, None
+    _mask_source = False  # combines the masks it is given
 
     def _check_list(self, input_shape):
         if not isinstance(input_shape, list) or not input_shape or not isinstance(
@@ -47,6 +48,11 @@ class _Merge(Layer):
 
     def call(self, inputs):
         return reduce(self._combine, _align_ranks(inputs))
+
+    def compute_mask(self, inputs, mask=None):
+        """A step is real in the output when it is real in every masked input."""
+        masks = [m for m in (mask or ()) if m is not None]
+        return reduce(ops.logical_and, masks) if masks else None
 
 
 def _align_ranks(inputs):

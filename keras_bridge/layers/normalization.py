@@ -154,6 +154,8 @@ class BatchNormalization(_AffineMixin, Layer):
         y = BatchNormalization()(x)  # statistics per channel (last axis)
     """
 
+    supports_masking = True
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -260,6 +262,8 @@ class LayerNormalization(_AffineMixin, Layer):
         beta_constraint, gamma_constraint: as in Keras.
     """
 
+    supports_masking = True
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
@@ -331,6 +335,8 @@ class GroupNormalization(_AffineMixin, Layer):
         epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
         gamma_regularizer, beta_constraint, gamma_constraint: as in Keras.
     """
+
+    supports_masking = True
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
@@ -407,6 +413,8 @@ class UnitNormalization(Layer):
     Args:
         axis: int or list of ints (default the last axis).
     """
+
+    supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -210,8 +210,23 @@ class GlobalMaxPooling3D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    __doc__ = "Mean over the steps axis." + _GlobalPooling.__doc__.split("\n", 1)[1]
+    __doc__ = ("Mean over the steps axis; with a mask (e.g. from Embedding(mask_zero=True)), "
+               "over the real steps only." + _GlobalPooling.__doc__.split("\n", 1)[1])
     rank, mode = 1, "average"
+    supports_masking = True
+    _mask_source = False  # consumes masks, makes none
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        steps = 1 if self.data_format == "channels_last" else 2
+        weights = ops.expand_dims(ops.cast(mask, inputs.dtype), 3 - steps)
+        total = ops.sum(ops.multiply(inputs, weights), axis=steps, keepdims=self.keepdims)
+        count = ops.sum(weights, axis=steps, keepdims=self.keepdims)
+        return ops.divide(total, ops.maximum(count, 1.0))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalPooling):

@@ -123,16 +123,38 @@ class Model(SavingMixin, Trainer, Layer):
         raise ValueError(f"No such layer: {name!r}. Existing layers are: "
                          f"{[l.name for l in layers]}.")
 
+    @property
+    def _uses_masks(self):
+        """Whether some layer of the graph makes masks, so they must be carried."""
+        return any(type(l)._makes_masks() for l in self.layers if not isinstance(l, Model))
+
     def run_graph(self, inputs, call_layer):
-        """Evaluate the graph on flat ``inputs``; ``call_layer(layer, node, args)`` runs
-        one node. Engines use this with their own per-layer implementation."""
+        """Evaluate the graph on flat ``inputs``; ``call_layer(layer, node, args, mask)``
+        runs one node (``mask`` is None or the inputs' masks, for layers whose call takes
+        one). Masks are carried only in graphs with a layer that makes them."""
         values = {id(t): v for t, v in zip(self.inputs, inputs)}
+        masks = {} if self._uses_masks else None
         for node in self._nodes:
             args = tree.map_structure(
                 lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs)
-            out = call_layer(node.layer, node, args)
+            mask = None
+            if masks is not None:
+                mask = tree.map_structure(
+                    lambda t: masks.get(id(t)) if isinstance(t, KerasTensor) else None,
+                    node.inputs)
+                if all(m is None for m in tree.flatten(mask)):
+                    mask = None
+            out = call_layer(node.layer, node, args,
+                             mask if node.layer._call_has_mask else None)
             for t, v in zip(node.output_tensors, tree.flatten(out)):
                 values[id(t)] = v
+            if masks is not None:
+                out_mask = node.layer.compute_mask(args, mask)
+                if out_mask is not None:
+                    out_masks = out_mask if isinstance(out_mask, (list, tuple)) \
+                        else [out_mask] * len(node.output_tensors)
+                    for t, m in zip(node.output_tensors, out_masks):
+                        masks[id(t)] = m
         return [values[id(t)] for t in self.outputs]
 
     def call(self, inputs, training=None):
@@ -142,10 +164,12 @@ class Model(SavingMixin, Trainer, Layer):
                                       "call(inputs, training=None).")
         flat = self._flatten_inputs(inputs)
 
-        def call_layer(layer, node, args):
+        def call_layer(layer, node, args, mask):
             kwargs = dict(node.kwargs)
             if layer._call_has_training and "training" not in kwargs:
                 kwargs["training"] = training
+            if mask is not None and "mask" not in kwargs:
+                kwargs["mask"] = mask
             return layer(args, *node.args, **kwargs)
 
         return tree.pack_like(self._output_struct, self.run_graph(flat, call_layer))

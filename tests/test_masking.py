@@ -1,0 +1,72 @@
+"""Masks flow through a model graph as in Keras: made by a layer, passed through layers
+that support them, combined by merges, consumed by layers whose call takes ``mask``."""
+
+import numpy as np
+
+from keras_bridge import layers, ops, testing
+from keras_bridge.layers import Dense, GlobalAveragePooling1D, Input, concatenate
+from keras_bridge.models import Model
+
+from conftest import both_backends
+
+
+class ZeroStepMask(layers.Layer):
+    """A mask-making layer like Masking(0.0), written here so the test owns its math."""
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.any(ops.not_equal(inputs, 0.0), axis=-1)
+
+
+class SeesMask(layers.Layer):
+    """Zeroes the masked steps and passes the mask on."""
+
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return inputs
+        return inputs * ops.expand_dims(ops.cast(mask, "float32"), -1)
+
+
+def _data():
+    x = np.random.default_rng(0).normal(size=(3, 5, 2)).astype(np.float32)
+    x[0, 3:] = 0.0  # padded steps
+    x[2, :2] = 0.0
+    return x
+
+
+def test_mask_reaches_layers_through_supporting_layers(backend):
+    inp = Input(shape=(5, 2))
+    h = Dense(4, activation="relu")(ZeroStepMask()(inp))  # Dense passes masks through
+    out = GlobalAveragePooling1D()(SeesMask()(h))
+    model = Model(inp, out)
+    x = _data()
+    real = np.any(x != 0, axis=-1)
+    W, b = model.layers[2].get_weights()
+    hidden = np.maximum(x @ W + b, 0) * real[..., None]
+    expected = hidden.sum(1) / real.sum(1, keepdims=True)  # the mean over real steps
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_merge_combines_masks_and_unmasked_graphs_pass_none(backend):
+    a, b = Input(shape=(5, 2)), Input(shape=(5, 2))
+    merged = concatenate([ZeroStepMask()(a), ZeroStepMask()(b)])
+    model = Model([a, b], GlobalAveragePooling1D()(merged))
+    xa, xb = _data(), _data()[::-1].copy()
+    real = np.any(xa != 0, -1) & np.any(xb != 0, -1)
+    both = np.concatenate([xa, xb], -1) * real[..., None]
+    np.testing.assert_allclose(model.predict([xa, xb]),
+                               both.sum(1) / real.sum(1, keepdims=True), rtol=1e-5, atol=1e-6)
+    plain = Model(a, GlobalAveragePooling1D()(SeesMask()(a)))
+    assert not plain._uses_masks
+    np.testing.assert_allclose(plain.predict(xa), xa.mean(1), rtol=1e-5, atol=1e-6)
+
+
+@both_backends()
+def test_masked_model_agrees_across_engines():
+    inp = Input(shape=(5, 2))
+    out = Dense(1)(GlobalAveragePooling1D()(Dense(3)(ZeroStepMask()(inp))))
+    testing.assert_backends_agree(Model(inp, out), _data())
