@@ -18,7 +18,9 @@ class Program:
         self.model = model
         self.device = device_object(device)
         self.weights = model.weights
-        self._predict = jax.jit(lambda values, xs: self.apply(values, xs, False, None)[0])
+        # State weights (a stateful RNN's carry) may change in inference too.
+        self._state_index = [i for i, w in enumerate(self.weights) if w.kind == "state"]
+        self._predict = jax.jit(self._predict_fn)
         self._grad = None  # jitted on first use (parity checks)
 
     def apply(self, values, inputs, training, key):
@@ -30,6 +32,10 @@ class Program:
             outputs = self.model.call(inputs if len(inputs) > 1 else inputs[0], **kwargs)
         new_values = [scope.updates.get(id(w), v) for w, v in zip(self.weights, values)]
         return tree.flatten(outputs), new_values
+
+    def _predict_fn(self, values, xs):
+        outputs, new_values = self.apply(values, xs, False, None)
+        return outputs, [new_values[i] for i in self._state_index]
 
     def values(self):
         return [w.slot.array for w in self.weights]
@@ -45,7 +51,9 @@ class Program:
         return self.apply(self.values(), list(inputs), training, None)[0]
 
     def predict_batch(self, arrays):
-        outputs = self._predict(self.values(), self._to_device(arrays))
+        outputs, states = self._predict(self.values(), self._to_device(arrays))
+        for i, v in zip(self._state_index, states):
+            self.weights[i].slot.array = v
         return [np.asarray(o) for o in outputs]
 
     def _total(self, trained, values, xs, cots, index):

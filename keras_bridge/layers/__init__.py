@@ -31,6 +31,10 @@ from keras_bridge.layers.reshaping import SpatialDropout1D, SpatialDropout2D
 from keras_bridge.layers.reshaping import SpatialDropout3D
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
+from keras_bridge.layers.embedding import Embedding
+from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed
+from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
+from keras_bridge.layers.recurrent import SimpleRNNCell
 
 __all__ = [
     "Layer", "InputSpec", "Input", "InputLayer",
@@ -53,6 +57,8 @@ __all__ = [
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D",
     "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D", "SpatialDropout1D",
     "SpatialDropout2D", "SpatialDropout3D",
+    "Embedding", "Masking", "TimeDistributed", "Bidirectional",
+    "SimpleRNN", "LSTM", "GRU", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
 ]
 
 # Every built-in layer class, for the lowering conformance check.
@@ -68,4 +74,6 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   GlobalAveragePooling3D,
                   ZeroPadding1D, ZeroPadding2D, ZeroPadding3D, Cropping1D, Cropping2D,
                   Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, SpatialDropout1D,
-                  SpatialDropout2D, SpatialDropout3D)
+                  SpatialDropout2D, SpatialDropout3D,
+                  Embedding, Masking, TimeDistributed, Bidirectional,
+                  SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell, GRUCell)

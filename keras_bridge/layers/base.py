@@ -248,15 +248,14 @@ class Layer:
 
     # True for layers that make masks from nothing (Embedding(mask_zero=True)), False
     # for layers that only transform masks they are given (merges); None: decided by
-    # whether the class overrides compute_mask.
+    # whether the class overrides compute_mask. A class or an instance may set it.
     _mask_source = None
 
-    @classmethod
-    def _makes_masks(cls):
-        """Whether this class can start a mask (so a graph must track masks)."""
-        if cls._mask_source is not None:
-            return cls._mask_source
-        return cls.compute_mask is not Layer.compute_mask
+    def _makes_masks(self):
+        """Whether this layer can start a mask (so a graph must track masks)."""
+        if self._mask_source is not None:
+            return self._mask_source
+        return type(self).compute_mask is not Layer.compute_mask
 
     def compute_output_dtype(self, input_dtype):
         return self.dtype if np.issubdtype(np.dtype(self.dtype), np.floating) else input_dtype

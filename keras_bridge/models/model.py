@@ -13,6 +13,7 @@ import numpy as np
 import backends
 from keras_bridge import config
 from keras_bridge.layers.base import Layer
+from keras_bridge.layers.embedding import check_index_inputs
 from keras_bridge.saving.model_methods import SavingMixin
 from keras_bridge.training.trainer import Trainer
 from keras_bridge.graph import KerasTensor, topological_nodes
@@ -126,7 +127,7 @@ class Model(SavingMixin, Trainer, Layer):
     @property
     def _uses_masks(self):
         """Whether some layer of the graph makes masks, so they must be carried."""
-        return any(type(l)._makes_masks() for l in self.layers if not isinstance(l, Model))
+        return any(l._makes_masks() for l in self.layers if not isinstance(l, Model))
 
     def run_graph(self, inputs, call_layer):
         """Evaluate the graph on flat ``inputs``; ``call_layer(layer, node, args, mask)``
@@ -214,9 +215,11 @@ class Model(SavingMixin, Trainer, Layer):
         return self.backend_name
 
     def _ensure_built(self, sample_inputs):
-        """Subclassed and deferred models build on first data."""
+        """Subclassed and deferred models build on first data; integer inputs of
+        Embeddings are checked here, once per call on the host (see embedding.py)."""
         if not self.built:
             self.build_from_data(sample_inputs)
+        check_index_inputs(self, sample_inputs)
 
     def build_from_data(self, inputs):
         shapes = [(None,) + tuple(np.shape(x))[1:] for x in inputs]
