@@ -570,3 +570,22 @@ def test_errors(backend):
         LSTM(2)(Input(shape=(3, 4)), initial_state=[Input(shape=(2,))])
     with pytest.raises(ValueError, match=r"initial state.*expected \(batch_size, 2\)"):
         GRU(2)(Input(shape=(3, 4)), initial_state=[Input(shape=(3,))])
+
+
+def test_model_reset_states_and_evaluate_carry_state(backend):
+    """The stateful carry survives predict and evaluate on every engine, and
+    model.reset_states() clears it."""
+    from keras_bridge.layers import SimpleRNN
+    from keras_bridge.models import Sequential
+    model = Sequential([SimpleRNN(3, stateful=True, input_shape=(2, 1), batch_size=1,
+                                  kernel_initializer="ones", recurrent_initializer="ones")])
+    model.compile("sgd", "mse")
+    x = np.ones((1, 2, 1), np.float32)
+    first = model.predict(x)
+    second = model.predict(x)
+    assert not np.allclose(first, second)  # the state carried over
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(x), first, rtol=1e-6)
+    model.reset_states()
+    model.evaluate(x, np.zeros((1, 3), np.float32), verbose=0)
+    np.testing.assert_allclose(model.predict(x), second, rtol=1e-6)

@@ -75,9 +75,10 @@ class Trainer:
         return trainable, others, opt_state, metric_values, key
 
     def _test_fn(self, trainable, others, metric_values, xs, ys, sw):
-        total, (outputs, per_output, _) = self._forward_loss(trainable, others, xs, ys, sw,
-                                                             False, None)
-        return self._update_metrics(metric_values, ys, outputs, sw, total, per_output)
+        total, (outputs, per_output, others) = self._forward_loss(trainable, others, xs, ys,
+                                                                  sw, False, None)
+        # ``others`` carries state a layer updates in inference too (a stateful RNN).
+        return self._update_metrics(metric_values, ys, outputs, sw, total, per_output), others
 
     def _put(self, arrays):
         return None if arrays is None else self.program._to_device(arrays)
@@ -98,12 +99,14 @@ class Trainer:
 
     def test_step(self, xs, ys, sample_weight):
         sw = None if sample_weight is None else self._put([sample_weight])[0]
-        metric_values = self._test(self._values(self.trainable_index),
-                                   self._values(self.other_index),
-                                   [v.slot.array for v in self.metric_vars],
-                                   self._put(xs), self._put(ys), sw)
+        metric_values, others = self._test(self._values(self.trainable_index),
+                                           self._values(self.other_index),
+                                           [v.slot.array for v in self.metric_vars],
+                                           self._put(xs), self._put(ys), sw)
         for var, v in zip(self.metric_vars, metric_values):
             var.slot.array = v
+        for i, v in zip(self.other_index, others):
+            self.weights[i].slot.array = v
 
 
 def make_trainer(program, compiled):

@@ -151,6 +151,8 @@ class _Recurrent(Layer):
     supports_masking = True
     _state_names = ("state_h",)
 
+    _mask_source = False  # passes on (or drops) the mask it is given
+
     def __init__(self, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)

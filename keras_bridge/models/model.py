@@ -259,6 +259,14 @@ class Model(SavingMixin, Trainer, Layer):
         clone.set_weights(weights)
         return clone
 
+    def reset_states(self):
+        """Reset the carried states of the model's stateful layers (stateful RNNs)."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
+    reset_state = reset_states
+
     # ---- inference -------------------------------------------------------------------
     def _standardize(self, x):
         """Flat list of numpy arrays in input order, each checked against its input."""
