@@ -11,6 +11,7 @@ import inspect
 from keras_bridge import config
 from keras_bridge import ops
 from keras_bridge.utils.naming import to_snake_case
+from keras_bridge.utils.catalog import Catalog
 
 
 def _axis(axis):
@@ -132,29 +133,18 @@ _BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 _BY_NAME.update({"maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm})
 
 
-def _unknown(identifier):
-    return ValueError(
-        f"Could not interpret constraint identifier: {identifier!r}. Expected one of "
-        f"{sorted(_BY_NAME)}, a dict {{'class_name': ..., 'config': ...}}, a Constraint, "
-        "or a callable (weight) -> weight."
-    )
+_CATALOG = Catalog("constraint", Constraint, _BY_NAME, "(weight) -> weight")
+_unknown = _CATALOG.unknown
 
 
 def serialize(constraint):
     """``{'class_name': ..., 'config': ...}`` for a Constraint."""
-    if not isinstance(constraint, Constraint):
-        raise ValueError(f"Only Constraint instances can be serialized. Received: {constraint!r}")
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return _CATALOG.serialize(constraint)
 
 
 def deserialize(config):
     """A Constraint from ``serialize``'s dict."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise _unknown(config)
-    cls = _BY_NAME.get(config["class_name"])
-    if cls is None:
-        raise _unknown(config["class_name"])
-    return cls.from_config(dict(config.get("config") or {}))
+    return _CATALOG.deserialize(config)
 
 
 def get(identifier):

@@ -16,6 +16,7 @@ import numpy as np
 from keras_bridge import config
 from keras_bridge import random as kb_random
 from keras_bridge.utils.naming import to_snake_case
+from keras_bridge.utils.catalog import Catalog
 
 # The standard deviation of a unit normal truncated to [-2, 2]; dividing by it makes
 # the truncated draw have the requested variance (Keras's correction).
@@ -423,31 +424,18 @@ _BY_NAME.update({
 })
 
 
-def _unknown(identifier):
-    return ValueError(
-        f"Could not interpret initializer identifier: {identifier!r}. Expected one of "
-        f"{sorted(_BY_NAME)}, a dict {{'class_name': ..., 'config': ...}}, an Initializer, "
-        "or a callable (shape, dtype=None)."
-    )
+_CATALOG = Catalog("initializer", Initializer, _BY_NAME, "(shape, dtype=None)")
+_unknown = _CATALOG.unknown
 
 
 def serialize(initializer):
     """``{'class_name': ..., 'config': ...}`` for an Initializer."""
-    if not isinstance(initializer, Initializer):
-        raise ValueError(
-            f"Only Initializer instances can be serialized. Received: {initializer!r}"
-        )
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return _CATALOG.serialize(initializer)
 
 
 def deserialize(config):
     """An Initializer from ``serialize``'s dict (or a Keras 3 saved dict with extra keys)."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise _unknown(config)
-    cls = _BY_NAME.get(config["class_name"])
-    if cls is None:
-        raise _unknown(config["class_name"])
-    return cls.from_config(dict(config.get("config") or {}))
+    return _CATALOG.deserialize(config)
 
 
 def get(identifier):

@@ -10,6 +10,7 @@ import numbers
 
 from keras_bridge import ops
 from keras_bridge.utils.naming import to_snake_case
+from keras_bridge.utils.catalog import Catalog
 
 
 def _factor(value, name, default):
@@ -132,29 +133,18 @@ _BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 _BY_NAME.update({"l1_l2": l1_l2, "l1l2": l1_l2})
 
 
-def _unknown(identifier):
-    return ValueError(
-        f"Could not interpret regularizer identifier: {identifier!r}. Expected one of "
-        f"{sorted(_BY_NAME)}, a dict {{'class_name': ..., 'config': ...}}, a Regularizer, "
-        "or a callable (weight) -> scalar."
-    )
+_CATALOG = Catalog("regularizer", Regularizer, _BY_NAME, "(weight) -> scalar")
+_unknown = _CATALOG.unknown
 
 
 def serialize(regularizer):
     """``{'class_name': ..., 'config': ...}`` for a Regularizer."""
-    if not isinstance(regularizer, Regularizer):
-        raise ValueError(f"Only Regularizer instances can be serialized. Received: {regularizer!r}")
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return _CATALOG.serialize(regularizer)
 
 
 def deserialize(config):
     """A Regularizer from ``serialize``'s dict."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise _unknown(config)
-    cls = _BY_NAME.get(config["class_name"])
-    if not (isinstance(cls, type) and issubclass(cls, Regularizer)):
-        raise _unknown(config["class_name"])
-    return cls.from_config(dict(config.get("config") or {}))
+    return _CATALOG.deserialize(config)
 
 
 def get(identifier):
