@@ -25,7 +25,7 @@ from keras_bridge.datasets import mnist
 from keras_bridge.layers import Activation, Conv2D, Dense, Flatten, MaxPooling2D
 from keras_bridge.models import Sequential
 from keras_bridge.optimizers import Adam
-from keras_bridge.utils import DownloadError, to_categorical
+from keras_bridge.utils import DownloadError, set_random_seed, to_categorical
 
 
 def build_model():
@@ -52,6 +52,7 @@ def build_model():
 
 
 def main(epochs=1, limit=None, batch_size=64, learning_rate=1e-4, verbose=1, callbacks=None):
+    set_random_seed(1337)  # for reproducibility
     try:
         (x_train, y_train), (x_test, y_test) = mnist.load_data()
     except DownloadError as e:

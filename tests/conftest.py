@@ -7,6 +7,9 @@ from keras_bridge import testing
 
 # Numerics pinned for parity: full float32 matmuls on JAX, no TF32 on CUDA.
 os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+# torch's idle OpenMP threads spin by default; on a small CI machine they fight the test
+# process for the cores (set before torch is imported).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 backend = testing.backend_fixture()
 

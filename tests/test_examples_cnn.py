@@ -21,14 +21,14 @@ def test_mnist_cnn_example_learns_from_the_cache(backend, tmp_path, monkeypatch,
     from keras_bridge.callbacks import History
     _use_fake_mnist(tmp_path, monkeypatch, backend)
     history = History()
-    loss, accuracy = _example("mnist_cnn")["main"](epochs=2, limit=160, batch_size=16,
+    loss, accuracy = _example("mnist_cnn")["main"](epochs=2, limit=128, batch_size=16,
                                                    learning_rate=1e-3, verbose=2,
                                                    callbacks=[history])
     assert accuracy > 0.5  # ten classes: chance is 0.1
     losses = history.history["loss"]
     assert len(losses) == 2 and losses[1] < losses[0]
     out = capsys.readouterr().out
-    assert "160 train samples" in out and "60 test samples" in out
+    assert "128 train samples" in out and "60 test samples" in out
     # The tutorial's channels_first shapes, as the summary prints them.
     assert "(None, 32, 28, 28)" in out and "(None, 64, 7, 7)" in out
     assert "(None, 3136)" in out and "Total params: 3,274,634" in out

@@ -8,15 +8,13 @@ transposed convolution is the scatter of ``x[i] * kernel`` to ``i * s + j * d``,
 at the start by what a forward 'same' convolution of the output would pad (TF's rule).
 """
 
-import json
 import math
 
 import numpy as np
 import pytest
 
-import backends
 from conftest import both_backends
-from keras_bridge import Input, Model, config, initializers, ops, regularizers, constraints
+from keras_bridge import Input, Model, config, initializers, regularizers, constraints
 from keras_bridge import testing
 from keras_bridge.layers import Flatten, Dense
 from keras_bridge.layers.convolutional import (
@@ -25,29 +23,20 @@ from keras_bridge.layers.convolutional import (
     SeparableConv2D)
 from keras_bridge.layers.pooling import MaxPooling2D
 from keras_bridge.utils import set_random_seed
+from layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
+from layer_checks import assert_close as _assert_close
 
 RTOL, ATOL = 1e-5, 1e-5
+
+
+def _close(got, want, rtol=RTOL, atol=ATOL):
+    _assert_close(got, want, rtol, atol)
 
 
 # ---- the engines' rules, until they are merged into LOWERING --------------------------
 
 
 # ---- helpers -------------------------------------------------------------------------
-def _rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype("float32")
-
-
-def _run(layer, x, backend):
-    out = layer(x)
-    assert backends.backend_of_type(type(out)) == backend
-    return ops.convert_to_numpy(out)
-
-
-def _close(got, want, rtol=RTOL, atol=ATOL):
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
-
-
 def _last(x, data_format):
     return x if data_format == "channels_last" else np.moveaxis(x, 1, -1)
 
@@ -128,14 +117,6 @@ def np_depthwise(x, kernel, strides, padding, dilation, data_format="channels_la
         xc = _last(x, data_format)[..., c:c + 1]
         outs.append(np_conv(xc, kernel[..., c:c + 1, :], strides, padding, dilation))
     return _back(np.concatenate(outs, axis=-1), data_format)
-
-
-def _roundtrip(layer):
-    cfg = layer.get_config()
-    json.dumps(cfg)
-    clone = type(layer).from_config(cfg)
-    assert type(clone) is type(layer) and clone.get_config() == cfg
-    return clone
 
 
 # ---- shapes --------------------------------------------------------------------------

@@ -5,65 +5,26 @@ Every numeric reference below is numpy math on the input and the layer's
 ``get_weights()`` (Keras layout); nothing is computed by the code under test.
 """
 
-import json
 import math
 
 import numpy as np
 import pytest
 
-import backends
 from conftest import both_backends
 from keras_bridge import Input, Model, Sequential, activations, constraints, config
 from keras_bridge import initializers, layers, ops, regularizers, testing
 from keras_bridge.utils import set_random_seed
+from layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
+from layer_checks import assert_close as _assert_close
 
 RTOL, ATOL = 1e-5, 1e-6
 
 
-# ---- helpers -------------------------------------------------------------------------
-def _rand(*shape, seed=0, low=None, high=None):
-    rng = np.random.default_rng(seed)
-    if low is not None:
-        return rng.uniform(low, high, size=shape).astype("float32")
-    return rng.standard_normal(shape).astype("float32")
-
-
-def _run(layer, x, backend, **kwargs):
-    """Eager call: numpy in, engine tensor out (checked), numpy back."""
-    out = layer(x, **kwargs)
-    assert backends.backend_of_type(type(out)) == backend
-    return ops.convert_to_numpy(out)
-
-
 def _close(got, want, rtol=RTOL, atol=ATOL):
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+    _assert_close(got, want, rtol, atol)
 
 
-def _assert_plain(value, where="config"):
-    """Only plain Python values (what JSON can carry) in a config."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            assert isinstance(k, str), f"{where}: non-string key {k!r}"
-            _assert_plain(v, f"{where}[{k!r}]")
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _assert_plain(v, f"{where}[{i}]")
-    else:
-        assert value is None or type(value) in (str, int, float, bool), \
-            f"{where}: {value!r} of type {type(value).__name__} is not a plain value"
-
-
-def _roundtrip(layer):
-    cfg = layer.get_config()
-    _assert_plain(cfg)
-    json.dumps(cfg)
-    clone = type(layer).from_config(cfg)
-    assert type(clone) is type(layer)
-    assert clone.get_config() == cfg
-    return clone
-
-
+# ---- helpers -------------------------------------------------------------------------
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 

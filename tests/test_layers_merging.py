@@ -6,17 +6,21 @@ lower rank gets new axes right after the batch axis (Keras's ``expand_dims(x, ax
 so its feature axes line up with the trailing axes of the others.
 """
 
-import json
 
 import numpy as np
 import pytest
 
-import backends
 from conftest import both_backends
 from keras_bridge import Input, Model, layers, ops, testing
 from keras_bridge.utils import set_random_seed
+from layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
+from layer_checks import assert_close as _assert_close
 
 RTOL, ATOL = 1e-5, 1e-6
+
+
+def _close(got, want, rtol=RTOL, atol=ATOL):
+    _assert_close(got, want, rtol, atol)
 
 # Elementwise merge layers: class, functional form, numpy reference over a list.
 ELEMENTWISE = {
@@ -34,46 +38,8 @@ ELEMENTWISE = {
 MULTI_INPUT = [name for name in ELEMENTWISE if name != "Subtract"]
 
 
-def _rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype("float32")
-
-
 def _inputs(*shapes, batch=3):
     return [_rand(batch, *s, seed=i) for i, s in enumerate(shapes)]
-
-
-def _run(layer, xs, backend):
-    out = layer(xs)
-    assert backends.backend_of_type(type(out)) == backend
-    return ops.convert_to_numpy(out)
-
-
-def _close(got, want, rtol=RTOL, atol=ATOL):
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
-
-
-def _assert_plain(value, where="config"):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            assert isinstance(k, str), f"{where}: non-string key {k!r}"
-            _assert_plain(v, f"{where}[{k!r}]")
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _assert_plain(v, f"{where}[{i}]")
-    else:
-        assert value is None or type(value) in (str, int, float, bool), \
-            f"{where}: {value!r} of type {type(value).__name__} is not a plain value"
-
-
-def _roundtrip(layer):
-    cfg = layer.get_config()
-    _assert_plain(cfg)
-    json.dumps(cfg)
-    clone = type(layer).from_config(cfg)
-    assert type(clone) is type(layer)
-    assert clone.get_config() == cfg
-    return clone
 
 
 # ---- elementwise merges: shapes ------------------------------------------------------

@@ -8,7 +8,6 @@ Each is numpy math on the input and the layer's weights; nothing is computed by 
 code under test.
 """
 
-import json
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ from keras_bridge.layers import Dense
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
 from keras_bridge.utils import set_random_seed
+from layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
 
 RTOL, ATOL = 1e-5, 1e-5
 
@@ -27,20 +27,9 @@ RTOL, ATOL = 1e-5, 1e-5
 
 
 # ---- helpers and numpy references ------------------------------------------------------
-def _rand(*shape, seed=0, loc=0.0, scale=1.0):
-    rng = np.random.default_rng(seed)
-    return (loc + scale * rng.standard_normal(shape)).astype("float32")
-
-
 def _tensor(x):
     """``x`` as a tensor of the configured engine (so layers run in eager mode)."""
     return backends.get(config.backend()).ops.convert_to_tensor(x)
-
-
-def _run(layer, x, backend, **kwargs):
-    out = layer(_tensor(x), **kwargs)
-    assert backends.backend_of_type(type(out)) == backend
-    return ops.convert_to_numpy(out)
 
 
 def _close(got, want, rtol=RTOL, atol=ATOL):
@@ -97,14 +86,6 @@ def np_group_norm(x, groups, axis, gamma=None, beta=None, eps=1e-3):
     if beta is not None:
         out = out + _along(beta, 1, x.ndim)
     return np.moveaxis(out, 1, axis)
-
-
-def _roundtrip(layer):
-    cfg = layer.get_config()
-    json.dumps(cfg)  # plain values only
-    clone = type(layer).from_config(cfg)
-    assert type(clone) is type(layer) and clone.get_config() == cfg
-    return clone
 
 
 def _weights(layer):

@@ -13,9 +13,8 @@ import math
 import numpy as np
 import pytest
 
-import backends
 from conftest import both_backends
-from keras_bridge import Input, Model, config, ops, testing
+from keras_bridge import Input, Model, config, testing
 from keras_bridge.layers.convolutional import Conv1D, Conv2D
 from keras_bridge.layers.pooling import (
     AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool2D, GlobalAveragePooling1D,
@@ -23,25 +22,16 @@ from keras_bridge.layers.pooling import (
     GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool2D, MaxPooling1D,
     MaxPooling2D, MaxPooling3D)
 from keras_bridge.utils import set_random_seed
+from layer_checks import rand as _rand, run_eager as _run
+from layer_checks import assert_close as _assert_close
 
 RTOL, ATOL = 1e-5, 1e-6
 
 
-
-
-def _rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype("float32")
-
-
-def _run(layer, x, backend):
-    out = layer(x)
-    assert backends.backend_of_type(type(out)) == backend
-    return ops.convert_to_numpy(out)
-
-
 def _close(got, want, rtol=RTOL, atol=ATOL):
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+    _assert_close(got, want, rtol, atol)
+
+
 
 
 def np_pool(x, pool, strides, padding, mode, data_format="channels_last"):

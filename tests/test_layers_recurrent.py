@@ -18,6 +18,7 @@ from keras_bridge.layers import GRU, LSTM, RNN, Dense, GRUCell, Layer, LSTMCell,
 from keras_bridge.layers import SimpleRNNCell
 from keras_bridge.models import Sequential
 from keras_bridge.utils import set_random_seed
+from layer_checks import rand as _rand
 
 RTOL, ATOL = 1e-5, 1e-5
 
@@ -82,10 +83,6 @@ def np_rnn(kind, x, weights, initial=None, mask=None, go_backwards=False, zero_o
 
 # ---- helpers -----------------------------------------------------------------------------
 _LAYERS = {"simple": SimpleRNN, "lstm": LSTM, "gru": GRU}
-
-
-def _rand(*shape, seed=0, scale=1.0):
-    return (scale * np.random.default_rng(seed).standard_normal(shape)).astype("float32")
 
 
 def _tensor(x):

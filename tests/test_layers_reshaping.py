@@ -7,26 +7,16 @@ import json
 import numpy as np
 import pytest
 
-import backends
 from conftest import both_backends
-from keras_bridge import Input, Model, config, ops, testing
+from keras_bridge import Input, Model, config, testing
 from keras_bridge.layers.convolutional import Conv2D
 from keras_bridge.layers.reshaping import (
     Cropping1D, Cropping2D, Cropping3D, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
     UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
 from keras_bridge.utils import set_random_seed
+from layer_checks import rand as _rand, run_eager as _run
 
 
-
-
-def _rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype("float32")
-
-
-def _run(layer, x, backend, **kwargs):
-    out = layer(x, **kwargs)
-    assert backends.backend_of_type(type(out)) == backend
-    return ops.convert_to_numpy(out)
 
 
 def _exact(got, want):

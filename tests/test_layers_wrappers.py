@@ -14,14 +14,11 @@ from keras_bridge import Input, Model, config, ops, saving, testing
 from keras_bridge.layers import Bidirectional, Conv2D, Dense, Embedding, Flatten
 from keras_bridge.layers import GlobalAveragePooling1D, Layer, Masking, TimeDistributed
 from keras_bridge.layers.base import InputSpec
+from layer_checks import rand as _rand
 
 
 def _tensor(x):
     return backends.get(config.backend()).ops.convert_to_tensor(x)
-
-
-def _rand(*shape, seed=0):
-    return np.random.default_rng(seed).normal(size=shape).astype("float32")
 
 
 def _numpy(out):
