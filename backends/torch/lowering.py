@@ -227,6 +227,7 @@ class GraphModule(nn.Module):
             index[id(layer)] = len(modules)
             modules.append(layer._binding)
         self.blocks = nn.ModuleList(modules)
+        self._block_list = modules  # plain list: indexing a ModuleList costs per call
         ids = {id(t): i for i, t in enumerate(model.inputs)}
         plan = []
         for node in model._nodes:
@@ -247,9 +248,10 @@ class GraphModule(nn.Module):
         if self.masks_used:
             return self._run_with_masks(inputs, training)
         values = list(inputs) + [None] * (self.n_values - len(inputs))
-        blocks = self.blocks
+        blocks = self._block_list
         for block, args, extra, kwargs, out_ids in self.plan:
-            x = tree.map_structure(lambda r: values[r.i] if type(r) is _Ref else r, args)
+            x = values[args.i] if type(args) is _Ref else \
+                tree.map_structure(lambda r: values[r.i] if type(r) is _Ref else r, args)
             kw = {"training": training, **kwargs}
             out = blocks[block](x, *extra, **kw)
             if len(out_ids) == 1:
@@ -273,7 +275,7 @@ class GraphModule(nn.Module):
             kw = {"training": training, **kwargs}
             if mask is not None and layer._call_has_mask and "mask" not in kw:
                 kw["mask"] = mask
-            out = self.blocks[block](x, *extra, **kw)
+            out = self._block_list[block](x, *extra, **kw)
             for i, v in zip(out_ids, tree.flatten(out)):
                 values[i] = v
             out_mask = layer.compute_mask(x, mask)

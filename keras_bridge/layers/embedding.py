@@ -175,6 +175,19 @@ def check_index_inputs(model, arrays):
     no engine work, so it costs nothing per training step on any device."""
     if not getattr(model, "_functional", False):
         return
+    checks = _index_checks(model)
+    for check, feeds in checks:
+        check([arrays[i] for i in feeds])
+
+
+def _index_checks(model):
+    """(check, input positions) pairs for ``model``'s Embeddings fed by its inputs, found
+    once per graph (``predict`` runs this on every call)."""
+    key = (id(model._nodes), len(model._nodes))
+    cached = getattr(model, "_index_checks_cache", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    checks = []
     position = {id(t): i for i, t in enumerate(model.inputs)}
     for node in model._nodes:
         layer = node.layer
@@ -182,8 +195,10 @@ def check_index_inputs(model, arrays):
         if not feeds or any(i is None for i in feeds):
             continue
         if getattr(layer, "_functional", False):  # a nested functional model
-            check_index_inputs(layer, [arrays[i] for i in feeds])
+            checks.append((lambda xs, inner=layer: check_index_inputs(inner, xs), feeds))
             continue
         inner = layer if isinstance(layer, Embedding) else getattr(layer, "layer", None)
         if isinstance(inner, Embedding) and len(feeds) == 1:
-            check_indices(inner, arrays[feeds[0]])
+            checks.append((lambda xs, inner=inner: check_indices(inner, xs[0]), feeds))
+    model._index_checks_cache = (key, checks)
+    return checks

@@ -312,7 +312,8 @@ class Model(SavingMixin, Trainer, Layer):
             batches.append(program.predict_batch([a[i:i + batch_size] for a in arrays]))
             if bar is not None:
                 bar.update(min(i + batch_size, n), steps=len(batches))
-        outputs = [np.concatenate(parts, axis=0) for parts in zip(*batches)]
+        outputs = batches[0] if len(batches) == 1 else \
+            [np.concatenate(parts, axis=0) for parts in zip(*batches)]
         return self._pack_outputs(outputs)
 
     def predict_on_batch(self, x):
