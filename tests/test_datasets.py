@@ -9,14 +9,12 @@ backend.
 
 import gzip
 import hashlib
-import http.server
 import io
 import json
 import pickle
 import subprocess
 import sys
 import tarfile
-import threading
 
 import numpy as np
 import pytest
@@ -25,43 +23,9 @@ from keras_bridge import config
 from keras_bridge.datasets import (boston_housing, cifar, cifar10, cifar100, fashion_mnist,
                                    imdb, mnist, reuters)
 from keras_bridge.datasets._safe_load import UnsafeFileError, load_npz
+from loopback import Loopback
 
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-
-
-class Loopback:
-    """A threaded HTTP server on 127.0.0.1 serving ``routes`` (path -> bytes) and
-    recording the paths asked for; any other path is a 404."""
-
-    def __init__(self):
-        self.routes, self.requests = {}, []
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                owner.requests.append(self.path)
-                body = owner.routes.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,),
-                                       daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
 
 
 @pytest.fixture
@@ -86,7 +50,7 @@ def serve(server, monkeypatch):
     (sha256, or md5 where Keras uses md5)."""
 
     def serve(module, files):
-        monkeypatch.setattr(module, "ORIGIN_FOLDER", server.url)
+        monkeypatch.setattr(module, "ORIGIN_FOLDER", server.url + "/")
         for name, data in files.items():
             server.routes["/" + name] = data
             md5 = len(module.FILE_HASHES[name]) == 32

@@ -5,13 +5,11 @@ network). These tests involve no engine, so they run once rather than per backen
 """
 
 import hashlib
-import http.server
 import io
 import os
 import pathlib
 import socket
 import tarfile
-import threading
 import time
 import zipfile
 
@@ -20,52 +18,13 @@ import pytest
 from keras_bridge import config
 from keras_bridge.utils import DownloadError, get_file
 from keras_bridge.utils import data_utils
+from loopback import Loopback
 
 PAYLOAD = bytes(range(256)) * 300  # 76,800 bytes: more than one read chunk
 
 
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
-
-
-class Loopback:
-    """A threaded HTTP server on 127.0.0.1 serving ``routes`` (path -> bytes, or
-    ``("truncate", bytes)`` to announce the full length and drop the connection
-    halfway); any other path is a 404. ``requests`` lists the paths asked for."""
-
-    def __init__(self):
-        self.routes = {}
-        self.requests = []
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                owner.requests.append(self.path)
-                route = owner.routes.get(self.path)
-                if route is None:
-                    self.send_error(404, "Not Found")
-                    return
-                truncate = isinstance(route, tuple)
-                body = route[1] if truncate else route
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2] if truncate else body)
-                self.close_connection = True
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,),
-                                       daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
 
 
 @pytest.fixture
