@@ -239,6 +239,12 @@ class Optimizer:
         return self._binding
 
     # ---- config -------------------------------------------------------------------------
+    def _set_moment_rates(self, beta_1, beta_2, epsilon):
+        """The checked decay rates and epsilon of the Adam family."""
+        self.beta_1 = _number(beta_1, "beta_1", high=1.0, high_open=True)
+        self.beta_2 = _number(beta_2, "beta_2", high=1.0, high_open=True)
+        self.epsilon = _epsilon(epsilon)
+
     def get_config(self):
         """Plain-value config; ``from_config`` rebuilds an unbound optimizer from it."""
         config = {"name": self.name, "learning_rate": float(self.learning_rate),
@@ -316,9 +322,7 @@ class Adam(Optimizer):
                  global_clipnorm=None, name=None, **kwargs):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          name, **kwargs)
-        self.beta_1 = _number(beta_1, "beta_1", high=1.0, high_open=True)
-        self.beta_2 = _number(beta_2, "beta_2", high=1.0, high_open=True)
-        self.epsilon = _epsilon(epsilon)
+        self._set_moment_rates(beta_1, beta_2, epsilon)
         self.amsgrad = bool(amsgrad)
 
 
@@ -444,9 +448,7 @@ class Adamax(Optimizer):
                  name=None, **kwargs):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          name, **kwargs)
-        self.beta_1 = _number(beta_1, "beta_1", high=1.0, high_open=True)
-        self.beta_2 = _number(beta_2, "beta_2", high=1.0, high_open=True)
-        self.epsilon = _epsilon(epsilon)
+        self._set_moment_rates(beta_1, beta_2, epsilon)
 
 
 class Nadam(Optimizer):
@@ -471,9 +473,7 @@ class Nadam(Optimizer):
                  name=None, **kwargs):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          name, **kwargs)
-        self.beta_1 = _number(beta_1, "beta_1", high=1.0, high_open=True)
-        self.beta_2 = _number(beta_2, "beta_2", high=1.0, high_open=True)
-        self.epsilon = _epsilon(epsilon)
+        self._set_moment_rates(beta_1, beta_2, epsilon)
 
 
 _CLASSES = (SGD, Adam, RMSprop, Adagrad, Adadelta, Adamax, Nadam, AdamW)

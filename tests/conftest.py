@@ -13,6 +13,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 backend = testing.backend_fixture()
 
+# The loopback HTTP server and KERAS_HOME fixtures (``server``, ``home``) of the download
+# tests.
+pytest_plugins = ["loopback"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_state():

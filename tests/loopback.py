@@ -4,6 +4,10 @@ the tests, so nothing reaches the outside network."""
 import http.server
 import threading
 
+import pytest
+
+from keras_bridge import config
+
 
 class Loopback:
     """A threaded HTTP server on 127.0.0.1 serving ``routes`` (path -> bytes, or
@@ -43,3 +47,18 @@ class Loopback:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join()
+
+
+@pytest.fixture
+def server():
+    s = Loopback()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """KERAS_HOME in a fresh folder (never ~/.keras); returns its datasets folder."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    config.reset()
+    return tmp_path / "keras" / "datasets"

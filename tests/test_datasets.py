@@ -23,25 +23,14 @@ from keras_bridge import config
 from keras_bridge.datasets import (boston_housing, cifar, cifar10, cifar100, fashion_mnist,
                                    imdb, mnist, reuters)
 from keras_bridge.datasets._safe_load import UnsafeFileError, load_npz
-from loopback import Loopback
+
 
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 
-@pytest.fixture
-def server():
-    s = Loopback()
-    yield s
-    s.close()
-
-
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    """KERAS_HOME in a fresh folder for every test (never ~/.keras); returns its
-    datasets folder."""
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    config.reset()
-    return tmp_path / "keras" / "datasets"
+def _isolated_home(home):
+    """Every test gets its own KERAS_HOME (never ~/.keras)."""
 
 
 @pytest.fixture

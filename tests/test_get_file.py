@@ -15,10 +15,9 @@ import zipfile
 
 import pytest
 
-from keras_bridge import config
 from keras_bridge.utils import DownloadError, get_file
 from keras_bridge.utils import data_utils
-from loopback import Loopback
+
 
 PAYLOAD = bytes(range(256)) * 300  # 76,800 bytes: more than one read chunk
 
@@ -27,20 +26,9 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture
-def server():
-    s = Loopback()
-    yield s
-    s.close()
-
-
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    """KERAS_HOME in a fresh folder for every test (never ~/.keras); returns its
-    datasets folder."""
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    config.reset()
-    return tmp_path / "keras" / "datasets"
+def _isolated_home(home):
+    """Every test gets its own KERAS_HOME (never ~/.keras)."""
 
 
 def cache_files(folder):
