@@ -9,7 +9,7 @@ Where Keras 2 and Keras 3 differ, Keras 3 is followed: ``hard_sigmoid`` is
 
 import warnings
 
-from keras_bridge import ops
+from keras_bridge import logits, ops
 
 
 def _slope(negative_slope, default, kwargs, fn_name):
@@ -80,7 +80,7 @@ def leaky_relu(x, negative_slope=0.2, **kwargs):
 
 def sigmoid(x):
     """``1 / (1 + exp(-x))``."""
-    return ops.sigmoid(x)
+    return logits.note(ops.sigmoid(x), x, "sigmoid")
 
 
 def hard_sigmoid(x):
@@ -90,7 +90,8 @@ def hard_sigmoid(x):
 
 def softmax(x, axis=-1):
     """``exp(x) / sum(exp(x))`` along ``axis``."""
-    return ops.softmax(x, axis=axis)
+    output = ops.softmax(x, axis=axis)
+    return logits.note(output, x, "softmax", axis) if isinstance(axis, int) else output
 
 
 def log_softmax(x, axis=-1):

@@ -21,7 +21,7 @@ import builtins
 
 import numpy as np
 
-from keras_bridge import config, ops
+from keras_bridge import config, logits, ops
 from keras_bridge.graph import KerasTensor
 from keras_bridge.utils import naming
 
@@ -456,6 +456,8 @@ def binary_crossentropy(target, output, from_logits=False):
     Returns:
         A tensor shaped like ``output``.
     """
+    if not from_logits:
+        output, from_logits = _logits_or(output, "sigmoid")
     if from_logits:  # max(x, 0) - x * z + log(1 + exp(-|x|)), stable for any x
         return ops.add(ops.subtract(ops.relu(output), ops.multiply(output, target)),
                        ops.log1p(ops.exp(ops.negative(ops.abs(output)))))
@@ -467,6 +469,13 @@ def binary_crossentropy(target, output, from_logits=False):
     return ops.negative(ops.add(positive, negative))
 
 
+def _logits_or(output, kind, axis=-1):
+    """(logits, True) when ``output`` is a noted softmax/sigmoid output (see
+    ``keras_bridge.logits``), else (output, False)."""
+    found = logits.logits_of(output, kind, axis)
+    return (output, False) if found is None else (found, True)
+
+
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Cross-entropy between one-hot (or soft) ``target`` and ``output`` along ``axis``.
 
@@ -474,7 +483,8 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         target: Tensor shaped like ``output``.
         output: Probabilities, or logits when ``from_logits``. Probabilities are
             rescaled to sum to 1 along ``axis`` and clipped to
-            ``[epsilon(), 1 - epsilon()]``, as Keras 2 does.
+            ``[epsilon(), 1 - epsilon()]``, as Keras 2 does; a softmax output (along
+            ``axis``) made in a training or test step is replaced by its logits.
         from_logits: Whether ``output`` holds logits.
         axis: The class axis.
 
@@ -484,6 +494,8 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     if int_shape(target) != int_shape(output):
         raise ValueError(f"Expected target and output of the same shape. Received: "
                          f"target.shape={int_shape(target)}, output.shape={int_shape(output)}.")
+    if not from_logits:
+        output, from_logits = _logits_or(output, "softmax", axis)
     if from_logits:
         log_probs = ops.log_softmax(output, axis=axis)
     else:
@@ -501,13 +513,16 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             trailing length-1 axis is accepted).
         output: Probabilities, or logits when ``from_logits``. Probabilities are clipped
             to ``[epsilon(), 1 - epsilon()]`` and their logs treated as logits, as
-            Keras 2 does.
+            Keras 2 does; a softmax output (along ``axis``) made in a training or test
+            step is replaced by its logits.
         from_logits: Whether ``output`` holds logits.
         axis: The class axis.
 
     Returns:
         A tensor of ``output``'s shape without ``axis``.
     """
+    if not from_logits:
+        output, from_logits = _logits_or(output, "softmax", axis)
     output = ops.convert_to_tensor(output)
     rank = ndim(output)
     output = _moved_to(output, axis % rank, rank - 1)

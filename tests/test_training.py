@@ -369,3 +369,23 @@ def test_to_backend_carries_optimizer_state_into_training():
     half.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)  # the original goes on
     for a, b in zip(half.get_weights(), straight.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_model_without_trainable_weights(backend):
+    """A frozen model compiles, evaluates and fits (with a warning) without changing."""
+    set_random_seed(3)
+    x, y, _ = _blobs(64)
+    model = Sequential([Dense(2, activation="softmax", input_shape=(4,))])
+    model.trainable = False
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["acc"])
+    before = model.get_weights()
+    loss, acc = model.evaluate(x, y, verbose=0)
+    p = np.clip(model.predict(x, verbose=0), 1e-7, 1 - 1e-7)
+    np.testing.assert_allclose(loss, -np.mean(np.sum(y * np.log(p), -1)), rtol=1e-5)
+    with pytest.warns(UserWarning, match="no trainable weights"):
+        history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], [loss, loss], rtol=1e-5)
+    with pytest.warns(UserWarning, match="no trainable weights"):
+        model.train_on_batch(x, y)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

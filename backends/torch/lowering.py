@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from backends.torch.tensors import host_to_device
+from keras_bridge import logits
 from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, InputLayer
 from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
 from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
@@ -96,14 +97,22 @@ def adopt(weight, tensor, layout=None):
 # ---- activations: front-end functions mapped to torch's where the math is the same ----
 def activation_fn(fn):
     import torch.nn.functional as F
-    table = {"linear": None, "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-             "softmax": lambda x: torch.softmax(x, dim=-1), "elu": F.elu, "selu": F.selu,
+    table = {"linear": None, "relu": torch.relu, "sigmoid": _sigmoid, "tanh": torch.tanh,
+             "softmax": _softmax, "elu": F.elu, "selu": F.selu,
              "softplus": F.softplus, "softsign": F.softsign, "silu": F.silu, "swish": F.silu,
              "exponential": torch.exp, "gelu": F.gelu}
     name = getattr(fn, "__name__", None)
     if name in table and fn is _frontend_activation(name):
         return table[name]
     return fn
+
+
+def _softmax(x):  # noting the logits for the crossentropy losses, as the front end does
+    return logits.note(torch.softmax(x, dim=-1), x, "softmax", -1)
+
+
+def _sigmoid(x):
+    return logits.note(torch.sigmoid(x), x, "sigmoid")
 
 
 def _frontend_activation(name):

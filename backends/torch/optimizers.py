@@ -356,8 +356,10 @@ class TorchOptimizer:
         self._clipvalue = spec.clipvalue or 0.0
         self._global_clipnorm = spec.global_clipnorm or 0.0
         self._rule = RULES[spec.algorithm](spec)
-        self.torch_optimizer = self._rule.make(self.params, self._learning_rate)
-        self._group = self.torch_optimizer.param_groups[0]
+        # No weights to train (a frozen model compiled to be evaluated): steps do nothing.
+        self.torch_optimizer = self._rule.make(self.params, self._learning_rate) \
+            if self.params else None
+        self._group = self.torch_optimizer.param_groups[0] if self.params else None
 
     @property
     def learning_rate(self):
@@ -375,10 +377,14 @@ class TorchOptimizer:
         return self._iterations
 
     def zero_grad(self, set_to_none=True):
-        self.torch_optimizer.zero_grad(set_to_none=set_to_none)
+        if self.torch_optimizer is not None:
+            self.torch_optimizer.zero_grad(set_to_none=set_to_none)
 
     def step(self):
-        """One Keras step from the weights' ``.grad`` (after ``loss.backward()``)."""
+        """One Keras step from the weights' ``.grad`` (after ``loss.backward()``); with no
+        weights at all, nothing (Keras's ``apply`` of no gradients)."""
+        if not self.params:
+            return
         params = [p for p in self.params if p.grad is not None]
         if not params:
             raise ValueError("No gradients provided for any weight: every .grad is None. "
@@ -416,7 +422,7 @@ class TorchOptimizer:
         """``{'iterations', 'learning_rate', '<i>/<slot>' (Keras layout), ...}`` as numpy."""
         out = {"iterations": np.asarray(self._iterations, dtype=np.int64),
                "learning_rate": np.asarray(self._learning_rate, dtype=np.float64)}
-        state = self.torch_optimizer.state
+        state = self.torch_optimizer.state if self.torch_optimizer is not None else {}
         for i, (w, p) in enumerate(zip(self.weights, self.params)):
             for name, (key, sign, initial) in self._rule.slots.items():
                 tensor = state.get(p, {}).get(key)
@@ -441,7 +447,7 @@ class TorchOptimizer:
                 raise ValueError(f"Optimizer state {key!r} has shape {np.shape(values[key])}; "
                                  f"expected {np.shape(ref)}.")
         t = int(values["iterations"])
-        state = self.torch_optimizer.state
+        state = self.torch_optimizer.state if self.torch_optimizer is not None else {}
         with torch.no_grad():
             for i, (w, p) in enumerate(zip(self.weights, self.params)):
                 if self._rule.slots and not state.get(p):

@@ -8,6 +8,7 @@ to the host here; the loop reads metric values when it prints.
 import torch
 
 from backends.torch.tensors import using_device
+from keras_bridge import logits
 from keras_bridge.training.compile_utils import regularization_loss
 
 
@@ -30,12 +31,14 @@ class Trainer:
         with using_device(self.device):
             xs, ys = self.program._to_device(xs), self.program._to_device(ys)
             sw = None if sample_weight is None else self.program._to_device([sample_weight])[0]
-            outputs = self.program._run(xs, True)
-            reg = regularization_loss(self.regularized) if self.regularized else None
-            total, per_output = compiled.loss(ys, outputs, sw, reg)
-            self.optimizer.zero_grad()
-            total.backward()
-            self.optimizer.step()
+            with logits.recording():  # crossentropy of a softmax output from its logits
+                outputs = self.program._run(xs, True)
+                reg = regularization_loss(self.regularized) if self.regularized else None
+                total, per_output = compiled.loss(ys, outputs, sw, reg)
+            if self.optimizer.params:  # else a frozen model: Keras only reports the loss
+                self.optimizer.zero_grad()
+                total.backward()
+                self.optimizer.step()
             with torch.no_grad():
                 for w in self.constrained:
                     w.assign(w.constraint(w.value))
@@ -47,9 +50,10 @@ class Trainer:
         with torch.no_grad(), using_device(self.device):
             xs, ys = self.program._to_device(xs), self.program._to_device(ys)
             sw = None if sample_weight is None else self.program._to_device([sample_weight])[0]
-            outputs = self.program._run(xs, False)
-            reg = regularization_loss(self.regularized) if self.regularized else None
-            total, per_output = compiled.loss(ys, outputs, sw, reg)
+            with logits.recording():
+                outputs = self.program._run(xs, False)
+                reg = regularization_loss(self.regularized) if self.regularized else None
+                total, per_output = compiled.loss(ys, outputs, sw, reg)
             compiled.metrics.update(ys, outputs, sw, total, per_output)
 
 

@@ -120,6 +120,12 @@ class Trainer:
         self._trainer_flags = flags
         return self._trainer
 
+    def _warn_if_frozen(self, what):
+        if not self.trainable_weights:
+            warnings.warn(f"Model {self.name!r} has no trainable weights: {what}() reports "
+                          f"the loss and metrics but changes nothing.", UserWarning,
+                          stacklevel=3)
+
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
             sample_weight=None, **kwargs):
@@ -149,6 +155,7 @@ class Trainer:
                                  f"training or for validation ({xs[0].shape[0]} samples).")
             (xs, ys, sw), val = data.split([xs, ys, sw], at)
         trainer = self._get_trainer(xs, ys)
+        self._warn_if_frozen("fit")
         n = xs[0].shape[0]
         history = History()
         steps = -(-n // batch_size)
@@ -234,6 +241,7 @@ class Trainer:
         self._require_compiled("training it")
         xs, ys, sw = data.standardize(self, x, y, sample_weight)
         trainer = self._get_trainer(xs, ys)
+        self._warn_if_frozen("train_on_batch")
         if reset_metrics:
             self._compiled.metrics.reset()
         trainer.train_step(xs, ys, sw)
