@@ -1,11 +1,13 @@
 """Training throughput and one-sample predict latency against hand-written loops.
 
 The tutorial MLP (784-512-512-10, relu, dropout 0.2, softmax, RMSprop, categorical
-crossentropy, batch 128) on 12000 generated samples, trained by keras_bridge
-(``model.fit``) and by a loop written by hand for each engine (a ``torch.optim`` loop;
-a jitted JAX + optax step), on the same data. Prints samples/s and the ratio
-keras_bridge / hand-written (target >= 0.9), and the latency of ``model.predict`` on
-one sample against the hand-written forward call (target <= 1.5x).
+crossentropy, 'accuracy', batch 128) on 12000 generated samples, trained by keras_bridge
+(``model.fit``) and by a loop written by hand for each engine (a ``torch.optim`` loop
+with ``F.cross_entropy``; a jitted JAX + optax step), on the same data. The two take
+turns on chunks of 1536 samples (12 steps) for ``--epochs`` passes (see
+``timing.py``); prints the best and the median chunk's samples/s and their ratio
+keras_bridge / hand-written (target >= 0.9). Then the latency of ``model.predict`` on
+one sample against the hand-written forward call (target <= 1.5x), the two taking turns.
 
 Run: python bench/train_mlp.py [--epochs 3] [--engines torch,jax]
 """
@@ -17,13 +19,13 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import backends  # noqa: E402
+from timing import Runner, latencies, measure  # noqa: E402
 
-N, BATCH, CLASSES = 12000, 128, 10
+N, BATCH, CLASSES, CHUNK = 12000, 128, 10, 1536
 
 
 def make_data():
@@ -46,29 +48,16 @@ def keras_bridge_model(engine):
     return model
 
 
-def time_keras_bridge(engine, x, y, epochs):
+def keras_bridge_runner(engine, x, y):
+    """(training Runner, one-sample predict call)."""
     model = keras_bridge_model(engine)
-    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # warm-up (JIT compile)
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
-    train = N * epochs / (time.perf_counter() - start)
+    train = Runner(lambda lo, hi: model.fit(x[lo:hi], y[lo:hi], batch_size=BATCH, epochs=1,
+                                            verbose=0))
     one = x[:1]
-    latency = best_of(lambda: model.predict(one, verbose=0))
-    return train, latency
+    return train, lambda: model.predict(one, verbose=0)
 
 
-def best_of(fn, repeats=200):
-    for _ in range(20):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def time_torch_by_hand(x, y, epochs):
+def torch_by_hand_runner(x, y):
     import torch
     from torch import nn
     net = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 512),
@@ -76,30 +65,26 @@ def time_torch_by_hand(x, y, epochs):
     opt = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
     xt, labels = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
 
-    def epoch():
+    def train(lo, hi):
         net.train()
-        order = torch.randperm(N)
-        for i in range(0, N, BATCH):
+        order = torch.randperm(hi - lo) + lo
+        for i in range(0, hi - lo, BATCH):
             idx = order[i:i + BATCH]
             loss = nn.functional.cross_entropy(net(xt[idx]), labels[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
 
-    epoch()
-    start = time.perf_counter()
-    for _ in range(epochs):
-        epoch()
-    train = N * epochs / (time.perf_counter() - start)
-    net.eval()
+    one = x[:1]
 
     def forward():
+        net.eval()
         with torch.inference_mode():
-            return torch.softmax(net(torch.from_numpy(x[:1])), -1).numpy()
-    return train, best_of(forward)
+            return torch.softmax(net(torch.from_numpy(one)), -1).numpy()
+    return Runner(train), forward
 
 
-def time_jax_by_hand(x, y, epochs):
+def jax_by_hand_runner(x, y):
     import jax
     import jax.numpy as jnp
     import optax
@@ -108,7 +93,6 @@ def time_jax_by_hand(x, y, epochs):
     params = [(jnp.asarray(rng.normal(0, 0.05, s), jnp.float32), jnp.zeros(s[1], jnp.float32))
               for s in sizes]
     opt = optax.rmsprop(0.001, decay=0.9, eps=1e-7)
-    opt_state = opt.init(params)
 
     def forward(params, xb, key, training):
         h = xb
@@ -121,7 +105,6 @@ def time_jax_by_hand(x, y, epochs):
                     h = jnp.where(jax.random.bernoulli(sub, 0.8, h.shape), h / 0.8, 0.0)
         return h
 
-    @jax.jit
     def step(params, opt_state, xb, yb, key):
         def loss_fn(p):
             logits = forward(p, xb, key, True)
@@ -130,25 +113,22 @@ def time_jax_by_hand(x, y, epochs):
         updates, opt_state = opt.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state
 
+    step = jax.jit(step, donate_argnums=(0, 1))
     predict = jax.jit(lambda p, xb: jax.nn.softmax(forward(p, xb, None, False)))
-    key = jax.random.PRNGKey(0)
+    state = [params, opt.init(params), jax.random.PRNGKey(0)]
 
-    def epoch(params, opt_state, key):
-        order = np.random.permutation(N)
-        for i in range(0, N, BATCH):
+    def train(lo, hi):
+        order = np.random.permutation(hi - lo) + lo
+        p, s, key = state
+        for i in range(0, hi - lo, BATCH):
             idx = order[i:i + BATCH]
             key, sub = jax.random.split(key)
-            params, opt_state = step(params, opt_state, x[idx], y[idx], sub)
-        return params, opt_state, key
+            p, s = step(p, s, x[idx], y[idx], sub)
+        jax.block_until_ready(p)
+        state[:] = [p, s, key]
 
-    params, opt_state, key = epoch(params, opt_state, key)
-    jax.block_until_ready(params)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        params, opt_state, key = epoch(params, opt_state, key)
-    jax.block_until_ready(params)
-    train = N * epochs / (time.perf_counter() - start)
-    return train, best_of(lambda: np.asarray(predict(params, x[:1])))
+    one = x[:1]
+    return Runner(train), lambda: np.asarray(predict(state[0], one))
 
 
 def main():
@@ -157,16 +137,26 @@ def main():
     parser.add_argument("--engines", default=",".join(backends.available()))
     args = parser.parse_args()
     x, y = make_data()
-    by_hand = {"torch": time_torch_by_hand, "jax": time_jax_by_hand}
-    print(f"MLP 784-512-512-10, RMSprop, batch {BATCH}, {N} samples, {args.epochs} timed "
-          f"epochs after one warm-up; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-    print(f"{'engine':7} {'kb samples/s':>13} {'hand samples/s':>15} {'ratio':>6} "
-          f"{'kb predict(1)':>14} {'hand forward':>13} {'x':>6}")
+    by_hand = {"torch": torch_by_hand_runner, "jax": jax_by_hand_runner}
+    print(f"MLP 784-512-512-10, RMSprop, batch {BATCH}, {N} samples, {args.epochs} epochs "
+          f"timed in chunks of {CHUNK} samples after a {CHUNK}-sample warm-up, keras_bridge "
+          f"and hand-written taking turns; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
+    print(f"{'engine':7} {'samples/s: kb':>14} {'hand':>7} {'ratio':>6} {'median kb':>10} "
+          f"{'hand':>7} {'ratio':>6} {'per CPU-s':>10} {'predict(1) kb':>14} {'hand':>7} "
+          f"{'x':>5}")
     for engine in args.engines.split(","):
-        kb_train, kb_lat = time_keras_bridge(engine, x, y, args.epochs)
-        hand_train, hand_lat = by_hand[engine](x, y, args.epochs)
-        print(f"{engine:7} {kb_train:13.0f} {hand_train:15.0f} {kb_train / hand_train:6.2f} "
-              f"{kb_lat * 1e6:12.0f}us {hand_lat * 1e6:11.0f}us {kb_lat / hand_lat:6.2f}")
+        kb_train, kb_predict = keras_bridge_runner(engine, x, y)
+        hand_train, hand_predict = by_hand[engine](x, y)
+        kb, hand = measure([kb_train, hand_train], N, args.epochs, CHUNK, CHUNK)
+        kb_lat, hand_lat = latencies([kb_predict, hand_predict])
+        print(f"{engine:7} {kb['best']:14.0f} {hand['best']:7.0f} "
+              f"{kb['best'] / hand['best']:6.2f} {kb['median']:10.0f} {hand['median']:7.0f} "
+              f"{kb['median'] / hand['median']:6.2f} "
+              f"{kb['median_cpu'] / hand['median_cpu']:10.2f} "
+              f"{kb_lat * 1e6:12.0f}us {hand_lat * 1e6:5.0f}us {kb_lat / hand_lat:5.2f}",
+              flush=True)
+    print("samples/s: best chunk, then median chunk (wall clock); per CPU-s: ratio of median "
+          "samples per CPU-second; predict(1): median latency of one-sample predict.")
 
 
 if __name__ == "__main__":

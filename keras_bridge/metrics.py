@@ -33,6 +33,7 @@ import inspect
 import numpy as np
 
 import backends
+from keras_bridge import backend as K
 from keras_bridge import config, context, initializers, ops
 from keras_bridge.utils import naming
 from keras_bridge.variables import Weight
@@ -78,6 +79,10 @@ def _check_broadcast(fn_name, y_true, y_pred):
             f"{fn_name}: y_true and y_pred have incompatible shapes; received "
             f"y_true.shape={ops.shape(y_true)} and y_pred.shape={ops.shape(y_pred)}."
         ) from None
+
+
+def _as_dtype(x, dtype):
+    return x if K.dtype(x) == dtype else ops.cast(x, dtype)
 
 
 def _divide_no_nan(x1, x2):
@@ -440,15 +445,25 @@ class Mean(Metric):
         self.count = self.add_variable((), name="count")
 
     def update_state(self, values, sample_weight=None):
+        if isinstance(sample_weight, (int, float)) and not isinstance(sample_weight, bool):
+            # A number weighs every value alike (the loss tracker's batch size): no tensor
+            # for the weight, and two ops when the value is a scalar.
+            (values,) = self._convert(values)
+            values = _as_dtype(values, self.dtype)
+            if ops.ndim(values) == 0:
+                self.total.assign(ops.add(self.total.value, ops.multiply(values,
+                                                                         sample_weight)))
+                self.count.assign(ops.add(self.count.value, float(sample_weight)))
+                return
         values, sample_weight = self._convert(values, sample_weight)
-        values = ops.cast(values, self.dtype)
+        values = _as_dtype(values, self.dtype)
         if sample_weight is not None:
-            sample_weight = ops.cast(sample_weight, self.dtype)
+            sample_weight = _as_dtype(sample_weight, self.dtype)
         values, sample_weight = _reduce_to_samplewise(values, sample_weight, ops.mean)
         if sample_weight is not None:
             num_samples = ops.sum(sample_weight)
         else:
-            num_samples = ops.shape(values)[0] if ops.ndim(values) else 1
+            num_samples = float(ops.shape(values)[0]) if ops.ndim(values) else 1.0
         self.total.assign(ops.add(self.total.value, ops.sum(values)))
         self.count.assign(ops.add(self.count.value, num_samples))
 

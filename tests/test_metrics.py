@@ -184,6 +184,13 @@ def test_mean_and_sum(backend):
     tracker.update_state(ops.convert_to_tensor(np.float32(2.0)), sample_weight=6)
     tracker.update_state(ops.convert_to_tensor(np.float32(5.0)), sample_weight=2)
     assert_close(tracker.result(), (2.0 * 6 + 5.0 * 2) / 8)
+    # With a scalar weight, values are first averaged to one (Keras's
+    # reduce_to_samplewise_values); a float64 value is cast to float32.
+    tracker.update_state(np.array([1.0, 3.0]), sample_weight=0.5)
+    assert_close(tracker.result(), (2.0 * 6 + 5.0 * 2 + 0.5 * 2.0) / 8.5)
+    tracker.update_state(np.float64(4.0), sample_weight=1.0)
+    assert_close(tracker.result(), (2.0 * 6 + 5.0 * 2 + 0.5 * 2.0 + 4.0) / 9.5)
+    assert ops.convert_to_numpy(tracker.result()).dtype == np.float32
     assert [w.name for w in tracker.variables] == ["loss/total", "loss/count"]
     tracker.reset_state()
     assert_close(tracker.result(), 0.0)

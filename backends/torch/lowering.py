@@ -55,10 +55,13 @@ class Slot:
     def write(self, value):
         if not torch.is_tensor(value):
             value = host_to_device(value, "cpu")
+        target = self.read()
+        if value.dtype != target.dtype or value.device != target.device:
+            value = value.to(dtype=target.dtype, device=target.device)
+        if value.shape != target.shape:
+            value = value.reshape(target.shape)
         with torch.no_grad():
-            target = self.read()
-            target.copy_(value.to(dtype=target.dtype, device=target.device).reshape(
-                target.shape))
+            target.copy_(value)
 
     def to_storage(self, value):
         """A Keras-layout value in storage layout."""
