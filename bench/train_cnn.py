@@ -14,14 +14,11 @@ written by hand for each engine on the same data:
 - JAX: ``lax.conv_general_dilated`` on NHWC batches, ``lax.reduce_window`` max pooling,
   one jitted step with ``optax.adam``.
 
-Each configuration runs a short warm-up (JIT compilation, kernel selection). Then
-``--epochs`` passes over the data are timed in chunks of 1600 samples (25 steps), the
-configurations of an engine taking turns chunk by chunk, and each one's best chunk is
-reported: the development machine is shared, so taking turns spreads other processes'
-load over all configurations, and the best chunk is the least disturbed. Prints
-samples/s (wall clock) and samples per CPU-second (steadier under load), each with its
-ratio to the engine's (first) hand-written loop; the target for keras_bridge is at
-least 0.9.
+After a 10-step warm-up, ``--epochs`` passes over the data are timed in chunks of 1600
+samples (25 steps), the configurations of an engine taking turns chunk by chunk (see
+``timing.py``). Prints each configuration's best and median chunk in samples/s (wall
+clock) and the median chunk in samples per CPU-second, each as a ratio to the engine's
+first hand-written loop; the target for keras_bridge is at least 0.9.
 
 Run: python bench/train_cnn.py [--epochs 2] [--samples 6400] [--engines torch,jax]
 """
@@ -33,11 +30,11 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import backends  # noqa: E402
+from timing import Runner, measure  # noqa: E402
 
 BATCH, CLASSES, WARMUP_STEPS, CHUNK = 64, 10, 10, 1600
 
@@ -56,34 +53,6 @@ def make_data(samples):
     x = rng.random((samples, 28, 28, 1), dtype=np.float32)
     y = np.eye(CLASSES, dtype=np.float32)[rng.integers(0, CLASSES, samples)]
     return x, y
-
-
-class Runner:
-    """One configuration. ``train(lo, hi)`` makes one shuffled pass over samples
-    ``lo:hi`` of its data; ``timed`` records its wall-clock and CPU (process) time."""
-
-    def __init__(self, train):
-        self.train, self.rates, self.cpu_rates = train, [], []
-
-    def timed(self, lo, hi):
-        wall, cpu = time.perf_counter(), time.process_time()
-        self.train(lo, hi)
-        self.rates.append((hi - lo) / (time.perf_counter() - wall))
-        self.cpu_rates.append((hi - lo) / (time.process_time() - cpu))
-
-
-def measure(runners, samples, epochs):
-    """Warm every runner up, then time ``epochs`` passes over the data in chunks of
-    ``CHUNK`` samples, the runners taking turns chunk by chunk (so load from other
-    processes falls on all of them alike). Returns each runner's best samples/s and best
-    samples per CPU-second over its chunks."""
-    for runner in runners:
-        runner.train(0, BATCH * WARMUP_STEPS)
-    for _ in range(epochs):
-        for lo in range(0, samples, CHUNK):
-            for runner in runners:
-                runner.timed(lo, min(lo + CHUNK, samples))
-    return [(max(r.rates), max(r.cpu_rates)) for r in runners]
 
 
 # keras_bridge ---------------------------------------------------------------------------
@@ -219,10 +188,10 @@ def main():
     x, y = make_data(args.samples)
     print(f"MNIST CNN (conv32-pool-conv64-pool-dense1024-dense10), Adam, batch {BATCH}, "
           f"{args.samples} samples, {args.epochs} epochs timed in chunks of {CHUNK} samples "
-          f"after a {WARMUP_STEPS}-step warm-up, configurations taking turns; best chunk; "
+          f"after a {WARMUP_STEPS}-step warm-up, configurations taking turns; "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-    print(f"{'engine':7} {'configuration':44} {'samples/s':>10} {'/ hand':>7} "
-          f"{'per CPU-s':>10} {'/ hand':>7}")
+    print(f"{'engine':7} {'configuration':44} {'best/s':>7} {'/ hand':>6} {'median/s':>8} "
+          f"{'/ hand':>6} {'per CPU-s':>9} {'/ hand':>6}")
     for engine in args.engines.split(","):
         configs = [("keras_bridge fit, channels_last (NHWC)",
                     keras_bridge_runner(engine, x, y, "channels_last")),
@@ -234,14 +203,19 @@ def main():
                          torch_by_hand_runner(x, y, channels_last=True))]
         else:
             configs += [("hand-written, NHWC", jax_by_hand_runner(x, y))]
-        results = measure([runner for _, runner in configs], args.samples, args.epochs)
-        hand, hand_cpu = results[2]
-        for (label, _), (speed, cpu) in zip(configs, results):
-            print(f"{engine:7} {label:44} {speed:10.0f} {speed / hand:7.2f} {cpu:10.0f} "
-                  f"{cpu / hand_cpu:7.2f}", flush=True)
-    print("samples/s: wall clock; per CPU-s: samples per second of this process's CPU "
-          "time (all threads), steadier when other processes share the cores. / hand: over "
-          "the engine's first hand-written loop (target >= 0.9 for keras_bridge).")
+        results = measure([runner for _, runner in configs], args.samples, args.epochs,
+                          CHUNK, BATCH * WARMUP_STEPS)
+        hand = results[2]
+        for (label, _), r in zip(configs, results):
+            print(f"{engine:7} {label:44} {r['best']:7.0f} {r['best'] / hand['best']:6.2f} "
+                  f"{r['median']:8.0f} {r['median'] / hand['median']:6.2f} "
+                  f"{r['median_cpu']:9.0f} {r['median_cpu'] / hand['median_cpu']:6.2f}",
+                  flush=True)
+    print("best/s, median/s: best and median chunk, samples per second of wall clock; per "
+          "CPU-s: median chunk, samples per second of this process's CPU time (all threads), "
+          "steadier when other processes share the cores. / hand: over the engine's first "
+          "hand-written loop (target >= 0.9 for keras_bridge).")
+
 
 if __name__ == "__main__":
     main()

@@ -4,9 +4,11 @@
 sequences of length 100 (6400 samples, batch 64), Adam, binary crossentropy, trained by
 keras_bridge (``model.fit``) and by a loop written by hand for each engine: torch
 ``nn.Embedding`` + ``nn.LSTM`` + ``nn.Linear`` with ``torch.optim.Adam``; JAX an LSTM
-written with ``lax.scan`` and a jitted optax Adam step. Same data; one warm-up epoch
-(JIT compile, allocator) is excluded. Prints samples/s and the ratio keras_bridge /
-hand-written per engine (target >= 0.9).
+written with ``lax.scan`` and a jitted optax Adam step. Same data. After a one-chunk
+warm-up (JIT compilation, allocator), the two take turns on chunks of 1600 samples (25
+steps) for ``--epochs`` passes (see ``timing.py``); prints the best and the median
+chunk's samples/s and their ratio keras_bridge / hand-written (target >= 0.9), and the
+ratio of median samples per CPU-second.
 
 Run: python bench/train_lstm.py [--epochs 3] [--samples 6400] [--engines torch,jax]
 """
@@ -18,13 +20,13 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import backends  # noqa: E402
+from timing import Runner, measure  # noqa: E402
 
-VOCABULARY, EMBED, UNITS, LENGTH, BATCH = 10000, 64, 32, 100, 64
+VOCABULARY, EMBED, UNITS, LENGTH, BATCH, CHUNK = 10000, 64, 32, 100, 64, 1600
 
 
 def make_data(samples):
@@ -47,15 +49,13 @@ def keras_bridge_model(engine):
     return model
 
 
-def time_keras_bridge(engine, x, y, epochs):
+def keras_bridge_runner(engine, x, y):
     model = keras_bridge_model(engine)
-    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # warm-up (JIT compile)
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
-    return len(x) * epochs / (time.perf_counter() - start)
+    return Runner(lambda lo, hi: model.fit(x[lo:hi], y[lo:hi], batch_size=BATCH, epochs=1,
+                                           verbose=0))
 
 
-def time_torch_by_hand(x, y, epochs):
+def torch_by_hand_runner(x, y):
     import torch
     from torch import nn
 
@@ -73,26 +73,21 @@ def time_torch_by_hand(x, y, epochs):
     net = Net()
     opt = torch.optim.Adam(net.parameters(), lr=0.001, eps=1e-7)
     xt, yt = torch.from_numpy(x).long(), torch.from_numpy(y)
-    n = len(x)
 
-    def epoch():
+    def train(lo, hi):
         net.train()
-        order = torch.randperm(n)
-        for i in range(0, n, BATCH):
+        order = torch.randperm(hi - lo) + lo
+        for i in range(0, hi - lo, BATCH):
             idx = order[i:i + BATCH]
             loss = nn.functional.binary_cross_entropy_with_logits(net(xt[idx]), yt[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
 
-    epoch()
-    start = time.perf_counter()
-    for _ in range(epochs):
-        epoch()
-    return n * epochs / (time.perf_counter() - start)
+    return Runner(train)
 
 
-def time_jax_by_hand(x, y, epochs):
+def jax_by_hand_runner(x, y):
     import jax
     import jax.numpy as jnp
     import optax
@@ -131,22 +126,18 @@ def time_jax_by_hand(x, y, epochs):
         updates, opt_state = opt.update(grads, opt_state, p)
         return optax.apply_updates(p, updates), opt_state
 
-    n = len(x)
+    state = [params, opt_state]
 
-    def epoch(params, opt_state):
-        order = np.random.permutation(n)
-        for i in range(0, n, BATCH):
+    def train(lo, hi):
+        order = np.random.permutation(hi - lo) + lo
+        p, s = state
+        for i in range(0, hi - lo, BATCH):
             idx = order[i:i + BATCH]
-            params, opt_state = step(params, opt_state, x[idx], y[idx])
-        return params, opt_state
+            p, s = step(p, s, x[idx], y[idx])
+        jax.block_until_ready(p)
+        state[:] = [p, s]
 
-    params, opt_state = epoch(params, opt_state)
-    jax.block_until_ready(params)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        params, opt_state = epoch(params, opt_state)
-    jax.block_until_ready(params)
-    return n * epochs / (time.perf_counter() - start)
+    return Runner(train)
 
 
 def main():
@@ -156,15 +147,22 @@ def main():
     parser.add_argument("--engines", default=",".join(backends.available()))
     args = parser.parse_args()
     x, y = make_data(args.samples)
-    by_hand = {"torch": time_torch_by_hand, "jax": time_jax_by_hand}
+    by_hand = {"torch": torch_by_hand_runner, "jax": jax_by_hand_runner}
     print(f"Embedding({VOCABULARY}, {EMBED}) + LSTM({UNITS}) + Dense(1, sigmoid), Adam, "
-          f"length {LENGTH}, batch {BATCH}, {args.samples} samples, {args.epochs} timed "
-          f"epochs after one warm-up; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-    print(f"{'engine':7} {'kb samples/s':>13} {'hand samples/s':>15} {'ratio':>6}")
+          f"length {LENGTH}, batch {BATCH}, {args.samples} samples, {args.epochs} epochs "
+          f"timed in chunks of {CHUNK} samples after a {CHUNK}-sample warm-up, keras_bridge "
+          f"and hand-written taking turns; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
+    print(f"{'engine':7} {'samples/s: kb':>14} {'hand':>7} {'ratio':>6} {'median kb':>10} "
+          f"{'hand':>7} {'ratio':>6} {'per CPU-s':>10}")
     for engine in args.engines.split(","):
-        kb = time_keras_bridge(engine, x, y, args.epochs)
-        hand = by_hand[engine](x, y, args.epochs)
-        print(f"{engine:7} {kb:13.0f} {hand:15.0f} {kb / hand:6.2f}", flush=True)
+        runners = [keras_bridge_runner(engine, x, y), by_hand[engine](x, y)]
+        kb, hand = measure(runners, args.samples, args.epochs, CHUNK, CHUNK)
+        print(f"{engine:7} {kb['best']:14.0f} {hand['best']:7.0f} "
+              f"{kb['best'] / hand['best']:6.2f} {kb['median']:10.0f} {hand['median']:7.0f} "
+              f"{kb['median'] / hand['median']:6.2f} "
+              f"{kb['median_cpu'] / hand['median_cpu']:10.2f}", flush=True)
+    print("samples/s: best chunk, then median chunk (wall clock); per CPU-s: ratio of median "
+          "samples per CPU-second.")
 
 
 if __name__ == "__main__":
