@@ -11,7 +11,7 @@ the weights' slots (no copy).
 import jax
 import numpy as np
 
-from keras_bridge import logits
+from keras_bridge import layer_losses, logits
 from keras_bridge.training.compile_utils import regularization_loss
 from keras_bridge.variables import substitute
 
@@ -49,10 +49,13 @@ class Trainer:
 
     def _forward_loss(self, trainable, others, xs, ys, sw, training, key):
         values = self._merge(trainable, others)
-        with logits.recording():  # crossentropy of a softmax output from its logits
+        # Crossentropy of a softmax output from its logits; layers' added losses.
+        with logits.recording(), layer_losses.collecting() as added:
             outputs, new_values = self.program.apply(values, xs, training, key)
             with substitute({id(w): v for w, v in zip(self.weights, values)}):
                 reg = regularization_loss(self.regularized) if self.regularized else None
+            if added:
+                reg = layer_losses.total([reg, *added])
             total, per_output = self.compiled.loss(ys, outputs, sw, reg)
         new_others = [new_values[i] for i in self.other_index]
         return total, (outputs, per_output, new_others)

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from backends.torch.tensors import host_to_device
-from keras_bridge import logits
+from keras_bridge import layer_losses, logits
 from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, InputLayer
 from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
 from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
@@ -249,7 +249,8 @@ class GraphModule(nn.Module):
                                       else t, node.inputs)
             layer = node.layer
             plan.append((index[id(layer)], args, node.args, dict(node.kwargs),
-                         [ids[id(t)] for t in node.output_tensors]))
+                         [ids[id(t)] for t in node.output_tensors],
+                         layer if layer.activity_regularizer is not None else None))
         self.plan = plan
         self.layers = [node.layer for node in model._nodes]  # for masks, in plan order
         self.masks_used = model._uses_masks
@@ -261,7 +262,7 @@ class GraphModule(nn.Module):
             return self._run_with_masks(inputs, training)
         values = list(inputs) + [None] * (self.n_values - len(inputs))
         blocks = self._block_list
-        for block, args, extra, kwargs, out_ids in self.plan:
+        for block, args, extra, kwargs, out_ids, regularized in self.plan:
             x = values[args.i] if type(args) is _Ref else \
                 tree.map_structure(lambda r: values[r.i] if type(r) is _Ref else r, args)
             kw = {"training": training, **kwargs}
@@ -271,6 +272,8 @@ class GraphModule(nn.Module):
             else:
                 for i, v in zip(out_ids, tree.flatten(out)):
                     values[i] = v
+            if regularized is not None:
+                layer_losses.add_activity_losses(regularized, tree.flatten(out))
         return [values[i] for i in self.output_ids]
 
     def _run_with_masks(self, inputs, training):
@@ -279,7 +282,8 @@ class GraphModule(nn.Module):
         inputs' masks, and ``compute_mask`` gives the mask of its outputs."""
         values = list(inputs) + [None] * (self.n_values - len(inputs))
         masks = [None] * self.n_values
-        for layer, (block, args, extra, kwargs, out_ids) in zip(self.layers, self.plan):
+        for layer, (block, args, extra, kwargs, out_ids, regularized) in zip(self.layers,
+                                                                             self.plan):
             x = tree.map_structure(lambda r: values[r.i] if type(r) is _Ref else r, args)
             mask = tree.map_structure(lambda r: masks[r.i] if type(r) is _Ref else None, args)
             if all(m is None for m in tree.flatten(mask)):
@@ -290,6 +294,8 @@ class GraphModule(nn.Module):
             out = self._block_list[block](x, *extra, **kw)
             for i, v in zip(out_ids, tree.flatten(out)):
                 values[i] = v
+            if regularized is not None:
+                layer_losses.add_activity_losses(regularized, tree.flatten(out))
             out_mask = layer.compute_mask(x, mask)
             if out_mask is not None:
                 out_masks = out_mask if isinstance(out_mask, (list, tuple)) \

@@ -8,7 +8,7 @@ to the host here; the loop reads metric values when it prints.
 import torch
 
 from backends.torch.tensors import using_device
-from keras_bridge import logits
+from keras_bridge import layer_losses, logits
 from keras_bridge.training.compile_utils import regularization_loss
 
 
@@ -26,15 +26,20 @@ class Trainer:
                 w.slot.tensor.requires_grad_(w.trainable)
 
 
+    def _extra_loss(self, added):
+        """Weight regularization plus the losses layers added, or None."""
+        reg = regularization_loss(self.regularized) if self.regularized else None
+        return layer_losses.total([reg, *added]) if added else reg
+
     def train_step(self, xs, ys, sample_weight):
         compiled = self.compiled
         with using_device(self.device):
             xs, ys = self.program._to_device(xs), self.program._to_device(ys)
             sw = None if sample_weight is None else self.program._to_device([sample_weight])[0]
-            with logits.recording():  # crossentropy of a softmax output from its logits
+            # Crossentropy of a softmax output from its logits; layers' added losses.
+            with logits.recording(), layer_losses.collecting() as added:
                 outputs = self.program._run(xs, True)
-                reg = regularization_loss(self.regularized) if self.regularized else None
-                total, per_output = compiled.loss(ys, outputs, sw, reg)
+                total, per_output = compiled.loss(ys, outputs, sw, self._extra_loss(added))
             if self.optimizer.params:  # else a frozen model: Keras only reports the loss
                 self.optimizer.zero_grad()
                 total.backward()
@@ -50,10 +55,9 @@ class Trainer:
         with torch.no_grad(), using_device(self.device):
             xs, ys = self.program._to_device(xs), self.program._to_device(ys)
             sw = None if sample_weight is None else self.program._to_device([sample_weight])[0]
-            with logits.recording():
+            with logits.recording(), layer_losses.collecting() as added:
                 outputs = self.program._run(xs, False)
-                reg = regularization_loss(self.regularized) if self.regularized else None
-                total, per_output = compiled.loss(ys, outputs, sw, reg)
+                total, per_output = compiled.loss(ys, outputs, sw, self._extra_loss(added))
             compiled.metrics.update(ys, outputs, sw, total, per_output)
 
 

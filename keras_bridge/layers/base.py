@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from keras_bridge import config, context, initializers as _initializers
+from keras_bridge import config, context, initializers as _initializers, layer_losses
 from keras_bridge import constraints as _constraints, regularizers as _regularizers
 from keras_bridge.graph import KerasTensor, Node, is_symbolic
 from keras_bridge.utils import naming, tree
@@ -80,6 +80,7 @@ class Layer:
 
     # Whether a mask on the input passes through this layer unchanged (Keras's flag).
     supports_masking = False
+    activity_regularizer = None  # layers taking ``activity_regularizer=`` set it
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         unknown = set(kwargs) - set(_BASE_KWARGS)
@@ -313,7 +314,16 @@ class Layer:
             self._check_inputs(shapes)
         self.bind(backend.NAME)
         with context.running(backend.NAME):
-            return backend.call_layer(self, inputs, args, kwargs)
+            outputs = backend.call_layer(self, inputs, args, kwargs)
+        if self.activity_regularizer is not None:
+            layer_losses.add_activity_losses(self, tree.flatten(outputs))
+        return outputs
+
+    def add_loss(self, loss):
+        """Add a scalar tensor (a non-scalar is summed) to the loss of the training or
+        test step running this call (``fit``, ``evaluate``, ``train_on_batch``,
+        ``test_on_batch``); outside a step it is ignored."""
+        layer_losses.add(loss)
 
     # ---- engines ---------------------------------------------------------------
     def _preferred_backend(self):
