@@ -294,10 +294,18 @@ class Model(SavingMixin, Trainer, Layer):
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Outputs for ``x`` as numpy arrays, computed in batches of ``batch_size``
-        (default 32); ``verbose=1`` shows a progress bar (Keras 2's default is 0)."""
+        (default 32); ``verbose=1`` shows a progress bar (Keras 2's default is 0). ``x``
+        may be a Sequence, generator or iterable of batches (``x``, or tuples whose first
+        element is ``x``), ``steps`` of them."""
+        from keras_bridge.training import batches as batch_sources
         from keras_bridge.training import data
         from keras_bridge.training.progbar import Progbar
         from keras_bridge.training.trainer import check_verbose
+        if batch_sources.is_source(x):
+            if batch_size is not None:
+                raise ValueError("predict(): batch_size must not be given when x is a "
+                                 "Sequence, generator or dataset of batches.")
+            return self._predict_source(x, steps, check_verbose(verbose))
         arrays = self._standardize(x)
         batch_size = data.check_batch_size(batch_size)
         verbose = check_verbose(verbose)
@@ -314,6 +322,27 @@ class Model(SavingMixin, Trainer, Layer):
                 bar.update(min(i + batch_size, n), steps=len(batches))
         outputs = batches[0] if len(batches) == 1 else \
             [np.concatenate(parts, axis=0) for parts in zip(*batches)]
+        return self._pack_outputs(outputs)
+
+    def _predict_source(self, source, steps, verbose):
+        from keras_bridge.training.batches import BatchSource
+        from keras_bridge.training.progbar import Progbar
+        source = BatchSource(source, self, steps, needs_targets=False, what="predict")
+        self._ensure_built(source.first()[0])
+        program = self._get_program()
+        bar = Progbar(source.target, verbose=verbose) if verbose else None
+        parts = []
+        for xs, _, _, _ in source.epoch():
+            parts.append(program.predict_batch(xs))
+            if bar is not None:
+                bar.update(len(parts), steps=len(parts))
+        if source.ran_out:
+            source.warn_ran_out()
+        if not parts:
+            raise ValueError("predict(): the input yielded no batches.")
+        if bar is not None and source.target is None:
+            bar.update(len(parts), finalize=True, steps=len(parts))
+        outputs = [np.concatenate(p, axis=0) for p in zip(*parts)]
         return self._pack_outputs(outputs)
 
     def predict_on_batch(self, x):

@@ -5,12 +5,13 @@ import json
 
 import numpy as np
 
+from keras_bridge.utils.py_dataset import Sequence
 from keras_bridge.utils.sequence_utils import pad_sequences
 
 __all__ = ["pad_sequences", "TimeseriesGenerator"]
 
 
-class TimeseriesGenerator:
+class TimeseriesGenerator(Sequence):
     """Batches of windows over a timeseries, with Keras 2's indexing.
 
     Sample ``j`` of the data set ends just before step ``row = start_index + length +
@@ -19,8 +20,8 @@ class TimeseriesGenerator:
     (inclusive; default the last step). Batch ``i`` holds samples
     ``i * batch_size ...``; ``len()`` is the number of batches.
 
-    Like Keras 2's ``keras.utils.Sequence``, it is indexed (``gen[i]`` is a batch
-    ``(inputs, targets)``) and iterable (one pass over the batches).
+    A ``keras_bridge.utils.Sequence``: indexed (``gen[i]`` is a batch ``(inputs,
+    targets)``), iterable (one pass over the batches), and accepted by ``fit``.
 
     Args:
         data: indexable (list or array) with time on axis 0.
@@ -94,13 +95,6 @@ class TimeseriesGenerator:
         if self.reverse:
             return samples[:, ::-1, ...], targets
         return samples, targets
-
-    def __iter__(self):
-        for index in range(len(self)):
-            yield self[index]
-
-    def on_epoch_end(self):
-        """Called by training loops after each epoch (Keras's Sequence API); no-op."""
 
     def get_config(self):
         """The generator's arguments, with data and targets as JSON strings (Keras 2's

@@ -32,10 +32,11 @@ def format_step_time(seconds):
 
 
 class Progbar:
-    """One bar for ``target`` samples.
+    """One bar for ``target`` samples (or steps).
 
     Args:
-        target: total number of samples.
+        target: total number of samples or steps; None when unknown (a generator without
+            a step count): the line shows the count only.
         verbose: 1 for a live bar, 2 for one line at the end.
         width: bar width in characters.
         interval: least seconds between redraws on a terminal.
@@ -57,7 +58,7 @@ class Progbar:
 
     def wants_values(self, current):
         """Whether ``update(current, ...)`` will draw, so values are worth reading."""
-        if current >= self.target:
+        if self.target is not None and current >= self.target:
             return True
         return self.verbose == 1 and self.dynamic and \
             time.time() - self.last_draw >= self.interval
@@ -66,7 +67,7 @@ class Progbar:
         """Record progress; draw when ``wants_values(current)`` or ``finalize``."""
         if steps is not None:
             self.steps = steps
-        done = finalize or current >= self.target
+        done = finalize or (self.target is not None and current >= self.target)
         if not done and not self.wants_values(current):
             return
         self.last_draw = time.time()
@@ -77,10 +78,13 @@ class Progbar:
             if done:
                 self._write(f"{self._count(current)} - {elapsed:.0f}s{metrics}\n")
             return
-        line = f"{self._count(current)} {self._bar(current)}"
+        line = self._count(current) if self.target is None else \
+            f"{self._count(current)} {self._bar(current)}"
         if done:
             per_step = elapsed / max(self.steps, 1)
             line += f" - {elapsed:.0f}s {format_step_time(per_step)}{metrics}"
+        elif self.target is None:
+            line += f" - {elapsed:.0f}s{metrics}"
         else:
             eta = elapsed / max(current, 1) * (self.target - current)
             line += f" - ETA: {format_eta(eta)}{metrics}"
@@ -92,6 +96,8 @@ class Progbar:
             self._write(line + "\n")
 
     def _count(self, current):
+        if self.target is None:
+            return f"{current}/Unknown"
         digits = len(str(self.target))
         return f"{current:>{digits}}/{self.target}"
 

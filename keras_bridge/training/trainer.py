@@ -13,7 +13,7 @@ from keras_bridge import optimizers as optimizers_module
 from keras_bridge import random as kb_random
 from keras_bridge.callbacks import CallbackList, History
 from keras_bridge.saving.optimizer_state import apply_pending_optimizer_state
-from keras_bridge.training import data
+from keras_bridge.training import batches, data
 from keras_bridge.training.compile_utils import CompiledLoss, CompiledMetrics
 from keras_bridge.training.progbar import Progbar
 
@@ -128,8 +128,14 @@ class Trainer:
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-            sample_weight=None, **kwargs):
-        """Train for ``epochs`` passes over the data; returns a ``History``."""
+            sample_weight=None, steps_per_epoch=None, validation_steps=None, **kwargs):
+        """Train for ``epochs`` passes over the data; returns a ``History``.
+
+        ``x`` is arrays (with ``y``), or a ``keras_bridge.utils.Sequence``, generator or
+        iterable of batches ``(x, y[, sample_weight])`` (then ``steps_per_epoch``
+        batches per epoch: default a Sequence's ``len()``, else until it is exhausted).
+        ``validation_data`` likewise, with ``validation_steps``.
+        """
         if "nb_epoch" in kwargs:
             warnings.warn("fit(nb_epoch=...) is deprecated; use fit(epochs=...).",
                           DeprecationWarning, stacklevel=2)
@@ -138,29 +144,23 @@ class Trainer:
             raise TypeError(f"fit() got unexpected arguments {sorted(kwargs)}.")
         self._require_compiled("training it")
         verbose = check_verbose(verbose)
-        batch_size = data.check_batch_size(batch_size)
-        if y is None:
-            raise ValueError("fit() needs targets y for the model's outputs.")
-        xs, ys, sw = data.standardize(self, x, y, sample_weight)
+        if batches.is_source(x):
+            _refuse_with_source("fit", y=y, batch_size=batch_size, sample_weight=sample_weight,
+                                validation_split=validation_split or None)
+            train = batches.BatchSource(x, self, steps_per_epoch, shuffle, what="fit")
+        else:
+            train = self._array_batches(x, y, sample_weight, batch_size, shuffle, "fit")
         val = None
         if validation_data is not None:
-            val = self._validation_arrays(validation_data)
+            val = self._validation_batches(validation_data, validation_steps,
+                                           batch_size or 32)
         elif validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must be in [0, 1). Received: "
-                                 f"{validation_split}")
-            at = int(xs[0].shape[0] * (1 - validation_split))
-            if at == 0 or at == xs[0].shape[0]:
-                raise ValueError(f"validation_split={validation_split} leaves no samples for "
-                                 f"training or for validation ({xs[0].shape[0]} samples).")
-            (xs, ys, sw), val = data.split([xs, ys, sw], at)
-        trainer = self._get_trainer(xs, ys)
+            val, train = self._split_for_validation(train, validation_split)
+        trainer = self._get_trainer(*train.first())
         self._warn_if_frozen("fit")
-        n = xs[0].shape[0]
         history = History()
-        steps = -(-n // batch_size)
         cbs = CallbackList([history] + list(callbacks or []), self,
-                           {"epochs": epochs, "steps": steps, "verbose": verbose})
+                           {"epochs": epochs, "steps": train.steps, "verbose": verbose})
         metrics = self._compiled.metrics
         rng = kb_random.generator()
         self.stop_training = False
@@ -170,64 +170,129 @@ class Trainer:
             cbs.on_epoch_begin(epoch)
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
-            bar = Progbar(n, verbose=verbose) if verbose else None
-            seen = 0
-            for step, index in enumerate(data.batch_indices(n, batch_size, shuffle, rng)):
+            bar = Progbar(train.target, verbose=verbose) if verbose else None
+            seen = step = 0
+            for step, (xb, yb, swb, size) in enumerate(train.epoch(rng)):
                 cbs.on_train_batch_begin(step)
-                trainer.train_step(data.take(xs, index), data.take(ys, index),
-                                   None if sw is None else sw[index])
-                seen += len(range(n)[index]) if isinstance(index, slice) else len(index)
+                trainer.train_step(xb, yb, swb)
+                seen += size
                 if cbs.callbacks[1:]:
                     cbs.on_train_batch_end(step, metrics.results())
-                if bar is not None and seen < n and bar.wants_values(seen):
+                if bar is not None and (train.target is None or seen < train.target) \
+                        and bar.wants_values(seen):
                     bar.update(seen, metrics.results(), steps=step + 1)
+            if train.ran_out:
+                train.warn_ran_out()
+                self.stop_training = True
+                if seen == 0:
+                    break
+            train.end_epoch()
             logs = metrics.results()
             if val is not None:
-                val_logs = self._evaluate_arrays(*val, batch_size=batch_size)
+                val_logs = self._evaluate_batches(val)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             if bar is not None:
-                bar.update(n, logs, finalize=True, steps=steps)
+                bar.update(seen, logs, finalize=True, steps=step + 1)
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
         cbs.on_train_end()
         return history
 
-    def _validation_arrays(self, validation_data):
+    def _array_batches(self, x, y, sample_weight, batch_size, shuffle, what):
+        batch_size = data.check_batch_size(batch_size)
+        if y is None:
+            raise ValueError(f"{what}() needs targets y for the model's outputs.")
+        xs, ys, sw = data.standardize(self, x, y, sample_weight)
+        return batches.ArrayBatches(xs, ys, sw, batch_size, shuffle)
+
+    def _split_for_validation(self, train, validation_split):
+        """(validation batches, training batches): the last ``validation_split`` of the
+        arrays is held out, before any shuffling (Keras's rule)."""
+        if not 0 < validation_split < 1:
+            raise ValueError(f"validation_split must be in [0, 1). Received: "
+                             f"{validation_split}")
+        n = train.n
+        at = int(n * (1 - validation_split))
+        if at == 0 or at == n:
+            raise ValueError(f"validation_split={validation_split} leaves no samples for "
+                             f"training or for validation ({n} samples).")
+        (xs, ys, sw), (vx, vy, vsw) = data.split([train.xs, train.ys, train.sample_weight], at)
+        return (batches.ArrayBatches(vx, vy, vsw, train.batch_size, False),
+                batches.ArrayBatches(xs, ys, sw, train.batch_size, train.shuffle))
+
+    def _validation_batches(self, validation_data, steps, batch_size):
+        if batches.is_source(validation_data):
+            return batches.BatchSource(validation_data, self, steps, what="fit (validation)")
         if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be a tuple (x_val, y_val) or "
-                             "(x_val, y_val, val_sample_weight).")
-        return data.standardize(self, *validation_data)
+                             "(x_val, y_val, val_sample_weight), or a Sequence or generator "
+                             "of such batches.")
+        return batches.ArrayBatches(*data.standardize(self, *validation_data), batch_size,
+                                    False)
 
-    def _evaluate_arrays(self, xs, ys, sw, batch_size, bar=None):
-        trainer = self._get_trainer(xs, ys)
+    def _evaluate_batches(self, source, bar=None):
+        trainer = self._get_trainer(*source.first())
         metrics = self._compiled.metrics
         metrics.reset()
-        n, seen = xs[0].shape[0], 0
-        for step, index in enumerate(data.batch_indices(n, batch_size, False, None)):
-            trainer.test_step(data.take(xs, index), data.take(ys, index),
-                              None if sw is None else sw[index])
-            seen = index.stop
-            if bar is not None and seen < n and bar.wants_values(seen):
+        seen = step = 0
+        for step, (xb, yb, swb, size) in enumerate(source.epoch()):
+            trainer.test_step(xb, yb, swb)
+            seen += size
+            if bar is not None and (source.target is None or seen < source.target) \
+                    and bar.wants_values(seen):
                 bar.update(seen, metrics.results(), steps=step + 1)
+        if source.ran_out:
+            source.warn_ran_out()
         logs = metrics.results()
         if bar is not None:
-            bar.update(n, logs, finalize=True, steps=-(-n // batch_size))
+            bar.update(seen, logs, finalize=True, steps=step + 1)
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss (and metrics) on the data: a scalar when there are no metrics, else a list
-        ordered as ``metrics_names``; a dict with ``return_dict=True``."""
+        ordered as ``metrics_names``; a dict with ``return_dict=True``. ``x`` may be a
+        Sequence, generator or iterable of batches (``steps`` of them)."""
         self._require_compiled("evaluating it")
         verbose = check_verbose(verbose)
-        batch_size = data.check_batch_size(batch_size)
-        if y is None:
-            raise ValueError("evaluate() needs targets y for the model's outputs.")
-        xs, ys, sw = data.standardize(self, x, y, sample_weight)
-        bar = Progbar(xs[0].shape[0], verbose=verbose) if verbose else None
-        logs = self._evaluate_arrays(xs, ys, sw, batch_size, bar)
-        return self._format_logs(logs, return_dict)
+        if batches.is_source(x):
+            _refuse_with_source("evaluate", y=y, batch_size=batch_size,
+                                sample_weight=sample_weight)
+            source = batches.BatchSource(x, self, steps, what="evaluate")
+        else:
+            source = self._array_batches(x, y, sample_weight, batch_size, False, "evaluate")
+        source.first()  # a bad first batch fails before the bar is drawn
+        bar = Progbar(source.target, verbose=verbose) if verbose else None
+        return self._format_logs(self._evaluate_batches(source, bar), return_dict)
+
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1,
+                      callbacks=None, validation_data=None, validation_steps=None,
+                      class_weight=None, max_queue_size=10, workers=1,
+                      use_multiprocessing=False, shuffle=True, initial_epoch=0):
+        """Keras 2's spelling of ``fit(generator, ...)`` (deprecated); batches are read in
+        this process (``max_queue_size``, ``workers``, ``use_multiprocessing`` unused)."""
+        warnings.warn("fit_generator() is deprecated; fit() takes generators and "
+                      "Sequences.", DeprecationWarning, stacklevel=2)
+        _refuse_class_weight(class_weight)
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs,
+                        verbose=verbose, callbacks=callbacks, validation_data=validation_data,
+                        validation_steps=validation_steps, shuffle=shuffle,
+                        initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
+                           workers=1, use_multiprocessing=False, verbose=0):
+        """Keras 2's spelling of ``evaluate(generator, ...)`` (deprecated)."""
+        warnings.warn("evaluate_generator() is deprecated; evaluate() takes generators and "
+                      "Sequences.", DeprecationWarning, stacklevel=2)
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
+                          workers=1, use_multiprocessing=False, verbose=0):
+        """Keras 2's spelling of ``predict(generator, ...)`` (deprecated)."""
+        warnings.warn("predict_generator() is deprecated; predict() takes generators and "
+                      "Sequences.", DeprecationWarning, stacklevel=2)
+        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
 
     def _format_logs(self, logs, return_dict):
         if return_dict:
@@ -266,3 +331,18 @@ def _recompile_for(compiled, output_names):
     loss.loss_weights = compiled.loss.loss_weights
     return Compiled(compiled.optimizer, loss,
                     CompiledMetrics(compiled.metrics.spec, output_names, loss))
+
+
+def _refuse_with_source(what, **given):
+    """Arguments that belong in the batches when ``x`` is a Sequence or generator."""
+    for name, value in given.items():
+        if value is not None:
+            raise ValueError(f"{what}(): {name} must not be given when x is a Sequence, "
+                             f"generator or dataset of batches; its batches hold (x, y) or "
+                             f"(x, y, sample_weight), already batched.")
+
+
+def _refuse_class_weight(class_weight):
+    if class_weight is not None:
+        raise ValueError("class_weight is not supported by keras_bridge; pass per-sample "
+                         "weights (sample_weight, or a third element of each batch).")

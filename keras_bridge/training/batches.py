@@ -1,0 +1,174 @@
+"""Where the batches of ``fit``, ``evaluate`` and ``predict`` come from.
+
+Arrays (``ArrayBatches``) are checked once and cut into batches of ``batch_size``;
+the progress bar counts samples. Anything else that yields batches (``BatchSource``):
+a ``keras_bridge.utils.Sequence`` (indexed; ``len()`` batches per epoch, shuffled
+order when asked, ``on_epoch_end()`` after each epoch), a Python generator or iterator
+(continues where the last epoch stopped), or a re-iterable dataset (a new pass each
+epoch, e.g. ``timeseries_dataset_from_array``'s); the progress bar counts steps, as
+Keras 2's ``fit_generator`` did. A batch is ``(x, y)``, ``(x, y, sample_weight)`` or
+``x`` (Keras's unpacking; a list counts as a tuple).
+"""
+
+import warnings
+
+import numpy as np
+
+from keras_bridge.training import data
+from keras_bridge.utils.py_dataset import Sequence
+
+
+def is_source(x):
+    """Whether ``x`` yields batches rather than being the data itself."""
+    if isinstance(x, Sequence) or hasattr(x, "__next__"):
+        return True
+    if isinstance(x, (np.ndarray, list, tuple, dict, str, bytes)) or x is None:
+        return False
+    return hasattr(x, "__iter__") and not hasattr(x, "shape") and not hasattr(x, "__array__")
+
+
+def unpack(batch):
+    """``(x, y, sample_weight)`` of one batch, Keras's rules."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        return batch, None, None
+    if not 1 <= len(batch) <= 3:
+        raise ValueError(f"A batch must be x, (x,), (x, y) or (x, y, sample_weight); "
+                         f"received a tuple of {len(batch)} elements.")
+    return batch + (None,) * (3 - len(batch))
+
+
+class ArrayBatches:
+    """Batches of arrays checked once (``data.standardize``)."""
+
+    counts_samples = True
+
+    def __init__(self, xs, ys, sample_weight, batch_size, shuffle):
+        self.xs, self.ys, self.sample_weight = xs, ys, sample_weight
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.n = xs[0].shape[0]
+        self.target = self.n  # progress is counted in samples
+        self.steps = -(-self.n // batch_size)
+        self.ran_out = False
+
+    def first(self):
+        return self.xs, self.ys
+
+    def epoch(self, rng=None):
+        """(xs, ys, sample_weight, samples) per batch."""
+        for index in data.batch_indices(self.n, self.batch_size, self.shuffle, rng):
+            size = len(range(self.n)[index]) if isinstance(index, slice) else len(index)
+            yield (data.take(self.xs, index), data.take(self.ys, index),
+                   None if self.sample_weight is None else self.sample_weight[index], size)
+
+    def end_epoch(self):
+        pass
+
+
+class BatchSource:
+    """Batches from a Sequence, generator, iterator or re-iterable dataset.
+
+    Args:
+        source: what yields the batches.
+        model: the model they are for (checked against it batch by batch).
+        steps: batches per epoch (None: a Sequence's ``len()``, else until the source
+            is exhausted).
+        shuffle: visit a Sequence's batches in a new random order each epoch.
+        needs_targets: whether each batch must hold ``y`` (fit, evaluate).
+        what: the calling method, for messages.
+    """
+
+    counts_samples = False
+
+    def __init__(self, source, model, steps=None, shuffle=False, needs_targets=True,
+                 what="fit"):
+        if steps is not None and (isinstance(steps, bool) or
+                                  not isinstance(steps, (int, np.integer)) or steps <= 0):
+            raise ValueError(f"{what}(): the number of steps must be a positive integer. "
+                             f"Received: {steps!r}")
+        self.source, self.model = source, model
+        self.needs_targets, self.what = needs_targets, what
+        self.indexed = isinstance(source, Sequence)
+        if steps is None and (self.indexed or (hasattr(source, "__len__") and
+                                               not hasattr(source, "__next__"))):
+            steps = len(source)
+        self.steps = None if steps is None else int(steps)
+        self.target = self.steps  # progress is counted in steps (None: unknown)
+        self.shuffle = shuffle and self.indexed
+        self._iterator = source if hasattr(source, "__next__") else None
+        self._pending = None  # a batch taken from an iterator to learn shapes
+        self.ran_out = False
+
+    def _check(self, batch):
+        x, y, sample_weight = unpack(batch)
+        if self.needs_targets and y is None:
+            raise ValueError(f"{self.what}() needs batches (x, y) or (x, y, sample_weight) "
+                             f"from {type(self.source).__name__}; a batch held x only.")
+        xs, ys, sw = data.standardize(self.model, x, y if self.needs_targets else None,
+                                      sample_weight if self.needs_targets else None)
+        return xs, ys, sw
+
+    def first(self):
+        """The first batch's (xs, ys), to build the model and its metrics."""
+        if self.indexed:
+            if len(self.source) == 0:
+                raise ValueError(f"{self.what}(): {type(self.source).__name__} has no "
+                                 "batches (len() is 0).")
+            xs, ys, _ = self._check(self.source[0])
+            return xs, ys
+        if self._pending is None:
+            iterator = self._iterator if self._iterator is not None else iter(self.source)
+            try:
+                self._pending = (next(iterator), iterator)
+            except StopIteration:
+                raise ValueError(f"{self.what}(): {type(self.source).__name__} yielded no "
+                                 "batches.") from None
+        xs, ys, _ = self._check(self._pending[0])
+        return xs, ys
+
+    def _raw(self, rng):
+        if self.indexed:
+            count = len(self.source)
+            order = rng.permutation(count) if self.shuffle else range(count)
+            for step, index in enumerate(order):
+                if self.steps is not None and step >= self.steps:
+                    return
+                yield self.source[int(index)]
+            if self.steps is not None and self.steps > count:
+                self.ran_out = True
+            return
+        if self._pending is not None:
+            batch, iterator = self._pending
+            self._pending = None
+            yield batch
+            taken = 1
+        else:
+            iterator = self._iterator if self._iterator is not None else iter(self.source)
+            taken = 0
+        while self.steps is None or taken < self.steps:
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                if taken == 0 or self.steps is not None:
+                    self.ran_out = True
+                return
+            taken += 1
+            yield batch
+
+    def epoch(self, rng=None):
+        """(xs, ys, sample_weight, 1) per batch, checked."""
+        for batch in self._raw(rng):
+            xs, ys, sw = self._check(batch)
+            yield xs, ys, sw, 1
+
+    def end_epoch(self):
+        if self.indexed:
+            self.source.on_epoch_end()
+
+    def warn_ran_out(self):
+        warnings.warn(f"{self.what}(): the input ran out of data"
+                      + (f" before {self.steps} steps" if self.steps else "")
+                      + "; stopping. Give a generator that yields enough batches (or loops "
+                      "forever) for steps_per_epoch * epochs, or a Sequence.", UserWarning,
+                      stacklevel=4)
