@@ -152,7 +152,7 @@ def test_keras2_generator_methods(backend):
         out = model.predict_generator(endless(batch=50), steps=2)
     np.testing.assert_allclose(out, reference.predict(X), rtol=1e-6)
     with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="class_weight"):
-        model.fit_generator(endless(), steps_per_epoch=1, class_weight={0: 1.0})
+        model.fit_generator(endless(), steps_per_epoch=1, class_weight=[1.0])
 
 
 def test_bad_sources_are_clear_errors_and_change_nothing(backend):
@@ -184,3 +184,45 @@ def test_bad_sources_are_clear_errors_and_change_nothing(backend):
         len(Sequence())
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_class_weight(backend):
+    """class_weight == the same weights given per sample, from one-hot, (n, 1) and (n,)
+    labels, on arrays and on batches; validation data stays unweighted."""
+    labels = (X[:, 0] > 0).astype(np.int64)
+    weights = {0: 0.5, 1: 3.0}
+    per_sample = np.where(labels == 1, 3.0, 0.5).astype(np.float32)
+
+    def classifier():
+        set_random_seed(4)
+        model = Sequential([Dense(2, activation="softmax", input_shape=(3,))])
+        model.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+        return model
+
+    reference = classifier()
+    ref_hist = reference.fit(X, labels, sample_weight=per_sample, batch_size=20, epochs=2,
+                             shuffle=False, verbose=0, validation_data=(X, labels))
+    one_hot = np.eye(2, dtype=np.float32)[labels]
+    for y in (labels, labels[:, None].astype(np.float32)):
+        model = classifier()
+        hist = model.fit(X, y, class_weight=weights, batch_size=20, epochs=2, shuffle=False,
+                         verbose=0, validation_data=(X, labels))
+        for a, b in zip(model.get_weights(), reference.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(hist.history["val_loss"], ref_hist.history["val_loss"],
+                                   rtol=1e-6)
+    set_random_seed(4)
+    model = Sequential([Dense(2, activation="softmax", input_shape=(3,))])
+    model.compile(optimizers.SGD(0.1), "categorical_crossentropy")
+    batches = ((X[i:i + 20], one_hot[i:i + 20]) for i in list(range(0, 100, 20)) * 2)
+    model.fit(batches, steps_per_epoch=5, epochs=2, class_weight=weights, verbose=0)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="cannot be used together"):
+        model.fit(X, one_hot, class_weight=weights, sample_weight=per_sample)
+    with pytest.raises(ValueError, match="cannot be used together"):
+        model.fit(endless(weighted=True), steps_per_epoch=1, class_weight=weights)
+    with pytest.raises(ValueError, match="keys must be non-negative class ids"):
+        model.fit(X, one_hot, class_weight={"a": 1.0})
+    with pytest.raises(ValueError, match="must be a dict"):
+        model.fit(X, one_hot, class_weight=[1.0, 2.0])

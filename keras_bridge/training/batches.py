@@ -77,18 +77,20 @@ class BatchSource:
         shuffle: visit a Sequence's batches in a new random order each epoch.
         needs_targets: whether each batch must hold ``y`` (fit, evaluate).
         what: the calling method, for messages.
+        class_weight: checked ``{class: weight}`` turned into each batch's sample weights.
     """
 
     counts_samples = False
 
     def __init__(self, source, model, steps=None, shuffle=False, needs_targets=True,
-                 what="fit"):
+                 what="fit", class_weight=None):
         if steps is not None and (isinstance(steps, bool) or
                                   not isinstance(steps, (int, np.integer)) or steps <= 0):
             raise ValueError(f"{what}(): the number of steps must be a positive integer. "
                              f"Received: {steps!r}")
         self.source, self.model = source, model
         self.needs_targets, self.what = needs_targets, what
+        self.class_weight = class_weight  # checked by data.class_weights
         self.indexed = isinstance(source, Sequence)
         if steps is None and (self.indexed or (hasattr(source, "__len__") and
                                                not hasattr(source, "__next__"))):
@@ -107,6 +109,11 @@ class BatchSource:
                              f"from {type(self.source).__name__}; a batch held x only.")
         xs, ys, sw = data.standardize(self.model, x, y if self.needs_targets else None,
                                       sample_weight if self.needs_targets else None)
+        if self.class_weight is not None:
+            if sw is not None:
+                raise ValueError(f"{self.what}(): class_weight and sample_weight cannot be "
+                                 "used together; a batch held sample weights.")
+            sw = data.class_weight_to_sample_weight(ys, self.class_weight)
         return xs, ys, sw
 
     def first(self):

@@ -84,3 +84,43 @@ def check_batch_size(batch_size):
         raise ValueError(f"Expected a positive integer batch_size. Received: "
                          f"batch_size={batch_size!r}")
     return int(batch_size)
+
+
+def class_weights(class_weight):
+    """``class_weight`` checked: a dict of integer class id -> number."""
+    if not isinstance(class_weight, dict) or not class_weight:
+        raise ValueError(f"class_weight must be a dict mapping class ids (integers) to "
+                         f"weights, e.g. {{0: 1.0, 1: 5.0}}. Received: {class_weight!r}")
+    checked = {}
+    for key, value in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or key < 0:
+            raise ValueError(f"class_weight keys must be non-negative class ids (integers). "
+                             f"Received the key {key!r}.")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise ValueError(f"class_weight values must be numbers. Received "
+                             f"{key!r}: {value!r}.")
+        checked[int(key)] = float(value)
+    return checked
+
+
+def class_weight_to_sample_weight(ys, class_weight):
+    """Per-sample weights from the class of each target (Keras's rule: the arg-max of a
+    one-hot or probability row, else the rounded label); classes missing from
+    ``class_weight`` weigh 1."""
+    if len(ys) != 1:
+        raise ValueError(f"class_weight is only supported for models with a single output; "
+                         f"this one has {len(ys)}. Pass sample_weight instead.")
+    y = np.asarray(ys[0])
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        classes = y.argmax(axis=-1)
+    else:
+        classes = np.rint(y.reshape(y.shape[0], -1)[:, 0] if y.ndim >= 2 else y).astype(np.int64)
+    if classes.ndim != 1:
+        raise ValueError(f"class_weight needs one class per sample; targets of shape "
+                         f"{y.shape} give {classes.shape}.")
+    lookup = np.ones(max(int(classes.max(initial=0)), max(class_weight)) + 1, np.float32)
+    for c, w in class_weight.items():
+        lookup[c] = w
+    if classes.min(initial=0) < 0:
+        raise ValueError("class_weight: targets hold a negative class id.")
+    return lookup[classes]

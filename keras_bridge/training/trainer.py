@@ -128,13 +128,16 @@ class Trainer:
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-            sample_weight=None, steps_per_epoch=None, validation_steps=None, **kwargs):
+            sample_weight=None, steps_per_epoch=None, validation_steps=None, class_weight=None,
+            **kwargs):
         """Train for ``epochs`` passes over the data; returns a ``History``.
 
         ``x`` is arrays (with ``y``), or a ``keras_bridge.utils.Sequence``, generator or
         iterable of batches ``(x, y[, sample_weight])`` (then ``steps_per_epoch``
         batches per epoch: default a Sequence's ``len()``, else until it is exhausted).
-        ``validation_data`` likewise, with ``validation_steps``.
+        ``validation_data`` likewise, with ``validation_steps``. ``class_weight``
+        (``{class id: weight}``, single-output models) weighs each training sample by
+        its target's class instead of ``sample_weight``.
         """
         if "nb_epoch" in kwargs:
             warnings.warn("fit(nb_epoch=...) is deprecated; use fit(epochs=...).",
@@ -144,10 +147,16 @@ class Trainer:
             raise TypeError(f"fit() got unexpected arguments {sorted(kwargs)}.")
         self._require_compiled("training it")
         verbose = check_verbose(verbose)
+        if class_weight is not None:
+            class_weight = data.class_weights(class_weight)
+            if sample_weight is not None:
+                raise ValueError("fit(): class_weight and sample_weight cannot be used "
+                                 "together; fold the class weights into sample_weight.")
         if batches.is_source(x):
             _refuse_with_source("fit", y=y, batch_size=batch_size, sample_weight=sample_weight,
                                 validation_split=validation_split or None)
-            train = batches.BatchSource(x, self, steps_per_epoch, shuffle, what="fit")
+            train = batches.BatchSource(x, self, steps_per_epoch, shuffle, what="fit",
+                                        class_weight=class_weight)
         else:
             train = self._array_batches(x, y, sample_weight, batch_size, shuffle, "fit")
         val = None
@@ -156,6 +165,8 @@ class Trainer:
                                            batch_size or 32)
         elif validation_split:
             val, train = self._split_for_validation(train, validation_split)
+        if class_weight is not None and train.counts_samples:  # training samples only
+            train.sample_weight = data.class_weight_to_sample_weight(train.ys, class_weight)
         trainer = self._get_trainer(*train.first())
         self._warn_if_frozen("fit")
         history = History()
@@ -274,11 +285,10 @@ class Trainer:
         this process (``max_queue_size``, ``workers``, ``use_multiprocessing`` unused)."""
         warnings.warn("fit_generator() is deprecated; fit() takes generators and "
                       "Sequences.", DeprecationWarning, stacklevel=2)
-        _refuse_class_weight(class_weight)
         return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs,
                         verbose=verbose, callbacks=callbacks, validation_data=validation_data,
                         validation_steps=validation_steps, shuffle=shuffle,
-                        initial_epoch=initial_epoch)
+                        initial_epoch=initial_epoch, class_weight=class_weight)
 
     def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
                            workers=1, use_multiprocessing=False, verbose=0):
@@ -341,8 +351,3 @@ def _refuse_with_source(what, **given):
                              f"generator or dataset of batches; its batches hold (x, y) or "
                              f"(x, y, sample_weight), already batched.")
 
-
-def _refuse_class_weight(class_weight):
-    if class_weight is not None:
-        raise ValueError("class_weight is not supported by keras_bridge; pass per-sample "
-                         "weights (sample_weight, or a third element of each batch).")
