@@ -1,6 +1,6 @@
 """Recurrent layers on JAX: the reference step function under ``lax.scan``.
 
-The layer's ``run`` (``keras_bridge/layers/recurrent.py``) projects the inputs of every
+The layer's ``run`` (``keras_bridge/layers/rnn_base.py``) projects the inputs of every
 step with one matmul and hands the recurrence to a loop; here that loop is
 ``lax.scan`` over time (one traced step, compiled once), or the reference Python loop
 when ``unroll=True`` (every step traced, as Keras unrolls). Masks, dropout masks and

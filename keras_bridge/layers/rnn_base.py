@@ -1,0 +1,250 @@
+"""The time loop and the base of every recurrent layer: sequences in, masks, initial and
+stateful states, return_sequences / return_state / go_backwards (``_Recurrent``).
+
+``python_loop`` is the reference loop; the JAX rule swaps in ``lax.scan``
+(``backends/jax/rnn_rules.py``). The layers themselves are in ``recurrent.py``, their
+cells in ``rnn_cells.py``; ``recurrent.py`` re-exports every name defined here.
+"""
+
+import numpy as np
+
+from keras_bridge import ops
+from keras_bridge.layers.base import InputSpec, Layer
+
+
+def _dtype_name(x):
+    return str(x.dtype).rsplit(".", 1)[-1]
+
+
+def _first_mask(mask):
+    """The sequence's mask: with initial states as extra inputs, masks come as a list."""
+    if isinstance(mask, (list, tuple)):
+        return mask[0] if mask else None
+    return mask
+
+
+def _is_shape_list(shape):
+    return isinstance(shape, list) and bool(shape) and isinstance(shape[0], (list, tuple))
+
+
+# ---- the time loop ------------------------------------------------------------------------
+def dropout_mask(like, rate, training):
+    """A dropout mask shaped like ``like`` (drawn once per call, used at every step), or
+    None outside training."""
+    if not training or rate == 0.0:
+        return None
+    if rate >= 1.0:
+        return ops.zeros_like(like)
+    return ops.dropout(ops.ones_like(like), rate)
+
+
+def masked_update(output, new_states, states, mask_t, zero_output):
+    """Keras's masked step: where ``mask_t`` is False the states keep their old value and
+    the output is the previous output (``states[0]``), or zeros with ``zero_output``."""
+    m = ops.expand_dims(mask_t, -1)
+    new_states = [ops.where(m, n, s) for n, s in zip(new_states, states)]
+    fill = ops.zeros_like(output) if zero_output else states[0]
+    return ops.where(m, output, fill), new_states
+
+
+def python_loop(step, inputs, states, mask, return_sequences, zero_output):
+    """Run ``step(x_t, states) -> (output, new_states)`` over axis 1 of ``inputs``.
+
+    Returns:
+        ``(final_states, outputs)``: ``outputs`` is ``(batch, timesteps, ...)`` when
+        ``return_sequences``, else None.
+    """
+    outputs = []
+    for t in range(int(inputs.shape[1])):
+        output, new_states = step(inputs[:, t], states)
+        if mask is not None:
+            output, new_states = masked_update(output, new_states, states, mask[:, t],
+                                               zero_output)
+        states = list(new_states)
+        if return_sequences:
+            outputs.append(output)
+    return states, (ops.stack(outputs, axis=1) if return_sequences else None)
+
+
+# ---- the sequence layer ---------------------------------------------------------------------
+class _Recurrent(Layer):
+    """What every recurrent layer shares: sequences in, the time loop, masks, initial
+    and stateful states, return_sequences / return_state / go_backwards.
+
+    Subclasses give ``state_size`` (a list of ints), ``output_size``, ``_build_cell``
+    and ``_make_step(sequences, states, training) -> (step_inputs, step)``.
+    """
+
+    supports_masking = True
+    _state_names = ("state_h",)
+
+    _mask_source = False  # passes on (or drops) the mask it is given
+
+    def __init__(self, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
+        super().__init__(**kwargs)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.states = None  # state weights of a stateful layer, once built
+        self.input_spec = InputSpec(ndim=3)
+
+    # ---- shapes -----------------------------------------------------------------------
+    def _sequence_shape(self, input_shape):
+        """The shape of the sequences, and of the initial states given as inputs."""
+        if _is_shape_list(input_shape):
+            return tuple(input_shape[0]), [tuple(s) for s in input_shape[1:]]
+        return tuple(input_shape), []
+
+    def _check_state_shapes(self, batch, state_shapes):
+        if state_shapes and len(state_shapes) != len(self.state_size):
+            raise ValueError(f"Layer {self.name!r} has {len(self.state_size)} state(s) but "
+                             f"received {len(state_shapes)} initial state tensor(s).")
+        for shape, size in zip(state_shapes, self.state_size):
+            known = None not in (batch, shape[0])
+            if len(shape) != 2 or shape[-1] not in (None, size) \
+                    or (known and shape[0] != batch):
+                raise ValueError(
+                    f"An initial state of layer {self.name!r} has shape {shape}; expected "
+                    f"(batch_size, {size}) = {(batch, size)}.")
+
+    def build(self, input_shape):
+        shape, state_shapes = self._sequence_shape(input_shape)
+        self._check_state_shapes(shape[0], state_shapes)
+        if shape[-1] is None:
+            raise ValueError(f"The last dimension (features) of the input to layer "
+                             f"{self.name!r} must be known. Received: input_shape={shape}")
+        self._build_cell(shape)
+        if self.stateful:
+            if shape[0] is None:
+                raise ValueError(
+                    f"Layer {self.name!r} is stateful, so it needs a fixed batch size: "
+                    f"received input shape {shape}. Pass batch_size= to Input (or "
+                    "batch_input_shape= / batch_size= to the first layer of a Sequential "
+                    "model).")
+            self.states = [self.add_weight(shape=(shape[0], size), initializer="zeros",
+                                           trainable=False, name=name)
+                           for size, name in zip(self.state_size, self._state_names)]
+        self.input_spec = InputSpec(ndim=3, axes={-1: shape[-1]})
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        shape, state_shapes = self._sequence_shape(input_shape)
+        self._check_state_shapes(shape[0], state_shapes)
+        batch = shape[0]
+        if self.return_sequences:
+            output = (batch, shape[1], self.output_size)
+        else:
+            output = (batch, self.output_size)
+        if self.return_state:
+            return [output] + [(batch, size) for size in self.state_size]
+        return output
+
+    def compute_mask(self, inputs, mask=None):
+        mask = _first_mask(mask)
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_size)
+        return output_mask
+
+    # ---- calling ------------------------------------------------------------------------
+    def __call__(self, inputs, *args, initial_state=None, **kwargs):
+        """``initial_state`` (a tensor or list of tensors) travels as extra inputs, as in
+        Keras, so that a symbolic initial state is part of the graph."""
+        if initial_state is not None:
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
+                else [initial_state]
+            inputs = [inputs, *states]
+        return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, inputs, mask=None, training=None, initial_state=None):
+        return self.run(inputs, mask, training, initial_state, python_loop)
+
+    def run(self, inputs, mask, training, initial_state, loop):
+        """The layer's computation with ``loop`` (``python_loop`` or an engine's scan)."""
+        sequences, states = self.prepare(inputs, initial_state)
+        xs, step = self._make_step(sequences, states, training)
+        mask = _first_mask(mask)
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+        if self.go_backwards:
+            xs = ops.flip(xs, axis=1)
+            mask = ops.flip(mask, axis=1) if mask is not None else None
+        final, outputs = loop(step, xs, states, mask, self.return_sequences,
+                              self.zero_output_for_mask)
+        return self.finish(final, outputs)
+
+    def prepare(self, inputs, initial_state):
+        """``(sequences, initial states)`` from the call's arguments."""
+        if isinstance(inputs, (list, tuple)):
+            sequences, given = inputs[0], list(inputs[1:]) or None
+        else:
+            sequences = inputs
+            given = None if initial_state is None else (
+                list(initial_state) if isinstance(initial_state, (list, tuple))
+                else [initial_state])
+        if len(sequences.shape) != 3:
+            raise ValueError(f"Layer {self.name!r} expects inputs of shape (batch, "
+                             f"timesteps, features). Received: shape={tuple(sequences.shape)}")
+        if _dtype_name(sequences) != self.dtype:
+            sequences = ops.cast(sequences, self.dtype)
+        batch = int(sequences.shape[0])
+        if given is not None:
+            self._check_state_shapes(batch, [tuple(s.shape) for s in given])
+            states = [ops.cast(s, self.dtype) if _dtype_name(s) != self.dtype else s
+                      for s in given]
+        elif self.stateful:
+            if self.states[0].shape[0] != batch:
+                raise ValueError(
+                    f"Layer {self.name!r} is stateful with batch size "
+                    f"{self.states[0].shape[0]}, but received a batch of {batch} samples. "
+                    "Feed batches of exactly that size (drop or pad the last one).")
+            # A copy: the stored state is overwritten after this pass, and torch's
+            # autograd may keep the tensor read here.
+            states = [ops.add(w.value, 0.0) for w in self.states]
+        else:
+            zeros = ops.zeros_like(sequences[:, 0, :1], dtype=self.dtype)
+            states = [ops.repeat(zeros, size, axis=1) for size in self.state_size]
+        return sequences, states
+
+    def finish(self, final_states, outputs):
+        """Store a stateful layer's states and arrange the outputs as Keras does."""
+        if self.stateful:
+            for weight, value in zip(self.states, final_states):
+                weight.assign(value)
+        output = outputs if self.return_sequences else final_states[0]
+        if self.return_state:
+            return [output, *final_states]
+        return output
+
+    def reset_states(self, states=None):
+        """Set a stateful layer's states to zeros, or to ``states`` (numpy arrays)."""
+        if not self.stateful:
+            raise AttributeError(f"Layer {self.name!r} is not stateful; only stateful "
+                                 "recurrent layers have states to reset.")
+        if self.states is None:
+            return
+        if states is None:
+            values = [np.zeros(w.shape, dtype=w.dtype) for w in self.states]
+        else:
+            values = [np.asarray(v) for v in (states if isinstance(states, (list, tuple))
+                                              else [states])]
+            if len(values) != len(self.states) or any(
+                    v.shape != w.shape for v, w in zip(values, self.states)):
+                raise ValueError(
+                    f"Layer {self.name!r} expects states of shapes "
+                    f"{[w.shape for w in self.states]}; received "
+                    f"{[v.shape for v in values]}. No state was changed.")
+        for weight, value in zip(self.states, values):
+            weight.assign(value)
+
+    reset_state = reset_states  # Keras 3's name
+
+    def get_config(self):
+        return {**super().get_config(), "return_sequences": self.return_sequences,
+                "return_state": self.return_state, "go_backwards": self.go_backwards,
+                "stateful": self.stateful, "unroll": self.unroll,
+                "zero_output_for_mask": self.zero_output_for_mask}
