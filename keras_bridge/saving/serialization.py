@@ -81,7 +81,7 @@ def function_reference(fn, where):
             "by name and never stores their code. Define it with `def`, register it with "
             "@keras_bridge.saving.register_keras_serializable(), and pass it in "
             "custom_objects when loading if it is not registered.")
-    return {"module": getattr(fn, "__module__", None), "class_name": "function",
+    return {"module": _public_module(fn), "class_name": "function",
             "config": registered or name, "registered_name": registered}
 
 
@@ -104,6 +104,16 @@ def resolve_function(ref, custom_objects, where):
                      "@keras_bridge.saving.register_keras_serializable().")
 
 
+def _public_module(obj):
+    """The package a built-in is public in ('keras_bridge.layers', 'keras_bridge.losses'),
+    so saved files do not depend on which internal module defines it; a user object's own
+    module."""
+    module = getattr(obj, "__module__", None)
+    if isinstance(module, str) and module.startswith("keras_bridge."):
+        return ".".join(module.split(".")[:2])
+    return module
+
+
 # ---- objects ------------------------------------------------------------------------------
 def serialize_keras_object(obj):
     """A Keras-style config of ``obj``: a layer or model (architecture included), an
@@ -122,7 +132,7 @@ def serialize_keras_object(obj):
         return to_json_value(obj, "value")
     if not isinstance(obj, type) and hasattr(obj, "get_config"):
         cls = type(obj)
-        return {"module": cls.__module__, "class_name": cls.__name__,
+        return {"module": _public_module(cls), "class_name": cls.__name__,
                 "config": to_json_value(obj.get_config(), f"the config of {obj!r}"),
                 "registered_name": registered_name_or_none(cls)}
     if callable(obj):
@@ -277,7 +287,7 @@ def serialize_layer(layer):
     else:
         config, class_name = layer.get_config(), cls.__name__
         _check_config_covers_init(layer, config)
-    return {"module": cls.__module__, "class_name": class_name,
+    return {"module": _public_module(cls), "class_name": class_name,
             "config": to_json_value(config, where),
             "registered_name": registered_name_or_none(cls)}
 
