@@ -170,8 +170,9 @@ class Trainer:
         trainer = self._get_trainer(*train.first())
         self._warn_if_frozen("fit")
         history = History()
-        cbs = CallbackList([history] + list(callbacks or []), self,
+        cbs = CallbackList(list(callbacks or []) + [history], self,
                            {"epochs": epochs, "steps": train.steps, "verbose": verbose})
+        batch_logs = cbs.wants("on_train_batch_end")  # read values only for a user
         metrics = self._compiled.metrics
         rng = kb_random.generator()
         self.stop_training = False
@@ -187,11 +188,12 @@ class Trainer:
                 cbs.on_train_batch_begin(step)
                 trainer.train_step(xb, yb, swb)
                 seen += size
-                if cbs.callbacks[1:]:
-                    cbs.on_train_batch_end(step, metrics.results())
+                cbs.on_train_batch_end(step, metrics.results() if batch_logs else None)
                 if bar is not None and (train.target is None or seen < train.target) \
                         and bar.wants_values(seen):
                     bar.update(seen, metrics.results(), steps=step + 1)
+                if self.stop_training:
+                    break
             if train.ran_out:
                 train.warn_ran_out()
                 self.stop_training = True
@@ -200,7 +202,7 @@ class Trainer:
             train.end_epoch()
             logs = metrics.results()
             if val is not None:
-                val_logs = self._evaluate_batches(val)
+                val_logs = self._evaluate_batches(val, callbacks=cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             if bar is not None:
                 bar.update(seen, logs, finalize=True, steps=step + 1)
@@ -242,13 +244,18 @@ class Trainer:
         return batches.ArrayBatches(*data.standardize(self, *validation_data), batch_size,
                                     False)
 
-    def _evaluate_batches(self, source, bar=None):
+    def _evaluate_batches(self, source, bar=None, callbacks=None):
         trainer = self._get_trainer(*source.first())
         metrics = self._compiled.metrics
         metrics.reset()
+        cbs = callbacks or CallbackList([], self, {})
+        batch_logs = cbs.wants("on_test_batch_end")
+        cbs.on_test_begin()
         seen = step = 0
         for step, (xb, yb, swb, size) in enumerate(source.epoch()):
+            cbs.on_test_batch_begin(step)
             trainer.test_step(xb, yb, swb)
+            cbs.on_test_batch_end(step, metrics.results() if batch_logs else None)
             seen += size
             if bar is not None and (source.target is None or seen < source.target) \
                     and bar.wants_values(seen):
@@ -256,6 +263,7 @@ class Trainer:
         if source.ran_out:
             source.warn_ran_out()
         logs = metrics.results()
+        cbs.on_test_end(logs)
         if bar is not None:
             bar.update(seen, logs, finalize=True, steps=step + 1)
         return logs
@@ -275,7 +283,8 @@ class Trainer:
             source = self._array_batches(x, y, sample_weight, batch_size, False, "evaluate")
         source.first()  # a bad first batch fails before the bar is drawn
         bar = Progbar(source.target, verbose=verbose) if verbose else None
-        return self._format_logs(self._evaluate_batches(source, bar), return_dict)
+        cbs = CallbackList(callbacks, self, {"steps": source.steps, "verbose": verbose})
+        return self._format_logs(self._evaluate_batches(source, bar, cbs), return_dict)
 
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1,
                       callbacks=None, validation_data=None, validation_steps=None,

@@ -1,10 +1,12 @@
-"""Callbacks: hooks the training loop calls at the start and end of training, epochs
-and batches. ``History`` is always added by ``fit`` and returned by it."""
+"""The callback protocol: the hooks the training loop calls at the start and end of
+training, epochs and batches; ``History`` (always added by ``fit`` and returned by it),
+``LambdaCallback``, and ``CallbackList``, which calls them."""
 
 
 class Callback:
     """Base class; override the hooks you need. ``self.model`` and ``self.params``
-    (epochs, steps, verbose) are set before training starts."""
+    (epochs, steps, verbose) are set before training starts. ``on_batch_begin`` /
+    ``on_batch_end`` are Keras 2's names of the training-batch hooks."""
 
     def __init__(self):
         self.model = None
@@ -20,12 +22,23 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
     def on_predict_begin(self, logs=None): pass
     def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
 
 
 class History(Callback):
@@ -58,7 +71,8 @@ class LambdaCallback(Callback):
 
 
 class CallbackList:
-    """Calls a hook on every callback in order."""
+    """Calls a hook on every callback in order (the ``History`` given last, as Keras
+    does, so it records what the others add to the logs)."""
 
     def __init__(self, callbacks, model, params):
         self.callbacks = list(callbacks or [])
@@ -68,6 +82,13 @@ class CallbackList:
             cb.set_model(model)
             cb.set_params(params)
 
+    def wants(self, hook):
+        """Whether any callback does something in ``hook`` (so that the loop reads
+        per-batch values from the engine only when someone uses them)."""
+        names = (hook,) + _ALIASES.get(hook, ())
+        return any(name in vars(cb) or getattr(type(cb), name) is not getattr(Callback, name)
+                   for cb in self.callbacks for name in names)
+
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
             raise AttributeError(hook)
@@ -76,3 +97,8 @@ class CallbackList:
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, **kwargs)
         return call
+
+
+_ALIASES = {"on_train_batch_begin": ("on_batch_begin",),
+            "on_train_batch_end": ("on_batch_end",)}
+

@@ -1,0 +1,13 @@
+"""Callbacks: hooks the training loop calls at the start and end of training, epochs
+and batches (``base``), and Keras's callbacks that act on training: stopping
+(EarlyStopping, TerminateOnNaN), the learning rate (ReduceLROnPlateau,
+LearningRateScheduler) and files (ModelCheckpoint, CSVLogger)."""
+
+from keras_bridge.callbacks.base import Callback, CallbackList, History, LambdaCallback
+from keras_bridge.callbacks.files import CSVLogger, ModelCheckpoint
+from keras_bridge.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
+from keras_bridge.callbacks.stopping import EarlyStopping, TerminateOnNaN
+
+__all__ = ["Callback", "CallbackList", "History", "LambdaCallback", "EarlyStopping",
+           "TerminateOnNaN", "ReduceLROnPlateau", "LearningRateScheduler", "ModelCheckpoint",
+           "CSVLogger"]
