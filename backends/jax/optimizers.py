@@ -237,6 +237,7 @@ class JaxOptimizer:
         self.state = None
         self._hyper = _Hyper(spec)
         self._learning_rate = float(spec.learning_rate)
+        self._schedule = spec.learning_rate_schedule  # traced into the step
         self._decay = float(spec.decay or 0.0)
         self._weight_decay = float(spec.weight_decay or 0.0)
         self._clipnorm = spec.clipnorm or 0.0
@@ -264,7 +265,8 @@ class JaxOptimizer:
         """One Keras step: ``(new_params, new_state)`` from lists of arrays. Pure and
         jittable; nothing here is read from ``self`` except the fixed hyper-parameters."""
         grads, params = list(grads), list(params)
-        lr = state.learning_rate
+        lr = state.learning_rate if self._schedule is None \
+            else jnp.asarray(self._schedule(state.iterations), jnp.float32)
         if self._decay:
             lr = lr / (1.0 + self._decay * state.iterations.astype(jnp.float32))
         step = (state.iterations + 1).astype(jnp.float32)

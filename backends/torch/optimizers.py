@@ -349,6 +349,7 @@ class TorchOptimizer:
         self.weights = list(weights)
         self.params = [w.slot.tensor for w in self.weights]
         self._learning_rate = float(spec.learning_rate)
+        self._schedule = spec.learning_rate_schedule  # evaluated on the host each step
         self._iterations = 0
         self._decay = float(spec.decay or 0.0)
         self._weight_decay = float(spec.weight_decay or 0.0)
@@ -390,7 +391,8 @@ class TorchOptimizer:
             raise ValueError("No gradients provided for any weight: every .grad is None. "
                              "Call loss.backward() before step().")
         grads = [p.grad for p in params]
-        lr = self._learning_rate
+        lr = self._learning_rate if self._schedule is None \
+            else float(self._schedule(self._iterations))
         if self._decay:
             lr = lr / (1.0 + self._decay * self._iterations)
         with torch.no_grad():

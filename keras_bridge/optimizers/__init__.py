@@ -27,6 +27,8 @@ import numbers
 import sys
 import warnings
 
+from keras_bridge.optimizers import schedules
+
 # Keras 3 arguments this project accepts only at their default value, so that Keras
 # configs load; any other value is an error that says so.
 _KERAS_ONLY_DEFAULTS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
@@ -67,12 +69,16 @@ def _caller_level():
 
 
 def _learning_rate(value, name="learning_rate"):
+    if isinstance(value, schedules.LearningRateSchedule):
+        return value
+    if isinstance(value, dict) and "class_name" in value:  # a saved schedule
+        return schedules.deserialize(value)
     if callable(value):
         raise TypeError(
-            f"{name} must be a float; learning-rate schedules and callables are not "
-            f"supported. Received: {name}={value!r}. Set optimizer.learning_rate between "
-            "epochs instead (it takes effect on the next step)."
-        )
+            f"{name} must be a float or a keras_bridge.optimizers.schedules."
+            f"LearningRateSchedule. Received: {name}={value!r}. Subclass LearningRateSchedule "
+            "(with get_config) for a custom schedule, or set optimizer.learning_rate between "
+            "epochs.")
     return _number(value, name)
 
 
@@ -144,6 +150,9 @@ class Optimizer:
             raise TypeError(f"{cls}() got unexpected keyword argument(s) {sorted(kwargs)}. "
                             f"Accepted: {accepted}.")
         self._learning_rate = _learning_rate(learning_rate)
+        if self.decay and isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            raise ValueError(f"{cls}: decay= and a learning-rate schedule cannot be combined; "
+                             "the schedule alone sets the rate.")
         self.weight_decay = _number(weight_decay, "weight_decay", allow_none=True)
         self.clipnorm = _number(clipnorm, "clipnorm", allow_none=True)
         self.clipvalue = _number(clipvalue, "clipvalue", allow_none=True)
@@ -160,15 +169,32 @@ class Optimizer:
 
     # ---- learning rate and step count -------------------------------------------------
     @property
+    def learning_rate_schedule(self):
+        """The ``LearningRateSchedule`` given as ``learning_rate``, or None."""
+        rate = self._learning_rate
+        return rate if isinstance(rate, schedules.LearningRateSchedule) else None
+
+    @property
     def learning_rate(self):
-        """The learning rate (float); before ``decay`` is applied, as Keras 2."""
+        """The learning rate (float); before ``decay`` is applied, as Keras 2. With a
+        schedule, its value at the current step."""
+        schedule = self.learning_rate_schedule
+        if schedule is not None:
+            return float(schedule(self.iterations))
         if self._binding is not None:
             return self._binding.learning_rate
         return self._learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value):
+        if self.learning_rate_schedule is not None:
+            raise TypeError(f"Optimizer {self.name!r} follows a learning-rate schedule "
+                            f"({type(self._learning_rate).__name__}); its rate cannot be set. "
+                            "Make the optimizer with a float learning_rate to set it.")
         value = _learning_rate(value)
+        if isinstance(value, schedules.LearningRateSchedule):
+            raise TypeError("A schedule can only be given when the optimizer is made: "
+                            "Optimizer(learning_rate=schedule).")
         if self._binding is not None:
             self._binding.learning_rate = value
         else:
@@ -247,7 +273,10 @@ class Optimizer:
 
     def get_config(self):
         """Plain-value config; ``from_config`` rebuilds an unbound optimizer from it."""
-        config = {"name": self.name, "learning_rate": float(self.learning_rate),
+        schedule = self.learning_rate_schedule
+        rate = schedules.serialize(schedule) if schedule is not None \
+            else float(self.learning_rate)
+        config = {"name": self.name, "learning_rate": rate,
                   "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                   "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
         config.update({key: getattr(self, key) for key in self._hyperparameters})
@@ -267,7 +296,8 @@ class Optimizer:
         return optimizer
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self.name!r} learning_rate={self.learning_rate!r}>"
+        rate = self.learning_rate_schedule or self.learning_rate
+        return f"<{type(self).__name__} name={self.name!r} learning_rate={rate!r}>"
 
 
 class SGD(Optimizer):
