@@ -50,8 +50,10 @@ RUNS_OWN_CALL = frozenset({InputLayer, Dense, Activation, Dropout, Flatten, Resh
 
 
 # Rules of the other layer families live in their own modules.
-from backends.jax import conv_rules, norm_rules, rnn_rules, seq_rules  # noqa: E402
+from backends.jax import activation_rules, conv_rules, norm_rules  # noqa: E402
+from backends.jax import regularization_rules, rnn_rules, seq_rules  # noqa: E402
 
-for _family in (conv_rules, norm_rules, rnn_rules, seq_rules):
+for _family in (activation_rules, conv_rules, norm_rules, regularization_rules, rnn_rules,
+                seq_rules):
     LOWERING.update(_family.RULES)
     RUNS_OWN_CALL = RUNS_OWN_CALL | _family.OWN_CALL

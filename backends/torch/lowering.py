@@ -323,8 +323,10 @@ class SubclassModule(CallModule):
 
 # Rules of the other layer families live in their own modules (they use the helpers
 # above, so they are merged in once this module is complete).
-from backends.torch import conv_rules, norm_rules, rnn_rules, seq_rules  # noqa: E402
+from backends.torch import activation_rules, conv_rules, norm_rules  # noqa: E402
+from backends.torch import regularization_rules, rnn_rules, seq_rules  # noqa: E402
 
-for _family in (conv_rules, norm_rules, rnn_rules, seq_rules):
+for _family in (activation_rules, conv_rules, norm_rules, regularization_rules, rnn_rules,
+                seq_rules):
     LOWERING.update(_family.RULES)
     RUNS_OWN_CALL = RUNS_OWN_CALL | _family.OWN_CALL

@@ -35,6 +35,10 @@ from keras_bridge.layers.embedding import Embedding
 from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell
+from keras_bridge.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from keras_bridge.layers.activation_layers import ThresholdedReLU
+from keras_bridge.layers.regularization import ActivityRegularization, AlphaDropout
+from keras_bridge.layers.regularization import GaussianDropout, GaussianNoise
 
 __all__ = [
     "Layer", "InputSpec", "Input", "InputLayer",
@@ -59,6 +63,8 @@ __all__ = [
     "SpatialDropout2D", "SpatialDropout3D",
     "Embedding", "Masking", "TimeDistributed", "Bidirectional",
     "SimpleRNN", "LSTM", "GRU", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
+    "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
+    "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
 ]
 
 # Every built-in layer class, for the lowering conformance check.
@@ -76,4 +82,6 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, SpatialDropout1D,
                   SpatialDropout2D, SpatialDropout3D,
                   Embedding, Masking, TimeDistributed, Bidirectional,
-                  SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell, GRUCell)
+                  SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell, GRUCell,
+                  ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU,
+                  GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization)
