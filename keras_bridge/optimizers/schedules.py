@@ -52,52 +52,44 @@ class LearningRateSchedule:
         return f"<{type(self).__name__} {self.get_config()}>"
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """The arguments shared by ExponentialDecay and InverseTimeDecay, and their progress
+    ``step / decay_steps`` (rounded down with ``staircase``)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name=None):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = _positive(decay_steps, "decay_steps", type(self).__name__)
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name or type(self).__name__
+
+    def _progress(self, step):
+        xp, p = _math(step), _as_float(step) / self.decay_steps
+        return xp, xp.floor(p) if self.staircase else p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)``; with ``staircase``
     the exponent is rounded down (the rate drops every ``decay_steps`` steps)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = _positive(decay_steps, "decay_steps", type(self).__name__)
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step):
-        xp, p = _math(step), _as_float(step) / self.decay_steps
-        if self.staircase:
-            p = xp.floor(p)
+        xp, p = self._progress(step)
         return self.initial_learning_rate * xp.power(np.float32(self.decay_rate), p)
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
 
-
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (Keras 2's
     ``decay=`` is ``decay_steps=1``); with ``staircase`` the ratio is rounded down."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = _positive(decay_steps, "decay_steps", type(self).__name__)
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step):
-        xp, p = _math(step), _as_float(step) / self.decay_steps
-        if self.staircase:
-            p = xp.floor(p)
+        _, p = self._progress(step)
         return self.initial_learning_rate / (1.0 + self.decay_rate * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
