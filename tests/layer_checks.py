@@ -52,3 +52,14 @@ def config_roundtrip(layer):
     assert type(clone) is type(layer)
     assert clone.get_config() == cfg
     return clone
+
+
+def saved_entry_roundtrip(layer):
+    """A built-in layer's saved entry (through JSON) names its public package and
+    deserializes to the same class and the same entry."""
+    from keras_bridge import saving
+    entry = json.loads(json.dumps(saving.serialize_keras_object(layer)))
+    assert entry["module"] == "keras_bridge.layers"
+    clone = saving.deserialize_keras_object(entry)
+    assert type(clone) is type(layer)
+    assert saving.serialize_keras_object(clone) == entry

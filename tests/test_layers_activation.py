@@ -5,7 +5,6 @@ Every reference is numpy math on the input and the layer's ``get_weights()``; no
 computed by the code under test.
 """
 
-import json
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from conftest import both_backends
 from keras_bridge import Input, Model, Sequential, constraints, initializers, optimizers
 from keras_bridge import layers, ops, regularizers, saving, testing
 from keras_bridge.utils import set_random_seed
-from layer_checks import assert_close, config_roundtrip, rand, run_eager
+from layer_checks import assert_close, config_roundtrip, rand, run_eager, saved_entry_roundtrip
 
 # Away from the kinks (0, the thresholds and caps used below), where one-sided
 # derivatives and boundary conventions may differ.
@@ -249,11 +248,7 @@ def test_config_round_trip(make, expected):
     for key, value in expected.items():
         assert config[key] == value, key
     config_roundtrip(layer)
-    entry = json.loads(json.dumps(saving.serialize_keras_object(layer)))
-    assert entry["module"] == "keras_bridge.layers"
-    clone = saving.deserialize_keras_object(entry)
-    assert type(clone) is type(layer)
-    assert saving.serialize_keras_object(clone) == entry
+    saved_entry_roundtrip(layer)
 
 
 def test_prelu_config_keeps_initializer_and_regularizer():

@@ -7,14 +7,13 @@ standard error of the estimate it bounds, and is several of them wide, so the te
 not flake; the draws are seeded anyway.
 """
 
-import json
 
 import numpy as np
 import pytest
 
 from keras_bridge import Input, Model, Sequential, layers, ops, optimizers, saving
 from keras_bridge.utils import set_random_seed
-from layer_checks import assert_close, config_roundtrip, rand, run_eager
+from layer_checks import assert_close, config_roundtrip, rand, run_eager, saved_entry_roundtrip
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -223,11 +222,7 @@ def test_config_round_trip(make, expected):
         assert config[key] == value, key
     assert "activity_regularizer" not in config
     config_roundtrip(layer)
-    entry = json.loads(json.dumps(saving.serialize_keras_object(layer)))
-    assert entry["module"] == "keras_bridge.layers"
-    clone = saving.deserialize_keras_object(entry)
-    assert type(clone) is type(layer)
-    assert saving.serialize_keras_object(clone) == entry
+    saved_entry_roundtrip(layer)
 
 
 def test_save_and_load_model(backend, tmp_path):
