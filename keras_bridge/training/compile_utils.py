@@ -8,6 +8,7 @@ JAX) calls it unchanged; metric state lives in metric weights updated with ``ass
 
 import copy
 
+from keras_bridge import layer_losses
 from keras_bridge import losses as losses_module
 from keras_bridge import metrics as metrics_module
 from keras_bridge import ops
@@ -224,9 +225,5 @@ def _as_list(entry):
 
 def regularization_loss(weights):
     """Sum of the weights' regularizer terms, or None when no weight has one."""
-    total = None
-    for w in weights:
-        if w.regularizer is not None:
-            term = w.regularizer(w.value)
-            total = term if total is None else ops.add(total, term)
-    return total
+    return layer_losses.total(w.regularizer(w.value) for w in weights
+                              if w.regularizer is not None)

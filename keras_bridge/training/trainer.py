@@ -162,7 +162,7 @@ class Trainer:
         val = None
         if validation_data is not None:
             val = self._validation_batches(validation_data, validation_steps,
-                                           batch_size or 32)
+                                           data.check_batch_size(batch_size))
         elif validation_split:
             val, train = self._split_for_validation(train, validation_split)
         if class_weight is not None and train.counts_samples:  # training samples only
