@@ -11,6 +11,8 @@ CPU-second of this process (steadier when other processes share the cores).
 import statistics
 import time
 
+import numpy as np
+
 
 class Runner:
     """One configuration: ``train(lo, hi)`` makes one shuffled pass over samples
@@ -29,6 +31,24 @@ class Runner:
         """{'best', 'median', 'best_cpu', 'median_cpu'} in samples per second."""
         return {"best": max(self.rates), "median": statistics.median(self.rates),
                 "best_cpu": max(self.cpu_rates), "median_cpu": statistics.median(self.cpu_rates)}
+
+
+def jitted_step_runner(step, params, opt_state, x, y, batch):
+    """A Runner for a hand-written JAX loop: ``step(params, opt_state, xb, yb)`` (jitted)
+    on shuffled batches of ``x``/``y``, waiting for the engine at the end of each pass."""
+    import jax
+    state = [params, opt_state]
+
+    def train(lo, hi):
+        order = np.random.permutation(hi - lo) + lo
+        p, s = state
+        for i in range(0, hi - lo, batch):
+            idx = order[i:i + batch]
+            p, s = step(p, s, x[idx], y[idx])
+        jax.block_until_ready(p)
+        state[:] = [p, s]
+
+    return Runner(train)
 
 
 def measure(runners, samples, epochs, chunk, warmup):

@@ -34,7 +34,7 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 
 import backends  # noqa: E402
-from timing import Runner, measure  # noqa: E402
+from timing import Runner, jitted_step_runner, measure  # noqa: E402
 
 BATCH, CLASSES, WARMUP_STEPS, CHUNK = 64, 10, 10, 1600
 
@@ -165,18 +165,7 @@ def jax_by_hand_runner(x, y):
         return optax.apply_updates(p, updates), opt_state
 
     step = jax.jit(step, donate_argnums=(0, 1))
-    state = [params, opt_state]
-
-    def train(lo, hi):
-        order = np.random.permutation(hi - lo) + lo
-        p, s = state
-        for i in range(0, hi - lo, BATCH):
-            idx = order[i:i + BATCH]
-            p, s = step(p, s, x[idx], y[idx])
-        jax.block_until_ready(p)
-        state[:] = [p, s]
-
-    return Runner(train)
+    return jitted_step_runner(step, params, opt_state, x, y, BATCH)
 
 
 def main():
