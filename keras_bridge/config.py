@@ -2,13 +2,16 @@
 
 Resolution order for the backend: the ``KERAS_BACKEND`` variable, then
 ``$KERAS_HOME/keras.json`` (default ``~/.keras/keras.json``), then the first
-installed engine (torch, then jax). The file is only read, never written. The
+installed engine (torch, then jax). The file is only read, never written; a backend in it
+that belongs to another Keras (``tensorflow``, as Keras itself writes) is ignored with a
+warning. The backend is resolved only when an engine is needed, never to build layers. The
 backend is a default for models made afterwards, not a lock: ``set_backend``
 changes it and ``model.to_backend`` moves a model.
 """
 
 import json
 import os
+import warnings
 
 import backends
 
@@ -97,7 +100,8 @@ def _check_value(key, value, source):
 
 
 def _load():
-    """Resolve every setting once, lazily, on first access."""
+    """Read the settings once, lazily, on first access. The backend is not resolved here:
+    building layers needs floatx and friends, never the engine."""
     if _state:
         return _state
     path, data = _read_file()
@@ -105,16 +109,41 @@ def _load():
     for key in settings:
         if key in data:
             settings[key] = _check_value(key, data[key], path)
+    settings.update(path=path, file_backend=data.get("backend"))
+    _state.update(settings)
+    return _state
+
+
+def _file_backend(state):
+    """The file's backend, or None when it names another Keras's engine. Keras writes
+    ``"backend": "tensorflow"`` into keras.json on import, so such a file is the norm on a
+    Keras user's machine: it is ignored with one warning rather than refused."""
+    name, path = state["file_backend"], state["path"]
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key in _UNSUPPORTED:
+        warnings.warn(
+            f"Ignoring backend={name!r} in {path}: {_UNSUPPORTED[key]}. Using the first "
+            "installed engine instead; set KERAS_BACKEND=torch or jax (or edit the file) to "
+            "choose.", UserWarning, stacklevel=4)
+        return None
+    return _check_backend(name, path,
+                          f"Edit 'backend' in {path}, or set KERAS_BACKEND=torch or jax.")
+
+
+def _resolve_backend():
+    """KERAS_BACKEND, then keras.json, then the first installed engine; once."""
+    state = _load()
+    if "backend" in state:
+        return state
     env = os.environ.get("KERAS_BACKEND")
+    name = None
     if env:
         name = _check_backend(env, "the KERAS_BACKEND environment variable",
                               "Set KERAS_BACKEND=torch or KERAS_BACKEND=jax.")
         source = "KERAS_BACKEND environment variable"
-    elif "backend" in data:
-        name = _check_backend(data["backend"], path,
-                              f"Edit 'backend' in {path}, or set KERAS_BACKEND=torch or jax.")
-        source = path
-    else:
+    elif state["file_backend"] is not None:
+        name, source = _file_backend(state), state["path"]
+    if name is None:
         installed = backends.available()
         if not installed:
             raise ConfigError(
@@ -123,25 +152,25 @@ def _load():
                 "pip install 'keras-bridge[jax]'."
             )
         name, source = installed[0], "default (first installed engine)"
-    settings.update(backend=name, backend_source=source)
-    _state.update(settings)
-    return _state
+    state.update(backend=name, backend_source=source)
+    return state
 
 
 def backend():
     """Name of the default backend for models made from now on."""
-    return _load()["backend"]
+    return _resolve_backend()["backend"]
 
 
 def backend_source():
     """Where the backend choice came from: the variable, the file path, or the default."""
-    return _load()["backend_source"]
+    return _resolve_backend()["backend_source"]
 
 
 def set_backend(name):
     """Make ``name`` the default backend for models made afterwards."""
+    name = _check_backend(name, "set_backend()", "Pass 'torch' or 'jax'.")
     _load()
-    _state["backend"] = _check_backend(name, "set_backend()", "Pass 'torch' or 'jax'.")
+    _state["backend"] = name
     _state["backend_source"] = "set_backend()"
 
 

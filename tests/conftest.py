@@ -1,9 +1,19 @@
+import atexit
 import os
+import shutil
+import tempfile
 
-import pytest
+# The suite never reads the user's Keras settings: a machine where Keras ran has
+# ~/.keras/keras.json saying "tensorflow", and KERAS_BACKEND may be set for other work.
+# Set before keras_bridge is imported; subprocesses of tests inherit it.
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="keras_bridge_tests_home_")
+atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], True)
+os.environ.pop("KERAS_BACKEND", None)
 
-import backends
-from keras_bridge import testing
+import pytest  # noqa: E402
+
+import backends  # noqa: E402
+from keras_bridge import testing  # noqa: E402
 
 # Numerics pinned for parity: full float32 matmuls on JAX, no TF32 on CUDA.
 os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")

@@ -187,13 +187,70 @@ def test_backend_not_a_string_in_file(home):
     assert path in message and "123" in message and "KERAS_BACKEND=torch" in message
 
 
-@pytest.mark.parametrize("name", ["tensorflow", "theano", "cntk", "trch"])
-def test_unsupported_backend_in_file(home, name):
-    path = write(home, {"backend": name})
+def test_unknown_backend_in_file(home):
+    path = write(home, {"backend": "trch"})  # a typo is a mistake to fix, not another Keras
     message = error_of()
-    assert path in message and repr(name) in message
+    assert path in message and "'trch'" in message
     assert "'torch'" in message and "'jax'" in message  # the accepted values
     assert f"Edit 'backend' in {path}" in message  # the fix
+
+
+# ---------------------------------------------------------------- a file written by Keras
+
+KERAS_WRITTEN = {"floatx": "float32", "epsilon": 1e-07, "backend": "tensorflow",
+                 "image_data_format": "channels_last"}
+
+
+@pytest.mark.parametrize("name", ["tensorflow", "TensorFlow", "theano", "cntk", "numpy"])
+def test_other_keras_backend_in_file_is_ignored_with_one_warning(home, name):
+    path = write(home, {**KERAS_WRITTEN, "backend": name, "floatx": "float64"})
+    with pytest.warns(UserWarning) as record:
+        assert config.backend() == FIRST
+        assert config.backend_source().startswith("default")
+        assert config.backend() == FIRST  # resolved once: no second warning
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert path in message and repr(name) in message and "KERAS_BACKEND" in message
+    assert config.floatx() == "float64"  # the file's other settings still apply
+
+
+@needs_both
+def test_variable_beats_a_keras_written_file_without_warning(home, monkeypatch):
+    write(home, KERAS_WRITTEN)
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert config.backend() == "jax"  # filterwarnings=error: a warning would fail here
+
+
+@needs_both
+def test_set_backend_works_over_a_keras_written_file(home):
+    write(home, KERAS_WRITTEN)
+    config.set_backend("jax")
+    assert config.backend() == "jax" and config.backend_source() == "set_backend()"
+
+
+def test_building_models_never_resolves_the_backend(home, monkeypatch):
+    write(home, KERAS_WRITTEN)
+
+    def refuse():
+        raise AssertionError("the backend was resolved while building")
+
+    monkeypatch.setattr(config, "_resolve_backend", refuse)
+    from keras_bridge import Input, Model
+    from keras_bridge.layers import Conv2D, Dense, Flatten, LSTM
+    from keras_bridge.models import Sequential
+    seq = Sequential([Dense(4, input_dim=3), Dense(1)])
+    seq.summary(print_fn=lambda line: None)
+    x = Input((6, 6, 2))
+    model = Model(x, Dense(2)(Flatten()(Conv2D(3, 3)(x))))
+    assert model.output_shape == (None, 2) and seq.count_params() == 21
+    LSTM(3)(Input((5, 2)))
+
+
+def test_variable_naming_another_keras_stays_an_error(home, monkeypatch):
+    write(home, KERAS_WRITTEN)
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    message = error_of()
+    assert "KERAS_BACKEND" in message and "'tensorflow'" in message
 
 
 # ---------------------------------------------------------------- errors from the variable
@@ -339,3 +396,23 @@ def test_python_m_keras_bridge_broken_file(tmp_path):
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and path in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_python_m_keras_bridge_with_a_keras_written_file(tmp_path):
+    path = write(tmp_path, KERAS_WRITTEN)
+    result = _run_main(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"backend: {FIRST} (from default" in result.stdout
+    assert result.stderr.count("UserWarning") == 1 and path in result.stderr
+    assert (tmp_path / "keras.json").read_text() == json.dumps(KERAS_WRITTEN)
+
+
+def test_quickstart_runs_with_a_keras_written_file(tmp_path):
+    write(tmp_path, KERAS_WRITTEN)
+    env = dict(os.environ, KERAS_HOME=str(tmp_path))
+    env.pop("KERAS_BACKEND", None)
+    script = os.path.join(os.path.dirname(__file__), "..", "examples", "quickstart.py")
+    result = subprocess.run([sys.executable, script], env=env, capture_output=True,
+                            text=True, cwd=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert 'Model: "quickstart"' in result.stdout

@@ -518,11 +518,13 @@ def test_cell_dropout_mask_is_one_per_sequence(backend):
 
 
 # ---- config, legacy spellings, errors ------------------------------------------------------
-@pytest.mark.parametrize("layer", [
-    SimpleRNN(3, activation="relu", dropout=0.1, return_sequences=True, name="r"),
-    LSTM(3, unit_forget_bias=False, recurrent_regularizer="l2", go_backwards=True),
-    GRU(3, reset_after=False, stateful=True, unroll=True, kernel_constraint="non_neg")])
-def test_config_roundtrip(layer):
+@pytest.mark.parametrize("make", [
+    lambda: SimpleRNN(3, activation="relu", dropout=0.1, return_sequences=True, name="r"),
+    lambda: LSTM(3, unit_forget_bias=False, recurrent_regularizer="l2", go_backwards=True),
+    lambda: GRU(3, reset_after=False, stateful=True, unroll=True, kernel_constraint="non_neg")],
+    ids=["SimpleRNN", "LSTM", "GRU"])
+def test_config_roundtrip(make):
+    layer = make()
     cfg = layer.get_config()
     json.dumps(cfg)
     clone = type(layer).from_config(cfg)

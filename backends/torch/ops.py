@@ -595,16 +595,20 @@ def logsumexp(x, axis=None, keepdims=False):
     return torch.logsumexp(x, dim=dims, keepdim=keepdims) if dims else x
 
 
-def argmax(x, axis=None):
+def _arg_reduce(fn, x, axis):
     x = _t(x)
+    if x.dtype == torch.bool:  # torch's argmax/argmin refuse booleans; numpy and JAX do not
+        x = x.to(torch.uint8)
     dim = None if axis is None else _axes(axis, x.dim())[0]
-    return torch.argmax(x, dim=dim).to(torch.int32)  # int32 like JAX and Keras
+    return fn(x, dim=dim).to(torch.int32)  # int32 like JAX and Keras
+
+
+def argmax(x, axis=None):
+    return _arg_reduce(torch.argmax, x, axis)
 
 
 def argmin(x, axis=None):
-    x = _t(x)
-    dim = None if axis is None else _axes(axis, x.dim())[0]
-    return torch.argmin(x, dim=dim).to(torch.int32)
+    return _arg_reduce(torch.argmin, x, axis)
 
 
 def any(x, axis=None, keepdims=False):

@@ -15,6 +15,7 @@ from keras_bridge import config
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.embedding import check_index_inputs
 from keras_bridge.saving.model_methods import SavingMixin
+from keras_bridge.training.data import expand_rank_1
 from keras_bridge.training.trainer import Trainer
 from keras_bridge.graph import KerasTensor, topological_nodes
 from keras_bridge.utils import tree
@@ -46,7 +47,7 @@ class Model(SavingMixin, Trainer, Layer):
         super().__init__(name=name, trainable=trainable)
         self._functional = False
         self._program = None
-        self._target_backend = config.backend()
+        self._target_backend = None  # None: the default backend when first used
         self.output_names = ["output_1"]  # a subclass's single output, as Keras names it
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
@@ -209,7 +210,7 @@ class Model(SavingMixin, Trainer, Layer):
     @property
     def backend_name(self):
         """The engine this model runs on (bound, or the one it will bind to)."""
-        return self._backend_name or self._target_backend
+        return self._backend_name or self._target_backend or config.backend()
 
     def _preferred_backend(self):
         return self.backend_name
@@ -241,7 +242,7 @@ class Model(SavingMixin, Trainer, Layer):
 
     def _get_program(self):
         if self._program is None:
-            self.bind(self._target_backend)
+            self.bind(self.backend_name)
             self._program = backends.get(self._backend_name).compile_program(self,
                                                                              self._device)
         return self._program
@@ -280,6 +281,7 @@ class Model(SavingMixin, Trainer, Layer):
                 raise ValueError(
                     f"Model {self.name!r} expects {len(self.inputs)} input(s) "
                     f"{self.input_names}, but it received {len(arrays)} array(s).")
+            arrays = [expand_rank_1(a, t.shape) for a, t in zip(arrays, self.inputs)]
             for name, t, a in zip(self.input_names, self.inputs, arrays):
                 _check_shape(self.name, name, t.shape, a.shape)
         counts = {a.shape[0] if a.ndim else None for a in arrays}

@@ -4,6 +4,14 @@ name; checked once, then sliced into batches of numpy arrays."""
 import numpy as np
 
 
+def expand_rank_1(array, expected):
+    """A 1-D array for a ``(batch, 1)`` input or output becomes ``(n, 1)``, as Keras 2 and
+    3 both do (``Dense(1, input_dim=1)`` trained on ``np.linspace(-1, 1, 200)``)."""
+    if array.ndim == 1 and len(expected) == 2 and expected[1] == 1:
+        return array[:, None]
+    return array
+
+
 def _as_arrays(data, names, what, model_name):
     """List of numpy arrays aligned with ``names`` from an array, list or dict."""
     if isinstance(data, dict):
@@ -35,6 +43,8 @@ def standardize(model, x, y=None, sample_weight=None):
     if y is not None:
         ys = _as_arrays(y, model.output_names, "outputs", model.name)
         ys = [a.astype(np.float32) if a.dtype == np.float64 else a for a in ys]
+        if getattr(model, "outputs", None):  # a subclassed model's outputs are unknown
+            ys = [expand_rank_1(a, t.shape) for a, t in zip(ys, model.outputs)]
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=np.float32)
         if sample_weight.ndim != 1:
