@@ -1,7 +1,7 @@
 """The regression tutorial: learn y = 0.5 x + 2 from noisy samples with one Dense unit.
 
-Trained with ``train_on_batch`` in a loop, as the tutorial does, then evaluated on
-held-out points. Runs on the configured backend (KERAS_BACKEND=torch or jax).
+Written as the Keras 2 tutorial is (1-D arrays, ``Dense(output_dim=1, input_dim=1)``),
+trained with ``train_on_batch`` in a loop, then evaluated on held-out points. Runs on the configured backend (KERAS_BACKEND=torch or jax).
 
 Run: python examples/regression.py [--steps 1000]
 """
@@ -18,13 +18,14 @@ from keras_bridge.utils import set_random_seed
 def main(steps=1000):
     set_random_seed(1337)
     rng = np.random.default_rng(1337)
-    x = np.linspace(-1, 1, 200, dtype=np.float32)
-    rng.shuffle(x)
-    y = (0.5 * x + 2 + rng.normal(0, 0.05, (200,))).astype(np.float32)
-    x_train, y_train = x[:160, None], y[:160, None]
-    x_test, y_test = x[160:, None], y[160:, None]
+    X = np.linspace(-1, 1, 200)  # 1-D, as in the tutorial: Keras makes it (200, 1)
+    rng.shuffle(X)
+    Y = 0.5 * X + 2 + rng.normal(0, 0.05, (200,))
+    x_train, y_train = X[:160], Y[:160]
+    x_test, y_test = X[160:], Y[160:]
 
-    model = Sequential([Dense(units=1, input_dim=1)])
+    model = Sequential()
+    model.add(Dense(output_dim=1, input_dim=1))  # Keras 2's spelling (DeprecationWarning)
     model.compile(loss="mse", optimizer="sgd")
     print(f"Training on {model.backend_name} -----------")
     for step in range(steps + 1):

@@ -3,6 +3,8 @@
 import pathlib
 import runpy
 
+import pytest
+
 import backends
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -26,7 +28,8 @@ def _example(name):
 
 
 def test_regression_example_recovers_the_line(backend, capsys):
-    weight, bias = _example("regression")["main"](steps=600)
+    with pytest.warns(DeprecationWarning, match="units="):  # the tutorial's output_dim=
+        weight, bias = _example("regression")["main"](steps=600)
     assert abs(weight - 0.5) < 0.05 and abs(bias - 2) < 0.05
     assert "test cost" in capsys.readouterr().out
 
