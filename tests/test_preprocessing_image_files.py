@@ -121,6 +121,14 @@ def test_directory_shuffle_seed_and_save_to_dir(tree, tmp_path):
     assert len(saved) == 2 and all(n.startswith("p_") and n.endswith(".png") for n in saved)
 
 
+def test_directory_follow_links(tree, tmp_path):
+    root, _ = tree
+    _png(tmp_path / "elsewhere" / "z.png", np.zeros((4, 6, 3)))
+    (root / "dogs" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    assert "dogs/linked/z.png" not in _flow(root).filenames
+    assert "dogs/linked/z.png" in _flow(root, follow_links=True).filenames
+
+
 def test_directory_errors(tree, tmp_path):
     root, _ = tree
     with pytest.raises(ValueError, match="class_mode.*Received: class_mode='multi'"):
