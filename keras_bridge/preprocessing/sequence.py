@@ -1,14 +1,73 @@
-"""``keras.preprocessing.sequence``: ``pad_sequences`` and Keras 2's
-``TimeseriesGenerator`` (keras-preprocessing's ``sequence.py``), in numpy."""
+"""``keras.preprocessing.sequence``: ``pad_sequences``, Keras 2's
+``TimeseriesGenerator``, and the word2vec helpers ``skipgrams`` and
+``make_sampling_table`` (keras-preprocessing's ``sequence.py``), in numpy."""
 
 import json
+import random
 
 import numpy as np
 
 from keras_bridge.utils.py_dataset import Sequence
 from keras_bridge.utils.sequence_utils import pad_sequences
 
-__all__ = ["pad_sequences", "TimeseriesGenerator"]
+__all__ = ["pad_sequences", "TimeseriesGenerator", "skipgrams", "make_sampling_table"]
+
+EULER_GAMMA = 0.577  # the rounded constant Keras 2 uses
+
+
+def make_sampling_table(size, sampling_factor=1e-5):
+    """``table[r]``: the probability of keeping a word of frequency rank ``r`` (word2vec's
+    subsampling ``min(1, sqrt(f / s) / (f / s))`` with ``s = sampling_factor``), the
+    frequency ``f`` of rank ``r`` taken from Zipf's law:
+    ``1 / f ~ r * (log r + gamma) + 1/2 - 1 / (12 r)`` (rank 0 treated as rank 1)."""
+    rank = np.arange(size, dtype=float)
+    rank[:1] = 1
+    inverse_frequency = rank * (np.log(rank) + EULER_GAMMA) + 0.5 - 1. / (12. * rank)
+    scaled = sampling_factor * inverse_frequency
+    return np.minimum(1., scaled / np.sqrt(scaled))
+
+
+def skipgrams(sequence, vocabulary_size, window_size=4, negative_samples=1., shuffle=True,
+              categorical=False, sampling_table=None, seed=None):
+    """Word pairs of a sequence of word indices, labelled 1 for (word, neighbour within
+    ``window_size``) and 0 for (word, random index in ``1 .. vocabulary_size-1``).
+
+    Index 0 is not a word and is skipped. With ``sampling_table``, word ``w`` is a centre
+    word with probability ``sampling_table[w]``. ``negative_samples`` negatives per
+    positive (their first words are the positives' centre words, shuffled).
+    ``categorical`` labels are ``[0, 1]`` (positive) and ``[1, 0]``. Randomness is
+    Python's ``random`` module, in Keras 2's order; ``seed`` fixes the final shuffle,
+    which keeps couples and labels aligned.
+
+    Returns:
+        ``(couples, labels)``: lists of ``[word, context]`` pairs and their labels.
+    """
+    couples, labels = [], []
+    positive, negative = ([0, 1], [1, 0]) if categorical else (1, 0)
+    for i, word in enumerate(sequence):
+        if not word:
+            continue
+        if sampling_table is not None and sampling_table[word] < random.random():
+            continue
+        for j in range(max(0, i - window_size), min(len(sequence), i + window_size + 1)):
+            if j != i and sequence[j]:
+                couples.append([word, sequence[j]])
+                labels.append(positive)
+    if negative_samples > 0 and couples:
+        count = int(len(labels) * negative_samples)
+        words = [pair[0] for pair in couples]
+        random.shuffle(words)
+        couples += [[words[k % len(words)], random.randint(1, vocabulary_size - 1)]
+                    for k in range(count)]
+        labels += [negative] * count
+    if shuffle:
+        if seed is None:
+            seed = random.randint(0, 10 ** 7)
+        order = list(range(len(couples)))
+        random.Random(seed).shuffle(order)
+        couples = [couples[k] for k in order]
+        labels = [labels[k] for k in order]
+    return couples, labels
 
 
 class TimeseriesGenerator(Sequence):
