@@ -74,6 +74,28 @@ def test_sequence_trains_like_arrays(backend):
     np.testing.assert_allclose(model.predict(Batches()), model.predict(X), rtol=1e-6)
 
 
+def test_sequence_steps_beyond_its_length_start_another_pass(backend):
+    """Keras 2 kept cycling a Sequence: 6 steps of a 4-batch Sequence are batches
+    0, 1, 2, 3, 0, 1, with on_epoch_end after the full pass and at the epoch's end."""
+    seq = Batches()
+    again = np.concatenate([X, X[:50]]), np.concatenate([Y, Y[:50]])
+    _same_run(lambda m: m.fit(seq, steps_per_epoch=6, epochs=1, shuffle=False, verbose=0),
+              lambda m: m.fit(*again, batch_size=25, epochs=1, shuffle=False, verbose=0))
+    assert seq.epochs_ended == 2
+
+
+def test_fractional_steps_count_the_partial_step(backend):
+    """Keras 2's own examples pass steps_per_epoch=len(x_train) / 32: 2.5 steps run 3."""
+    _same_run(lambda m: m.fit(Batches(), steps_per_epoch=2.5, epochs=2, shuffle=False,
+                              verbose=0),
+              lambda m: m.fit(X[:75], Y[:75], batch_size=25, epochs=2, shuffle=False,
+                              verbose=0))
+    model = _model()
+    for bad in (0, -1.5, float("nan"), "3", True):
+        with pytest.raises(ValueError, match="positive number"):
+            model.fit(Batches(), steps_per_epoch=bad, verbose=0)
+
+
 def test_weighted_generator_trains_like_arrays(backend):
     _same_run(lambda m: m.fit(endless(weighted=True), steps_per_epoch=5, epochs=2, verbose=0),
               lambda m: m.fit(X, Y, sample_weight=SW, batch_size=20, epochs=2, shuffle=False,
@@ -166,7 +188,7 @@ def test_bad_sources_are_clear_errors_and_change_nothing(backend):
         model.fit(Batches(), validation_split=0.2)
     with pytest.raises(ValueError, match="needs batches \\(x, y\\)"):
         model.fit((X[i:i + 10] for i in range(0, 100, 10)), verbose=0)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="positive number"):
         model.fit(endless(), steps_per_epoch=0)
     with pytest.raises(ValueError, match="yielded no batches"):
         model.fit(iter([]))

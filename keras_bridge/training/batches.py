@@ -66,6 +66,19 @@ class ArrayBatches:
         pass
 
 
+def _checked_steps(steps, what):
+    """A positive step count; a fraction (Keras 2's ``len(x_train) / 32``) counts its
+    last partial step, as Keras 2's ``while steps_done < steps_per_epoch`` loop did."""
+    if steps is None:
+        return None
+    ok = not isinstance(steps, bool) and isinstance(steps, (int, float, np.integer,
+                                                            np.floating))
+    if not ok or not np.isfinite(steps) or steps <= 0:
+        raise ValueError(f"{what}(): the number of steps must be a positive number. "
+                         f"Received: {steps!r}")
+    return int(np.ceil(steps))
+
+
 class BatchSource:
     """Batches from a Sequence, generator, iterator or re-iterable dataset.
 
@@ -84,10 +97,7 @@ class BatchSource:
 
     def __init__(self, source, model, steps=None, shuffle=False, needs_targets=True,
                  what="fit", class_weight=None):
-        if steps is not None and (isinstance(steps, bool) or
-                                  not isinstance(steps, (int, np.integer)) or steps <= 0):
-            raise ValueError(f"{what}(): the number of steps must be a positive integer. "
-                             f"Received: {steps!r}")
+        steps = _checked_steps(steps, what)
         self.source, self.model = source, model
         self.needs_targets, self.what = needs_targets, what
         self.class_weight = class_weight  # checked by data.class_weights
@@ -135,16 +145,18 @@ class BatchSource:
         return xs, ys
 
     def _raw(self, rng):
-        if self.indexed:
-            count = len(self.source)
-            order = rng.permutation(count) if self.shuffle else range(count)
-            for step, index in enumerate(order):
-                if self.steps is not None and step >= self.steps:
+        if self.indexed:  # more steps than batches: start another pass, as Keras 2 did
+            count, step = len(self.source), 0
+            while True:
+                order = rng.permutation(count) if self.shuffle else range(count)
+                for index in order:
+                    if self.steps is not None and step >= self.steps:
+                        return
+                    yield self.source[int(index)]
+                    step += 1
+                if self.steps is None or step >= self.steps:
                     return
-                yield self.source[int(index)]
-            if self.steps is not None and self.steps > count:
-                self.ran_out = True
-            return
+                self.source.on_epoch_end()
         if self._pending is not None:
             batch, iterator = self._pending
             self._pending = None
