@@ -5,7 +5,7 @@ Resolution order for the backend: the ``KERAS_BACKEND`` variable, then
 installed engine (torch, then jax). The file is only read, never written; a backend in it
 that belongs to another Keras (``tensorflow``, as Keras itself writes) is ignored with a
 warning. The backend is resolved only when an engine is needed, never to build layers. The
-backend is a default for models made afterwards, not a lock: ``set_backend``
+backend is a default for models first used afterwards, not a lock: ``set_backend``
 changes it and ``model.to_backend`` moves a model.
 """
 
@@ -167,7 +167,7 @@ def backend_source():
 
 
 def set_backend(name):
-    """Make ``name`` the default backend for models made afterwards."""
+    """Make ``name`` the default backend for models first used afterwards."""
     name = _check_backend(name, "set_backend()", "Pass 'torch' or 'jax'.")
     _load()
     _state["backend"] = name
