@@ -37,6 +37,7 @@ from backends.torch.tensors import host_to_device
 from keras_bridge import activations
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell, dropout_mask, python_loop
+from keras_bridge.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 
 _KERNELS = {"lstm": torch.lstm, "gru": torch.gru, "rnn_tanh": torch.rnn_tanh,
             "rnn_relu": torch.rnn_relu}
@@ -290,5 +291,6 @@ def recurrent_rule(layer, device):
 RULES = {SimpleRNN: recurrent_rule, LSTM: recurrent_rule, GRU: recurrent_rule}
 
 # The generic RNN runs its reference loop (the cell's ``call`` on torch tensors), and so
-# do the cells.
-OWN_CALL = frozenset({RNN, SimpleRNNCell, LSTMCell, GRUCell})
+# do the cells and the convolutional LSTMs.
+OWN_CALL = frozenset({RNN, SimpleRNNCell, LSTMCell, GRUCell, ConvLSTM1D, ConvLSTM2D,
+                      ConvLSTM3D})
