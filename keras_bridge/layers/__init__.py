@@ -36,6 +36,7 @@ from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell
 from keras_bridge.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from keras_bridge.layers.locally_connected import LocallyConnected1D, LocallyConnected2D
 from keras_bridge.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from keras_bridge.layers.activation_layers import ThresholdedReLU
 from keras_bridge.layers.regularization import ActivityRegularization, AlphaDropout
@@ -64,7 +65,7 @@ __all__ = [
     "SpatialDropout2D", "SpatialDropout3D",
     "Embedding", "Masking", "TimeDistributed", "Bidirectional",
     "SimpleRNN", "LSTM", "GRU", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
-    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "LocallyConnected1D", "LocallyConnected2D",
     "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
     "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
 ]
@@ -85,6 +86,6 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   SpatialDropout2D, SpatialDropout3D,
                   Embedding, Masking, TimeDistributed, Bidirectional,
                   SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell, GRUCell,
-                  ConvLSTM1D, ConvLSTM2D, ConvLSTM3D,
+                  ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, LocallyConnected1D, LocallyConnected2D,
                   ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU,
                   GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization)
