@@ -14,6 +14,8 @@ from jax import lax
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell, masked_update, python_loop
 from keras_bridge.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from keras_bridge.layers.cudnn_layers import CuDNNGRU, CuDNNLSTM
+from keras_bridge.layers.stacked_cells import StackedRNNCells
 
 
 def scan_loop(step, inputs, states, mask, return_sequences, zero_output):
@@ -39,7 +41,7 @@ def recurrent_rule(layer, inputs, mask=None, training=None, initial_state=None):
 
 
 RULES = {cls: recurrent_rule for cls in (SimpleRNN, LSTM, GRU, RNN, ConvLSTM1D, ConvLSTM2D,
-                                         ConvLSTM3D)}
+                                         ConvLSTM3D, CuDNNLSTM, CuDNNGRU)}
 
 # A cell is one step: its reference call traces as is.
-OWN_CALL = frozenset({SimpleRNNCell, LSTMCell, GRUCell})
+OWN_CALL = frozenset({SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells})

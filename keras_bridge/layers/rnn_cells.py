@@ -185,6 +185,9 @@ class _GRUMath(_CellMath):
             return None
         return self.bias.value[0] if self.reset_after else self.bias.value
 
+    def _recurrent_bias(self):  # with reset_after: added to the recurrent projection
+        return self.bias.value[1]
+
     def _recur(self, z, states, recurrent_mask):
         h_prev = states[0]
         h = h_prev if recurrent_mask is None else ops.multiply(h_prev, recurrent_mask)
@@ -194,7 +197,7 @@ class _GRUMath(_CellMath):
         if self.reset_after:
             inner = ops.matmul(h, kernel)
             if self.use_bias:
-                inner = ops.add(inner, self.bias.value[1])
+                inner = ops.add(inner, self._recurrent_bias())
         else:
             inner = ops.matmul(h, kernel[:, :2 * u])
         zt = gate(ops.add(z[:, :u], inner[:, :u]))
