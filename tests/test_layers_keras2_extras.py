@@ -173,3 +173,32 @@ def test_layers_serialize_and_deserialize():
     assert type(keras2) is CuDNNLSTM and keras2.units == 5
     with pytest.raises(ValueError, match="NoSuchLayer"):
         layers.deserialize({"class_name": "NoSuchLayer", "config": {}})
+
+
+# ---- Wrapper ------------------------------------------------------------------------------
+class _Doubled(layers.Wrapper):
+    """A user wrapper in Keras 2's style: twice the wrapped layer's output."""
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def call(self, inputs):
+        return ops.multiply(self.layer(inputs), 2.0)
+
+
+def test_wrapper_base_class(backend, tmp_path):
+    assert isinstance(layers.TimeDistributed(Dense(2)), layers.Wrapper)
+    inp = Input(shape=(3,))
+    wrapper = _Doubled(Dense(2, bias_initializer="random_normal"))
+    model = Model(inp, wrapper(inp))
+    x = rand(4, 3)
+    kernel, bias = wrapper.get_weights()
+    assert_close(model.predict(x, verbose=0), 2 * (x @ kernel + bias))
+    assert [w.shape for w in model.trainable_weights] == [(3, 2), (2,)]
+    clone = _Doubled.from_config(json.loads(json.dumps(wrapper.get_config())))
+    assert type(clone.layer) is Dense and clone.layer.units == 2
+    model.save(tmp_path / "w.keras")
+    loaded = saving.load_model(tmp_path / "w.keras", custom_objects={"_Doubled": _Doubled})
+    assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match=r"initialize `_Doubled`.*Received: layer=3"):
+        _Doubled(3)

@@ -32,7 +32,7 @@ from keras_bridge.layers.reshaping import SpatialDropout3D
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
 from keras_bridge.layers.embedding import Embedding
-from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed
+from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed, Wrapper
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell
 from keras_bridge.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
@@ -72,7 +72,7 @@ __all__ = [
     "Embedding", "Masking", "TimeDistributed", "Bidirectional",
     "SimpleRNN", "LSTM", "GRU", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "LocallyConnected1D", "LocallyConnected2D",
-    "CuDNNLSTM", "CuDNNGRU", "StackedRNNCells",
+    "CuDNNLSTM", "CuDNNGRU", "StackedRNNCells", "Wrapper",
     "Deconvolution2D", "Deconv2D", "Deconvolution3D", "Deconv3D",
     "AtrousConvolution1D", "AtrousConvolution2D", "AtrousConv1D", "AtrousConv2D",
     "serialize", "deserialize",
