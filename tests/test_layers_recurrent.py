@@ -490,8 +490,8 @@ def test_rnn_config_and_errors():
     assert LSTMCell(2).get_config()["unit_forget_bias"] is True
     with pytest.raises(ValueError, match="state_size"):
         RNN(Dense(2))
-    with pytest.raises(ValueError, match="stacked"):
-        RNN([LSTMCell(2), LSTMCell(2)])
+    from keras_bridge.layers import StackedRNNCells
+    assert isinstance(RNN([LSTMCell(2), LSTMCell(2)]).cell, StackedRNNCells)  # as Keras
 
 
 @both_backends()

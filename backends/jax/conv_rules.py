@@ -14,7 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from keras_bridge.layers import convolutional as conv, pooling, reshaping
+from keras_bridge.layers import convolutional as conv, locally_connected, pooling
+from keras_bridge.layers import reshaping
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
@@ -114,4 +115,5 @@ OWN_CALL = frozenset({
     reshaping.ZeroPadding1D, reshaping.ZeroPadding2D, reshaping.ZeroPadding3D,
     reshaping.Cropping1D, reshaping.Cropping2D, reshaping.Cropping3D,
     reshaping.UpSampling1D, reshaping.UpSampling2D, reshaping.UpSampling3D,
-    reshaping.SpatialDropout1D, reshaping.SpatialDropout2D, reshaping.SpatialDropout3D})
+    reshaping.SpatialDropout1D, reshaping.SpatialDropout2D, reshaping.SpatialDropout3D,
+    locally_connected.LocallyConnected1D, locally_connected.LocallyConnected2D})

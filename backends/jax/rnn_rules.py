@@ -13,6 +13,9 @@ from jax import lax
 
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell, masked_update, python_loop
+from keras_bridge.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from keras_bridge.layers.cudnn_layers import CuDNNGRU, CuDNNLSTM
+from keras_bridge.layers.stacked_cells import StackedRNNCells
 
 
 def scan_loop(step, inputs, states, mask, return_sequences, zero_output):
@@ -37,8 +40,8 @@ def recurrent_rule(layer, inputs, mask=None, training=None, initial_state=None):
     return layer.run(inputs, mask, training, initial_state, loop)
 
 
-RULES = {SimpleRNN: recurrent_rule, LSTM: recurrent_rule, GRU: recurrent_rule,
-         RNN: recurrent_rule}
+RULES = {cls: recurrent_rule for cls in (SimpleRNN, LSTM, GRU, RNN, ConvLSTM1D, ConvLSTM2D,
+                                         ConvLSTM3D, CuDNNLSTM, CuDNNGRU)}
 
 # A cell is one step: its reference call traces as is.
-OWN_CALL = frozenset({SimpleRNNCell, LSTMCell, GRUCell})
+OWN_CALL = frozenset({SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells})

@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from backends.torch import lowering
-from keras_bridge.layers import convolutional as conv, pooling, reshaping
+from keras_bridge.layers import convolutional as conv, locally_connected, pooling
+from keras_bridge.layers import reshaping
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -345,4 +346,5 @@ OWN_CALL = frozenset({
     pooling.GlobalAveragePooling3D,
     reshaping.Cropping1D, reshaping.Cropping2D, reshaping.Cropping3D,
     reshaping.UpSampling1D, reshaping.UpSampling3D,
-    reshaping.SpatialDropout1D, reshaping.SpatialDropout2D, reshaping.SpatialDropout3D})
+    reshaping.SpatialDropout1D, reshaping.SpatialDropout2D, reshaping.SpatialDropout3D,
+    locally_connected.LocallyConnected1D, locally_connected.LocallyConnected2D})

@@ -37,6 +37,9 @@ from backends.torch.tensors import host_to_device
 from keras_bridge import activations
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell, dropout_mask, python_loop
+from keras_bridge.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from keras_bridge.layers.cudnn_layers import CuDNNGRU, CuDNNLSTM
+from keras_bridge.layers.stacked_cells import StackedRNNCells
 
 _KERNELS = {"lstm": torch.lstm, "gru": torch.gru, "rnn_tanh": torch.rnn_tanh,
             "rnn_relu": torch.rnn_relu}
@@ -290,5 +293,7 @@ def recurrent_rule(layer, device):
 RULES = {SimpleRNN: recurrent_rule, LSTM: recurrent_rule, GRU: recurrent_rule}
 
 # The generic RNN runs its reference loop (the cell's ``call`` on torch tensors), and so
-# do the cells.
-OWN_CALL = frozenset({RNN, SimpleRNNCell, LSTMCell, GRUCell})
+# do the cells, the convolutional LSTMs and Keras 2's CuDNN layers (whose two biases the
+# fused storage does not hold yet).
+OWN_CALL = frozenset({RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, ConvLSTM1D,
+                      ConvLSTM2D, ConvLSTM3D, CuDNNLSTM, CuDNNGRU})

@@ -32,9 +32,17 @@ from keras_bridge.layers.reshaping import SpatialDropout3D
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
 from keras_bridge.layers.embedding import Embedding
-from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed
+from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed, Wrapper
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell
+from keras_bridge.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from keras_bridge.layers.locally_connected import LocallyConnected1D, LocallyConnected2D
+from keras_bridge.layers.cudnn_layers import CuDNNGRU, CuDNNLSTM
+from keras_bridge.layers.stacked_cells import StackedRNNCells
+from keras_bridge.layers.convolutional import AtrousConv1D, AtrousConv2D
+from keras_bridge.layers.convolutional import AtrousConvolution1D, AtrousConvolution2D
+from keras_bridge.layers.convolutional import Deconv2D, Deconv3D
+from keras_bridge.layers.convolutional import Deconvolution2D, Deconvolution3D
 from keras_bridge.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from keras_bridge.layers.activation_layers import ThresholdedReLU
 from keras_bridge.layers.regularization import ActivityRegularization, AlphaDropout
@@ -63,6 +71,11 @@ __all__ = [
     "SpatialDropout2D", "SpatialDropout3D",
     "Embedding", "Masking", "TimeDistributed", "Bidirectional",
     "SimpleRNN", "LSTM", "GRU", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "LocallyConnected1D", "LocallyConnected2D",
+    "CuDNNLSTM", "CuDNNGRU", "StackedRNNCells", "Wrapper",
+    "Deconvolution2D", "Deconv2D", "Deconvolution3D", "Deconv3D",
+    "AtrousConvolution1D", "AtrousConvolution2D", "AtrousConv1D", "AtrousConv2D",
+    "serialize", "deserialize",
     "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
     "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
 ]
@@ -83,5 +96,20 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   SpatialDropout2D, SpatialDropout3D,
                   Embedding, Masking, TimeDistributed, Bidirectional,
                   SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell, GRUCell,
+                  ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, LocallyConnected1D, LocallyConnected2D,
+                  CuDNNLSTM, CuDNNGRU, StackedRNNCells,
                   ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU,
                   GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization)
+
+
+def serialize(layer):
+    """A layer's saved entry (``class_name``, ``config``, ``module``, ...), as
+    ``keras.layers.serialize``."""
+    from keras_bridge.saving import serialize_keras_object
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """The layer of a saved entry (Keras 3's, or Keras 2's ``{class_name, config}``)."""
+    from keras_bridge.saving import deserialize_keras_object
+    return deserialize_keras_object(config, custom_objects=custom_objects)

@@ -653,3 +653,20 @@ Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 Convolution3DTranspose = Conv3DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+Deconvolution2D = Deconv2D = Conv2DTranspose  # Keras 2's names
+Deconvolution3D = Deconv3D = Conv3DTranspose
+
+
+def _atrous(conv, name):
+    def make(*args, atrous_rate=1, **kwargs):
+        warnings.warn(f"{name} is deprecated; use {conv.__name__}(dilation_rate=...).",
+                      DeprecationWarning, stacklevel=2)
+        kwargs.setdefault("dilation_rate", atrous_rate)
+        return conv(*args, **kwargs)
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = f"Keras 1's dilated convolution: ``{conv.__name__}`` with ``dilation_rate``."
+    return make
+
+
+AtrousConvolution1D = AtrousConv1D = _atrous(Conv1D, "AtrousConvolution1D")
+AtrousConvolution2D = AtrousConv2D = _atrous(Conv2D, "AtrousConvolution2D")

@@ -219,6 +219,12 @@ class GRU(_GRUMath, _FusedCellLayer):
         return {**super().get_config(), "reset_after": self.reset_after}
 
 # ---- the generic RNN ---------------------------------------------------------------------
+def _draws_sequence_masks(cell):
+    """Built-in cells (and stacks of them) take dropout masks drawn once per sequence."""
+    from keras_bridge.layers.stacked_cells import StackedRNNCells
+    return isinstance(cell, (_Cell, StackedRNNCells))
+
+
 class RNN(_Recurrent):
     """A recurrent layer around any cell: a layer (or object) with
     ``call(inputs, states[, training])`` returning ``(output, new_states)`` and a
@@ -246,10 +252,9 @@ class RNN(_Recurrent):
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
-        if isinstance(cell, (list, tuple)):
-            raise ValueError("RNN with a list of cells (stacked cells) is not supported; "
-                             "stack RNN layers instead (return_sequences=True on all but "
-                             "the last).")
+        if isinstance(cell, (list, tuple)):  # as Keras: the list runs as one cell
+            from keras_bridge.layers.stacked_cells import StackedRNNCells
+            cell = StackedRNNCells(cell)
         if not callable(getattr(cell, "call", None)):
             raise ValueError(f"Argument `cell` should have a `call` method. Received: "
                              f"cell={cell!r}")
@@ -280,7 +285,7 @@ class RNN(_Recurrent):
     def _make_step(self, sequences, states, training):
         cell = self.cell
         kwargs = {"training": training} if getattr(cell, "_call_has_training", False) else {}
-        if isinstance(cell, _Cell):  # one dropout mask per sequence, as Keras
+        if _draws_sequence_masks(cell):  # one dropout mask per sequence, as Keras
             cell.sequence_masks = cell.dropout_masks(sequences[:, 0], states[0], training)
 
         def step(x_t, states):
@@ -295,7 +300,7 @@ class RNN(_Recurrent):
         try:
             return super().run(inputs, mask, training, initial_state, loop)
         finally:
-            if isinstance(self.cell, _Cell):
+            if _draws_sequence_masks(self.cell):
                 self.cell.sequence_masks = None
 
     def get_config(self):

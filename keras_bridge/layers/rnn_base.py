@@ -41,10 +41,17 @@ def dropout_mask(like, rate, training):
 def masked_update(output, new_states, states, mask_t, zero_output):
     """Keras's masked step: where ``mask_t`` is False the states keep their old value and
     the output is the previous output (``states[0]``), or zeros with ``zero_output``."""
-    m = ops.expand_dims(mask_t, -1)
-    new_states = [ops.where(m, n, s) for n, s in zip(new_states, states)]
+    new_states = [ops.where(_per_sample(mask_t, s), n, s) for n, s in zip(new_states, states)]
     fill = ops.zeros_like(output) if zero_output else states[0]
-    return ops.where(m, output, fill), new_states
+    return ops.where(_per_sample(mask_t, output), output, fill), new_states
+
+
+def _per_sample(mask_t, like):
+    """``mask_t`` ``(batch,)`` with trailing axes of size 1 to broadcast against ``like``
+    (a state of any rank: ``(batch, units)``, or a ConvLSTM's ``(batch, *spatial, filters)``)."""
+    for _ in range(len(like.shape) - 1):
+        mask_t = ops.expand_dims(mask_t, -1)
+    return mask_t
 
 
 def python_loop(step, inputs, states, mask, return_sequences, zero_output):
@@ -72,11 +79,15 @@ class _Recurrent(Layer):
     and stateful states, return_sequences / return_state / go_backwards.
 
     Subclasses give ``state_size`` (a list of ints), ``output_size``, ``_build_cell``
-    and ``_make_step(sequences, states, training) -> (step_inputs, step)``.
+    and ``_make_step(sequences, states, training) -> (step_inputs, step)``. A layer whose
+    steps are not vectors (ConvLSTM) also sets ``_input_ndim`` and overrides the per-step
+    shapes ``_state_dims`` / ``_output_dims``, ``_feature_axis`` and ``_zero_states``.
     """
 
     supports_masking = True
     _state_names = ("state_h",)
+    _input_ndim = 3  # (batch, timesteps, features)
+    _feature_axis = -1  # of the sequences: must be known to build
 
     _mask_source = False  # passes on (or drops) the mask it is given
 
@@ -90,7 +101,7 @@ class _Recurrent(Layer):
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.states = None  # state weights of a stateful layer, once built
-        self.input_spec = InputSpec(ndim=3)
+        self.input_spec = InputSpec(ndim=self._input_ndim)
 
     # ---- shapes -----------------------------------------------------------------------
     def _sequence_shape(self, input_shape):
@@ -99,23 +110,33 @@ class _Recurrent(Layer):
             return tuple(input_shape[0]), [tuple(s) for s in input_shape[1:]]
         return tuple(input_shape), []
 
-    def _check_state_shapes(self, batch, state_shapes):
-        if state_shapes and len(state_shapes) != len(self.state_size):
-            raise ValueError(f"Layer {self.name!r} has {len(self.state_size)} state(s) but "
+    def _state_dims(self, shape):
+        """Per state, its shape without the batch axis, for sequences of ``shape``."""
+        return [(size,) for size in self.state_size]
+
+    def _output_dims(self, shape):
+        """The shape of one step's output without the batch axis."""
+        return (self.output_size,)
+
+    def _check_state_shapes(self, batch, state_shapes, shape):
+        dims = self._state_dims(shape)
+        if state_shapes and len(state_shapes) != len(dims):
+            raise ValueError(f"Layer {self.name!r} has {len(dims)} state(s) but "
                              f"received {len(state_shapes)} initial state tensor(s).")
-        for shape, size in zip(state_shapes, self.state_size):
-            known = None not in (batch, shape[0])
-            if len(shape) != 2 or shape[-1] not in (None, size) \
-                    or (known and shape[0] != batch):
+        for given, want in zip(state_shapes, dims):
+            known = None not in (batch, given[0])
+            if len(given) != len(want) + 1 or (known and given[0] != batch) or any(
+                    g not in (None, w) for g, w in zip(given[1:], want)):
+                text = ", ".join(str(w) for w in want)
                 raise ValueError(
-                    f"An initial state of layer {self.name!r} has shape {shape}; expected "
-                    f"(batch_size, {size}) = {(batch, size)}.")
+                    f"An initial state of layer {self.name!r} has shape {given}; expected "
+                    f"(batch_size, {text}) = {(batch,) + tuple(want)}.")
 
     def build(self, input_shape):
         shape, state_shapes = self._sequence_shape(input_shape)
-        self._check_state_shapes(shape[0], state_shapes)
-        if shape[-1] is None:
-            raise ValueError(f"The last dimension (features) of the input to layer "
+        self._check_state_shapes(shape[0], state_shapes, shape)
+        if shape[self._feature_axis] is None:
+            raise ValueError(f"The features (channels) dimension of the input to layer "
                              f"{self.name!r} must be known. Received: input_shape={shape}")
         self._build_cell(shape)
         if self.stateful:
@@ -125,22 +146,21 @@ class _Recurrent(Layer):
                     f"received input shape {shape}. Pass batch_size= to Input (or "
                     "batch_input_shape= / batch_size= to the first layer of a Sequential "
                     "model).")
-            self.states = [self.add_weight(shape=(shape[0], size), initializer="zeros",
-                                           trainable=False, name=name)
-                           for size, name in zip(self.state_size, self._state_names)]
-        self.input_spec = InputSpec(ndim=3, axes={-1: shape[-1]})
+            self.states = [self.add_weight(shape=(shape[0],) + tuple(dims),
+                                           initializer="zeros", trainable=False, name=name)
+                           for dims, name in zip(self._state_dims(shape), self._state_names)]
+        self.input_spec = InputSpec(ndim=self._input_ndim,
+                                    axes={self._feature_axis: shape[self._feature_axis]})
         self.built = True
 
     def compute_output_shape(self, input_shape):
         shape, state_shapes = self._sequence_shape(input_shape)
-        self._check_state_shapes(shape[0], state_shapes)
+        self._check_state_shapes(shape[0], state_shapes, shape)
         batch = shape[0]
-        if self.return_sequences:
-            output = (batch, shape[1], self.output_size)
-        else:
-            output = (batch, self.output_size)
+        step = tuple(self._output_dims(shape))
+        output = (batch, shape[1]) + step if self.return_sequences else (batch,) + step
         if self.return_state:
-            return [output] + [(batch, size) for size in self.state_size]
+            return [output] + [(batch,) + tuple(d) for d in self._state_dims(shape)]
         return output
 
     def compute_mask(self, inputs, mask=None):
@@ -186,14 +206,16 @@ class _Recurrent(Layer):
             given = None if initial_state is None else (
                 list(initial_state) if isinstance(initial_state, (list, tuple))
                 else [initial_state])
-        if len(sequences.shape) != 3:
-            raise ValueError(f"Layer {self.name!r} expects inputs of shape (batch, "
-                             f"timesteps, features). Received: shape={tuple(sequences.shape)}")
+        if len(sequences.shape) != self._input_ndim:
+            raise ValueError(f"Layer {self.name!r} expects inputs of rank "
+                             f"{self._input_ndim} (batch, timesteps, ...). Received: "
+                             f"shape={tuple(sequences.shape)}")
         if _dtype_name(sequences) != self.dtype:
             sequences = ops.cast(sequences, self.dtype)
         batch = int(sequences.shape[0])
         if given is not None:
-            self._check_state_shapes(batch, [tuple(s.shape) for s in given])
+            self._check_state_shapes(batch, [tuple(s.shape) for s in given],
+                                     tuple(sequences.shape))
             states = [ops.cast(s, self.dtype) if _dtype_name(s) != self.dtype else s
                       for s in given]
         elif self.stateful:
@@ -206,9 +228,12 @@ class _Recurrent(Layer):
             # autograd may keep the tensor read here.
             states = [ops.add(w.value, 0.0) for w in self.states]
         else:
-            zeros = ops.zeros_like(sequences[:, 0, :1], dtype=self.dtype)
-            states = [ops.repeat(zeros, size, axis=1) for size in self.state_size]
+            states = self._zero_states(sequences)
         return sequences, states
+
+    def _zero_states(self, sequences):
+        zeros = ops.zeros_like(sequences[:, 0, :1], dtype=self.dtype)
+        return [ops.repeat(zeros, size, axis=1) for size in self.state_size]
 
     def finish(self, final_states, outputs):
         """Store a stateful layer's states and arrange the outputs as Keras does."""

@@ -32,6 +32,17 @@ def _check_rate(cls, name, value):
     return float(value)
 
 
+def forget_bias_initializer(init, units):
+    """An LSTM bias initializer (gates i, f, c, o): ``init`` with the forget gate's
+    ``units`` entries set to 1, as Keras's ``unit_forget_bias``."""
+
+    def forget_ones(shape, dtype=None):
+        return np.concatenate([np.asarray(init((units,), dtype=dtype)),
+                               np.ones((units,), dtype=dtype),
+                               np.asarray(init((2 * units,), dtype=dtype))])
+    return forget_ones
+
+
 # ---- cell math: shared by a layer and its cell ---------------------------------------------
 class _CellMath:
     """Arguments, weights and config of one recurrent cell kind.
@@ -144,13 +155,7 @@ class _LSTMMath(_CellMath):
     def _bias_initializer(self):
         if not self.unit_forget_bias:
             return self.bias_initializer
-        units, init = self.units, self.bias_initializer
-
-        def forget_ones(shape, dtype=None):  # i, f, c, o with f = 1, as Keras
-            return np.concatenate([np.asarray(init((units,), dtype=dtype)),
-                                   np.ones((units,), dtype=dtype),
-                                   np.asarray(init((2 * units,), dtype=dtype))])
-        return forget_ones
+        return forget_bias_initializer(self.bias_initializer, self.units)
 
     @property
     def state_size(self):
@@ -180,6 +185,9 @@ class _GRUMath(_CellMath):
             return None
         return self.bias.value[0] if self.reset_after else self.bias.value
 
+    def _recurrent_bias(self):  # with reset_after: added to the recurrent projection
+        return self.bias.value[1]
+
     def _recur(self, z, states, recurrent_mask):
         h_prev = states[0]
         h = h_prev if recurrent_mask is None else ops.multiply(h_prev, recurrent_mask)
@@ -189,7 +197,7 @@ class _GRUMath(_CellMath):
         if self.reset_after:
             inner = ops.matmul(h, kernel)
             if self.use_bias:
-                inner = ops.add(inner, self.bias.value[1])
+                inner = ops.add(inner, self._recurrent_bias())
         else:
             inner = ops.matmul(h, kernel[:, :2 * u])
         zt = gate(ops.add(z[:, :u], inner[:, :u]))

@@ -73,7 +73,37 @@ class Masking(Layer):
         return {**super().get_config(), "mask_value": self.mask_value}
 
 
-class TimeDistributed(Layer):
+class Wrapper(Layer):
+    """Base of the layers that wrap one layer (Keras's ``Wrapper``): holds ``layer``,
+    builds it with the wrapper's input shape unless a subclass says otherwise, and
+    saves it in its config. Subclasses write ``call``.
+
+    Args:
+        layer: the wrapped layer.
+    """
+
+    def __init__(self, layer, **kwargs):
+        _check_layer(type(self).__name__, layer)
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape=None):
+        if not self.layer.built:
+            self.layer._maybe_build(input_shape)
+        self.built = True
+
+    def get_config(self):
+        from keras_bridge.saving.serialization import serialize_keras_object
+        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        config["layer"] = _deserialize_layer(config["layer"], custom_objects)
+        return super().from_config(config)
+
+
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every time step of a ``(batch, time, ...)`` input, with the
     same weights at every step: ``(batch, time, *rest)`` becomes
     ``(batch, time, *layer_output_rest)``.
@@ -93,9 +123,7 @@ class TimeDistributed(Layer):
     supports_masking = True
 
     def __init__(self, layer, **kwargs):
-        _check_layer("TimeDistributed", layer)
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self._inner_params = call_parameters(layer)
         self.input_spec = InputSpec(min_ndim=3)
 
@@ -138,16 +166,6 @@ class TimeDistributed(Layer):
         outputs = self.layer(ops.reshape(inputs, (batch * steps,) + shape[2:]), **kwargs)
         return tree.map_structure(
             lambda y: ops.reshape(y, (batch, steps) + tuple(ops.shape(y))[1:]), outputs)
-
-    def get_config(self):
-        from keras_bridge.saving.serialization import serialize_keras_object
-        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["layer"] = _deserialize_layer(config["layer"], custom_objects)
-        return super().from_config(config)
 
 
 def _deserialize_layer(config, custom_objects=None):
