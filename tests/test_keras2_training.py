@@ -73,3 +73,106 @@ def test_missing_monitor_still_warns_with_logged_keys(backend):
     with pytest.warns(RuntimeWarning, match=r"'val_auc'.*available: .*'val_accuracy'"):
         model.fit(X, Y_BIN, epochs=1, verbose=0, validation_data=(X, Y_BIN),
                   callbacks=[stop])
+
+
+# ---- per-output sample weights -----------------------------------------------------------
+XS = RNG.normal(size=(10, 3)).astype(np.float32)
+YA = RNG.normal(size=(10, 2)).astype(np.float32)
+YB = RNG.normal(size=(10, 1)).astype(np.float32)
+WA = RNG.uniform(0.0, 2.0, size=10).astype(np.float32)
+WB = RNG.uniform(0.0, 2.0, size=10).astype(np.float32)
+
+
+def _two_outputs():
+    set_random_seed(3)
+    i = Input((3,))
+    model = Model(i, [Dense(2, name="a")(i), Dense(1, name="b")(i)])
+    model.compile(optimizers.SGD(0.1), ["mse", "mae"], loss_weights=[1.0, 0.5])
+    return model
+
+
+def _weighted(per_sample, weights):
+    """Keras's 'sum_over_batch_size': sum(loss * w) / batch size."""
+    return float(np.sum(per_sample * weights) / per_sample.shape[0])
+
+
+def _expected(model, wa, wb):
+    pa, pb = model.predict(XS)
+    la = _weighted(np.mean((pa - YA) ** 2, axis=-1), wa)
+    lb = _weighted(np.mean(np.abs(pb - YB), axis=-1), wb)
+    return [la + 0.5 * lb, la, lb]
+
+
+@pytest.mark.parametrize("form", ["list", "dict"])
+def test_per_output_sample_weights_in_evaluate(backend, form):
+    model = _two_outputs()
+    sw = [WA, WB] if form == "list" else {"a": WA, "b": WB}
+    got = model.evaluate(XS, [YA, YB], sample_weight=sw, batch_size=4, verbose=0)
+    np.testing.assert_allclose(got, _expected(model, WA, WB), rtol=1e-5, atol=1e-6)
+    # An output left out of the dict (or None in the list) weighs each sample 1.
+    sw = [None, WB] if form == "list" else {"b": WB}
+    got = model.evaluate(XS, [YA, YB], sample_weight=sw, batch_size=10, verbose=0)
+    np.testing.assert_allclose(got, _expected(model, np.ones(10), WB), rtol=1e-5, atol=1e-6)
+
+
+def test_per_output_sample_weights_in_train_on_batch_and_fit(backend):
+    model = _two_outputs()
+    before = _expected(model, WA, WB)
+    # train_on_batch reports the loss of the batch before the step.
+    got = model.train_on_batch(XS, [YA, YB], sample_weight=[WA, WB])
+    np.testing.assert_allclose(got, before, rtol=1e-5, atol=1e-6)
+    # The step follows the weighted gradient: a zero weight for output b on every
+    # sample leaves b's weights as they were.
+    model = _two_outputs()
+    kernel_b = model.get_layer("b").get_weights()[0]
+    model.fit(XS, [YA, YB], sample_weight={"a": WA, "b": np.zeros(10, np.float32)},
+              epochs=2, batch_size=5, verbose=0, validation_split=0.2)
+    np.testing.assert_array_equal(model.get_layer("b").get_weights()[0], kernel_b)
+    assert not np.allclose(model.get_layer("a").get_weights()[0],
+                           _two_outputs().get_layer("a").get_weights()[0])
+
+
+def test_per_output_sample_weight_errors(backend):
+    model = _two_outputs()
+    with pytest.raises(ValueError, match=r"one entry per output.*2 output\(s\).*3 entries"):
+        model.evaluate(XS, [YA, YB], sample_weight=[WA, WB, WB], verbose=0)
+    with pytest.raises(ValueError, match=r"Unknown entries in sample_weight.*\['c'\]"):
+        model.evaluate(XS, [YA, YB], sample_weight={"c": WA}, verbose=0)
+    with pytest.raises(ValueError, match=r"output 'b' must be a 1-D array.*\(10, 1\)"):
+        model.evaluate(XS, [YA, YB], sample_weight=[WA, WB[:, None]], verbose=0)
+    with pytest.raises(ValueError, match="cardinality.*sample_weight sizes: \\[10, 9\\]"):
+        model.evaluate(XS, [YA, YB], sample_weight=[WA, WB[:9]], verbose=0)
+
+
+# ---- two outputs of one nested model --------------------------------------------------
+def _nested():
+    set_random_seed(4)
+    i = Input((3,))
+    inner = Model(i, [Dense(2, name="a")(i), Dense(1, name="b")(i)], name="inner")
+    x = Input((3,))
+    return Model(x, inner(x)), inner
+
+
+def test_nested_model_outputs_get_unique_names(backend):
+    outer, inner = _nested()
+    # tf.keras 2's rule: the output layer's name, then name_1 (Keras 2.2 repeated the name).
+    assert outer.output_names == ["inner", "inner_1"]
+    outer.compile(optimizers.SGD(0.1), ["mse", "mae"], metrics=["mse"])
+    assert outer.metrics_names == ["loss", "inner_loss", "inner_1_loss", "inner_mse",
+                                   "inner_1_mse"]
+    pa, pb = outer.predict(XS)
+    la, lb = np.mean((pa - YA) ** 2), np.mean(np.abs(pb - YB))
+    got = outer.evaluate(XS, [YA, YB], verbose=0)
+    np.testing.assert_allclose(got, [la + lb, la, lb, la, np.mean((pb - YB) ** 2)],
+                               rtol=1e-5, atol=1e-6)
+    history = outer.fit(XS, {"inner": YA, "inner_1": YB}, epochs=1, verbose=0)
+    assert sorted(history.history) == sorted(outer.metrics_names)
+
+
+def test_nested_model_losses_by_output_name(backend):
+    outer, _ = _nested()
+    outer.compile(optimizers.SGD(0.1), {"inner_1": "mae", "inner": "mse"})
+    pa, pb = outer.predict(XS)
+    got = outer.evaluate(XS, [YA, YB], verbose=0)
+    np.testing.assert_allclose(got[1:], [np.mean((pa - YA) ** 2), np.mean(np.abs(pb - YB))],
+                               rtol=1e-5, atol=1e-6)
