@@ -176,3 +176,37 @@ def test_nested_model_losses_by_output_name(backend):
     got = outer.evaluate(XS, [YA, YB], verbose=0)
     np.testing.assert_allclose(got[1:], [np.mean((pa - YA) ** 2), np.mean(np.abs(pb - YB))],
                                rtol=1e-5, atol=1e-6)
+
+
+# ---- Sequential.predict_classes / predict_proba (Keras 2) -------------------------------
+def test_predict_classes_multi_class_is_argmax(backend):
+    set_random_seed(2)
+    model = Sequential([Dense(4, activation="softmax", input_shape=(3,))])
+    with pytest.warns(DeprecationWarning, match=r"np.argmax\(model.predict\(x\), axis=-1\)"):
+        classes = model.predict_classes(XS)
+    assert classes.shape == (10,)
+    np.testing.assert_array_equal(classes, np.argmax(model.predict(XS), axis=-1))
+
+
+def test_predict_classes_one_sigmoid_unit(backend):
+    set_random_seed(2)
+    model = Sequential([Dense(1, activation="sigmoid", input_shape=(3,))])
+    with pytest.warns(DeprecationWarning, match=r"> 0.5\).astype\('int32'\)"):
+        classes = model.predict_classes(XS, batch_size=4)
+    p = model.predict(XS)
+    assert classes.shape == (10, 1) and classes.dtype == np.int32
+    np.testing.assert_array_equal(classes, (p > 0.5).astype(np.int32))
+    assert 0 < classes.sum() < 10  # both classes occur, so the threshold is exercised
+
+
+def test_predict_proba_warns_outside_unit_interval(backend):
+    set_random_seed(2)
+    model = Sequential([Dense(2, activation="softmax", input_shape=(3,))])
+    with pytest.warns(DeprecationWarning, match=r"model.predict\(x\)"):
+        proba = model.predict_proba(XS)
+    np.testing.assert_array_equal(proba, model.predict(XS))
+    linear = Sequential([Dense(2, input_shape=(3,))])
+    linear.set_weights([np.full((3, 2), 5.0, np.float32), np.zeros(2, np.float32)])
+    with pytest.warns(DeprecationWarning), \
+            pytest.warns(UserWarning, match="invalid probability values"):
+        linear.predict_proba(XS)
