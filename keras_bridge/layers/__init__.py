@@ -15,6 +15,7 @@ from keras_bridge.layers.convolutional import Convolution1D, Convolution2D, Conv
 from keras_bridge.layers.convolutional import Convolution1DTranspose, Convolution2DTranspose
 from keras_bridge.layers.convolutional import Convolution3DTranspose
 from keras_bridge.layers.convolutional import SeparableConvolution1D, SeparableConvolution2D
+from keras_bridge.layers.convolutional import Deconv2D, Deconv3D, Deconvolution2D, Deconvolution3D
 from keras_bridge.layers.pooling import MaxPooling1D, MaxPooling2D, MaxPooling3D
 from keras_bridge.layers.pooling import AveragePooling1D, AveragePooling2D, AveragePooling3D
 from keras_bridge.layers.pooling import GlobalMaxPooling1D, GlobalMaxPooling2D
@@ -51,7 +52,7 @@ __all__ = [
     "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
     "Convolution1D", "Convolution2D", "Convolution3D", "Convolution1DTranspose",
     "Convolution2DTranspose", "Convolution3DTranspose", "SeparableConvolution1D",
-    "SeparableConvolution2D",
+    "SeparableConvolution2D", "Deconvolution2D", "Deconv2D", "Deconvolution3D", "Deconv3D",
     "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
     "AveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",

@@ -24,6 +24,7 @@ import numpy as np
 from keras_bridge import activations, config, constraints, initializers, ops, regularizers
 from keras_bridge.layers.base import InputSpec, Layer
 from keras_bridge.layers.core import serialize_or_none
+from keras_bridge.utils import lazy
 
 
 # ---- argument checks ------------------------------------------------------------------
@@ -653,3 +654,16 @@ Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 Convolution3DTranspose = Conv3DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+Deconvolution2D = Deconv2D = Conv2DTranspose  # Keras 2
+Deconvolution3D = Deconv3D = Conv3DTranspose
+
+# Keras 2's keras.layers.convolutional also held the padding, cropping and up-sampling
+# layers and the pooling layers; their modules import this one, so they are re-exported
+# on first access (keras_bridge/utils/lazy.py).
+_REEXPORTS = {name: "keras_bridge.layers.reshaping" for name in (
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D",
+    "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D")}
+_REEXPORTS.update({name: "keras_bridge.layers.pooling" for name in (
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+    "AveragePooling3D")})
+__getattr__, __dir__ = lazy.reexports(__name__, _REEXPORTS)

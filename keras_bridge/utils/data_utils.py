@@ -33,6 +33,7 @@ import warnings
 import zipfile
 
 from keras_bridge import config
+from keras_bridge.utils.py_dataset import Sequence  # noqa: F401 (Keras 2's module path)
 
 #: Seconds any single network wait (connecting, each read) may take before a download
 #: fails. ``get_file(timeout=...)`` overrides it for one call.
