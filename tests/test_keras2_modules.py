@@ -292,3 +292,15 @@ def test_unsupported_keras2_utilities_say_what_to_do(tmp_path):
         utils.HDF5Matrix("d.h5", "x")
     with pytest.raises(NotImplementedError, match="torchrun.*jax.sharding"):
         utils.multi_gpu_model(model, gpus=2)
+
+
+def test_shared_layer_shapes_as_keras2():
+    shared = L.Dense(3, name="shared")
+    a, b = L.Input((4,)), L.Input((4,))
+    shared(a), shared(b)
+    assert shared.input_shape == (None, 4) and shared.output_shape == (None, 3)
+    with pytest.raises(AttributeError, match="multiple inbound nodes, so its inputs"):
+        shared.input  # noqa: B018 (two different tensors)
+    shared(L.Input((5, 4)))
+    with pytest.raises(AttributeError, match=r"'shared'.*different shapes.*input_shape"):
+        shared.input_shape  # noqa: B018

@@ -396,13 +396,26 @@ class Layer:
     def output(self):
         return self._node_attr("outputs")
 
+    def _node_shapes(self, attr):
+        """The shapes of ``attr`` tensors: of the one node, or shared by every node
+        (Keras 2: a shared layer called on same-shaped inputs has one input_shape)."""
+        if len(self._inbound_nodes) > 1:
+            shapes = [tree.map_structure(lambda t: t.shape, getattr(n, attr))
+                      for n in self._inbound_nodes]
+            if all(s == shapes[0] for s in shapes):
+                return shapes[0]
+            what = "input_shape" if attr == "inputs" else "output_shape"
+            raise AttributeError(f"Layer {self.name!r} has multiple inbound nodes with "
+                                 f"different shapes {shapes}, so its {what} is ambiguous.")
+        return tree.map_structure(lambda t: t.shape, self._node_attr(attr))
+
     @property
     def input_shape(self):
-        return tree.map_structure(lambda t: t.shape, self.input)
+        return self._node_shapes("inputs")
 
     @property
     def output_shape(self):
-        return tree.map_structure(lambda t: t.shape, self.output)
+        return self._node_shapes("outputs")
 
     # ---- config ------------------------------------------------------------------
     def get_config(self):
