@@ -41,7 +41,7 @@ def standardize(model, x, y=None, sample_weight=None):
     if ys is not None:
         counts["y"] = [a.shape[0] for a in ys]
     if sample_weight is not None:
-        counts["sample_weight"] = [w.shape[0] for w in tree_of_weights(sample_weight)]
+        counts["sample_weight"] = [w.shape[0] for w in weight_arrays(sample_weight)]
     sizes = {n for v in counts.values() for n in v}
     if len(sizes) > 1:
         detail = ", ".join(f"{k} sizes: {v}" for k, v in counts.items())
@@ -92,7 +92,7 @@ def sample_weights(sample_weight, output_names, model_name):
     return given[0] if len(given) == 1 else given
 
 
-def tree_of_weights(sample_weight):
+def weight_arrays(sample_weight):
     """The arrays of a sample_weight (one array, or one per output)."""
     return sample_weight if isinstance(sample_weight, list) else [sample_weight]
 
