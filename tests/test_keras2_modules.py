@@ -304,3 +304,39 @@ def test_shared_layer_shapes_as_keras2():
     shared(L.Input((5, 4)))
     with pytest.raises(AttributeError, match=r"'shared'.*different shapes.*input_shape"):
         shared.input_shape  # noqa: B018
+
+
+def test_enqueuers_read_batches_in_order():
+    from keras_bridge.utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, data_utils
+    assert data_utils.OrderedEnqueuer is OrderedEnqueuer
+
+    class Batches(Sequence):
+        def __init__(self):
+            self.epochs = 0
+
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            return index * 10
+
+        def on_epoch_end(self):
+            self.epochs += 1
+
+    seq = Batches()
+    enqueuer = OrderedEnqueuer(seq, use_multiprocessing=False)
+    with pytest.raises(RuntimeError, match=r"before start\(\)"):
+        next(enqueuer.get())
+    enqueuer.start(workers=2, max_queue_size=4)
+    batches = enqueuer.get()
+    assert [next(batches) for _ in range(7)] == [0, 10, 20, 0, 10, 20, 0]
+    assert seq.epochs == 2 and enqueuer.is_running()
+    enqueuer.stop()
+    assert not enqueuer.is_running() and list(batches) == []
+    shuffled = OrderedEnqueuer(Batches(), shuffle=True)
+    shuffled.start()
+    first_epoch = [b for _, b in zip(range(3), shuffled.get())]
+    assert sorted(first_epoch) == [0, 10, 20]
+    gen = GeneratorEnqueuer(iter([1, 2, 3]))
+    gen.start()
+    assert list(gen.get()) == [1, 2, 3]

@@ -8,6 +8,7 @@ loaded on first access: they import models and layers, which import this package
 from keras_bridge.random import set_seed as set_random_seed
 from keras_bridge.utils import data_utils, np_utils
 from keras_bridge.utils.data_utils import DownloadError, get_file
+from keras_bridge.utils.enqueuers import GeneratorEnqueuer, OrderedEnqueuer
 from keras_bridge.utils.lazy import reexports
 from keras_bridge.utils.numerical_utils import normalize, to_categorical
 from keras_bridge.utils.py_dataset import PyDataset, Sequence
@@ -29,4 +30,4 @@ __getattr__, __dir__ = reexports(__name__, _KERAS2)
 
 __all__ = ["set_random_seed", "get_file", "DownloadError", "to_categorical", "normalize",
            "np_utils", "data_utils", "pad_sequences", "timeseries_dataset_from_array",
-           "Sequence", "PyDataset"] + sorted(_KERAS2)
+           "Sequence", "PyDataset", "OrderedEnqueuer", "GeneratorEnqueuer"] + sorted(_KERAS2)

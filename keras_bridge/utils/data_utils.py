@@ -33,6 +33,7 @@ import warnings
 import zipfile
 
 from keras_bridge import config
+from keras_bridge.utils.enqueuers import GeneratorEnqueuer, OrderedEnqueuer  # noqa: F401
 from keras_bridge.utils.py_dataset import Sequence  # noqa: F401 (Keras 2's module path)
 
 #: Seconds any single network wait (connecting, each read) may take before a download
