@@ -17,10 +17,12 @@ from keras_bridge import utils
 from keras_bridge import datasets
 from keras_bridge import saving
 from keras_bridge import preprocessing
+from keras_bridge import engine
 from keras_bridge.context import device
 from keras_bridge.layers import Input, Layer
 from keras_bridge.models import Model, Sequential
 
 __all__ = ["__version__", "config", "backend", "ops", "activations", "initializers",
            "regularizers", "constraints", "losses", "metrics", "optimizers", "callbacks",
-           "layers", "models", "utils", "datasets", "saving", "preprocessing", "device", "Input", "Layer", "Model", "Sequential"]
+           "layers", "models", "utils", "datasets", "saving", "preprocessing", "engine",
+           "device", "Input", "Layer", "Model", "Sequential"]

@@ -97,3 +97,22 @@ def topological_nodes(inputs, outputs):
             for parent in reversed(node.input_tensors):  # first input visited first
                 stack.append((parent, False))
     return order
+
+
+def get_source_inputs(tensor):
+    """The ``Input`` tensors that ``tensor`` (or a list of tensors) is computed from, in
+    the order first reached (Keras 2's ``get_source_inputs``)."""
+    if not all(isinstance(t, KerasTensor) for t in tree.flatten(tensor)):
+        raise ValueError(f"get_source_inputs expects symbolic tensors (from Input() or a "
+                         f"layer called on one). Received: {tensor!r}")
+    found, seen, stack = [], set(), list(reversed(tree.flatten(tensor)))
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t.node is None or getattr(t.node.layer, "_is_input_layer", False):
+            found.append(t)
+        else:
+            stack.extend(reversed(t.node.input_tensors))
+    return found

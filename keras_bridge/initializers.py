@@ -410,6 +410,7 @@ lecun_uniform = LecunUniform
 lecun_normal = LecunNormal
 orthogonal = Orthogonal
 identity = Identity
+zero, one, uniform, normal = Zeros, Ones, RandomUniform, RandomNormal  # Keras 2
 
 _CLASSES = (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
             VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
@@ -470,4 +471,5 @@ __all__ = [cls.__name__ for cls in _CLASSES] + [
     "zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal",
     "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
     "lecun_uniform", "lecun_normal", "orthogonal", "identity",
+    "zero", "one", "uniform", "normal",
 ]

@@ -224,11 +224,25 @@ def test_zip_extracted_with_a_dotted_name_and_url_name(server, home):
     assert (home / "pack.zip_archive").exists()
 
 
-def test_untar_is_the_deprecated_spelling(server, home):
-    server.routes["/t.tar.gz"] = _tar_gz({"f.txt": b"F"})
+def test_untar_extracts_next_to_the_archive_as_keras_2(server, home):
+    # Keras 2: the archive is saved as fname + '.tar.gz', extracted into the cache
+    # folder itself, and the path returned is <cache folder>/fname.
+    server.routes["/t.tgz"] = _tar_gz({"t/f.txt": b"F", "t/sub/g.txt": b"G"})
     with pytest.warns(DeprecationWarning, match="extract=True"):
-        path = get_file("t", server.url + "/t.tar.gz", untar=True)
-    assert (home / "t" / "f.txt").read_bytes() == b"F" and path == str(home / "t")
+        path = get_file("t", server.url + "/t.tgz", untar=True)
+    assert path == str(home / "t")
+    assert cache_files(home) == ["t.tar.gz", "t/f.txt", "t/sub/g.txt"]
+    server.routes.clear()  # cached: no second download, no second extraction
+    with pytest.warns(DeprecationWarning):
+        assert get_file("t", server.url + "/t.tgz", untar=True) == str(home / "t")
+
+
+def test_untar_archive_without_the_named_folder_is_an_error(server, home):
+    server.routes["/t.tar.gz"] = _tar_gz({"f.txt": b"F"})
+    with pytest.warns(DeprecationWarning), \
+            pytest.raises(ValueError, match=r"top-level folder 't'.*\['f.txt'\]"):
+        get_file("t", server.url + "/t.tar.gz", untar=True)
+    assert cache_files(home) == ["t.tar.gz"]  # downloaded; nothing extracted
 
 
 def test_archive_members_outside_the_folder_are_skipped(server, home):

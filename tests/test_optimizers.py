@@ -471,3 +471,51 @@ def test_setting_bad_learning_rate(backend):
     with pytest.raises(ValueError, match="learning_rate"):
         opt.learning_rate = -1.0
     assert opt.learning_rate == pytest.approx(0.001)
+
+
+# ---- Keras 2.2's lower-case aliases -------------------------------------------------------
+# (class, learning rate, Adagrad's starting accumulator) from Keras 2.2.4's
+# keras/optimizers.py, where Adagrad's accumulators start at zeros.
+KERAS2_ALIASES = {
+    "sgd": (optimizers.SGD, 0.01), "rmsprop": (optimizers.RMSprop, 0.001),
+    "adagrad": (optimizers.Adagrad, 0.01), "adadelta": (optimizers.Adadelta, 1.0),
+    "adam": (optimizers.Adam, 0.001), "adamax": (optimizers.Adamax, 0.002),
+    "nadam": (optimizers.Nadam, 0.002),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS2_ALIASES))
+def test_keras2_lowercase_alias_has_keras2_defaults(backend, name):
+    cls, lr = KERAS2_ALIASES[name]
+    opt = getattr(optimizers, name)()
+    assert type(opt) is cls and opt.learning_rate == lr
+    if cls is optimizers.Adagrad:
+        assert opt.initial_accumulator_value == 0.0
+    runner = Runner(opt, backend)
+    for grads in GRADS:
+        runner.step(grads)
+    for got, want in zip(runner.values(), reference_run(opt).weights):
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+
+
+def test_keras2_alias_legacy_arguments_warn_and_win():
+    with pytest.warns(DeprecationWarning, match=r"Adadelta\(lr=...\)"):
+        with pytest.warns(DeprecationWarning, match="decay"):
+            opt = optimizers.adadelta(lr=0.5, decay=1e-3)
+    assert opt.learning_rate == 0.5 and opt.decay == 1e-3 and opt.rho == 0.95
+    assert optimizers.adam(0.01).learning_rate == 0.01  # positional: the learning rate
+    assert optimizers.adagrad(initial_accumulator_value=0.2).initial_accumulator_value == 0.2
+    with pytest.raises(TypeError, match="both learning_rate"):
+        optimizers.nadam(learning_rate=0.1, lr=0.2)
+
+
+def test_classes_and_names_keep_keras3_defaults():
+    # Only the lower-case Keras 2.2 spellings change defaults.
+    assert optimizers.Adadelta().learning_rate == 0.001
+    assert optimizers.get("adadelta").learning_rate == 0.001
+    assert optimizers.get("rmsprop").learning_rate == 0.001
+    assert type(optimizers.get("rmsprop")) is optimizers.RMSprop
+    opt = optimizers.adadelta()
+    again = optimizers.deserialize(optimizers.serialize(opt))
+    assert type(again) is optimizers.Adadelta and again.learning_rate == 1.0
+    assert optimizers.get(optimizers.serialize(opt)).get_config() == opt.get_config()

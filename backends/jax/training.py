@@ -88,8 +88,14 @@ class Trainer:
     def _put(self, arrays):
         return None if arrays is None else self.program._to_device(arrays)
 
+    def _put_weights(self, sample_weight):
+        """None, one array, or one array per output (a list)."""
+        if sample_weight is None or isinstance(sample_weight, list):
+            return self._put(sample_weight)
+        return self._put([sample_weight])[0]
+
     def train_step(self, xs, ys, sample_weight):
-        sw = None if sample_weight is None else self._put([sample_weight])[0]
+        sw = self._put_weights(sample_weight)
         trainable, others, opt_state, metric_values, self.key = self._train(
             self._values(self.trainable_index), self._values(self.other_index),
             self.optimizer.state, [v.slot.array for v in self.metric_vars],
@@ -103,7 +109,7 @@ class Trainer:
             var.slot.array = v
 
     def test_step(self, xs, ys, sample_weight):
-        sw = None if sample_weight is None else self._put([sample_weight])[0]
+        sw = self._put_weights(sample_weight)
         metric_values, others = self._test(self._values(self.trainable_index),
                                            self._values(self.other_index),
                                            [v.slot.array for v in self.metric_vars],

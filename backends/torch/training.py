@@ -31,11 +31,19 @@ class Trainer:
         reg = regularization_loss(self.regularized) if self.regularized else None
         return layer_losses.total([reg, *added]) if added else reg
 
+    def _weights_to_device(self, sample_weight):
+        """None, one array, or one array per output (a list)."""
+        if sample_weight is None:
+            return None
+        if isinstance(sample_weight, list):
+            return self.program._to_device(sample_weight)
+        return self.program._to_device([sample_weight])[0]
+
     def train_step(self, xs, ys, sample_weight):
         compiled = self.compiled
         with using_device(self.device):
             xs, ys = self.program._to_device(xs), self.program._to_device(ys)
-            sw = None if sample_weight is None else self.program._to_device([sample_weight])[0]
+            sw = self._weights_to_device(sample_weight)
             # Crossentropy of a softmax output from its logits; layers' added losses.
             with logits.recording(), layer_losses.collecting() as added:
                 outputs = self.program._run(xs, True)
@@ -54,7 +62,7 @@ class Trainer:
         compiled = self.compiled
         with torch.no_grad(), using_device(self.device):
             xs, ys = self.program._to_device(xs), self.program._to_device(ys)
-            sw = None if sample_weight is None else self.program._to_device([sample_weight])[0]
+            sw = self._weights_to_device(sample_weight)
             with logits.recording(), layer_losses.collecting() as added:
                 outputs = self.program._run(xs, False)
                 total, per_output = compiled.loss(ys, outputs, sw, self._extra_loss(added))

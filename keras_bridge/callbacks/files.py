@@ -5,7 +5,7 @@ import os
 import warnings
 
 from keras_bridge.callbacks.base import Callback
-from keras_bridge.callbacks.monitor import Monitor
+from keras_bridge.callbacks.monitor import Monitor, with_accuracy_aliases
 
 
 class ModelCheckpoint(Callback):
@@ -82,7 +82,7 @@ class ModelCheckpoint(Callback):
             self._save(epoch, logs)
 
     def _path(self, epoch, logs, batch):
-        fields = dict(logs or {})
+        fields = with_accuracy_aliases(logs)  # '{val_acc:.2f}' works with 'val_accuracy'
         fields["epoch"] = epoch + 1
         if batch is not None:
             fields["batch"] = batch + 1

@@ -1,5 +1,10 @@
 """Watching one logged value (``'val_loss'``, ``'val_acc'``, ...): which way is better,
-by how much a change counts, and a clear warning when the value is not logged."""
+by how much a change counts, and a clear warning when the value is not logged.
+
+Keras 2 logged ``metrics=['accuracy']`` as ``acc`` (``val_acc``); Keras 3 logs it as
+given (``accuracy``). Code written for either spelling is common, so a watched key, and a
+``ModelCheckpoint`` path field, is also found under the other one (``with_accuracy_aliases``).
+"""
 
 import math
 import warnings
@@ -39,10 +44,31 @@ class Monitor:
     def value(self, logs, doing):
         """The watched value in ``logs``, or None with a warning that ``doing`` was
         skipped and which values are logged."""
-        value = (logs or {}).get(self.monitor)
+        value = with_accuracy_aliases(logs).get(self.monitor)
         if value is None:
             warnings.warn(f"{self.owner}: {doing} needs {self.monitor!r}, which is not in the "
                           f"logs; available: {sorted(logs or {})}. Skipping.", RuntimeWarning,
                           stacklevel=3)
             return None
         return float(value)
+
+
+def accuracy_alias(key):
+    """The other spelling of an accuracy key ('val_acc' <-> 'val_accuracy'), or None."""
+    for short, long in (("acc", "accuracy"),):
+        if key == short or key.endswith("_" + short):
+            return key[:len(key) - len(short)] + long
+        if key == long or key.endswith("_" + long):
+            return key[:len(key) - len(long)] + short
+    return None
+
+
+def with_accuracy_aliases(logs):
+    """``logs`` plus each accuracy value under its other spelling, where that key is not
+    logged already (a copy; the logs themselves are left as they are)."""
+    out = dict(logs or {})
+    for key, value in list(out.items()):
+        alias = accuracy_alias(key)
+        if alias is not None and alias not in out:
+            out[alias] = value
+    return out

@@ -21,31 +21,60 @@ _BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "
 
 
 class InputSpec:
-    """What a layer accepts: rank and fixed axis sizes, checked on every call.
+    """What a layer accepts (Keras's ``InputSpec``), checked on every call.
+
+    A custom layer may set ``self.input_spec`` (one spec, or a list with one per
+    input) in ``__init__`` or ``build``.
 
     Args:
+        dtype: expected dtype, stored (not checked, as in Keras).
+        shape: expected shape including the batch axis; ``None`` entries match any
+            size. Implies ``ndim``.
         ndim: exact rank, or None.
+        max_ndim: largest rank, or None.
         min_ndim: smallest rank, or None.
         axes: dict axis -> required size (negative axes count from the end).
     """
 
-    def __init__(self, ndim=None, min_ndim=None, axes=None):
-        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
+                 axes=None):
+        self.dtype = None if dtype is None else str(np.dtype(dtype))
+        self.shape = None if shape is None else tuple(shape)
+        self.ndim = len(self.shape) if self.shape is not None else ndim
+        self.max_ndim, self.min_ndim = max_ndim, min_ndim
+        self.axes = {int(k): v for k, v in dict(axes or {}).items()}
 
     def check(self, layer, shape, index=0):
         rank = len(shape)
         where = f"Input {index} of layer {layer.name!r} is incompatible with the layer"
-        if self.ndim is not None and rank != self.ndim:
-            raise ValueError(f"{where}: expected ndim={self.ndim}, found ndim={rank}. "
-                             f"Full shape received: {tuple(shape)}")
-        if self.min_ndim is not None and rank < self.min_ndim:
-            raise ValueError(f"{where}: expected min_ndim={self.min_ndim}, found ndim={rank}. "
-                             f"Full shape received: {tuple(shape)}")
+        for name, bad in (("ndim", self.ndim is not None and rank != self.ndim),
+                          ("max_ndim", self.max_ndim is not None and rank > self.max_ndim),
+                          ("min_ndim", self.min_ndim is not None and rank < self.min_ndim)):
+            if bad:
+                raise ValueError(f"{where}: expected {name}={getattr(self, name)}, found "
+                                 f"ndim={rank}. Full shape received: {tuple(shape)}")
         for axis, size in self.axes.items():
             if -rank <= axis < rank and shape[axis] is not None and shape[axis] != size:
                 raise ValueError(
                     f"{where}: expected axis {axis} of input shape to have value {size}, "
                     f"but received input with shape {tuple(shape)}")
+        if self.shape is not None:
+            for want, got in zip(self.shape, shape):
+                if want is not None and got is not None and want != got:
+                    raise ValueError(f"{where}: expected shape={self.shape}, found "
+                                     f"shape={tuple(shape)}")
+
+    def get_config(self):
+        return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim,
+                "max_ndim": self.max_ndim, "min_ndim": self.min_ndim, "axes": self.axes}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        parts = [f"{k}={v}" for k, v in self.get_config().items() if v not in (None, {})]
+        return f"InputSpec({', '.join(parts)})"
 
 
 def _shape_of(x):
@@ -367,13 +396,26 @@ class Layer:
     def output(self):
         return self._node_attr("outputs")
 
+    def _node_shapes(self, attr):
+        """The shapes of ``attr`` tensors: of the one node, or shared by every node
+        (Keras 2: a shared layer called on same-shaped inputs has one input_shape)."""
+        if len(self._inbound_nodes) > 1:
+            shapes = [tree.map_structure(lambda t: t.shape, getattr(n, attr))
+                      for n in self._inbound_nodes]
+            if all(s == shapes[0] for s in shapes):
+                return shapes[0]
+            what = "input_shape" if attr == "inputs" else "output_shape"
+            raise AttributeError(f"Layer {self.name!r} has multiple inbound nodes with "
+                                 f"different shapes {shapes}, so its {what} is ambiguous.")
+        return tree.map_structure(lambda t: t.shape, self._node_attr(attr))
+
     @property
     def input_shape(self):
-        return tree.map_structure(lambda t: t.shape, self.input)
+        return self._node_shapes("inputs")
 
     @property
     def output_shape(self):
-        return tree.map_structure(lambda t: t.shape, self.output)
+        return self._node_shapes("outputs")
 
     # ---- config ------------------------------------------------------------------
     def get_config(self):

@@ -24,6 +24,7 @@ import numpy as np
 from keras_bridge import activations, config, constraints, initializers, ops, regularizers
 from keras_bridge.layers.base import InputSpec, Layer
 from keras_bridge.layers.core import serialize_or_none
+from keras_bridge.utils import lazy
 
 
 # ---- argument checks ------------------------------------------------------------------
@@ -670,3 +671,14 @@ def _atrous(conv, name):
 
 AtrousConvolution1D = AtrousConv1D = _atrous(Conv1D, "AtrousConvolution1D")
 AtrousConvolution2D = AtrousConv2D = _atrous(Conv2D, "AtrousConvolution2D")
+
+# Keras 2's keras.layers.convolutional also held the padding, cropping and up-sampling
+# layers and the pooling layers; their modules import this one, so they are re-exported
+# on first access (keras_bridge/utils/lazy.py).
+_REEXPORTS = {name: "keras_bridge.layers.reshaping" for name in (
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D",
+    "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D")}
+_REEXPORTS.update({name: "keras_bridge.layers.pooling" for name in (
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+    "AveragePooling3D")})
+__getattr__, __dir__ = lazy.reexports(__name__, _REEXPORTS)

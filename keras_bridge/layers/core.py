@@ -9,7 +9,7 @@ import numpy as np
 from keras_bridge import activations, constraints, initializers, ops, regularizers
 from keras_bridge.layers.base import InputSpec, Layer
 from keras_bridge.graph import KerasTensor, Node
-from keras_bridge.utils import naming
+from keras_bridge.utils import lazy, naming
 
 
 class InputLayer(Layer):
@@ -336,3 +336,14 @@ class Lambda(Layer):
         raise NotImplementedError(
             f"Lambda layer {self.name!r} holds Python code, which has no plain config. "
             "Define a Layer subclass with get_config to save it.")
+
+
+# Keras 2's keras.layers.core also held these; their modules import this one, so they
+# are re-exported on first access (keras_bridge/utils/lazy.py).
+__getattr__, __dir__ = lazy.reexports(__name__, {
+    "Masking": "keras_bridge.layers.sequence",
+    "SpatialDropout1D": "keras_bridge.layers.reshaping",
+    "SpatialDropout2D": "keras_bridge.layers.reshaping",
+    "SpatialDropout3D": "keras_bridge.layers.reshaping",
+    "ActivityRegularization": "keras_bridge.layers.regularization",
+})

@@ -30,6 +30,7 @@ import numpy as np
 from keras_bridge import activations, constraints, initializers  # noqa: F401 (re-exported)
 from keras_bridge import ops, regularizers  # noqa: F401
 from keras_bridge.layers.base import InputSpec, Layer  # noqa: F401
+from keras_bridge.utils import lazy
 # Re-exported: the backends' rnn_rules and tests import these from this module.
 from keras_bridge.layers.rnn_base import _Recurrent, _dtype_name, _first_mask  # noqa: F401
 from keras_bridge.layers.rnn_base import _is_shape_list, dropout_mask  # noqa: F401
@@ -314,3 +315,8 @@ class RNN(_Recurrent):
         if isinstance(config.get("cell"), dict):
             config["cell"] = deserialize_keras_object(config["cell"], custom_objects)
         return super().from_config(config)
+
+
+# Keras 2's keras.layers.recurrent also held StackedRNNCells, taken from
+# keras_bridge.layers on first access (keras_bridge/utils/lazy.py).
+__getattr__, __dir__ = lazy.reexports(__name__, {"StackedRNNCells": "keras_bridge.layers"})

@@ -74,7 +74,7 @@ class Model(SavingMixin, Trainer, Layer):
         self.input_names = list(inputs) if isinstance(inputs, dict) else \
             [t.node.layer.name for t in self.inputs]
         self.output_names = list(outputs) if isinstance(outputs, dict) else \
-            [t.node.layer.name for t in self.outputs]
+            _unique_names([t.node.layer.name for t in self.outputs])
         self._functional = True
         self.built = True
 
@@ -402,6 +402,22 @@ def _layers_by_depth(inputs, nodes):
         layer_depth[id(t.node.layer)] = input_depth
     position = {id(l): i for i, l in enumerate(order)}
     return sorted(order, key=lambda l: (-layer_depth[id(l)], position[id(l)]))
+
+
+def _unique_names(names):
+    """Output names, one per output: an output layer that gives several outputs (a
+    nested model, an RNN's states) names the first, then ``name_1``, ``name_2``, ... as
+    tf.keras 2 does (Keras 2.2 left the names repeated, so its per-output loss names
+    repeated too)."""
+    taken, counts, out = set(), {}, []
+    for name in names:
+        proposal = name
+        while proposal in taken:
+            counts[name] = counts.get(name, 0) + 1
+            proposal = f"{name}_{counts[name]}"
+        taken.add(proposal)
+        out.append(proposal)
+    return out
 
 
 def _checked_backend_name(name):

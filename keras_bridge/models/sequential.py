@@ -1,6 +1,10 @@
 """``Sequential``: a linear stack of layers, built as a functional graph as soon as the
 input shape is known (from the first layer's ``input_shape``, an ``Input``, or data)."""
 
+import warnings
+
+import numpy as np
+
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.core import Input, InputLayer
 from keras_bridge.graph import KerasTensor
@@ -94,8 +98,33 @@ class Sequential(Model):
 
     def __call__(self, inputs, *args, **kwargs):
         if self._input is None and not isinstance(inputs, KerasTensor):
-            import numpy as np
             self.build((None,) + tuple(np.shape(inputs))[1:])
         elif self._input is None:
             self.build(inputs.shape)
         return Layer.__call__(self, inputs, *args, **kwargs)
+
+    # ---- Keras 2's class and probability helpers (removed in TF 2.6 / Keras 3) ---------
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Deprecated Keras 2 method: class indices for ``x``, the arg-max of
+        ``predict`` for several output units, else ``(p > 0.5)`` as int32 of shape
+        ``(n, 1)`` for one (sigmoid) unit."""
+        warnings.warn("Sequential.predict_classes() is deprecated (removed in Keras 3). "
+                      "Use np.argmax(model.predict(x), axis=-1) for several classes, or "
+                      "(model.predict(x) > 0.5).astype('int32') for one sigmoid unit.",
+                      DeprecationWarning, stacklevel=2)
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """Deprecated Keras 2 method: ``predict``, warning when the values are not
+        probabilities (outside [0, 1])."""
+        warnings.warn("Sequential.predict_proba() is deprecated (removed in Keras 3). Use "
+                      "model.predict(x).", DeprecationWarning, stacklevel=2)
+        preds = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if np.min(preds) < 0.0 or np.max(preds) > 1.0:
+            warnings.warn("Network returning invalid probability values. The last layer "
+                          "might not normalize predictions into probabilities (like softmax "
+                          "or sigmoid would).", UserWarning, stacklevel=2)
+        return preds

@@ -561,5 +561,49 @@ def get(identifier):
     raise _unknown(identifier)
 
 
+# ---- Keras 2.2's lower-case names ------------------------------------------------------
+# Only standalone Keras 2.2 had ``optimizers.adadelta(...)`` and friends, so code calling
+# them expects Keras 2.2's defaults where Keras 3 changed them: Adadelta's learning rate
+# 1.0 (Keras 3: 0.001), Adagrad's 0.01 with accumulators starting at 0 (Keras 3: 0.001,
+# 0.1), Adamax's and Nadam's 0.002 (Keras 3: 0.001). The classes, and names given to
+# ``compile`` ('adadelta'), keep Keras 3's defaults. Each returns an instance of the class;
+# ``lr=`` and ``decay=`` warn as they do there.
+_KERAS2_DEFAULTS = {
+    SGD: {}, RMSprop: {}, Adam: {},
+    Adagrad: {"learning_rate": 0.01, "initial_accumulator_value": 0.0},
+    Adadelta: {"learning_rate": 1.0},
+    Adamax: {"learning_rate": 0.002},
+    Nadam: {"learning_rate": 0.002},
+}
+
+
+def _keras2_alias(cls):
+    defaults = _KERAS2_DEFAULTS[cls]
+
+    def make(*args, **kwargs):
+        for key, value in defaults.items():
+            given = key in kwargs or (key == "learning_rate" and ("lr" in kwargs or args))
+            if not given:
+                kwargs[key] = value
+        return cls(*args, **kwargs)
+
+    name = cls.__name__.lower()
+    make.__name__ = make.__qualname__ = name
+    changed = ", ".join(f"{k}={v}" for k, v in defaults.items()) or "none"
+    make.__doc__ = (f"Keras 2.2's ``optimizers.{name}``: a ``{cls.__name__}`` with Keras "
+                    f"2.2's defaults (differing from Keras 3's: {changed}).")
+    return make
+
+
+sgd = _keras2_alias(SGD)
+rmsprop = _keras2_alias(RMSprop)
+adagrad = _keras2_alias(Adagrad)
+adadelta = _keras2_alias(Adadelta)
+adam = _keras2_alias(Adam)
+adamax = _keras2_alias(Adamax)
+nadam = _keras2_alias(Nadam)
+
+
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "Nadam", "get", "serialize", "deserialize"]
+           "Nadam", "get", "serialize", "deserialize",
+           "sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam"]

@@ -70,6 +70,11 @@ class SavingMixin:
         ``indent=2`` are passed on); ``model_from_json`` rebuilds it."""
         return json.dumps(model_to_dict(self), **kwargs)
 
+    def to_yaml(self, **kwargs):
+        """Removed (tf.keras 2.6+, Keras 3): raises, pointing at ``to_json``."""
+        from keras_bridge.models.cloning import YAML_REMOVED
+        raise RuntimeError(YAML_REMOVED.format(what="Model.to_yaml()"))
+
     def get_config(self):
         """The architecture as plain values: a Sequential's layer configs, or a
         functional model's ``layers`` / ``input_layers`` / ``output_layers``."""

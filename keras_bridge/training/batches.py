@@ -60,7 +60,7 @@ class ArrayBatches:
         for index in data.batch_indices(self.n, self.batch_size, self.shuffle, rng):
             size = len(range(self.n)[index]) if isinstance(index, slice) else len(index)
             yield (data.take(self.xs, index), data.take(self.ys, index),
-                   None if self.sample_weight is None else self.sample_weight[index], size)
+                   data.take_weights(self.sample_weight, index), size)
 
     def end_epoch(self):
         pass

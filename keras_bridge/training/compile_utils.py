@@ -12,6 +12,7 @@ from keras_bridge import layer_losses
 from keras_bridge import losses as losses_module
 from keras_bridge import metrics as metrics_module
 from keras_bridge import ops
+from keras_bridge.training.data import weight_for_output
 
 
 def _per_output(value, output_names, what):
@@ -57,11 +58,12 @@ class CompiledLoss:
     def __call__(self, y_true, y_pred, sample_weight=None, regularization=None):
         """(total scalar, list of per-output scalars) on the engine of ``y_pred``."""
         per_output, total = [], None
-        for loss, weight, t, p in zip(self.losses, self.loss_weights, y_true, y_pred):
+        for i, (loss, weight, t, p) in enumerate(zip(self.losses, self.loss_weights, y_true,
+                                                     y_pred)):
             if loss is None:
                 per_output.append(None)
                 continue
-            value = loss(t, p, sample_weight=sample_weight)
+            value = loss(t, p, sample_weight=weight_for_output(sample_weight, i))
             per_output.append(value)
             term = value if weight == 1.0 else ops.multiply(value, weight)
             total = term if total is None else ops.add(total, term)
@@ -190,9 +192,9 @@ class CompiledMetrics:
         for tracker, value in zip(self.output_loss_trackers, per_output):
             if tracker is not None:
                 tracker.update_state(value, sample_weight=batch_size)
-        for objs, t, p in zip(self.metrics, y_true, y_pred):
+        for i, (objs, t, p) in enumerate(zip(self.metrics, y_true, y_pred)):
             for metric in objs:
-                metric.update_state(t, p, sample_weight=sample_weight)
+                metric.update_state(t, p, sample_weight=weight_for_output(sample_weight, i))
 
     def reset(self):
         for m in self.all_metrics():

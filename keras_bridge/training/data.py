@@ -46,15 +46,12 @@ def standardize(model, x, y=None, sample_weight=None):
         if getattr(model, "outputs", None):  # a subclassed model's outputs are unknown
             ys = [expand_rank_1(a, t.shape) for a, t in zip(ys, model.outputs)]
     if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=np.float32)
-        if sample_weight.ndim != 1:
-            raise ValueError(f"sample_weight must be a 1-D array with one weight per sample. "
-                             f"Received shape {sample_weight.shape}.")
+        sample_weight = sample_weights(sample_weight, model.output_names, model.name)
     counts = {"x": [a.shape[0] for a in xs]}
     if ys is not None:
         counts["y"] = [a.shape[0] for a in ys]
     if sample_weight is not None:
-        counts["sample_weight"] = [sample_weight.shape[0]]
+        counts["sample_weight"] = [w.shape[0] for w in weight_arrays(sample_weight)]
     sizes = {n for v in counts.values() for n in v}
     if len(sizes) > 1:
         detail = ", ".join(f"{k} sizes: {v}" for k, v in counts.items())
@@ -63,6 +60,64 @@ def standardize(model, x, y=None, sample_weight=None):
     if not sizes or sizes == {0}:
         raise ValueError(f"Model {model.name!r} received empty data (0 samples).")
     return xs, ys, sample_weight
+
+
+def _weight_array(value, what):
+    value = np.asarray(value, dtype=np.float32)
+    if value.ndim != 1:
+        raise ValueError(f"{what} must be a 1-D array with one weight per sample. "
+                         f"Received shape {value.shape}.")
+    return value
+
+
+def sample_weights(sample_weight, output_names, model_name):
+    """One 1-D array (weighing every output), or, from a list or a dict keyed by output
+    name (Keras 2), a list with one array per output; an output given None or left out
+    of the dict weighs each sample 1."""
+    if isinstance(sample_weight, np.ndarray) or not isinstance(sample_weight, (list, tuple,
+                                                                                dict)):
+        return _weight_array(sample_weight, "sample_weight")
+    if isinstance(sample_weight, (list, tuple)) and len(output_names) == 1 and (
+            len(sample_weight) != 1 or np.ndim(sample_weight[0]) == 0):
+        return _weight_array(sample_weight, "sample_weight")  # a plain list of numbers
+    if isinstance(sample_weight, dict):
+        unknown = [k for k in sample_weight if k not in output_names]
+        if unknown:
+            raise ValueError(f"Unknown entries in sample_weight dictionary: {unknown}. "
+                             f"Model {model_name!r} has outputs {output_names}.")
+        per_output = [sample_weight.get(n) for n in output_names]
+    else:
+        if len(sample_weight) != len(output_names):
+            raise ValueError(f"When passing a list as sample_weight, it should have one "
+                             f"entry per output. Model {model_name!r} has "
+                             f"{len(output_names)} output(s) {output_names}; received "
+                             f"{len(sample_weight)} entries.")
+        per_output = list(sample_weight)
+    given = [None if w is None else _weight_array(w, f"sample_weight for output {n!r}")
+             for n, w in zip(output_names, per_output)]
+    if all(w is None for w in given):
+        return None
+    n = next(w.shape[0] for w in given if w is not None)
+    given = [np.ones(n, np.float32) if w is None else w for w in given]
+    return given[0] if len(given) == 1 else given
+
+
+def weight_arrays(sample_weight):
+    """The arrays of a sample_weight (one array, or one per output)."""
+    return sample_weight if isinstance(sample_weight, list) else [sample_weight]
+
+
+def weight_for_output(sample_weight, index):
+    """Output ``index``'s weights from one array or a list of them (engine tensors)."""
+    return sample_weight[index] if isinstance(sample_weight, (list, tuple)) \
+        else sample_weight
+
+
+def take_weights(sample_weight, index):
+    if sample_weight is None:
+        return None
+    return take(sample_weight, index) if isinstance(sample_weight, list) \
+        else sample_weight[index]
 
 
 def split(arrays, at):

@@ -33,6 +33,8 @@ import warnings
 import zipfile
 
 from keras_bridge import config
+from keras_bridge.utils.enqueuers import GeneratorEnqueuer, OrderedEnqueuer  # noqa: F401
+from keras_bridge.utils.py_dataset import Sequence  # noqa: F401 (Keras 2's module path)
 
 #: Seconds any single network wait (connecting, each read) may take before a download
 #: fails. ``get_file(timeout=...)`` overrides it for one call.
@@ -64,7 +66,10 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
             extraction folder (the archive is kept as ``NAME_archive``); a name with a
             ``.`` names the archive and the folder is ``STEM_extracted``.
         origin: URL of the file (``http://``, ``https://``, ``file://``).
-        untar: deprecated; use ``extract=True``. Extracts a tar archive.
+        untar: deprecated; use ``extract=True``. Keras 2's layout: the tar archive is
+            saved as ``fname + ".tar.gz"`` and extracted next to it, into the cache
+            folder itself, and the path returned is ``<cache folder>/fname``, the
+            top-level folder the archive is expected to hold.
         md5_hash: deprecated; use ``file_hash=``. The md5 of the file.
         file_hash: the expected sha256 or md5 hex digest of the file. A download that
             does not match is discarded; a cached file that does not match is fetched
@@ -130,18 +135,21 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         archive_format = "tar"
 
     base = os.path.expanduser(os.fspath(cache_dir)) if cache_dir else config.keras_home()
-    target, extraction_dir = _layout(base, cache_subdir, fname, provided_fname, extract)
+    target, extraction_dir = _layout(base, cache_subdir, fname, provided_fname, extract, untar)
     if not force_download:
-        found = _cached(target, extraction_dir, file_hash, hash_algorithm, archive_format)
+        found = _cached(target, extraction_dir, file_hash, hash_algorithm, archive_format,
+                        untar)
         if found:
             return found
     if not _writable(os.path.dirname(target)):
         # As in Keras: an unwritable cache falls back to <tmp>/.keras.
         base = os.path.join(tempfile.gettempdir(), ".keras")
-        target, extraction_dir = _layout(base, cache_subdir, fname, provided_fname, extract)
+        target, extraction_dir = _layout(base, cache_subdir, fname, provided_fname, extract,
+                                         untar)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if not force_download:
-            found = _cached(target, extraction_dir, file_hash, hash_algorithm, archive_format)
+            found = _cached(target, extraction_dir, file_hash, hash_algorithm, archive_format,
+                            untar)
             if found:
                 return found
 
@@ -155,14 +163,17 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     _download(origin, target, file_hash, hash_algorithm,
               DOWNLOAD_TIMEOUT if timeout is None else timeout, verbose, stale)
     if extract:
-        _extract_into_place(target, extraction_dir, archive_format)
+        _extract(target, extraction_dir, archive_format, untar)
         return extraction_dir
     return target
 
 
-def _layout(base, cache_subdir, fname, provided_fname, extract):
-    """Keras 3's names: (download target, extraction folder or None)."""
+def _layout(base, cache_subdir, fname, provided_fname, extract, untar=False):
+    """Keras 3's names: (download target, extraction folder or None); with ``untar``
+    Keras 2's (``fname.tar.gz``, and the folder ``fname`` beside it)."""
     datadir = os.path.join(base, cache_subdir)
+    if untar:
+        return os.path.join(datadir, fname + ".tar.gz"), os.path.join(datadir, fname)
     if not extract:
         return os.path.join(datadir, fname), None
     if provided_fname and "." in fname:
@@ -171,7 +182,7 @@ def _layout(base, cache_subdir, fname, provided_fname, extract):
     return os.path.join(datadir, f"{fname}_archive"), os.path.join(datadir, fname)
 
 
-def _cached(target, extraction_dir, file_hash, hash_algorithm, archive_format):
+def _cached(target, extraction_dir, file_hash, hash_algorithm, archive_format, untar=False):
     """The path to return when the cache already holds what is asked for, else None."""
     file_ok = os.path.isfile(target) and (
         file_hash is None or validate_file(target, file_hash, hash_algorithm))
@@ -181,9 +192,47 @@ def _cached(target, extraction_dir, file_hash, hash_algorithm, archive_format):
         # Extracted before (the archive may since have been deleted to save space).
         return extraction_dir
     if file_ok and _writable(os.path.dirname(extraction_dir)):
-        _extract_into_place(target, extraction_dir, archive_format)
+        _extract(target, extraction_dir, archive_format, untar)
         return extraction_dir
     return None
+
+
+def _extract(archive, extraction_dir, archive_format, untar):
+    if untar:
+        _extract_beside(archive, extraction_dir)
+    else:
+        _extract_into_place(archive, extraction_dir, archive_format)
+
+
+def _extract_beside(archive, expected_dir):
+    """Keras 2's ``untar``: the archive's top-level entries land in its own folder
+    (staged in a temporary folder, then each renamed into place); the archive must hold
+    the folder ``expected_dir`` names."""
+    parent = os.path.dirname(expected_dir) or "."
+    staging = _fresh_path(parent, os.path.basename(expected_dir))
+    os.mkdir(staging)
+    try:
+        if not extract_archive(archive, staging, "tar"):
+            raise ValueError(f"Could not extract {archive}: get_file(untar=True) expects a "
+                             "tar archive (tar, tar.gz, tar.bz2 or tar.xz).")
+        entries = os.listdir(staging)
+        name = os.path.basename(expected_dir)
+        if name not in entries:
+            raise ValueError(
+                f"get_file(untar=True) expects the archive {archive} to hold a top-level "
+                f"folder {name!r} (Keras 2 returns {expected_dir}); it holds {sorted(entries)}. "
+                "Nothing was extracted. Use extract=True to extract it into a folder of "
+                "its own.")
+        for entry in entries:
+            final = os.path.join(parent, entry)
+            if os.path.isdir(final) and not os.path.islink(final):
+                shutil.rmtree(final)
+            elif os.path.lexists(final):
+                os.remove(final)
+            os.rename(os.path.join(staging, entry), final)
+    finally:
+        if os.path.isdir(staging):
+            shutil.rmtree(staging)
 
 
 def _writable(folder):
