@@ -63,7 +63,9 @@ def variable(value, dtype=None, name=None, constraint=None):
         dtype = config.floatx()
     elif not isinstance(dtype, str):
         dtype = np.dtype(dtype).name
-    v = Variable(name or "variable", arr.shape, dtype, arr, trainable=True,
+    # Only floating variables can take gradients (engines refuse integer parameters).
+    floating = dtype.startswith(("float", "bfloat", "complex"))
+    v = Variable(name or "variable", arr.shape, dtype, arr, trainable=floating,
                  constraint=constraint)
     backend = context.active_backend()
     backend.bind_weight(v, backend.resolve_device(context.requested_device()))
