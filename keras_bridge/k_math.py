@@ -39,7 +39,7 @@ def switch(condition, then_expression, else_expression):
     """
     if _is_concrete(condition) and np.ndim(condition) == 0:
         chosen = then_expression if bool(condition) else else_expression
-        return chosen() if callable(chosen) else chosen
+        return ops.convert_to_tensor(chosen() if callable(chosen) else chosen)
     if callable(then_expression):
         then_expression = then_expression()
     if callable(else_expression):
