@@ -123,7 +123,7 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
                          f"input_length={lengths.tolist()}")
     logits = ops.log(ops.add(y_pred, config.epsilon()))
     if greedy:
-        mask = ops.less(ops.arange(steps)[None, :], ops.convert_to_tensor(lengths)[:, None])
+        mask = np.arange(steps)[None, :] < lengths[:, None]
         best = ops.convert_to_numpy(ops.argmax(logits, axis=-1))
         score = ops.negative(ops.sum(ops.where(mask, ops.max(logits, axis=-1), 0.0), axis=1,
                                      keepdims=True))

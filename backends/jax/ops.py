@@ -591,19 +591,22 @@ def stop_gradient(variable):
     return jax.lax.stop_gradient(_t(variable))
 
 
-def ctc_loss(target, output, target_length, output_length, mask_index=0):
+@functools.partial(jax.jit, static_argnames=("blank_id",))
+def _ctc_loss(logits, labels, label_lengths, logit_lengths, blank_id):
     import optax  # only needed here; imported on first use
 
-    output = _float(output)
-    target = _t(target).astype("int32")
-    steps, labels = output.shape[1], target.shape[1]
-    # optax marks padding with 1.0 (batch, length) instead of taking lengths.
-    logit_paddings = (jnp.arange(steps)[None, :]
-                      >= _t(output_length).astype("int32")[:, None]).astype(output.dtype)
-    label_paddings = (jnp.arange(labels)[None, :]
-                      >= _t(target_length).astype("int32")[:, None]).astype(output.dtype)
-    return optax.ctc_loss(output, logit_paddings, target, label_paddings,
-                          blank_id=int(mask_index))
+    # optax marks padding with 1.0 per (batch, position) instead of taking lengths.
+    logit_paddings = jnp.arange(logits.shape[1])[None, :] >= logit_lengths[:, None]
+    label_paddings = jnp.arange(labels.shape[1])[None, :] >= label_lengths[:, None]
+    return optax.ctc_loss(logits, logit_paddings.astype(logits.dtype), labels,
+                          label_paddings.astype(logits.dtype), blank_id=blank_id)
+
+
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    # Jitted: optax's scan, run eagerly, dispatches one small op per step.
+    return _ctc_loss(_float(output), _t(target).astype("int32"),
+                     _t(target_length).astype("int32"), _t(output_length).astype("int32"),
+                     int(mask_index))
 
 
 # ---------------------------------------------------------------- randomness
