@@ -27,13 +27,16 @@ from keras_bridge.utils import naming
 # Keras 2 helpers kept in their own modules, re-exported here as K.*.
 from keras_bridge.k_ctc import ctc_batch_cost, ctc_decode
 from keras_bridge.k_math import (
-    arange, bias_add, cos, cumprod, cumsum, gather, logsumexp, random_binomial, random_normal,
-    random_uniform, resize_images, sin, spatial_2d_padding, spatial_3d_padding, stop_gradient,
-    switch, temporal_padding, truncated_normal)
+    arange, batch_normalization, bias_add, cast_to_floatx, cos, cumprod, cumsum, dropout,
+    gather, logsumexp, random_binomial, random_normal, random_uniform, resize_images, reverse,
+    sin, spatial_2d_padding, spatial_3d_padding, stop_gradient, switch, temporal_padding,
+    truncated_normal)
 from keras_bridge.k_nn import (
     conv1d, conv2d, conv2d_transpose, conv3d, depthwise_conv2d, local_conv1d, local_conv2d,
     pool2d, pool3d, separable_conv1d, separable_conv2d)
-from keras_bridge.k_variables import eval, is_variable, update, update_add, update_sub, variable
+from keras_bridge.k_variables import (
+    eval, is_variable, random_normal_variable, random_uniform_variable, update, update_add,
+    update_sub, variable)
 
 __all__ = [
     # session and config
@@ -59,10 +62,12 @@ __all__ = [
     "batch_get_value", "batch_set_value", "count_params",
     # variables (k_variables.py)
     "variable", "is_variable", "eval", "update", "update_add", "update_sub",
+    "random_normal_variable", "random_uniform_variable",
     # control flow, scans, indexing, padding, randomness (k_math.py)
     "switch", "stop_gradient", "cumsum", "cumprod", "gather", "logsumexp", "arange", "sin",
     "cos", "temporal_padding", "spatial_2d_padding", "spatial_3d_padding", "resize_images",
     "bias_add", "random_normal", "random_uniform", "random_binomial", "truncated_normal",
+    "dropout", "reverse", "batch_normalization", "cast_to_floatx",
     # convolution and pooling (k_nn.py)
     "conv1d", "conv2d", "conv3d", "conv2d_transpose", "depthwise_conv2d", "separable_conv1d",
     "separable_conv2d", "pool2d", "pool3d", "local_conv1d", "local_conv2d",

@@ -18,6 +18,7 @@ __all__ = [
     "switch", "stop_gradient", "cumsum", "cumprod", "gather", "logsumexp", "arange", "sin",
     "cos", "temporal_padding", "spatial_2d_padding", "spatial_3d_padding", "resize_images",
     "bias_add", "random_normal", "random_uniform", "random_binomial", "truncated_normal",
+    "dropout", "reverse", "batch_normalization", "cast_to_floatx",
 ]
 
 
@@ -100,6 +101,38 @@ def sin(x):
 def cos(x):
     """Cosine."""
     return ops.cos(x)
+
+
+def reverse(x, axes):
+    """``x`` reversed along ``axes`` (an int or a list of ints)."""
+    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    return ops.flip(x, axis=axes)
+
+
+def cast_to_floatx(x):
+    """``x`` as a numpy array of dtype floatx (Keras 2 returns numpy, not a tensor)."""
+    return np.asarray(x, dtype=config.floatx())
+
+
+def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
+
+    The statistics broadcast against ``x``; vectors are laid along ``axis`` (as Keras 2's
+    fused path does). ``beta`` / ``gamma`` may be None (0 / 1).
+    """
+    rank = ops.ndim(x)
+    axis = axis % rank
+
+    def along_axis(v):
+        if v is None or rank < 2 or ops.ndim(v) != 1 or axis == rank - 1:
+            return v
+        return ops.reshape(v, (-1,) + (1,) * (rank - 1 - axis))
+
+    mean, var, beta, gamma = (along_axis(v) for v in (mean, var, beta, gamma))
+    y = ops.divide(ops.subtract(x, mean), ops.sqrt(ops.add(var, epsilon)))
+    if gamma is not None:
+        y = ops.multiply(y, gamma)
+    return y if beta is None else ops.add(y, beta)
 
 
 def _pair(value, name):
@@ -198,6 +231,19 @@ def random_binomial(shape, p=0.0, dtype=None, seed=None):
     dtype = _float_dtype(dtype)
     u = ops.random_uniform(tuple(shape), 0.0, 1.0, dtype, seed=seed)
     return ops.cast(ops.less_equal(u, p), dtype)
+
+
+def dropout(x, level, noise_shape=None, seed=None):
+    """Inverted dropout: entries zeroed with probability ``level``, the rest scaled by
+    ``1 / (1 - level)``; ``noise_shape`` (broadcastable to ``x``) shares the mask."""
+    if seed is None:
+        return ops.dropout(x, level, noise_shape=noise_shape)
+    if not 0.0 <= float(level) < 1.0:
+        raise ValueError(f"Expected dropout level in [0, 1). Received: level={level}")
+    shape = tuple(ops.shape(x)) if noise_shape is None else tuple(
+        d if n is None else int(n) for n, d in zip(noise_shape, ops.shape(x)))
+    keep = ops.greater_equal(ops.random_uniform(shape, 0.0, 1.0, seed=seed), level)
+    return ops.where(keep, ops.divide(x, 1.0 - float(level)), 0.0)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):

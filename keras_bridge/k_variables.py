@@ -14,7 +14,8 @@ from keras_bridge import config, context, ops
 from keras_bridge.graph import KerasTensor
 from keras_bridge.variables import Weight
 
-__all__ = ["variable", "is_variable", "eval", "update", "update_add", "update_sub"]
+__all__ = ["variable", "is_variable", "eval", "update", "update_add", "update_sub",
+           "random_normal_variable", "random_uniform_variable"]
 
 
 class Variable(Weight):
@@ -70,6 +71,18 @@ def variable(value, dtype=None, name=None, constraint=None):
     backend = context.active_backend()
     backend.bind_weight(v, backend.resolve_device(context.requested_device()))
     return v
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    """A variable of normal samples (standard deviation ``scale``)."""
+    dtype = dtype or config.floatx()
+    return variable(ops.random_normal(tuple(shape), mean, scale, dtype, seed=seed), dtype, name)
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    """A variable of uniform samples in ``[low, high)``."""
+    dtype = dtype or config.floatx()
+    return variable(ops.random_uniform(tuple(shape), low, high, dtype, seed=seed), dtype, name)
 
 
 def is_variable(x):

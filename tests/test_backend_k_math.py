@@ -264,3 +264,49 @@ def test_random_in_a_lambda_layer_trains(backend):
     a = ops.convert_to_numpy(noise(ops.convert_to_tensor(x)))
     b = ops.convert_to_numpy(noise(ops.convert_to_tensor(x)))
     assert not np.array_equal(a, b)
+
+
+# ---------------------------------------------------------------- smaller Keras 2 helpers
+
+def test_reverse(backend):
+    check(K.reverse(X, 1), X[:, ::-1], backend)
+    check(K.reverse(X, [0, 2]), X[::-1, :, ::-1], backend)
+
+
+def test_cast_to_floatx_is_numpy():
+    config.set_floatx("float16")
+    out = K.cast_to_floatx([1, 2])
+    assert isinstance(out, np.ndarray) and out.dtype == np.float16
+
+
+def test_batch_normalization(backend):
+    x = rng.standard_normal((2, 3, 4, 5)).astype("float32")
+    mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3))
+    beta, gamma = rng.standard_normal(3).astype("float32"), rng.random(3).astype("float32")
+    b = (slice(None), None, None)
+    expected = (x - mean[b]) / np.sqrt(var[b] + 1e-3) * gamma[b] + beta[b]
+    check(K.batch_normalization(x, mean, var, beta, gamma, axis=1), expected, backend)
+    m, v = x.mean(0, keepdims=True), x.var(0, keepdims=True)  # broadcast as given
+    check(K.batch_normalization(x, m, v, None, None, epsilon=1e-5),
+          (x - m) / np.sqrt(v + 1e-5), backend)
+
+
+def test_dropout(backend):
+    x = np.ones((200, 50), "float32")
+    out = ops.convert_to_numpy(K.dropout(x, 0.4))
+    assert set(np.unique(out)) <= {0.0, np.float32(1 / 0.6)}
+    assert abs((out == 0).mean() - 0.4) < 0.03
+    seeded = [ops.convert_to_numpy(K.dropout(x, 0.4, noise_shape=(200, 1), seed=5))
+              for _ in range(2)]
+    np.testing.assert_array_equal(seeded[0], seeded[1])
+    np.testing.assert_array_equal(seeded[0], np.broadcast_to(seeded[0][:, :1], (200, 50)))
+    with pytest.raises(ValueError, match="level"):
+        K.dropout(x, 1.0, seed=1)
+
+
+def test_random_variables(backend):
+    v = K.random_normal_variable((100, 50), 2.0, 0.5, seed=3)
+    assert K.is_variable(v) and v.backend_name == backend
+    assert abs(K.eval(v).mean() - 2.0) < 0.05 and abs(K.eval(v).std() - 0.5) < 0.02
+    u = K.random_uniform_variable((100, 50), -1.0, 1.0, name="u")
+    assert str(u) == "u" and K.eval(u).min() >= -1.0 and K.eval(u).max() < 1.0
