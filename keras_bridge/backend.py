@@ -9,7 +9,7 @@ of the running program's engine, else of the default backend).
 Differences from Keras 2, where there is no graph to build: ``shape`` returns the
 static shape (a tuple of ints, which is the real shape on both engines),
 ``zeros``/``ones``/``eye``/``constant`` return tensors rather than variables (their
-``name=`` is accepted and unused), ``is_keras_tensor`` answers False rather than
+``name=`` is accepted and unused; ``variable`` makes a variable), ``is_keras_tensor`` answers False rather than
 raising for non-symbolic values, and ``learning_phase`` is always 0.
 
 Example:
