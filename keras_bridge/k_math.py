@@ -40,7 +40,8 @@ def switch(condition, then_expression, else_expression):
     """
     if _is_concrete(condition) and np.ndim(condition) == 0:
         chosen = then_expression if bool(condition) else else_expression
-        return ops.convert_to_tensor(chosen() if callable(chosen) else chosen)
+        result = chosen() if callable(chosen) else chosen
+        return ops.convert_to_tensor(result) if _is_concrete(result) else result
     if callable(then_expression):
         then_expression = then_expression()
     if callable(else_expression):

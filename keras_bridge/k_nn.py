@@ -39,8 +39,9 @@ def _pads(spatial, ksize, strides, dilation, padding):
 
 
 def _prepare(x, kernel, rank, strides, padding, data_format, dilation_rate, fn,
-             paddings=("valid", "same")):
-    """Checked geometry and the channels-last input of a convolution ``fn``."""
+             paddings=("valid", "same"), in_axis=-2):
+    """Checked geometry and the channels-last input of a convolution ``fn``; the kernel's
+    axis ``in_axis`` must match the input channels."""
     strides = normalize_tuple(strides, rank, "strides", fn)
     dilation = normalize_tuple(dilation_rate, rank, "dilation_rate", fn)
     padding = normalize_padding(padding, fn, paddings)
@@ -54,9 +55,9 @@ def _prepare(x, kernel, rank, strides, padding, data_format, dilation_rate, fn,
                          f"x.shape={x_shape}, kernel.shape={k_shape}")
     x = to_channels_last(x, data_format)
     channels = _shape(x)[-1]
-    if k_shape[-2] != channels:
-        raise ValueError(f"{fn}: the kernel's input channels (kernel.shape[-2]="
-                         f"{k_shape[-2]}) must match the input's {channels} channels. "
+    if k_shape[in_axis] != channels:
+        raise ValueError(f"{fn}: the kernel's input channels (kernel.shape[{in_axis}]="
+                         f"{k_shape[in_axis]}) must match the input's {channels} channels. "
                          f"Received: x.shape={x_shape}, kernel.shape={k_shape}, "
                          f"data_format={data_format!r}")
     return x, strides, dilation, padding, data_format
@@ -105,9 +106,8 @@ def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid",
             may be None); it fixes the output size that strided convolutions leave open.
     """
     fn = "K.conv2d_transpose"
-    in_kernel = ops.transpose(kernel, (0, 1, 3, 2))  # so that _prepare checks `in`
     x, strides, dilation, padding, data_format = _prepare(
-        x, in_kernel, 2, strides, padding, data_format, dilation_rate, fn)
+        x, kernel, 2, strides, padding, data_format, dilation_rate, fn, in_axis=-1)
     output_shape = tuple(output_shape)
     if len(output_shape) != 4:
         raise ValueError(f"Expected output_shape of 4 entries. Received: "

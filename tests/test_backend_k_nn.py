@@ -265,6 +265,8 @@ def test_conv2d_gradients_agree_across_engines():
     (lambda: K.pool2d(randn(1, 4, 4, 3), (2, 2), pool_mode="min"), "pool_mode"),
     (lambda: K.conv2d_transpose(randn(1, 3, 3, 2), randn(2, 2, 4, 2), (1, 9, 9, 4),
                                 strides=(2, 2)), "output_shape"),
+    (lambda: K.conv2d_transpose(randn(1, 3, 3, 2), randn(2, 2, 4, 3), (1, 6, 6, 4),
+                                strides=(2, 2)), r"kernel.shape\[-1\]=3"),
     (lambda: K.local_conv1d(randn(1, 5, 2), randn(3, 5, 1), (2,), (1,)), "kernel of shape"),
     (lambda: K.local_conv2d(randn(1, 4, 4, 2), randn(9, 8, 1), (2, 2), (1, 1), (2, 2)),
      "output_shape"),
