@@ -89,7 +89,7 @@ def logsumexp(x, axis=None, keepdims=False):
 def arange(start, stop=None, step=1, dtype="int32"):
     """``[start, stop)`` by ``step``; with one argument, ``[0, start)`` (a negative one
     gives an empty tensor). int32 by default, as Keras 2."""
-    if stop is None and start < 0:
+    if stop is None and isinstance(start, (int, float, np.number)) and start < 0:
         start = 0
     return ops.arange(start, stop, step, dtype=dtype)
 
