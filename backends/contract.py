@@ -100,6 +100,7 @@ OPS = {
     "any": ("(x, axis=None, keepdims=False)", "Logical or over axis."),
     "all": ("(x, axis=None, keepdims=False)", "Logical and over axis."),
     "cumsum": ("(x, axis=None)", "Cumulative sum (flattened when axis is None)."),
+    "cumprod": ("(x, axis=None)", "Cumulative product (flattened when axis is None)."),
     # linear algebra
     "matmul": ("(x1, x2)", "Matrix product with numpy.matmul's broadcasting."),
     "dot": ("(x1, x2)", "numpy.dot semantics."),
@@ -119,10 +120,17 @@ OPS = {
     "leaky_relu": ("(x, negative_slope=0.2)", "x if x >= 0 else negative_slope * x (Keras's default slope 0.2)."),
     "hard_sigmoid": ("(x)", "Keras's piecewise linear sigmoid: clip(x / 6 + 0.5, 0, 1)."),
     "one_hot": ("(x, num_classes, dtype='float32')", "One-hot encoding along a new last axis."),
+    "stop_gradient": ("(variable)", "The same values, treated as a constant by the engine's autodiff."),
+    "ctc_loss": ("(target, output, target_length, output_length, mask_index=0)",
+                 "Per-sequence CTC negative log-likelihood, shape (batch,). output: logits "
+                 "(batch, max_length, num_classes), softmaxed over classes inside; target: "
+                 "int labels (batch, max_label_length); lengths: (batch,) ints; mask_index: "
+                 "the blank class. As keras.ops.ctc_loss."),
     # randomness
     "dropout": ("(x, rate, noise_shape=None)", "Inverted dropout: zero each entry with probability rate, scale the rest by 1 / (1 - rate). The engine's random stream is used (see backends' random.py)."),
-    "random_uniform": ("(shape, minval=0.0, maxval=1.0, dtype='float32')", "Uniform samples from the engine's random stream."),
-    "random_normal": ("(shape, mean=0.0, stddev=1.0, dtype='float32')", "Normal samples from the engine's random stream."),
+    "random_uniform": ("(shape, minval=0.0, maxval=1.0, dtype='float32', seed=None)", "Uniform samples from the engine's random stream; an int seed gives the same samples every call."),
+    "random_normal": ("(shape, mean=0.0, stddev=1.0, dtype='float32', seed=None)", "Normal samples from the engine's random stream; an int seed gives the same samples every call."),
+    "random_truncated_normal": ("(shape, mean=0.0, stddev=1.0, dtype='float32', seed=None)", "Normal samples redrawn until within two standard deviations of the mean."),
 }
 
 # Functions every backend module defines, with what they must do.

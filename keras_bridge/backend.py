@@ -9,7 +9,7 @@ of the running program's engine, else of the default backend).
 Differences from Keras 2, where there is no graph to build: ``shape`` returns the
 static shape (a tuple of ints, which is the real shape on both engines),
 ``zeros``/``ones``/``eye``/``constant`` return tensors rather than variables (their
-``name=`` is accepted and unused), ``is_keras_tensor`` answers False rather than
+``name=`` is accepted and unused; ``variable`` makes a variable), ``is_keras_tensor`` answers False rather than
 raising for non-symbolic values, and ``learning_phase`` is always 0.
 
 Example:
@@ -24,6 +24,19 @@ import numpy as np
 from keras_bridge import config, logits, ops
 from keras_bridge.graph import KerasTensor
 from keras_bridge.utils import naming
+# Keras 2 helpers kept in their own modules, re-exported here as K.*.
+from keras_bridge.k_ctc import ctc_batch_cost, ctc_decode
+from keras_bridge.k_math import (
+    arange, batch_normalization, bias_add, cast_to_floatx, cos, cumprod, cumsum, dropout,
+    gather, logsumexp, random_binomial, random_normal, random_uniform, resize_images, reverse,
+    sin, spatial_2d_padding, spatial_3d_padding, stop_gradient, switch, temporal_padding,
+    truncated_normal)
+from keras_bridge.k_nn import (
+    conv1d, conv2d, conv2d_transpose, conv3d, depthwise_conv2d, local_conv1d, local_conv2d,
+    pool2d, pool3d, separable_conv1d, separable_conv2d)
+from keras_bridge.k_variables import (
+    eval, is_variable, random_normal_variable, random_uniform_variable, update, update_add,
+    update_sub, variable)
 
 __all__ = [
     # session and config
@@ -47,6 +60,19 @@ __all__ = [
     # introspection and values
     "int_shape", "ndim", "shape", "dtype", "is_keras_tensor", "get_value", "set_value",
     "batch_get_value", "batch_set_value", "count_params",
+    # variables (k_variables.py)
+    "variable", "is_variable", "eval", "update", "update_add", "update_sub",
+    "random_normal_variable", "random_uniform_variable",
+    # control flow, scans, indexing, padding, randomness (k_math.py)
+    "switch", "stop_gradient", "cumsum", "cumprod", "gather", "logsumexp", "arange", "sin",
+    "cos", "temporal_padding", "spatial_2d_padding", "spatial_3d_padding", "resize_images",
+    "bias_add", "random_normal", "random_uniform", "random_binomial", "truncated_normal",
+    "dropout", "reverse", "batch_normalization", "cast_to_floatx",
+    # convolution and pooling (k_nn.py)
+    "conv1d", "conv2d", "conv3d", "conv2d_transpose", "depthwise_conv2d", "separable_conv1d",
+    "separable_conv2d", "pool2d", "pool3d", "local_conv1d", "local_conv2d",
+    # CTC (k_ctc.py)
+    "ctc_batch_cost", "ctc_decode",
 ]
 
 
@@ -371,8 +397,7 @@ def flatten(x):
 
 def batch_flatten(x):
     """``x`` as a 2-D tensor ``(batch, everything else)``."""
-    x_shape = int_shape(x)
-    return ops.reshape(x, (x_shape[0], int(np.prod(x_shape[1:]))))
+    return ops.reshape(x, (-1, int(np.prod(int_shape(x)[1:]))))
 
 
 def repeat_elements(x, rep, axis):

@@ -255,6 +255,10 @@ CASES += [
     ("cumsum", lambda c: ops.cumsum(c(X)), lambda: np.cumsum(f64(X))),
     ("cumsum", lambda c: ops.cumsum(c(X), axis=0), lambda: np.cumsum(f64(X), axis=0)),
     ("cumsum", lambda c: ops.cumsum(c(I), axis=-1), lambda: np.cumsum(I, axis=-1)),
+    ("cumprod", lambda c: ops.cumprod(c(X), axis=1), lambda: np.cumprod(f64(X), axis=1)),
+    ("cumprod", lambda c: ops.cumprod(c(J), axis=-1), lambda: np.cumprod(J, axis=-1)),
+    ("cumprod", lambda c: ops.cumprod(c(P)), lambda: np.cumprod(f64(P))),
+    ("stop_gradient", lambda c: ops.stop_gradient(c(X)), lambda: X),
 ]
 
 # Ops answering with Python values rather than tensors.
@@ -281,7 +285,7 @@ def is_engine_tensor(backend, x):
 
 def test_every_contract_op_is_tested_and_has_the_contract_signature(backend):
     tested = {case[0] for case in CASES} | set(PLAIN) | {
-        "dropout", "random_uniform", "random_normal"}
+        "dropout", "random_uniform", "random_normal", "random_truncated_normal", "ctc_loss"}
     assert set(OPS) <= tested, sorted(set(OPS) - tested)
     table = backends.get(backend).ops
     for name, (signature, _) in OPS.items():
@@ -416,6 +420,64 @@ def test_random_normal_moments(backend):
     assert values.shape == (100, 100) and values.dtype == np.float32
     assert abs(values.mean() - 1.0) < 0.1
     assert abs(values.std() - 2.0) < 0.1
+
+
+def test_random_truncated_normal_moments_and_bounds(backend):
+    values = ops.convert_to_numpy(ops.random_truncated_normal((100, 100), mean=1.0,
+                                                              stddev=2.0))
+    assert values.shape == (100, 100) and values.dtype == np.float32
+    assert np.abs(values - 1.0).max() <= 4.0 + 1e-6  # within two stddev
+    assert abs(values.mean() - 1.0) < 0.1
+    assert abs(values.std() - 2.0 * 0.8796) < 0.05  # std of N(0, 1) cut at +-2
+
+
+def test_random_seed_argument_repeats_without_touching_the_stream(backend):
+    for op in (ops.random_uniform, ops.random_normal, ops.random_truncated_normal):
+        a = ops.convert_to_numpy(op((6,), seed=3))
+        np.testing.assert_array_equal(a, ops.convert_to_numpy(op((6,), seed=3)))
+        assert not np.array_equal(a, ops.convert_to_numpy(op((6,), seed=4)))
+    engine = backends.get(backend)
+    engine.seed(7)
+    first = ops.convert_to_numpy(ops.random_uniform((5,)))
+    engine.seed(7)
+    ops.random_uniform((5,), seed=11)
+    np.testing.assert_array_equal(first, ops.convert_to_numpy(ops.random_uniform((5,))))
+
+
+def np_ctc_loss(labels, logits, blank):
+    """-log p(labels | logits) by the CTC forward (alpha) recursion, in float64."""
+    logits = f64(logits)
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    ext = [blank]
+    for label in labels:
+        ext += [label, blank]
+    alpha = np.zeros(len(ext))
+    alpha[0], alpha[1] = probs[0, blank], probs[0, ext[1]] if len(ext) > 1 else 0.0
+    for t in range(1, len(probs)):
+        new = np.zeros_like(alpha)
+        for s, c in enumerate(ext):
+            total = alpha[s] + (alpha[s - 1] if s >= 1 else 0.0)
+            if s >= 2 and c != blank and c != ext[s - 2]:
+                total += alpha[s - 2]
+            new[s] = total * probs[t, c]
+        alpha = new
+    return -np.log(alpha[-1] + (alpha[-2] if len(ext) > 1 else 0.0))
+
+
+def test_ctc_loss_matches_the_forward_recursion(backend):
+    logits = R.standard_normal((3, 6, 4)).astype(np.float32)
+    target = np.array([[1, 2, 2], [3, 1, 0], [2, 0, 0]], np.int32)
+    target_length, output_length = np.array([3, 2, 1]), np.array([6, 5, 3])
+    loss = ops.ctc_loss(target, logits, target_length, output_length, mask_index=0)
+    assert is_engine_tensor(backend, loss)
+    expected = [np_ctc_loss(target[i, :target_length[i]], logits[i, :output_length[i]], 0)
+                for i in range(3)]
+    np.testing.assert_allclose(ops.convert_to_numpy(loss), expected, rtol=1e-5, atol=1e-5)
+    # Reversing the classes maps class c to 3 - c: the same loss with blank 3.
+    flipped = ops.ctc_loss(3 - target, logits[..., ::-1].copy(), target_length,
+                           output_length, mask_index=3)
+    np.testing.assert_allclose(ops.convert_to_numpy(flipped), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_seed_repeats_the_stream(backend):

@@ -505,6 +505,11 @@ def cumsum(x, axis=None):
     return jnp.cumsum(x, axis=axis, dtype=_sum_dtype(x.dtype))
 
 
+def cumprod(x, axis=None):
+    x = _t(x)
+    return jnp.cumprod(x, axis=axis, dtype=_sum_dtype(x.dtype))
+
+
 # ---------------------------------------------------------------- linear algebra
 
 def matmul(x1, x2):
@@ -582,6 +587,28 @@ def one_hot(x, num_classes, dtype="float32"):
     return jax.nn.one_hot(x, num_classes, dtype=_jax_dtype(dtype))
 
 
+def stop_gradient(variable):
+    return jax.lax.stop_gradient(_t(variable))
+
+
+@functools.partial(jax.jit, static_argnames=("blank_id",))
+def _ctc_loss(logits, labels, label_lengths, logit_lengths, blank_id):
+    import optax  # only needed here; imported on first use
+
+    # optax marks padding with 1.0 per (batch, position) instead of taking lengths.
+    logit_paddings = jnp.arange(logits.shape[1])[None, :] >= logit_lengths[:, None]
+    label_paddings = jnp.arange(labels.shape[1])[None, :] >= label_lengths[:, None]
+    return optax.ctc_loss(logits, logit_paddings.astype(logits.dtype), labels,
+                          label_paddings.astype(logits.dtype), blank_id=blank_id)
+
+
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    # Jitted: optax's scan, run eagerly, dispatches one small op per step.
+    return _ctc_loss(_float(output), _t(target).astype("int32"),
+                     _t(target_length).astype("int32"), _t(output_length).astype("int32"),
+                     int(mask_index))
+
+
 # ---------------------------------------------------------------- randomness
 
 def _static_rate(rate):
@@ -617,11 +644,23 @@ def dropout(x, rate, noise_shape=None):
     return jnp.where(mask, x / keep, jnp.zeros((), x.dtype))
 
 
-def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32"):
-    return jax.random.uniform(next_key(), _shape_tuple(shape), dtype=_jax_dtype(dtype),
+def _key(seed):
+    """The next key of the stream (or of the enclosing key scope), or a key made from an
+    explicit seed, which gives the same samples every call (also under jit)."""
+    return next_key() if seed is None else jax.random.PRNGKey(int(seed))
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
+    return jax.random.uniform(_key(seed), _shape_tuple(shape), dtype=_jax_dtype(dtype),
                               minval=minval, maxval=maxval)
 
 
-def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32"):
-    z = jax.random.normal(next_key(), _shape_tuple(shape), dtype=_jax_dtype(dtype))
+def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
+    z = jax.random.normal(_key(seed), _shape_tuple(shape), dtype=_jax_dtype(dtype))
+    return z * stddev + mean
+
+
+def random_truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
+    z = jax.random.truncated_normal(_key(seed), -2.0, 2.0, _shape_tuple(shape),
+                                    dtype=_jax_dtype(dtype))
     return z * stddev + mean

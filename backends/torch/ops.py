@@ -634,6 +634,15 @@ def cumsum(x, axis=None):
     return out if out.dtype == dtype else out.to(dtype)
 
 
+def cumprod(x, axis=None):
+    x = _t(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    out = torch.cumprod(x, dim=_axes(axis, x.dim())[0])
+    dtype = _sum_dtype(x.dtype)
+    return out if out.dtype == dtype else out.to(dtype)
+
+
 # ---------------------------------------------------------------- linear algebra
 
 def matmul(x1, x2):
@@ -726,6 +735,22 @@ def one_hot(x, num_classes, dtype="float32"):
     return (x.unsqueeze(-1) == classes).to(_torch_dtype(dtype))
 
 
+def stop_gradient(variable):
+    return _t(variable).detach()
+
+
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    # torch wants time-major log-probabilities; lengths and labels as int64 on the
+    # logits' device.
+    output = _float(output)
+    log_probs = torch.log_softmax(output, dim=-1).transpose(0, 1)
+    index = {"dtype": torch.int64, "device": output.device}
+    loss = F.ctc_loss(log_probs, _t(target).to(**index), _t(output_length).to(**index),
+                      _t(target_length).to(**index), blank=int(mask_index),
+                      reduction="none", zero_infinity=False)
+    return loss.to(output.dtype)
+
+
 # ---------------------------------------------------------------- randomness
 
 def _static_rate(rate):
@@ -760,11 +785,27 @@ def dropout(x, rate, noise_shape=None):
     return torch.where(mask, x / keep, torch.zeros((), dtype=x.dtype, device=x.device))
 
 
-def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32"):
-    u = torch.rand(_shape_tuple(shape), dtype=_torch_dtype(dtype), device=current_device())
+def _generator(seed):
+    """None (torch's global stream) or a fresh generator for an explicit seed, so that a
+    seeded call gives the same samples every time without touching the global stream."""
+    if seed is None:
+        return None
+    return torch.Generator(device=current_device()).manual_seed(int(seed))
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
+    u = torch.rand(_shape_tuple(shape), dtype=_torch_dtype(dtype), device=current_device(),
+                   generator=_generator(seed))
     return u * (maxval - minval) + minval
 
 
-def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32"):
-    z = torch.randn(_shape_tuple(shape), dtype=_torch_dtype(dtype), device=current_device())
+def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
+    z = torch.randn(_shape_tuple(shape), dtype=_torch_dtype(dtype), device=current_device(),
+                    generator=_generator(seed))
+    return z * stddev + mean
+
+
+def random_truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
+    z = torch.empty(_shape_tuple(shape), dtype=_torch_dtype(dtype), device=current_device())
+    torch.nn.init.trunc_normal_(z, 0.0, 1.0, -2.0, 2.0, generator=_generator(seed))
     return z * stddev + mean

@@ -185,6 +185,23 @@ def conv_reference(x, kernel, strides, dilation, pads, groups=1):
     return ops.reshape(y, (shape[0],) + out + (filters,))
 
 
+def conv_transpose_reference(x, kernel, strides, dilation, pads):
+    """Channels-last transposed convolution, kernel ``(*k, filters, in)``: the input with
+    ``s - 1`` zeros between entries, convolved with the flipped kernel; ``pads`` are the
+    ``(before, after)`` padding of that dilated input per axis."""
+    rank = len(strides)
+    for axis, s in enumerate(strides, start=1):  # s - 1 zeros between entries
+        if s > 1:
+            n = ops.shape(x)[axis]
+            x = ops.stack([x] + [ops.zeros_like(x)] * (s - 1), axis=axis + 1)
+            shape = ops.shape(x)
+            x = ops.reshape(x, shape[:axis] + (n * s,) + shape[axis + 2:])
+            x = x[(slice(None),) * axis + (slice(0, (n - 1) * s + 1),)]
+    kernel = ops.flip(kernel, axis=tuple(range(rank)))
+    kernel = ops.transpose(kernel, tuple(range(rank)) + (rank + 1, rank))
+    return conv_reference(x, kernel, (1,) * rank, dilation, pads)
+
+
 def depthwise_reference(x, kernel, strides, dilation, pads):
     """Channels-last depthwise convolution, kernel ``(*k, in, depth_multiplier)``; output
     channel ``c * depth_multiplier + m`` as Keras."""
@@ -482,17 +499,8 @@ class _ConvTranspose(_BaseConv):
 
     def call(self, inputs):
         x = to_channels_last(inputs, self.data_format)
-        for axis, s in enumerate(self.strides, start=1):  # s - 1 zeros between entries
-            if s > 1:
-                n = ops.shape(x)[axis]
-                x = ops.stack([x] + [ops.zeros_like(x)] * (s - 1), axis=axis + 1)
-                shape = ops.shape(x)
-                x = ops.reshape(x, shape[:axis] + (n * s,) + shape[axis + 2:])
-                x = x[(slice(None),) * axis + (slice(0, (n - 1) * s + 1),)]
-        kernel = ops.flip(self.kernel, axis=tuple(range(self.rank)))
-        kernel = ops.transpose(kernel, tuple(range(self.rank)) + (self.rank + 1, self.rank))
-        y = conv_reference(x, kernel, (1,) * self.rank, self.dilation_rate,
-                           self.transpose_padding_pairs())
+        y = conv_transpose_reference(x, self.kernel, self.strides, self.dilation_rate,
+                                     self.transpose_padding_pairs())
         return self._finish(y)
 
     def get_config(self):

@@ -32,11 +32,27 @@ def average_counts(spatial, pool_size, strides, pads):
     return grid.astype("float32")[..., None]
 
 
+def pool_reference(x, pool_size, strides, pads, mode):
+    """Channels-last max ('max') or average ('avg') pooling of ``x``, ``pads`` per axis:
+    padded entries are never the maximum and never counted in an average."""
+    spatial = ops.shape(x)[1:-1]
+    fill = -np.inf if mode == "max" else 0.0
+    for axis, (before, after) in enumerate(pads, start=1):
+        x = pad_axis(x, axis, before, after, fill)
+    out = tuple(output_length(n, k, s, 1, "valid")
+                for n, k, s in zip(ops.shape(x)[1:-1], pool_size, strides))
+    patches = windows(x, pool_size, strides, (1,) * len(pool_size), out)
+    if mode == "max":
+        return ops.max(patches, axis=-2)
+    counts = average_counts(spatial, pool_size, strides, pads)
+    return ops.divide(ops.sum(patches, axis=-2), counts)
+
+
 class _Pooling(Layer):
     """Windowed max or average; subclasses set ``rank`` and ``mode``."""
 
     rank = None
-    mode = None
+    mode = None  # 'max' or 'avg'
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
                  **kwargs):
@@ -88,18 +104,7 @@ class _Pooling(Layer):
     def call(self, inputs):
         pads = self.padding_pairs(ops.shape(inputs))
         x = to_channels_last(inputs, self.data_format)
-        spatial = ops.shape(x)[1:-1]
-        fill = -np.inf if self.mode == "max" else 0.0
-        for axis, (before, after) in enumerate(pads, start=1):
-            x = pad_axis(x, axis, before, after, fill)
-        out = tuple(output_length(n, k, s, 1, "valid")
-                    for n, k, s in zip(ops.shape(x)[1:-1], self.pool_size, self.strides))
-        patches = windows(x, self.pool_size, self.strides, (1,) * self.rank, out)
-        if self.mode == "max":
-            y = ops.max(patches, axis=-2)
-        else:
-            counts = average_counts(spatial, self.pool_size, self.strides, pads)
-            y = ops.divide(ops.sum(patches, axis=-2), counts)
+        y = pool_reference(x, self.pool_size, self.strides, pads, self.mode)
         return from_channels_last(y, self.data_format)
 
     def get_config(self):
@@ -142,19 +147,19 @@ class MaxPooling3D(_Pooling):
 class AveragePooling1D(_Pooling):
     """Mean over windows of the steps axis (padded entries are not counted)."""
     __doc__ += _POOL_ARGS.format(rank=1)
-    rank, mode = 1, "average"
+    rank, mode = 1, "avg"
 
 
 class AveragePooling2D(_Pooling):
     """Mean over 2D windows (padded entries are not counted)."""
     __doc__ += _POOL_ARGS.format(rank=2)
-    rank, mode = 2, "average"
+    rank, mode = 2, "avg"
 
 
 class AveragePooling3D(_Pooling):
     """Mean over 3D windows (padded entries are not counted)."""
     __doc__ += _POOL_ARGS.format(rank=3)
-    rank, mode = 3, "average"
+    rank, mode = 3, "avg"
 
 
 class _GlobalPooling(Layer):
@@ -167,7 +172,7 @@ class _GlobalPooling(Layer):
     """
 
     rank = None
-    mode = None
+    mode = None  # 'max' or 'avg'
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
@@ -212,7 +217,7 @@ class GlobalMaxPooling3D(_GlobalPooling):
 class GlobalAveragePooling1D(_GlobalPooling):
     __doc__ = ("Mean over the steps axis; with a mask (e.g. from Embedding(mask_zero=True)), "
                "over the real steps only." + _GlobalPooling.__doc__.split("\n", 1)[1])
-    rank, mode = 1, "average"
+    rank, mode = 1, "avg"
     supports_masking = True
     _mask_source = False  # consumes masks, makes none
 
@@ -231,12 +236,12 @@ class GlobalAveragePooling1D(_GlobalPooling):
 
 class GlobalAveragePooling2D(_GlobalPooling):
     __doc__ = "Mean over height and width." + _GlobalPooling.__doc__.split("\n", 1)[1]
-    rank, mode = 2, "average"
+    rank, mode = 2, "avg"
 
 
 class GlobalAveragePooling3D(_GlobalPooling):
     __doc__ = "Mean over the three spatial axes." + _GlobalPooling.__doc__.split("\n", 1)[1]
-    rank, mode = 3, "average"
+    rank, mode = 3, "avg"
 
 
 # Keras's other names for the same classes.
