@@ -15,10 +15,11 @@ for any number of spatial axes, shared with the LocallyConnected layers.
 import math
 
 from keras_bridge import ops
+from keras_bridge.layers import locally_connected
 from keras_bridge.layers.convolutional import (
     conv_reference, conv_transpose_reference, depthwise_reference, from_channels_last,
     normalize_data_format, normalize_padding, normalize_tuple, output_length,
-    same_padding, to_channels_last, windows)
+    same_padding, to_channels_last)
 from keras_bridge.layers.pooling import pool_reference
 
 __all__ = [
@@ -237,12 +238,8 @@ def local_conv(inputs, kernel, kernel_size, strides, data_format=None):
                          f"filters) for inputs of shape {_shape(inputs)}, kernel_size "
                          f"{kernel_size} and strides {strides} (output size {out}). "
                          f"Received: kernel.shape={k_shape}")
-    patches = windows(x, kernel_size, strides, (1,) * rank, out)  # (b, *out, K, in)
-    if data_format == "channels_first":  # features ordered (in, *kernel_size)
-        patches = ops.transpose(patches, tuple(range(rank + 1)) + (rank + 2, rank + 1))
-    patches = ops.reshape(patches, (-1, math.prod(out), feature_dim))
-    y = ops.einsum("bpf,pfo->bpo", patches, kernel)
-    return from_channels_last(ops.reshape(y, (-1,) + out + (k_shape[-1],)), data_format)
+    return locally_connected.local_conv(inputs, kernel, kernel_size, strides, out,
+                                        data_format)
 
 
 def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):

@@ -42,11 +42,10 @@ def local_conv(inputs, kernel, kernel_size, strides, output_spatial, data_format
     if data_format == "channels_first":  # (..., k, c) -> (..., c, k): Keras's order
         ndim = len(ops.shape(patches))
         patches = ops.transpose(patches, tuple(range(ndim - 2)) + (ndim - 1, ndim - 2))
-    batch = ops.shape(x)[0]
     positions, features, filters = kernel.shape
-    patches = ops.reshape(patches, (batch, positions, features))
+    patches = ops.reshape(patches, (-1, positions, features))  # -1: the batch may be unknown
     y = ops.einsum("bpf,pfo->bpo", patches, kernel)
-    y = ops.reshape(y, (batch,) + tuple(output_spatial) + (filters,))
+    y = ops.reshape(y, (-1,) + tuple(output_spatial) + (filters,))
     return from_channels_last(y, data_format)
 
 
