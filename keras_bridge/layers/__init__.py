@@ -7,6 +7,7 @@ from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum,
 from keras_bridge.layers.merging import Multiply, Subtract
 from keras_bridge.layers.merging import add, average, concatenate, dot, maximum, minimum
 from keras_bridge.layers.merging import multiply, subtract
+from keras_bridge.layers.op_layer import OpLayer
 from keras_bridge.layers.convolutional import Conv1D, Conv2D, Conv3D, Conv1DTranspose
 from keras_bridge.layers.convolutional import Conv2DTranspose, Conv3DTranspose
 from keras_bridge.layers.convolutional import DepthwiseConv1D, DepthwiseConv2D
@@ -84,4 +85,5 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   Embedding, Masking, TimeDistributed, Bidirectional,
                   SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell, GRUCell,
                   ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU,
-                  GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization)
+                  GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
+                  OpLayer)

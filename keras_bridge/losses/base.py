@@ -14,7 +14,9 @@ from keras_bridge.utils.naming import to_snake_case
 
 def _on_engine_of(ref, x, dtype=None):
     """``x`` as a tensor of ``ref``'s engine (numpy labels next to a torch prediction
-    become torch), cast to ``dtype`` when given."""
+    become torch), cast to ``dtype`` when given; symbolic stays symbolic."""
+    if ops.engine_name_of(ref, x) == ops.SYMBOLIC:
+        return ops.convert_to_tensor(x, dtype)
     return ops.backend_for(ref).ops.convert_to_tensor(x, dtype)
 
 
