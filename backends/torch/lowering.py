@@ -256,6 +256,7 @@ class GraphModule(nn.Module):
         self.layers = [node.layer for node in model._nodes]  # for masks, in plan order
         self.masks_used = model._uses_masks
         self.output_ids = [ids[id(t)] for t in model.outputs]
+        self.loss_ids = [ids[id(t)] for t in model._loss_tensors]  # Model.add_loss
         self.n_values = len(ids)
 
     def run(self, inputs, training=False):
@@ -275,6 +276,8 @@ class GraphModule(nn.Module):
                     values[i] = v
             if regularized is not None:
                 layer_losses.add_activity_losses(regularized, tree.flatten(out))
+        if self.loss_ids:
+            layer_losses.add_model_losses([values[i] for i in self.loss_ids])
         return [values[i] for i in self.output_ids]
 
     def _run_with_masks(self, inputs, training):
@@ -303,6 +306,8 @@ class GraphModule(nn.Module):
                     else [out_mask] * len(out_ids)
                 for i, m in zip(out_ids, out_masks):
                     masks[i] = m
+        if self.loss_ids:
+            layer_losses.add_model_losses([values[i] for i in self.loss_ids])
         return [values[i] for i in self.output_ids]
 
     def forward(self, inputs, training=False):
