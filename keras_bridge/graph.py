@@ -90,6 +90,38 @@ def is_symbolic(x):
     return isinstance(x, KerasTensor)
 
 
+class _LearningPhase(KerasTensor):
+    """``K.learning_phase()``: a scalar placeholder for the mode, fed as the last input
+    of ``K.function`` (0 inference, 1 training). Graph nodes do not read it; layers
+    follow the mode the graph runs in, so ``training=K.learning_phase()`` means the
+    same as no ``training`` argument. Outside a function it reads as 0 (False), which
+    keeps code that compared it with 0 or passed it as ``training=`` eagerly working."""
+
+    __slots__ = ()
+
+    def __bool__(self):
+        return False
+
+    def __int__(self):
+        return 0
+
+    __index__ = __int__
+
+    def __eq__(self, other):
+        if isinstance(other, (bool, int)):
+            return other == 0
+        return self is other
+
+    __hash__ = KerasTensor.__hash__
+
+
+LEARNING_PHASE = _LearningPhase((), "bool", name="keras_learning_phase")
+
+
+def is_learning_phase(x):
+    return isinstance(x, _LearningPhase)
+
+
 class Node:
     """One call of ``layer`` on symbolic ``inputs`` (any nesting), with extra args."""
 
@@ -98,6 +130,8 @@ class Node:
         self.inputs = inputs
         self.args = tuple(args)
         self.kwargs = dict(kwargs or {})
+        if is_learning_phase(self.kwargs.get("training")):  # follow the running mode
+            del self.kwargs["training"]
         self.outputs = None
 
     def set_outputs(self, outputs):

@@ -19,6 +19,7 @@ from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, InputL
 from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
 from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
 from keras_bridge.layers.merging import Multiply, Subtract
+from keras_bridge.layers.gradients import Gradients
 from keras_bridge.layers.op_layer import OpLayer
 from keras_bridge.utils import tree
 
@@ -186,7 +187,7 @@ LOWERING = {Dense: dense_rule, Activation: activation_rule, Dropout: dropout_rul
 # Built-in layers with no torch rule: their reference call (ops on torch tensors) runs.
 RUNS_OWN_CALL = frozenset({InputLayer, Flatten, Reshape, Permute, RepeatVector, Lambda,
                            Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-                           Dot, OpLayer})
+                           Dot, OpLayer, Gradients})
 
 
 class CallModule(nn.Module):
