@@ -527,12 +527,13 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     if not from_logits:
         eps = epsilon()
         output = ops.log(ops.clip(output, eps, 1.0 - eps))
-    size = int(np.prod(int_shape(target)))
-    if size != int(np.prod(out_shape[:-1])):
+    known = None not in int_shape(target) + out_shape[:-1]  # else symbolic, checked later
+    if known and int(np.prod(int_shape(target))) != int(np.prod(out_shape[:-1])):
         raise ValueError(f"Expected target of shape {out_shape[:-1]} (one class index per "
                          f"sample). Received: target.shape={int_shape(target)}, "
                          f"output.shape={int_shape(output)}, axis={axis}.")
-    target = ops.reshape(ops.cast(target, "int32"), out_shape[:-1])
+    target = ops.reshape(ops.cast(target, "int32"),
+                         tuple(-1 if d is None else d for d in out_shape[:-1]))
     labels = ops.one_hot(target, out_shape[-1], dtype=dtype(output))
     return ops.negative(ops.sum(ops.multiply(labels, ops.log_softmax(output, axis=-1)),
                                 axis=-1))

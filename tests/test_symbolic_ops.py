@@ -98,3 +98,36 @@ def test_bad_symbolic_op_names_the_shapes(backend):
         ops.matmul(x, y)
     with pytest.raises(ValueError, match="Expected the name of an op"):
         OpLayer("no_such_op", ([], {}))
+
+
+def test_loss_functions_and_objects_on_symbolic_tensors_match_numpy(backend):
+    logits_in, target, labels = Input((4,)), Input((4,)), Input((1,), dtype="int32")
+    probs = K.softmax(logits_in)
+    model = Model([logits_in, target, labels],
+                  [losses.mean_squared_error(target, probs),
+                   losses.categorical_crossentropy(target, probs),
+                   losses.sparse_categorical_crossentropy(labels, probs),
+                   losses.MeanSquaredError()(target, probs)])
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(5, 4)).astype(np.float32)
+    t = rng.random((5, 4)).astype(np.float32)
+    t /= t.sum(1, keepdims=True)
+    idx = rng.integers(0, 4, (5, 1)).astype(np.int32)
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    log_p = np.log(np.clip(p, 1e-7, 1 - 1e-7))
+    want = [((t - p) ** 2).mean(1), -(t * log_p).sum(1),
+            -log_p[np.arange(5), idx[:, 0]], ((t - p) ** 2).mean()]
+    for got, expected in zip(model.predict([z, t, idx]), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_learning_phase_as_an_op_argument_reads_the_mode(backend):
+    x = Input((2,))
+    chosen = ops.where(K.learning_phase(), x * 2, x - 1)
+    fn = K.function([x, K.learning_phase()], [chosen])
+    xs = _data(d=2)
+    np.testing.assert_allclose(fn([xs, 1])[0], 2 * xs)
+    np.testing.assert_allclose(fn([xs, 0])[0], xs - 1, rtol=1e-6)
+    with pytest.raises(ValueError, match="only symbolic argument"):
+        ops.cast(K.learning_phase(), "float32")

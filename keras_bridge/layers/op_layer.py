@@ -8,6 +8,9 @@ output. When the graph runs, the layer's ``call`` puts the engine tensors back i
 and calls the op, so the node runs on whichever engine the model is bound to. This is
 Keras 3's functional ops / tf.keras 2's ``TFOpLambda``, with one class for every op.
 
+``K.learning_phase()`` among the arguments is not an input: it stands for the mode the
+graph runs in, filled in as a boolean scalar when the node runs.
+
 The output's shape and dtype are found by running the op on zeros of the inputs'
 shapes (unknown sizes tried as 1 and 2; a size that follows them is unknown), once, on
 the default engine, when the node is recorded.
@@ -16,12 +19,13 @@ the default engine, when the node is recorded.
 import numpy as np
 
 from keras_bridge import context
-from keras_bridge.graph import KerasTensor, Node
+from keras_bridge.graph import KerasTensor, Node, is_learning_phase
 from keras_bridge.layers.base import Layer
 from keras_bridge.utils import naming
 from keras_bridge.variables import substitute
 
 _INPUT = "__symbolic_input__"  # class_name of a template entry standing for an input
+_PHASE = "__learning_phase__"  # ... and of one standing for the learning phase
 
 
 def _getitem(x, key):
@@ -51,9 +55,15 @@ class _Input:
         self.index = index
 
 
+class _Phase:
+    """Where the learning phase goes in the op's arguments."""
+
+
 def _template(value, inputs, positions):
     """``value`` with symbolic tensors replaced by ``_Input`` markers (collected into
     ``inputs``) and engine tensors by numpy constants, so either engine can run it."""
+    if is_learning_phase(value):
+        return _Phase()
     if isinstance(value, KerasTensor):
         if id(value) not in positions:
             positions[id(value)] = len(inputs)
@@ -71,13 +81,15 @@ def _template(value, inputs, positions):
     return value
 
 
-def _fill(value, values):
+def _fill(value, values, phase):
     if isinstance(value, _Input):
         return values[value.index]
+    if isinstance(value, _Phase):
+        return phase()
     if isinstance(value, (list, tuple)):
-        return type(value)(_fill(v, values) for v in value)
+        return type(value)(_fill(v, values, phase) for v in value)
     if isinstance(value, dict):
-        return {k: _fill(v, values) for k, v in value.items()}
+        return {k: _fill(v, values, phase) for k, v in value.items()}
     return value
 
 
@@ -94,6 +106,10 @@ def record(name, args, kwargs):
     inputs, positions = [], {}
     template = (_template(list(args), inputs, positions),
                 _template(dict(kwargs), inputs, positions))
+    if not inputs:
+        raise ValueError(f"Op {name!r} has K.learning_phase() as its only symbolic "
+                         "argument; combine it with a tensor of the graph (e.g. "
+                         "K.in_train_phase(x, alt)).")
     return OpLayer(name, template)(inputs)
 
 
@@ -120,7 +136,13 @@ class OpLayer(Layer):
         self.built = True
 
     def call(self, inputs, training=None):
-        args, kwargs = _fill(self.arguments, inputs if isinstance(inputs, list) else [inputs])
+        values = inputs if isinstance(inputs, list) else [inputs]
+
+        def phase():
+            from keras_bridge import ops
+            return ops.backend_for(*values).ops.convert_to_tensor(np.asarray(bool(training)))
+
+        args, kwargs = _fill(self.arguments, values, phase)
         if self.function in _EXTRA and _EXTRA[self.function][1]:
             kwargs["training"] = training
         return _function(self.function)(*args, **kwargs)
@@ -188,6 +210,8 @@ def _encode(value, where):
     """Template values in a JSON-ready form; tuples, slices and inputs as markers."""
     if isinstance(value, _Input):
         return {"class_name": _INPUT, "config": {"index": value.index}}
+    if isinstance(value, _Phase):
+        return {"class_name": _PHASE, "config": {}}
     if isinstance(value, tuple):
         return {"class_name": "__tuple__", "config": {"value": [_encode(v, where)
                                                                  for v in value]}}
@@ -218,6 +242,8 @@ def _decode(value):
         inner = value.get("config") or {}
         if marker == _INPUT:
             return _Input(int(inner["index"]))
+        if marker == _PHASE:
+            return _Phase()
         if marker == "__tuple__":
             return tuple(_decode(v) for v in inner.get("value", []))
         if marker == "__slice__":

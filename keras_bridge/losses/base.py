@@ -105,6 +105,8 @@ def _reduce(losses, sample_weight, mask, reduction):
     total = ops.sum(losses)
     if reduction == "sum":
         return total
+    if None in K.int_shape(losses):  # symbolic losses: the count is known when run
+        return ops.mean(losses)
     return ops.divide(total, float(max(int(np.prod(K.int_shape(losses))), 1)))
 
 

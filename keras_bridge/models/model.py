@@ -105,7 +105,10 @@ class Model(SavingMixin, Trainer, Layer):
         self._loss_tensors = self._loss_tensors + symbolic
         self._init_graph(self._input_struct, self._output_struct)
         self._program = self._trainer = None  # the engine program is remade on next use
+        bound, device = self._backend_name, self._device
         self._backend_name = self._binding = None
+        if bound is not None:  # rebind the new graph where the model was
+            self.bind(bound, device)
 
     @property
     def losses(self):
