@@ -106,3 +106,27 @@ def test_gradients_agree_across_engines():
         assert model.layers[1]._backend_name == name
     for a, b in zip(*results.values()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@both_backends()
+def test_a_gradient_penalty_trains_the_same_on_both_engines():
+    """add_loss of a loss made of input gradients: second-order autodiff on each engine."""
+    from keras_bridge import config
+    x = _x(8, seed=5)
+    results, weights = {}, None
+    for name in backends.names():
+        config.set_backend(name)
+        inputs = Input((3,))
+        model = Model(inputs, Dense(1, activation="tanh")(Dense(4, activation="tanh")(inputs)))
+        if weights is None:
+            weights = model.get_weights()
+        model.set_weights(weights)
+        d_x, = K.gradients(K.sum(model.output), inputs)
+        model.add_loss(K.mean(K.sum(K.square(d_x), axis=-1)))
+        model.compile("sgd")
+        first = model.train_on_batch(x)
+        results[name] = [first, model.train_on_batch(x)] + model.get_weights()
+        assert results[name][1] < first
+        assert not np.allclose(model.get_weights()[0], weights[0])
+    for a, b in zip(*results.values()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
