@@ -9,6 +9,7 @@ per call. ``K.learning_phase()`` as the last input selects the mode from its val
 
 from keras_bridge import config
 from keras_bridge.graph import KerasTensor, is_learning_phase
+from keras_bridge.utils import tree
 
 
 class GraphFunction:
@@ -22,7 +23,7 @@ class GraphFunction:
 
     def __init__(self, inputs, outputs, name=None):
         from keras_bridge.models.model import Model
-        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        inputs = tree.flatten(inputs)  # a multi-input model.input may be nested
         self._single = not isinstance(outputs, (list, tuple))
         outputs = [outputs] if self._single else list(outputs)
         phase = [i for i, t in enumerate(inputs) if is_learning_phase(t)]

@@ -105,3 +105,14 @@ def test_function_errors(backend):
         fn([_x(), _x()])
     with pytest.raises(ValueError, match=r"expected shape \(None, 3\), received shape"):
         fn([_x(d=4)])
+
+
+def test_function_of_a_multi_input_model(backend):
+    a, b = Input((2,)), Input((3,))
+    merged = K.concatenate([a, K.square(b)])
+    model = Model([a, b], Dense(1)(merged))
+    fn = K.function([model.input, K.learning_phase()], [merged, model.output])
+    xa, xb = _x(d=2), _x(d=3, seed=1)
+    got_merged, got_out = fn([xa, xb, 0])
+    np.testing.assert_allclose(got_merged, np.concatenate([xa, xb ** 2], axis=1), rtol=1e-6)
+    np.testing.assert_allclose(got_out, model.predict([xa, xb]), rtol=1e-6)
