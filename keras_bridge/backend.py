@@ -742,12 +742,21 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
 
 def gradients(loss, variables):
     """Symbolic gradients of ``sum(loss)`` with respect to each of ``variables``
-    (weights such as ``model.trainable_weights``, or the Input / placeholder tensors
-    ``loss`` is computed from), as a list of symbolic tensors shaped like them;
+    (weights such as ``model.trainable_weights``, or tensors ``loss`` is computed
+    from: inputs, a layer's output for Grad-CAM), as a list of symbolic tensors shaped
+    like them;
     computed by the engine's autodiff when the graph runs (a ``function`` output).
     A weight the loss does not depend on gets zeros (Keras 2 gave None)."""
-    from keras_bridge.layers.gradients import Gradients
+    from keras_bridge.layers.gradients import Gradients, is_intermediate
     targets = list(variables) if isinstance(variables, (list, tuple)) else [variables]
-    layer = Gradients(loss, targets)
-    grads = layer(layer.model.inputs)
-    return grads if isinstance(grads, list) else [grads]
+    # An intermediate tensor cuts the graph, so each gets its own node; weights and
+    # inputs share one.
+    groups = [[t] for t in targets if is_intermediate(t)]
+    rest = [t for t in targets if not is_intermediate(t)]
+    found = {}
+    for group in groups + ([rest] if rest else []):
+        layer = Gradients(loss, group)
+        grads = layer(layer.feeds)
+        for t, g in zip(group, grads if isinstance(grads, list) else [grads]):
+            found[id(t)] = g
+    return [found[id(t)] for t in targets]

@@ -76,14 +76,36 @@ def test_gradient_errors(backend):
     inputs = Input((3,))
     hidden = Dense(2)(inputs)
     loss = K.sum(Dense(1)(hidden))
-    with pytest.raises(ValueError, match="intermediate tensor"):
-        K.gradients(loss, hidden)
-    with pytest.raises(ValueError, match="not an input of the loss"):
+    with pytest.raises(ValueError, match="the loss is not computed from"):
         K.gradients(loss, Input((3,)))
+    with pytest.raises(ValueError, match="the loss is not computed from"):
+        K.gradients(K.sum(hidden), Dense(2)(hidden))
     with pytest.raises(TypeError, match="Expected a symbolic loss"):
         K.gradients(np.float32(1.0), [inputs])
     with pytest.raises(TypeError, match="Expected weights"):
         K.gradients(loss, ["kernel"])
+
+
+def test_gradients_with_respect_to_an_intermediate_tensor(backend):
+    """Grad-CAM's step: d(class score) / d(a hidden layer's output)."""
+    inputs = Input((3,))
+    hidden_layer, head = Dense(4, activation="relu"), Dense(2)
+    hidden = hidden_layer(inputs)
+    model = Model(inputs, head(hidden))
+    score = model.output[:, 1]
+    d_hidden, d_x = K.gradients(score, [hidden, inputs])
+    fn = K.function([model.input], [hidden, d_hidden, d_x, K.mean(d_hidden, axis=0)])
+    x = _x()
+    w1, b1 = hidden_layer.get_weights()
+    w2, _ = head.get_weights()
+    pre = x @ w1 + b1
+    got_hidden, got_d_hidden, got_d_x, pooled = fn([x])
+    np.testing.assert_allclose(got_hidden, np.maximum(pre, 0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_d_hidden, np.tile(w2[:, 1], (4, 1)), rtol=1e-6)
+    np.testing.assert_allclose(got_d_x, (w2[:, 1] * (pre > 0)) @ w1.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pooled, w2[:, 1], rtol=1e-6)
+    assert hidden_layer.output is hidden  # the copied graph adds no node to the layers
+    assert len(head._inbound_nodes) == 1
 
 
 @both_backends()
