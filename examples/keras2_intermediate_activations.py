@@ -33,7 +33,8 @@ def main(epochs=20, samples=512):
 
     model = Sequential([Dense(16, activation="relu", input_shape=(6,)), Dropout(0.2),
                         Dense(1, activation="sigmoid")])
-    model.compile(optimizer=Adam(learning_rate=0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=Adam(learning_rate=0.01), loss="binary_crossentropy",
+                  metrics=["accuracy"])
     history = model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
     print(f"Trained on {model.backend_name}: loss {history.history['loss'][-1]:.4f}, "
           f"accuracy {history.history['accuracy'][-1]:.3f}")

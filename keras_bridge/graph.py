@@ -94,8 +94,9 @@ class _LearningPhase(KerasTensor):
     """``K.learning_phase()``: a scalar placeholder for the mode, fed as the last input
     of ``K.function`` (0 inference, 1 training). It is not a value of the graph: an op
     given it reads the mode the graph runs in, and ``training=K.learning_phase()`` on a
-    layer means the same as no ``training`` argument. Outside a function it reads as 0 (False), which
-    keeps code that compared it with 0 or passed it as ``training=`` eagerly working."""
+    layer means the same as no ``training`` argument. Outside a function it reads as 0
+    (False), which keeps code that compared it with 0 or passed it as ``training=``
+    eagerly working."""
 
     __slots__ = ()
 

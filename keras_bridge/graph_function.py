@@ -62,9 +62,9 @@ class GraphFunction:
     def __call__(self, values):
         values = list(values) if isinstance(values, (list, tuple)) else [values]
         if len(values) != self._n_inputs:
+            phase = " (the learning phase last)" if self._uses_phase else ""
             raise ValueError(f"This function takes {self._n_inputs} input value(s), one per "
-                             f"input tensor{' (the learning phase last)' if self._uses_phase else ''}"
-                             f". Received: {len(values)}.")
+                             f"input tensor{phase}. Received: {len(values)}.")
         training = bool(values.pop()) if self._uses_phase else False
         arrays = self._model._standardize(values)
         outputs = self._get_program().run_batch(arrays, training)
