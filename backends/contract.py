@@ -152,10 +152,19 @@ FUNCTIONS = {
                   "engine tensors; kwargs may hold training.",
     "compile_program": "(model, device: str) -> Program: the model's native program. A Program has "
                        "forward(inputs: list, training: bool) -> list of engine tensors, "
-                       "predict_batch(inputs: list[numpy]) -> list[numpy], and "
+                       "predict_batch(inputs: list[numpy]) -> list[numpy], "
+                       "run_batch(inputs: list[numpy], training: bool) -> list[numpy] (one batch "
+                       "in either mode, no gradients, state updates such as BatchNorm "
+                       "statistics discarded; what K.function runs), and "
                        "outputs_and_gradients(inputs: list[numpy], cotangents: list[numpy]) -> "
                        "(list[numpy] outputs, list[numpy] gradients of sum(outputs * cotangents) "
                        "for model.trainable_weights, in Keras layout).",
+    "gradients": "(fn, inputs: list[tensor], weights: list[Weight]) -> (list[tensor], "
+                 "list[tensor]): gradients of sum(fn(*inputs)) with respect to each of inputs "
+                 "and each weight (Keras layout), by the engine's autodiff (K.gradients). It "
+                 "runs inside a running program too (eager torch; under jax.jit the weights' "
+                 "values are the program's substituted ones); anything fn does not depend on "
+                 "(or frozen weights) still gets its gradient, zeros when unconnected.",
     "make_optimizer": "(spec: keras_bridge.optimizers.Optimizer, weights: list[Weight]) -> engine "
                       "optimizer with Keras's update math for the spec, over the weights' "
                       "storage; learning_rate and iterations readable and settable.",

@@ -9,8 +9,9 @@ of the running program's engine, else of the default backend).
 Differences from Keras 2, where there is no graph to build: ``shape`` returns the
 static shape (a tuple of ints, which is the real shape on both engines),
 ``zeros``/``ones``/``eye``/``constant`` return tensors rather than variables (their
-``name=`` is accepted and unused; ``variable`` makes a variable), ``is_keras_tensor`` answers False rather than
-raising for non-symbolic values, and ``learning_phase`` is always 0.
+``name=`` is accepted and unused; ``variable`` makes a variable), ``is_keras_tensor``
+answers False rather than raising for non-symbolic values, and ``learning_phase`` reads
+as 0 outside ``function``.
 
 Example:
     from keras_bridge import backend as K
@@ -73,6 +74,8 @@ __all__ = [
     "separable_conv2d", "pool2d", "pool3d", "local_conv1d", "local_conv2d",
     # CTC (k_ctc.py)
     "ctc_batch_cost", "ctc_decode",
+    # symbolic graphs: functions, gradients, placeholders, the learning phase
+    "function", "gradients", "placeholder", "in_train_phase",
 ]
 
 
@@ -86,11 +89,6 @@ def backend():
 def clear_session():
     """Reset default layer names (the next Dense is 'dense' again)."""
     naming.reset()
-
-
-def learning_phase():
-    """Always 0 (inference): the mode is passed per call (``training=``), not held globally."""
-    return 0
 
 
 def epsilon():
@@ -555,12 +553,13 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     if not from_logits:
         eps = epsilon()
         output = ops.log(ops.clip(output, eps, 1.0 - eps))
-    size = int(np.prod(int_shape(target)))
-    if size != int(np.prod(out_shape[:-1])):
+    known = None not in int_shape(target) + out_shape[:-1]  # else symbolic, checked later
+    if known and int(np.prod(int_shape(target))) != int(np.prod(out_shape[:-1])):
         raise ValueError(f"Expected target of shape {out_shape[:-1]} (one class index per "
                          f"sample). Received: target.shape={int_shape(target)}, "
                          f"output.shape={int_shape(output)}, axis={axis}.")
-    target = ops.reshape(ops.cast(target, "int32"), out_shape[:-1])
+    target = ops.reshape(ops.cast(target, "int32"),
+                         tuple(-1 if d is None else d for d in out_shape[:-1]))
     labels = ops.one_hot(target, out_shape[-1], dtype=dtype(output))
     return ops.negative(ops.sum(ops.multiply(labels, ops.log_softmax(output, axis=-1)),
                                 axis=-1))
@@ -696,3 +695,94 @@ def batch_set_value(tuples):
 def count_params(x):
     """Number of scalars in ``x`` (a weight or a tensor)."""
     return int(np.prod(int_shape(x)))
+
+
+# ---------------------------------------------------------------- symbolic graphs
+
+def learning_phase():
+    """The learning-phase placeholder: pass it as the last input of ``function`` to
+    choose inference (0) or training (1) per call. Outside a function it reads as 0,
+    and layers called with ``training=learning_phase()`` follow the running mode."""
+    from keras_bridge.graph import LEARNING_PHASE
+    return LEARNING_PHASE
+
+
+def in_train_phase(x, alt, training=None):
+    """``x`` in training mode, else ``alt`` (either may be a callable returning it).
+
+    With ``training`` None (or ``learning_phase()``) and a symbolic ``x`` or ``alt``,
+    the choice is a graph node made when the graph runs, in the mode it runs in; an
+    eager call with no ``training`` is in inference mode. Both should have one shape.
+    """
+    from keras_bridge.graph import is_learning_phase
+    from keras_bridge.layers.op_layer import record
+    if training is not None and not is_learning_phase(training):
+        chosen = x if training else alt
+        return chosen() if callable(chosen) else chosen
+    x = x() if callable(x) else x
+    alt = alt() if callable(alt) else alt
+    if isinstance(x, KerasTensor) or isinstance(alt, KerasTensor):
+        return record("in_train_phase", (x, alt), {})
+    return alt
+
+
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
+    """A symbolic input of ``shape`` (batch axis included; None for unknown sizes), or
+    of ``ndim`` unknown sizes, usable in ops and as an input of ``function``."""
+    from keras_bridge.layers.core import Input
+    if sparse:
+        raise ValueError("K.placeholder(sparse=True) is not supported: tensors are dense.")
+    if shape is None:
+        if ndim is None:
+            raise ValueError("K.placeholder needs shape= (batch axis included, e.g. "
+                             "(None, 784)) or ndim=.")
+        shape = (None,) * int(ndim)
+    return Input(batch_shape=tuple(shape), dtype=dtype or floatx(), name=name)
+
+
+def function(inputs, outputs, updates=None, name=None, **kwargs):
+    """A callable taking a list of numpy arrays (one per input; the learning phase last
+    when ``learning_phase()`` is an input) and returning a list of numpy arrays (one
+    per output; a single array when ``outputs`` is one tensor), run by the engine.
+
+    Args:
+        inputs: Input / placeholder tensors (``model.input``), optionally followed by
+            ``learning_phase()``.
+        outputs: symbolic tensors of the same graph: layer outputs, op results,
+            ``gradients``.
+        updates: not supported (weights change through ``fit`` or ``set_value``).
+
+    Example:
+        get_hidden = K.function([model.input], [model.layers[1].output])
+        hidden = get_hidden([x])[0]
+    """
+    from keras_bridge.graph_function import GraphFunction
+    if updates:
+        raise ValueError("K.function(updates=...) is not supported: write the training "
+                         "step with model.fit / train_on_batch, or assign weights with "
+                         "K.set_value.")
+    if kwargs:
+        raise TypeError(f"K.function() got unexpected arguments {sorted(kwargs)}.")
+    return GraphFunction(inputs, outputs, name=name)
+
+
+def gradients(loss, variables):
+    """Symbolic gradients of ``sum(loss)`` with respect to each of ``variables``
+    (weights such as ``model.trainable_weights``, or tensors ``loss`` is computed
+    from: inputs, a layer's output for Grad-CAM), as a list of symbolic tensors shaped
+    like them;
+    computed by the engine's autodiff when the graph runs (a ``function`` output).
+    A weight the loss does not depend on gets zeros (Keras 2 gave None)."""
+    from keras_bridge.layers.gradients import Gradients, is_intermediate
+    targets = list(variables) if isinstance(variables, (list, tuple)) else [variables]
+    # An intermediate tensor cuts the graph, so each gets its own node; weights and
+    # inputs share one.
+    groups = [[t] for t in targets if is_intermediate(t)]
+    rest = [t for t in targets if not is_intermediate(t)]
+    found = {}
+    for group in groups + ([rest] if rest else []):
+        layer = Gradients(loss, group)
+        grads = layer(layer.feeds)
+        for t, g in zip(group, grads if isinstance(grads, list) else [grads]):
+            found[id(t)] = g
+    return [found[id(t)] for t in targets]

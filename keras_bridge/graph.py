@@ -2,6 +2,9 @@
 
 Nothing here touches an engine. A ``Node`` is one call of a layer; a
 ``KerasTensor`` is one of its outputs, with a shape whose batch axis may be None.
+Arithmetic, comparisons (``<``, ``<=``, ``>``, ``>=``; ``==`` stays identity, as
+tensors are used as keys) and slicing on a ``KerasTensor`` record op nodes through
+``keras_bridge.ops`` (see ``keras_bridge.layers.op_layer``).
 """
 
 from keras_bridge.utils import tree
@@ -11,6 +14,8 @@ class KerasTensor:
     """A symbolic tensor: shape and dtype, and the node that produced it."""
 
     __slots__ = ("shape", "dtype", "node", "index", "name", "__weakref__")
+    _kb_is_symbolic = True  # recognised by ops dispatch without an isinstance import
+    __array_ufunc__ = None  # numpy defers to our reflected operators
 
     def __init__(self, shape, dtype, node=None, index=0, name=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
@@ -37,9 +42,85 @@ class KerasTensor:
 
     __hash__ = object.__hash__
 
+    def __iter__(self):
+        raise TypeError(f"Symbolic tensor {self.name} cannot be iterated; slice it (x[0]) "
+                        "or use ops such as K.sum.")
+
+    def __getitem__(self, key):
+        from keras_bridge.layers.op_layer import record
+        return record("getitem", (self, key), {})
+
+    # Operators record op nodes, with the Python operand as a constant.
+    def __add__(self, o): return _ops().add(self, o)
+    def __radd__(self, o): return _ops().add(o, self)
+    def __sub__(self, o): return _ops().subtract(self, o)
+    def __rsub__(self, o): return _ops().subtract(o, self)
+    def __mul__(self, o): return _ops().multiply(self, o)
+    def __rmul__(self, o): return _ops().multiply(o, self)
+    def __truediv__(self, o): return _ops().divide(self, o)
+    def __rtruediv__(self, o): return _ops().divide(o, self)
+    def __floordiv__(self, o): return _ops().floor_divide(self, o)
+    def __rfloordiv__(self, o): return _ops().floor_divide(o, self)
+    def __mod__(self, o): return _ops().mod(self, o)
+    def __rmod__(self, o): return _ops().mod(o, self)
+    def __pow__(self, o): return _ops().power(self, o)
+    def __rpow__(self, o): return _ops().power(o, self)
+    def __matmul__(self, o): return _ops().matmul(self, o)
+    def __rmatmul__(self, o): return _ops().matmul(o, self)
+    def __neg__(self): return _ops().negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops().abs(self)
+    def __lt__(self, o): return _ops().less(self, o)
+    def __le__(self, o): return _ops().less_equal(self, o)
+    def __gt__(self, o): return _ops().greater(self, o)
+    def __ge__(self, o): return _ops().greater_equal(self, o)
+    def __and__(self, o): return _ops().logical_and(self, o)
+    def __rand__(self, o): return _ops().logical_and(o, self)
+    def __or__(self, o): return _ops().logical_or(self, o)
+    def __ror__(self, o): return _ops().logical_or(o, self)
+    def __invert__(self): return _ops().logical_not(self)
+
+
+def _ops():
+    from keras_bridge import ops
+    return ops
+
 
 def is_symbolic(x):
     return isinstance(x, KerasTensor)
+
+
+class _LearningPhase(KerasTensor):
+    """``K.learning_phase()``: a scalar placeholder for the mode, fed as the last input
+    of ``K.function`` (0 inference, 1 training). It is not a value of the graph: an op
+    given it reads the mode the graph runs in, and ``training=K.learning_phase()`` on a
+    layer means the same as no ``training`` argument. Outside a function it reads as 0
+    (False), which keeps code that compared it with 0 or passed it as ``training=``
+    eagerly working."""
+
+    __slots__ = ()
+
+    def __bool__(self):
+        return False
+
+    def __int__(self):
+        return 0
+
+    __index__ = __int__
+
+    def __eq__(self, other):
+        if isinstance(other, (bool, int)):
+            return other == 0
+        return self is other
+
+    __hash__ = KerasTensor.__hash__
+
+
+LEARNING_PHASE = _LearningPhase((), "bool", name="keras_learning_phase")
+
+
+def is_learning_phase(x):
+    return isinstance(x, _LearningPhase)
 
 
 class Node:
@@ -50,6 +131,8 @@ class Node:
         self.inputs = inputs
         self.args = tuple(args)
         self.kwargs = dict(kwargs or {})
+        if is_learning_phase(self.kwargs.get("training")):  # follow the running mode
+            del self.kwargs["training"]
         self.outputs = None
 
     def set_outputs(self, outputs):

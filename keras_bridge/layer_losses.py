@@ -39,6 +39,15 @@ def add(value):
         losses.append(value if not ops.ndim(value) else ops.sum(value))
 
 
+def add_model_losses(values):
+    """The values of a model's symbolic losses (``Model.add_loss``), each reduced by
+    its mean as Keras does; ignored outside a step."""
+    if _collected.get() is None:
+        return
+    for value in values:
+        add(ops.mean(value) if ops.ndim(value) else value)
+
+
 def add_activity_losses(layer, outputs):
     """``layer.activity_regularizer`` of each of ``outputs`` (a tensor or a flat list)."""
     if _collected.get() is None:

@@ -37,6 +37,13 @@ def substitute(values):
         _substitution.reset(token)
 
 
+def current_values():
+    """id(weight) -> value of the innermost substitution (its assignments included),
+    or an empty dict outside one."""
+    scope = _substitution.get()
+    return {} if scope is None else {**scope.values, **scope.updates}
+
+
 def _as_value(x):
     return x.value if isinstance(x, Weight) else x
 

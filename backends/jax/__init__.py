@@ -11,6 +11,7 @@ import backends
 import jax
 
 from backends.jax import ops
+from backends.jax.autodiff import gradients
 from backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot
 from backends.jax.program import Program
 from backends.jax.optimizers import make_optimizer
@@ -113,4 +114,5 @@ _seed_from_front_end()
 # The contract's names (backends/contract.py), re-exported from this package's modules.
 __all__ = ["NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL", "version", "devices",
            "default_device", "resolve_device", "is_tensor", "to_numpy", "seed", "bind_weight",
-           "bind_layer", "call_layer", "compile_program", "make_optimizer", "make_trainer"]
+           "bind_layer", "call_layer", "compile_program", "make_optimizer", "make_trainer",
+           "gradients"]

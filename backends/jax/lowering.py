@@ -15,6 +15,8 @@ from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, InputL
 from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
 from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
 from keras_bridge.layers.merging import Multiply, Subtract
+from keras_bridge.layers.gradients import Gradients
+from keras_bridge.layers.op_layer import OpLayer
 
 
 class Slot:
@@ -46,7 +48,7 @@ LOWERING = {}
 # Built-in layers whose reference call is traced as is (see the module docstring).
 RUNS_OWN_CALL = frozenset({InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute,
                            RepeatVector, Lambda, Add, Subtract, Multiply, Average, Maximum,
-                           Minimum, Concatenate, Dot})
+                           Minimum, Concatenate, Dot, OpLayer, Gradients})
 
 
 # Rules of the other layer families live in their own modules.

@@ -22,6 +22,7 @@ class Program:
         self._state_index = [i for i, w in enumerate(self.weights) if w.kind == "state"]
         self._predict = jax.jit(self._predict_fn)
         self._grad = None  # jitted on first use (parity checks)
+        self._run = jax.jit(self._run_fn, static_argnums=(2,))
 
     def apply(self, values, inputs, training, key):
         """Pure forward pass: (outputs, new values of every weight)."""
@@ -36,6 +37,17 @@ class Program:
     def _predict_fn(self, values, xs):
         outputs, new_values = self.apply(values, xs, False, None)
         return outputs, [new_values[i] for i in self._state_index]
+
+    def _run_fn(self, values, xs, training, key):
+        return self.apply(values, xs, training, key)[0]  # new state values discarded
+
+    def run_batch(self, arrays, training):
+        """Outputs as numpy in either mode (one jitted function per mode); a fresh key
+        from the seeded stream per call drives dropout in training mode."""
+        from backends.jax.random import next_key
+        outputs = self._run(self.values(), self._to_device(arrays), bool(training),
+                            next_key())
+        return [np.asarray(o) for o in outputs]
 
     def values(self):
         return [w.slot.array for w in self.weights]

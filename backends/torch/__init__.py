@@ -11,6 +11,7 @@ import backends
 import torch
 
 from backends.torch import ops
+from backends.torch.autodiff import gradients
 from backends.torch.lowering import LOWERING, RUNS_OWN_CALL, CallModule, GraphModule
 from backends.torch.lowering import SubclassModule, Slot, make_tensor
 from backends.torch.program import Program
@@ -98,4 +99,5 @@ _seed_from_front_end()
 # The contract's names (backends/contract.py), re-exported from this package's modules.
 __all__ = ["NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL", "version", "devices",
            "default_device", "resolve_device", "is_tensor", "to_numpy", "seed", "bind_weight",
-           "bind_layer", "call_layer", "compile_program", "make_optimizer", "make_trainer"]
+           "bind_layer", "call_layer", "compile_program", "make_optimizer", "make_trainer",
+           "gradients"]

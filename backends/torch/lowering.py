@@ -19,6 +19,8 @@ from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, InputL
 from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
 from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
 from keras_bridge.layers.merging import Multiply, Subtract
+from keras_bridge.layers.gradients import Gradients
+from keras_bridge.layers.op_layer import OpLayer
 from keras_bridge.utils import tree
 
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
@@ -185,7 +187,7 @@ LOWERING = {Dense: dense_rule, Activation: activation_rule, Dropout: dropout_rul
 # Built-in layers with no torch rule: their reference call (ops on torch tensors) runs.
 RUNS_OWN_CALL = frozenset({InputLayer, Flatten, Reshape, Permute, RepeatVector, Lambda,
                            Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-                           Dot})
+                           Dot, OpLayer, Gradients})
 
 
 class CallModule(nn.Module):
@@ -255,6 +257,7 @@ class GraphModule(nn.Module):
         self.layers = [node.layer for node in model._nodes]  # for masks, in plan order
         self.masks_used = model._uses_masks
         self.output_ids = [ids[id(t)] for t in model.outputs]
+        self.loss_ids = [ids[id(t)] for t in model._loss_tensors]  # Model.add_loss
         self.n_values = len(ids)
 
     def run(self, inputs, training=False):
@@ -274,6 +277,8 @@ class GraphModule(nn.Module):
                     values[i] = v
             if regularized is not None:
                 layer_losses.add_activity_losses(regularized, tree.flatten(out))
+        if self.loss_ids:
+            layer_losses.add_model_losses([values[i] for i in self.loss_ids])
         return [values[i] for i in self.output_ids]
 
     def _run_with_masks(self, inputs, training):
@@ -302,6 +307,8 @@ class GraphModule(nn.Module):
                     else [out_mask] * len(out_ids)
                 for i, m in zip(out_ids, out_masks):
                     masks[i] = m
+        if self.loss_ids:
+            layer_losses.add_model_losses([values[i] for i in self.loss_ids])
         return [values[i] for i in self.output_ids]
 
     def forward(self, inputs, training=False):

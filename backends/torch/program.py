@@ -28,6 +28,19 @@ class Program:
         with using_device(self.device):
             return self._run(inputs, training)
 
+    def run_batch(self, arrays, training):
+        """Outputs as numpy in either mode, without gradients; state a layer updates in
+        training mode (BatchNorm statistics) is put back afterwards."""
+        states = [(w, w.slot.read().detach().clone()) for w in self.weights
+                  if training and w.kind == "state"]
+        try:
+            with torch.no_grad(), using_device(self.device):
+                outputs = self._run(self._to_device(arrays), training)
+            return [o.detach().cpu().numpy() for o in outputs]
+        finally:
+            for w, value in states:
+                w.slot.write(value)
+
     def predict_batch(self, arrays):
         with torch.inference_mode(), using_device(self.device):
             outputs = self._run(self._to_device(arrays), False)

@@ -7,6 +7,8 @@ from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum,
 from keras_bridge.layers.merging import Multiply, Subtract
 from keras_bridge.layers.merging import add, average, concatenate, dot, maximum, minimum
 from keras_bridge.layers.merging import multiply, subtract
+from keras_bridge.layers.op_layer import OpLayer
+from keras_bridge.layers.gradients import Gradients
 from keras_bridge.layers.convolutional import Conv1D, Conv2D, Conv3D, Conv1DTranspose
 from keras_bridge.layers.convolutional import Conv2DTranspose, Conv3DTranspose
 from keras_bridge.layers.convolutional import DepthwiseConv1D, DepthwiseConv2D
@@ -99,7 +101,8 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, LocallyConnected1D, LocallyConnected2D,
                   CuDNNLSTM, CuDNNGRU, StackedRNNCells,
                   ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU,
-                  GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization)
+                  GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
+                  OpLayer, Gradients)
 
 
 def serialize(layer):

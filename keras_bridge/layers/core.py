@@ -39,6 +39,11 @@ class InputLayer(Layer):
         node.set_outputs(KerasTensor(batch_shape, self.dtype, node, 0, name=self.name))
         self._inbound_nodes.append(node)
 
+    @property
+    def input(self):
+        """The tensor this layer makes (Keras 2: an input layer's input is its output)."""
+        return self._inbound_nodes[0].outputs
+
     def get_config(self):
         return {"batch_input_shape": self._batch_input_shape, "dtype": self.dtype,
                 "name": self.name}

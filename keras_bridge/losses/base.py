@@ -14,7 +14,9 @@ from keras_bridge.utils.naming import to_snake_case
 
 def _on_engine_of(ref, x, dtype=None):
     """``x`` as a tensor of ``ref``'s engine (numpy labels next to a torch prediction
-    become torch), cast to ``dtype`` when given."""
+    become torch), cast to ``dtype`` when given; symbolic stays symbolic."""
+    if ops.engine_name_of(ref, x) == ops.SYMBOLIC:
+        return ops.convert_to_tensor(x, dtype)
     return ops.backend_for(ref).ops.convert_to_tensor(x, dtype)
 
 
@@ -103,6 +105,8 @@ def _reduce(losses, sample_weight, mask, reduction):
     total = ops.sum(losses)
     if reduction == "sum":
         return total
+    if None in K.int_shape(losses):  # symbolic losses: the count is known when run
+        return ops.mean(losses)
     return ops.divide(total, float(max(int(np.prod(K.int_shape(losses))), 1)))
 
 

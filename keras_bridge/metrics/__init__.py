@@ -45,3 +45,14 @@ __all__ = [
     "SparseTopKCategoricalAccuracy", "Sum", "TopKCategoricalAccuracy",
     "Metric", "get", "serialize", "deserialize",
 ]
+
+
+def __getattr__(name):
+    """Keras 2's ``keras.metrics`` also held the loss functions
+    (``metrics.binary_crossentropy(x, x_decoded)``): they are read from
+    ``keras_bridge.losses`` on first use (a lazy import, as losses import metrics)."""
+    from keras_bridge.metrics.lookup import _loss_functions
+    fn = _loss_functions().get(name)
+    if fn is None:
+        raise AttributeError(f"module 'keras_bridge.metrics' has no attribute {name!r}")
+    return fn

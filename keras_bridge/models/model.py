@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 import backends
-from keras_bridge import config
+from keras_bridge import config, layer_losses
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.embedding import check_index_inputs
 from keras_bridge.saving.model_methods import SavingMixin
@@ -47,6 +47,7 @@ class Model(SavingMixin, Trainer, Layer):
         super().__init__(name=name, trainable=trainable)
         self._functional = False
         self._program = None
+        self._loss_tensors = []  # symbolic losses given to add_loss
         self._target_backend = None  # None: the default backend when first used
         self.output_names = ["output_1"]  # a subclass's single output, as Keras names it
         if inputs is not None or outputs is not None:
@@ -69,7 +70,7 @@ class Model(SavingMixin, Trainer, Layer):
         self._output_struct = outputs
         self.inputs = tree.flatten(inputs)
         self.outputs = tree.flatten(outputs)
-        self._nodes = topological_nodes(self.inputs, self.outputs)
+        self._nodes = topological_nodes(self.inputs, self.outputs + self._loss_tensors)
         self._graph_layers = _layers_by_depth(self.inputs, self._nodes)
         self.input_names = list(inputs) if isinstance(inputs, dict) else \
             [t.node.layer.name for t in self.inputs]
@@ -77,6 +78,46 @@ class Model(SavingMixin, Trainer, Layer):
             _unique_names([t.node.layer.name for t in self.outputs])
         self._functional = True
         self.built = True
+
+    def add_loss(self, losses):
+        """Add a loss to the model's training and test loss.
+
+        A symbolic tensor computed from the model's inputs (Keras 2's
+        ``vae.add_loss(K.mean(xent + kl))``) becomes part of the graph: every training and
+        test step adds its mean. Eager tensors, as a layer's ``add_loss`` inside ``call``,
+        count for the running step only. A model whose only losses are symbolic ones
+        compiles with no ``loss`` and trains without targets (``fit(x)``).
+
+        Args:
+            losses: a tensor or a list of tensors.
+        """
+        items = list(losses) if isinstance(losses, (list, tuple)) else [losses]
+        symbolic = [t for t in items if isinstance(t, KerasTensor)]
+        for item in items:
+            if not isinstance(item, KerasTensor):
+                super().add_loss(item)
+        if not symbolic:
+            return
+        if not self._functional:
+            raise ValueError(f"Model {self.name!r} is not a graph of layers, so a symbolic "
+                             f"loss ({symbolic[0].name}) cannot be attached to it; call "
+                             "add_loss on tensors inside call() instead.")
+        topological_nodes(self.inputs, symbolic)  # a loss from elsewhere fails here
+        self._loss_tensors = self._loss_tensors + symbolic
+        self._init_graph(self._input_struct, self._output_struct)
+        self._program = self._trainer = None  # the engine program is remade on next use
+        bound, device = self._backend_name, self._device
+        self._backend_name = self._binding = None
+        if bound is not None:  # rebind the new graph where the model was
+            self.bind(bound, device)
+
+    @property
+    def losses(self):
+        """The symbolic losses given to ``add_loss``."""
+        return list(self._loss_tensors)
+
+    def _has_own_losses(self):
+        return bool(self._loss_tensors)
 
     @property
     def input(self):
@@ -157,6 +198,8 @@ class Model(SavingMixin, Trainer, Layer):
                         else [out_mask] * len(node.output_tensors)
                     for t, m in zip(node.output_tensors, out_masks):
                         masks[id(t)] = m
+        if self._loss_tensors:
+            layer_losses.add_model_losses([values[id(t)] for t in self._loss_tensors])
         return [values[id(t)] for t in self.outputs]
 
     def call(self, inputs, training=None):

@@ -6,6 +6,12 @@ an engine that is not already loaded. Weights are read as their current value. C
 with no engine tensor at all (numpy arrays, Python numbers, creation functions) use
 the engine of the program running now, else the configured default backend.
 
+A call with a symbolic tensor (``KerasTensor``) among its arguments computes nothing:
+it records the op as a node of the graph (``keras_bridge.layers.op_layer``) and returns
+the symbolic result, so ops (and the K helpers and losses written with them) build
+functional models. ``shape``, ``ndim`` and ``convert_to_tensor`` of a symbolic tensor
+answer from its static shape instead.
+
 The op list and what each op must do live in ``backends.contract.OPS``.
 """
 
@@ -13,7 +19,8 @@ import backends
 from backends.contract import OPS
 from keras_bridge import context
 
-_kind_cache = {}  # type -> engine name, "weight", or None
+_kind_cache = {}  # type -> engine name, "weight", "symbolic", or None
+SYMBOLIC = "symbolic"  # what engine_name_of answers for arguments with a KerasTensor
 
 
 def _kind(tp):
@@ -21,6 +28,8 @@ def _kind(tp):
     if kind is False:
         if getattr(tp, "_kb_is_weight", False):
             kind = "weight"
+        elif getattr(tp, "_kb_is_symbolic", False):
+            kind = SYMBOLIC
         else:
             kind = backends.backend_of_type(tp)
         if kind is not None:  # only cache answers that cannot change
@@ -29,19 +38,22 @@ def _kind(tp):
 
 
 def _engine_of(values):
+    """The first engine among ``values``; SYMBOLIC if any of them is symbolic."""
+    found = None
     for v in values:
         tp = type(v)
         if tp is list or tp is tuple:
             name = _engine_of(v)
-            if name:
+            if name == SYMBOLIC:
                 return name
+            found = found or name
             continue
         kind = _kind(tp)
-        if kind == "weight":
-            return v.backend_name
-        if kind is not None:
+        if kind == SYMBOLIC:
             return kind
-    return None
+        if found is None and kind is not None:
+            found = v.backend_name if kind == "weight" else kind
+    return found
 
 
 def _unwrap(v):
@@ -54,19 +66,40 @@ def _unwrap(v):
 
 
 def engine_name_of(*values):
-    """Name of the engine owning the first engine tensor (or weight) in ``values``."""
+    """Name of the engine owning the first engine tensor (or weight) in ``values``
+    (``SYMBOLIC`` when one of them is a symbolic tensor)."""
     return _engine_of(values)
 
 
 def backend_for(*values):
-    """The backend module that ops on ``values`` run on."""
+    """The backend module that ops on ``values`` run on (symbolic tensors: the one
+    that infers their shapes, the running program's or the default)."""
     name = _engine_of(values)
-    return backends.get(name) if name else context.active_backend()
+    return backends.get(name) if name and name != SYMBOLIC else context.active_backend()
+
+
+def _symbolic(name, args, kwargs):
+    from keras_bridge.layers.op_layer import record
+    x = args[0] if args else next(iter(kwargs.values()))
+    if name == "shape" and hasattr(x, "node"):
+        return x.shape
+    if name == "ndim" and hasattr(x, "node"):
+        return len(x.shape)
+    if name == "convert_to_tensor" and hasattr(x, "node"):
+        dtype = args[1] if len(args) > 1 else kwargs.get("dtype")
+        return x if dtype is None or str(dtype) == x.dtype else record("cast", (x, dtype), {})
+    if name == "convert_to_numpy":
+        raise TypeError(f"{getattr(x, 'name', x)} is a symbolic tensor: it has no value "
+                        "until a model runs. Use model.predict or K.function.")
+    return record(name, args, kwargs)
 
 
 def _make(name, signature, doc):
     def op(*args, **kwargs):
-        backend = backend_for(*args, *kwargs.values())
+        engine = _engine_of((*args, *kwargs.values()) if kwargs else args)
+        if engine == SYMBOLIC:
+            return _symbolic(name, args, kwargs)
+        backend = backends.get(engine) if engine else context.active_backend()
         args = [_unwrap(a) for a in args]
         if kwargs:
             kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
@@ -80,4 +113,4 @@ def _make(name, signature, doc):
 for _name, (_sig, _doc) in OPS.items():
     globals()[_name] = _make(_name, _sig, _doc)
 
-__all__ = sorted(OPS) + ["backend_for", "engine_name_of"]
+__all__ = sorted(OPS) + ["backend_for", "engine_name_of", "SYMBOLIC"]

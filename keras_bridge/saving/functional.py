@@ -145,9 +145,12 @@ def functional_config(model):
             return {k: history(t) for k, t in struct.items()}
         return [history(t) for t in struct]
 
-    return {"name": model.name, "trainable": model.trainable, "layers": entries,
-            "input_layers": refs(model._input_struct),
-            "output_layers": refs(model._output_struct)}
+    config = {"name": model.name, "trainable": model.trainable, "layers": entries,
+              "input_layers": refs(model._input_struct),
+              "output_layers": refs(model._output_struct)}
+    if model._loss_tensors:  # Model.add_loss(tensor): the graph's own losses
+        config["added_losses"] = refs(model._loss_tensors)
+    return config
 
 
 class _NotYet(Exception):
@@ -257,7 +260,11 @@ def functional_from_config(cls, config, custom_objects, safe_mode):
     outputs = tensors(config.get("output_layers"), "output_layers")
     kwargs = {"name": config.get("name"), "trainable": bool(config.get("trainable", True))}
     model_cls = cls if not overrides(cls, Model, "__init__") else Model
-    return model_cls(inputs=inputs, outputs=outputs, **kwargs)
+    model = model_cls(inputs=inputs, outputs=outputs, **kwargs)
+    if config.get("added_losses"):
+        added = tensors(config["added_losses"], "added_losses")
+        model.add_loss(added if isinstance(added, list) else [added])
+    return model
 
 
 def _safe_lookup(refs, created, where):

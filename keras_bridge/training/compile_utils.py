@@ -41,19 +41,26 @@ class CompiledLoss:
     """The total loss: sum over outputs of ``loss_weight * loss(y_true, y_pred)``, plus
     regularization terms."""
 
-    def __init__(self, loss, loss_weights, output_names):
+    def __init__(self, loss, loss_weights, output_names, model_losses=False):
         self.output_names = list(output_names)
-        if loss is None:
+        self.model_losses = model_losses  # the model adds its own (Model.add_loss)
+        if loss is None and not model_losses:
             raise ValueError("compile() needs a loss, e.g. loss='mse' or "
-                             "loss='categorical_crossentropy'.")
+                             "loss='categorical_crossentropy', unless the model has its own "
+                             "losses from model.add_loss(tensor).")
         self.losses = [losses_module.get(l) if l is not None else None
                        for l in _per_output(loss, self.output_names, "loss")]
-        if all(l is None for l in self.losses):
+        if all(l is None for l in self.losses) and not model_losses:
             raise ValueError(f"No loss was given for any output of {self.output_names}.")
         weights = _per_output(loss_weights, self.output_names, "loss_weights") \
             if loss_weights is not None else [1.0] * len(self.output_names)
         self.loss_weights = [1.0 if w is None else float(w) for w in weights]
         self.spec = loss
+
+    @property
+    def needs_targets(self):
+        """Whether some output has a loss, so training data must hold targets."""
+        return any(l is not None for l in self.losses)
 
     def __call__(self, y_true, y_pred, sample_weight=None, regularization=None):
         """(total scalar, list of per-output scalars) on the engine of ``y_pred``."""
@@ -68,7 +75,7 @@ class CompiledLoss:
             term = value if weight == 1.0 else ops.multiply(value, weight)
             total = term if total is None else ops.add(total, term)
         if regularization is not None:
-            total = ops.add(total, regularization)
+            total = regularization if total is None else ops.add(total, regularization)
         return total, per_output
 
 

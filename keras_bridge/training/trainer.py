@@ -67,7 +67,8 @@ class Trainer:
         else:
             output_names = self.output_names
         opt = optimizers_module.get(optimizer)
-        compiled_loss = CompiledLoss(loss, loss_weights, output_names)
+        own_losses = getattr(self, "_has_own_losses", lambda: False)()
+        compiled_loss = CompiledLoss(loss, loss_weights, output_names, own_losses)
         compiled_metrics = CompiledMetrics(metrics, output_names, compiled_loss)
         self._compiled = Compiled(opt, compiled_loss, compiled_metrics)
         self._trainer = None
@@ -214,10 +215,16 @@ class Trainer:
 
     def _array_batches(self, x, y, sample_weight, batch_size, shuffle, what):
         batch_size = data.check_batch_size(batch_size)
-        if y is None:
+        return batches.ArrayBatches(*self._standardize_data(x, y, sample_weight, what),
+                                    batch_size, shuffle)
+
+    def _standardize_data(self, x, y, sample_weight, what):
+        """``data.standardize``; with no ``y``, an empty target list when the compiled
+        loss needs none (a model trained on its own ``add_loss`` losses)."""
+        if y is None and self._compiled.loss.needs_targets:
             raise ValueError(f"{what}() needs targets y for the model's outputs.")
         xs, ys, sw = data.standardize(self, x, y, sample_weight)
-        return batches.ArrayBatches(xs, ys, sw, batch_size, shuffle)
+        return xs, [] if ys is None else ys, sw
 
     def _split_for_validation(self, train, validation_split):
         """(validation batches, training batches): the last ``validation_split`` of the
@@ -241,8 +248,9 @@ class Trainer:
             raise ValueError("validation_data must be a tuple (x_val, y_val) or "
                              "(x_val, y_val, val_sample_weight), or a Sequence or generator "
                              "of such batches.")
-        return batches.ArrayBatches(*data.standardize(self, *validation_data), batch_size,
-                                    False)
+        vx, vy, vsw = (tuple(validation_data) + (None,))[:3]
+        return batches.ArrayBatches(*self._standardize_data(vx, vy, vsw, "fit (validation)"),
+                                    batch_size, False)
 
     def _evaluate_batches(self, source, bar=None, callbacks=None):
         trainer = self._get_trainer(*source.first())
@@ -323,7 +331,7 @@ class Trainer:
                        return_dict=False):
         """One optimizer step on one batch; returns its loss (and metrics)."""
         self._require_compiled("training it")
-        xs, ys, sw = data.standardize(self, x, y, sample_weight)
+        xs, ys, sw = self._standardize_data(x, y, sample_weight, "train_on_batch")
         trainer = self._get_trainer(xs, ys)
         self._warn_if_frozen("train_on_batch")
         if reset_metrics:
@@ -335,7 +343,7 @@ class Trainer:
                       return_dict=False):
         """Loss (and metrics) on one batch, without training."""
         self._require_compiled("evaluating it")
-        xs, ys, sw = data.standardize(self, x, y, sample_weight)
+        xs, ys, sw = self._standardize_data(x, y, sample_weight, "test_on_batch")
         trainer = self._get_trainer(xs, ys)
         if reset_metrics:
             self._compiled.metrics.reset()
@@ -346,7 +354,7 @@ class Trainer:
 def _recompile_for(compiled, output_names):
     """A model compiled before its graph existed (deferred Sequential) gets its outputs'
     real names once built."""
-    loss = CompiledLoss(compiled.loss.spec, None, output_names)
+    loss = CompiledLoss(compiled.loss.spec, None, output_names, compiled.loss.model_losses)
     loss.loss_weights = compiled.loss.loss_weights
     return Compiled(compiled.optimizer, loss,
                     CompiledMetrics(compiled.metrics.spec, output_names, loss))

@@ -1,0 +1,257 @@
+"""``OpLayer``: one ``keras_bridge.ops`` call recorded in a symbolic graph.
+
+When an op (or a K helper written with ops, a loss function, an operator on a
+``KerasTensor``) receives a symbolic tensor, nothing is computed: ``record`` makes an
+``OpLayer`` that holds the op's name and its non-tensor arguments, calls it on the
+symbolic arguments (recording a node, as any layer call does) and returns its symbolic
+output. When the graph runs, the layer's ``call`` puts the engine tensors back in place
+and calls the op, so the node runs on whichever engine the model is bound to. This is
+Keras 3's functional ops / tf.keras 2's ``TFOpLambda``, with one class for every op.
+
+``K.learning_phase()`` among the arguments is not an input: it stands for the mode the
+graph runs in, filled in as a boolean scalar when the node runs.
+
+The output's shape and dtype are found by running the op on zeros of the inputs'
+shapes (unknown sizes tried as 1 and 2; a size that follows them is unknown), once, on
+the default engine, when the node is recorded.
+"""
+
+import numpy as np
+
+from keras_bridge import context
+from keras_bridge.graph import KerasTensor, Node, is_learning_phase
+from keras_bridge.layers.base import Layer
+from keras_bridge.utils import naming
+from keras_bridge.variables import substitute
+
+_INPUT = "__symbolic_input__"  # class_name of a template entry standing for an input
+_PHASE = "__learning_phase__"  # ... and of one standing for the learning phase
+
+
+def _getitem(x, key):
+    return x[key]
+
+
+def _in_train_phase(x, alt, training=None):
+    return x if training else alt
+
+
+# Symbolic-only functions (not in the op table): name -> (function, takes training=).
+_EXTRA = {"getitem": (_getitem, False), "in_train_phase": (_in_train_phase, True)}
+
+
+def _function(name):
+    if name in _EXTRA:
+        return _EXTRA[name][0]
+    from keras_bridge import ops
+    return getattr(ops, name)
+
+
+class _Input:
+    """Where the ``index``-th symbolic argument goes in the op's arguments."""
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+class _Phase:
+    """Where the learning phase goes in the op's arguments."""
+
+
+def _template(value, inputs, positions):
+    """``value`` with symbolic tensors replaced by ``_Input`` markers (collected into
+    ``inputs``) and engine tensors by numpy constants, so either engine can run it."""
+    if is_learning_phase(value):
+        return _Phase()
+    if isinstance(value, KerasTensor):
+        if id(value) not in positions:
+            positions[id(value)] = len(inputs)
+            inputs.append(value)
+        return _Input(positions[id(value)])
+    if isinstance(value, (list, tuple)):
+        return type(value)(_template(v, inputs, positions) for v in value)
+    if isinstance(value, dict):
+        return {k: _template(v, inputs, positions) for k, v in value.items()}
+    if hasattr(value, "shape") and not isinstance(value, np.ndarray) and \
+            not getattr(type(value), "_kb_is_weight", False) and \
+            not isinstance(value, np.generic):
+        from keras_bridge import ops
+        return ops.convert_to_numpy(value)
+    return value
+
+
+def _fill(value, values, phase):
+    if isinstance(value, _Input):
+        return values[value.index]
+    if isinstance(value, _Phase):
+        return phase()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_fill(v, values, phase) for v in value)
+    if isinstance(value, dict):
+        return {k: _fill(v, values, phase) for k, v in value.items()}
+    return value
+
+
+def _walk(value, leaf):
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _walk(v, leaf)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _walk(v, leaf)]
+    return [value] if leaf(value) else []
+
+
+def record(name, args, kwargs):
+    """The symbolic result of op ``name`` on ``args``/``kwargs`` (some symbolic)."""
+    inputs, positions = [], {}
+    template = (_template(list(args), inputs, positions),
+                _template(dict(kwargs), inputs, positions))
+    if not inputs:
+        raise ValueError(f"Op {name!r} has K.learning_phase() as its only symbolic "
+                         "argument; combine it with a tensor of the graph (e.g. "
+                         "K.in_train_phase(x, alt)).")
+    return OpLayer(name, template)(inputs)
+
+
+class OpLayer(Layer):
+    """A weightless layer running one op of ``keras_bridge.ops`` (or ``getitem`` /
+    ``in_train_phase``) on its inputs, with the op's other arguments held as constants.
+
+    Args:
+        function: the op's name, e.g. 'square'.
+        arguments: ``(args, kwargs)`` of the op, where ``_Input(i)`` stands for the
+            layer's ``i``-th input.
+    """
+
+    def __init__(self, function, arguments, **kwargs):
+        if function not in _EXTRA:
+            from backends.contract import OPS
+            if function not in OPS:
+                raise ValueError(f"Expected the name of an op of keras_bridge.ops. "
+                                 f"Received: function={function!r}")
+        kwargs.setdefault("name", naming.uniquify(function))
+        super().__init__(**kwargs)
+        self.function = function
+        self.arguments = arguments
+        self.built = True
+
+    def call(self, inputs, training=None):
+        values = inputs if isinstance(inputs, list) else [inputs]
+
+        def phase():
+            from keras_bridge import ops
+            return ops.backend_for(*values).ops.convert_to_tensor(np.asarray(bool(training)))
+
+        args, kwargs = _fill(self.arguments, values, phase)
+        if self.function in _EXTRA and _EXTRA[self.function][1]:
+            kwargs["training"] = training
+        return _function(self.function)(*args, **kwargs)
+
+    # ---- symbolic calls: shape and dtype from a trial run --------------------------------
+    def _symbolic_call(self, inputs, args, kwargs):
+        inputs = inputs if isinstance(inputs, list) else [inputs]
+        shape, dtype = self._infer_output(inputs)
+        node = Node(self, inputs, args, kwargs)
+        output = KerasTensor(shape, dtype, node, 0)
+        node.set_outputs(output)
+        self._inbound_nodes.append(node)
+        return output
+
+    def _trial_backend(self):
+        import backends
+        weights = _walk(self.arguments, lambda v: getattr(type(v), "_kb_is_weight", False))
+        bound = [w.backend_name for w in weights if w.backend_name is not None]
+        return (backends.get(bound[0]) if bound else context.active_backend()), weights
+
+    def _trial(self, inputs, fill):
+        backend, weights = self._trial_backend()
+        values = [backend.ops.convert_to_tensor(np.zeros(
+            tuple(fill if d is None else d for d in t.shape), dtype=t.dtype)) for t in inputs]
+        mapping = {id(w): backend.ops.convert_to_tensor(w.numpy()) for w in weights}
+        with context.running(backend.NAME), substitute(mapping):
+            out = self.call(values, training=False)
+        if isinstance(out, (list, tuple)) or not backend.is_tensor(out):
+            out = backend.ops.convert_to_tensor(out)
+        return tuple(int(d) for d in backend.ops.shape(out)), \
+            str(np.asarray(backend.to_numpy(out)).dtype)
+
+    def _infer_output(self, inputs):
+        try:
+            small, dtype = self._trial(inputs, 1)
+            large, _ = self._trial(inputs, 2)
+        except Exception as e:
+            raise ValueError(
+                f"Could not apply op {self.function!r} to symbolic inputs of shapes "
+                f"{[t.shape for t in inputs]} ({type(e).__name__}: {e}).") from e
+        if len(small) != len(large):
+            raise ValueError(f"Op {self.function!r} gives outputs of different ranks for "
+                             f"different batch sizes, which a symbolic tensor cannot hold.")
+        return tuple(a if a == b else None for a, b in zip(small, large)), dtype
+
+    def compute_output_shape(self, input_shape):
+        raise NotImplementedError("An OpLayer's output shape depends on its inputs' dtypes "
+                                  "too; it is found when the layer is called.")
+
+    # ---- config --------------------------------------------------------------------------
+    def get_config(self):
+        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
+               "function": self.function,
+               "arguments": _encode(self.arguments, f"An argument of op {self.name!r}")}
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["arguments"] = _decode(config.get("arguments"))
+        return cls(**config)
+
+
+def _encode(value, where):
+    """Template values in a JSON-ready form; tuples, slices and inputs as markers."""
+    if isinstance(value, _Input):
+        return {"class_name": _INPUT, "config": {"index": value.index}}
+    if isinstance(value, _Phase):
+        return {"class_name": _PHASE, "config": {}}
+    if isinstance(value, tuple):
+        return {"class_name": "__tuple__", "config": {"value": [_encode(v, where)
+                                                                 for v in value]}}
+    if isinstance(value, list):
+        return [_encode(v, where) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v, where) for k, v in value.items()}
+    if isinstance(value, slice):
+        return {"class_name": "__slice__", "config": {
+            "value": [_encode(v, where) for v in (value.start, value.stop, value.step)]}}
+    if value is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if getattr(type(value), "_kb_is_weight", False):
+        raise ValueError(f"{where} is the weight {value.path!r}, which a saved model "
+                         "config cannot refer to. Compute with the weight inside a Layer "
+                         "subclass to save the model.")
+    from keras_bridge.saving.serialization import to_json_value
+    return to_json_value(value, where)
+
+
+def _decode(value):
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_decode(v) for v in value)
+    if isinstance(value, dict):
+        marker = value.get("class_name")
+        inner = value.get("config") or {}
+        if marker == _INPUT:
+            return _Input(int(inner["index"]))
+        if marker == _PHASE:
+            return _Phase()
+        if marker == "__tuple__":
+            return tuple(_decode(v) for v in inner.get("value", []))
+        if marker == "__slice__":
+            return slice(*[_decode(v) for v in inner.get("value", [])])
+        if marker == "__ellipsis__":
+            return Ellipsis
+        if marker == "__numpy__":
+            from keras_bridge.saving.serialization import from_json_value
+            return from_json_value(value)
+        return {k: _decode(v) for k, v in value.items()}
+    return value

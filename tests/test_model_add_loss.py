@@ -1,0 +1,101 @@
+"""Model.add_loss with symbolic tensors, compile() without a loss, fit/evaluate without
+targets: the Keras 2 variational-autoencoder pattern."""
+
+import numpy as np
+import pytest
+
+from keras_bridge import backend as K
+from keras_bridge import metrics
+from keras_bridge.layers import Dense, Input
+from keras_bridge.models import Model, load_model
+
+DIM, LATENT = 6, 2
+
+
+def _deterministic_vae():
+    """Encoder -> z_mean, z_log_var; decoder on z_mean (no sampling noise, so the loss
+    has one value); the VAE loss added with add_loss."""
+    x = Input((DIM,))
+    h = Dense(5, activation="relu", name="h")(x)
+    z_mean = Dense(LATENT, name="z_mean")(h)
+    z_log_var = Dense(LATENT, name="z_log_var")(h)
+    decoded = Dense(DIM, activation="sigmoid", name="decoded")(z_mean)
+    model = Model(x, decoded)
+    xent = DIM * metrics.binary_crossentropy(x, decoded)
+    kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)
+    model.add_loss(K.mean(xent + kl))
+    return model
+
+
+def _numpy_vae_loss(model, x):
+    w1, b1, wm, bm, wv, bv, wd, bd = [w for name in ("h", "z_mean", "z_log_var", "decoded")
+                                      for w in model.get_layer(name).get_weights()]
+    h = np.maximum(x @ w1 + b1, 0)
+    z_mean, z_log_var = h @ wm + bm, h @ wv + bv
+    p = np.clip(1 / (1 + np.exp(-(z_mean @ wd + bd))), 1e-7, 1 - 1e-7)
+    xent = DIM * -(x * np.log(p + 1e-7) + (1 - x) * np.log(1 - p + 1e-7)).mean(-1)
+    kl = -0.5 * (1 + z_log_var - z_mean ** 2 - np.exp(z_log_var)).sum(-1)
+    return float((xent + kl).mean())
+
+
+def _binary(n, seed=0):
+    return (np.random.default_rng(seed).random((n, DIM)) > 0.5).astype(np.float32)
+
+
+def test_added_loss_value_matches_numpy(backend):
+    model = _deterministic_vae()
+    model.compile(optimizer="rmsprop")
+    x = _binary(10)
+    want = _numpy_vae_loss(model, x)
+    np.testing.assert_allclose(model.evaluate(x, verbose=0, batch_size=10), want, rtol=1e-5)
+    np.testing.assert_allclose(model.test_on_batch(x), want, rtol=1e-5)
+    np.testing.assert_allclose(model.train_on_batch(x), want, rtol=1e-5)  # before the step
+
+
+def test_vae_pattern_trains_without_targets(backend):
+    model = _deterministic_vae()
+    model.compile(optimizer="rmsprop")
+    x = _binary(64)
+    history = model.fit(x, shuffle=True, epochs=6, batch_size=16, verbose=0,
+                        validation_data=(x[:16], None))
+    loss = history.history["loss"]
+    assert loss[-1] < loss[0] and len(history.history["val_loss"]) == 6
+    assert model.fit(x, None, epochs=1, verbose=0).history["loss"][0] < loss[0]
+
+
+def test_added_loss_adds_to_a_compiled_loss(backend):
+    x = Input((3,))
+    y = Dense(2)(x)
+    model = Model(x, y)
+    model.add_loss(0.5 * K.sum(K.square(y), axis=-1))  # a per-sample tensor: its mean
+    model.compile("sgd", "mse")
+    xs = np.random.default_rng(1).random((8, 3)).astype(np.float32)
+    ys = np.ones((8, 2), np.float32)
+    kernel, bias = model.get_weights()
+    z = xs @ kernel + bias
+    want = ((z - ys) ** 2).mean() + 0.5 * (z ** 2).sum(-1).mean()
+    np.testing.assert_allclose(model.evaluate(xs, ys, verbose=0), want, rtol=1e-5)
+    with pytest.raises(ValueError, match="needs targets"):
+        model.fit(xs, verbose=0)
+
+
+def test_added_loss_survives_saving(backend, tmp_path):
+    model = _deterministic_vae()
+    model.compile(optimizer="rmsprop")
+    x = _binary(8)
+    path = tmp_path / "vae.keras"
+    model.save(path)
+    loaded = load_model(path)
+    assert len(loaded.losses) == 1
+    np.testing.assert_allclose(loaded.evaluate(x, verbose=0),
+                               _numpy_vae_loss(model, x), rtol=1e-5)
+
+
+def test_add_loss_and_compile_errors(backend):
+    x, other = Input((3,)), Input((3,))
+    model = Model(x, Dense(2)(x))
+    with pytest.raises(ValueError, match="needs a loss"):
+        model.compile("sgd")
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        model.add_loss(K.mean(other))
+    assert model.losses == []
