@@ -36,7 +36,7 @@ from keras_bridge.k_nn import (
     conv1d, conv2d, conv2d_transpose, conv3d, depthwise_conv2d, local_conv1d, local_conv2d,
     pool2d, pool3d, separable_conv1d, separable_conv2d)
 from keras_bridge.k_variables import (
-    eval, is_variable, random_normal_variable, random_uniform_variable, update, update_add,
+    is_variable, random_normal_variable, random_uniform_variable, update, update_add,
     update_sub, variable)
 
 __all__ = [
@@ -678,6 +678,9 @@ def set_value(x, value):
     """Set weight ``x`` to ``value`` (same shape, in Keras layout)."""
     value = _checked_value(x, value)
     x.assign(value)
+
+
+eval = get_value  # Keras 2's K.eval: the same numpy read
 
 
 def batch_get_value(tensors):

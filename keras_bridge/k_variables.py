@@ -14,7 +14,7 @@ from keras_bridge import config, context, ops
 from keras_bridge.graph import KerasTensor
 from keras_bridge.variables import Weight
 
-__all__ = ["variable", "is_variable", "eval", "update", "update_add", "update_sub",
+__all__ = ["variable", "is_variable", "update", "update_add", "update_sub",
            "random_normal_variable", "random_uniform_variable"]
 
 
@@ -88,18 +88,6 @@ def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
 def is_variable(x):
     """Whether ``x`` is a variable: one made by ``K.variable``, or a layer's weight."""
     return getattr(type(x), "_kb_is_weight", False)
-
-
-def eval(x):
-    """The numpy value of a variable, weight or tensor (Keras 2's ``K.eval``)."""
-    if isinstance(x, KerasTensor):
-        raise TypeError(f"{x.name} is a symbolic tensor: it has no value until a model runs. "
-                        "Use model.predict, or call the layer on data.")
-    if is_variable(x):
-        return x.numpy()
-    if isinstance(x, np.ndarray):
-        return x
-    return ops.convert_to_numpy(x)
 
 
 def _checked(x, value, what):

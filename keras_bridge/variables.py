@@ -16,6 +16,8 @@ import contextvars
 
 import numpy as np
 
+from keras_bridge.arithmetic import TensorOperators
+
 _substitution = contextvars.ContextVar("keras_bridge_weight_substitution", default=None)
 
 
@@ -48,7 +50,7 @@ def _as_value(x):
     return x.value if isinstance(x, Weight) else x
 
 
-class Weight:
+class Weight(TensorOperators):
     """One weight of a layer, in Keras layout whatever the engine holds.
 
     Attributes:
@@ -148,19 +150,7 @@ class Weight:
     def __repr__(self):
         return f"<Weight path={self.path} shape={self.shape} dtype={self.dtype}>"
 
-    # Arithmetic reads the current value, so weights work inside layer code.
-    def __add__(self, o): return _ops().add(self, o)
-    def __radd__(self, o): return _ops().add(o, self)
-    def __sub__(self, o): return _ops().subtract(self, o)
-    def __rsub__(self, o): return _ops().subtract(o, self)
-    def __mul__(self, o): return _ops().multiply(self, o)
-    def __rmul__(self, o): return _ops().multiply(o, self)
-    def __truediv__(self, o): return _ops().divide(self, o)
-    def __rtruediv__(self, o): return _ops().divide(o, self)
-    def __matmul__(self, o): return _ops().matmul(self, o)
-    def __rmatmul__(self, o): return _ops().matmul(o, self)
-    def __pow__(self, o): return _ops().power(self, o)
-    def __neg__(self): return _ops().negative(self)
+    # Operators (TensorOperators) read the current value, so weights work in layer code.
     def __getitem__(self, idx): return self.value[idx]
 
 
