@@ -63,6 +63,36 @@ def test_vae_pattern_trains_without_targets(backend):
     assert model.fit(x, None, epochs=1, verbose=0).history["loss"][0] < loss[0]
 
 
+def test_batches_without_targets_train_on_the_added_loss(backend):
+    """A generator or Sequence of bare x batches: the same steps as the arrays."""
+    from keras_bridge.utils import Sequence, set_random_seed
+    x = _binary(32)
+
+    class Batches(Sequence):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return x[8 * i:8 * (i + 1)]
+
+    models = []
+    for fit in (lambda m: m.fit(x, batch_size=8, epochs=2, shuffle=False, verbose=0),
+                lambda m: m.fit(Batches(), epochs=2, shuffle=False, verbose=0,
+                                validation_data=Batches()),
+                lambda m: m.fit(((x[8 * (i % 4):8 * (i % 4) + 8],) for i in range(8)),
+                                steps_per_epoch=4, epochs=2, verbose=0)):
+        set_random_seed(5)
+        model = _deterministic_vae()
+        model.compile(optimizer="sgd")
+        fit(model)
+        models.append(model)
+    for other in models[1:]:
+        for a, b in zip(models[0].get_weights(), other.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(models[1].evaluate(Batches(), verbose=0),
+                               _numpy_vae_loss(models[1], x), rtol=1e-5)
+
+
 def test_added_loss_adds_to_a_compiled_loss(backend):
     x = Input((3,))
     y = Dense(2)(x)
@@ -77,6 +107,8 @@ def test_added_loss_adds_to_a_compiled_loss(backend):
     np.testing.assert_allclose(model.evaluate(xs, ys, verbose=0), want, rtol=1e-5)
     with pytest.raises(ValueError, match="needs targets"):
         model.fit(xs, verbose=0)
+    with pytest.raises(ValueError, match=r"needs batches \(x, y\)"):
+        model.fit(iter([xs]), steps_per_epoch=1, verbose=0)
 
 
 def test_added_loss_survives_saving(backend, tmp_path):

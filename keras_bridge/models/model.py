@@ -372,7 +372,7 @@ class Model(SavingMixin, Trainer, Layer):
     def _predict_source(self, source, steps, verbose):
         from keras_bridge.training.batches import BatchSource
         from keras_bridge.training.progbar import Progbar
-        source = BatchSource(source, self, steps, needs_targets=False, what="predict")
+        source = BatchSource(source, self, steps, targets="ignored", what="predict")
         self._ensure_built(source.first()[0])
         program = self._get_program()
         bar = Progbar(source.target, verbose=verbose) if verbose else None

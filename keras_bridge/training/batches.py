@@ -88,18 +88,20 @@ class BatchSource:
         steps: batches per epoch (None: a Sequence's ``len()``, else until the source
             is exhausted).
         shuffle: visit a Sequence's batches in a new random order each epoch.
-        needs_targets: whether each batch must hold ``y`` (fit, evaluate).
+        targets: "required" (each batch holds ``y``: fit, evaluate), "optional" (fit or
+            evaluate of a model trained on its own ``add_loss`` losses: ``y`` may be
+            absent) or "ignored" (predict).
         what: the calling method, for messages.
         class_weight: checked ``{class: weight}`` turned into each batch's sample weights.
     """
 
     counts_samples = False
 
-    def __init__(self, source, model, steps=None, shuffle=False, needs_targets=True,
+    def __init__(self, source, model, steps=None, shuffle=False, targets="required",
                  what="fit", class_weight=None):
         steps = _checked_steps(steps, what)
         self.source, self.model = source, model
-        self.needs_targets, self.what = needs_targets, what
+        self.targets, self.what = targets, what
         self.class_weight = class_weight  # checked by data.class_weights
         self.indexed = isinstance(source, Sequence)
         if steps is None and (self.indexed or (hasattr(source, "__len__") and
@@ -114,11 +116,14 @@ class BatchSource:
 
     def _check(self, batch):
         x, y, sample_weight = unpack(batch)
-        if self.needs_targets and y is None:
+        if self.targets == "required" and y is None:
             raise ValueError(f"{self.what}() needs batches (x, y) or (x, y, sample_weight) "
                              f"from {type(self.source).__name__}; a batch held x only.")
-        xs, ys, sw = data.standardize(self.model, x, y if self.needs_targets else None,
-                                      sample_weight if self.needs_targets else None)
+        keep = self.targets != "ignored" and y is not None
+        xs, ys, sw = data.standardize(self.model, x, y if keep else None,
+                                      sample_weight if keep else None)
+        if ys is None and self.targets == "optional":
+            ys = []  # the model's own losses need no targets
         if self.class_weight is not None:
             if sw is not None:
                 raise ValueError(f"{self.what}(): class_weight and sample_weight cannot be "

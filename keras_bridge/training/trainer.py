@@ -156,8 +156,8 @@ class Trainer:
         if batches.is_source(x):
             _refuse_with_source("fit", y=y, batch_size=batch_size, sample_weight=sample_weight,
                                 validation_split=validation_split or None)
-            train = batches.BatchSource(x, self, steps_per_epoch, shuffle, what="fit",
-                                        class_weight=class_weight)
+            train = batches.BatchSource(x, self, steps_per_epoch, shuffle, self._targets(),
+                                        what="fit", class_weight=class_weight)
         else:
             train = self._array_batches(x, y, sample_weight, batch_size, shuffle, "fit")
         val = None
@@ -218,6 +218,10 @@ class Trainer:
         return batches.ArrayBatches(*self._standardize_data(x, y, sample_weight, what),
                                     batch_size, shuffle)
 
+    def _targets(self):
+        """Whether batches from a source must hold targets (see batches.BatchSource)."""
+        return "required" if self._compiled.loss.needs_targets else "optional"
+
     def _standardize_data(self, x, y, sample_weight, what):
         """``data.standardize``; with no ``y``, an empty target list when the compiled
         loss needs none (a model trained on its own ``add_loss`` losses)."""
@@ -243,7 +247,8 @@ class Trainer:
 
     def _validation_batches(self, validation_data, steps, batch_size):
         if batches.is_source(validation_data):
-            return batches.BatchSource(validation_data, self, steps, what="fit (validation)")
+            return batches.BatchSource(validation_data, self, steps, targets=self._targets(),
+                                       what="fit (validation)")
         if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be a tuple (x_val, y_val) or "
                              "(x_val, y_val, val_sample_weight), or a Sequence or generator "
@@ -286,7 +291,8 @@ class Trainer:
         if batches.is_source(x):
             _refuse_with_source("evaluate", y=y, batch_size=batch_size,
                                 sample_weight=sample_weight)
-            source = batches.BatchSource(x, self, steps, what="evaluate")
+            source = batches.BatchSource(x, self, steps, targets=self._targets(),
+                                         what="evaluate")
         else:
             source = self._array_batches(x, y, sample_weight, batch_size, False, "evaluate")
         source.first()  # a bad first batch fails before the bar is drawn
