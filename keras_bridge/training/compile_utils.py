@@ -138,6 +138,11 @@ class CompiledMetrics:
         """Make metric objects once shapes are known (for 'accuracy')."""
         if self.metrics is not None:
             return
+        if not y_true_shapes and any(self.requested):
+            raise ValueError(
+                f"compile(metrics={self.spec!r}) compares the outputs with targets, but the "
+                "data holds no targets y (the model trains on its own add_loss losses). "
+                "Pass y to fit/evaluate, or compile without metrics.")
         multi = len(self.output_names) > 1
         built = []
         for i, entries in enumerate(self.requested):
