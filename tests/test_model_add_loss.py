@@ -136,3 +136,46 @@ def test_add_loss_and_compile_errors(backend):
     with pytest.raises(ValueError, match="Graph disconnected"):
         model.add_loss(K.mean(other))
     assert len(model.losses) == 1
+
+
+def _subclassed(adds_loss):
+    from keras_bridge import Model as Base
+    from keras_bridge import ops
+
+    class Net(Base):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = Dense(2)
+
+        def call(self, x):
+            y = self.dense(x)
+            if adds_loss:
+                self.add_loss(ops.mean(ops.square(y)))
+            return y
+
+    return Net()
+
+
+def test_subclassed_model_trains_on_the_loss_its_call_adds(backend):
+    """Keras 3: compile() without a loss when call() adds one."""
+    model = _subclassed(adds_loss=True)
+    model.compile(optimizer="sgd")
+    x = np.random.default_rng(2).random((8, 3)).astype(np.float32)
+    history = model.fit(x, epochs=3, batch_size=8, verbose=0)
+    kernel, bias = model.get_weights()
+    want = float(((x @ kernel + bias) ** 2).mean())
+    np.testing.assert_allclose(model.evaluate(x, verbose=0), want, rtol=1e-5)
+    loss = history.history["loss"]
+    assert loss[2] < loss[0]
+
+
+def test_subclassed_model_without_any_loss_is_an_error(backend):
+    model = _subclassed(adds_loss=False)
+    model.compile(optimizer="sgd")
+    x = np.ones((4, 3), np.float32)
+    model.predict(x)
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="no loss to minimize"):
+        model.fit(x, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

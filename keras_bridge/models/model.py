@@ -117,7 +117,9 @@ class Model(SavingMixin, Trainer, Layer):
         return list(self._loss_tensors)
 
     def _has_own_losses(self):
-        return bool(self._loss_tensors)
+        """Whether the model may bring a loss of its own, so compile() needs none: symbolic
+        add_loss terms, or a subclass's call, which may add_loss (checked per step)."""
+        return bool(self._loss_tensors) or type(self).call is not Model.call
 
     @property
     def input(self):

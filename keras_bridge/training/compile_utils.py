@@ -76,6 +76,10 @@ class CompiledLoss:
             total = term if total is None else ops.add(total, term)
         if regularization is not None:
             total = regularization if total is None else ops.add(total, regularization)
+        if total is None:
+            raise ValueError("There is no loss to minimize: the model was compiled without a "
+                             "loss and added none (self.add_loss in call, or "
+                             "model.add_loss(tensor)). Pass compile(loss=...).")
         return total, per_output
 
 
