@@ -1,7 +1,7 @@
 """Registry of engines: name -> backend module, imported on first use.
 
 Availability is decided with ``importlib.util.find_spec`` so that asking "is jax
-installed?" never imports jax. A backend module fulfils ``backends.contract``.
+installed?" never imports jax. A backend module fulfils ``keras_bridge.backends.contract``.
 """
 
 import importlib
@@ -10,8 +10,8 @@ import sys
 
 # name -> (backend module path, engine packages that must be importable, pip extra)
 _REGISTRY = {
-    "torch": ("backends.torch", ("torch",), "pip install 'keras-bridge[torch]'"),
-    "jax": ("backends.jax", ("jax", "jaxlib", "optax"), "pip install 'keras-bridge[jax]'"),
+    "torch": ("keras_bridge.backends.torch", ("torch",), "pip install 'keras-bridge[torch]'"),
+    "jax": ("keras_bridge.backends.jax", ("jax", "jaxlib", "optax"), "pip install 'keras-bridge[jax]'"),
 }
 
 # Top-level module names whose array types belong to each engine (used by ops
