@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 from keras_bridge.layers import Activation, Dense
 from keras_bridge.models import Sequential
 from keras_bridge.utils import set_random_seed

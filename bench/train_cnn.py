@@ -33,7 +33,7 @@ import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import backends  # noqa: E402
+from keras_bridge import backends  # noqa: E402
 from timing import Runner, jitted_step_runner, measure  # noqa: E402
 
 BATCH, CLASSES, WARMUP_STEPS, CHUNK = 64, 10, 10, 1600

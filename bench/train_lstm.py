@@ -23,7 +23,7 @@ import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import backends  # noqa: E402
+from keras_bridge import backends  # noqa: E402
 from timing import Runner, jitted_step_runner, measure  # noqa: E402
 
 VOCABULARY, EMBED, UNITS, LENGTH, BATCH, CHUNK = 10000, 64, 32, 100, 64, 1600

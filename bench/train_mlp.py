@@ -22,7 +22,7 @@ import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import backends  # noqa: E402
+from keras_bridge import backends  # noqa: E402
 from timing import Runner, latencies, measure  # noqa: E402
 
 N, BATCH, CLASSES, CHUNK = 12000, 128, 10, 1536

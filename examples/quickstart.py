@@ -9,7 +9,7 @@ Run: python examples/quickstart.py
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 from keras_bridge import testing
 from keras_bridge.layers import Dense, Input, concatenate
 from keras_bridge.models import Model

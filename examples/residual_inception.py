@@ -18,7 +18,7 @@ import argparse
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 from keras_bridge import testing
 from keras_bridge.layers import Activation, BatchNormalization, Conv2D, Dense
 from keras_bridge.layers import GlobalAveragePooling2D, Input, MaxPooling2D, add

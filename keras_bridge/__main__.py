@@ -9,7 +9,7 @@ an unknown KERAS_BACKEND) prints its message to stderr and exits with status 1.
 import os
 import sys
 
-import backends
+from keras_bridge import backends
 import keras_bridge
 from keras_bridge import config
 

@@ -13,7 +13,7 @@ import json
 import os
 import warnings
 
-import backends
+from keras_bridge import backends
 
 _UNSUPPORTED = {
     "tensorflow": "TensorFlow is not an engine of this project",

@@ -9,7 +9,7 @@ choosing where models bound inside it are placed.
 import contextlib
 import contextvars
 
-import backends
+from keras_bridge import backends
 from keras_bridge import config
 
 _active = contextvars.ContextVar("keras_bridge_active_backend", default=None)

@@ -10,7 +10,7 @@ engine tensors; it is a post-processing step, not a traced one.
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 from keras_bridge import config, ops
 
 __all__ = ["ctc_batch_cost", "ctc_decode"]

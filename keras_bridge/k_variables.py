@@ -9,7 +9,7 @@ jitted JAX step its assignments are recorded like a layer's state updates.
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 from keras_bridge import config, context, ops
 from keras_bridge.graph import KerasTensor
 from keras_bridge.variables import Weight

@@ -8,7 +8,7 @@ import random as _py_random
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 
 _state = {"generator": np.random.default_rng(), "seed": None}
 

@@ -5,7 +5,7 @@ Public so users can prove their own models behave the same on torch and JAX.
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 
 
 def backend_fixture():

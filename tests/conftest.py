@@ -12,7 +12,7 @@ os.environ.pop("KERAS_BACKEND", None)
 
 import pytest  # noqa: E402
 
-import backends  # noqa: E402
+from keras_bridge import backends  # noqa: E402
 from keras_bridge import testing  # noqa: E402
 
 # Numerics pinned for parity: full float32 matmuls on JAX, no TF32 on CUDA.

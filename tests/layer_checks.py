@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 from keras_bridge import ops
 
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 from keras_bridge import activations, ops
 
 RTOL, ATOL = 1e-5, 1e-6

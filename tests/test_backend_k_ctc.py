@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 from keras_bridge import backend as K
 from keras_bridge import config, layers, models, ops
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-import backends
+from keras_bridge import backends
 import keras_bridge
 from keras_bridge import __main__ as cli
 from keras_bridge import config
@@ -36,7 +36,7 @@ def write(home, content):
 
 
 def only(*installed):
-    """A stand-in for ``backends.is_available`` that reports only ``installed``."""
+    """A stand-in for ``keras_bridge.backends.is_available`` that reports only ``installed``."""
     return lambda name: name in installed
 
 

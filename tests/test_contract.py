@@ -1,4 +1,4 @@
-"""Every installed backend fulfils backends/contract.py, and front-end imports stay
+"""Every installed backend fulfils keras_bridge/backends/contract.py, and front-end imports stay
 engine-free."""
 
 import inspect
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-import backends
-from backends import contract
+from keras_bridge import backends
+from keras_bridge.backends import contract
 from keras_bridge import layers
 
 

@@ -5,7 +5,7 @@ import runpy
 
 import pytest
 
-import backends
+from keras_bridge import backends
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

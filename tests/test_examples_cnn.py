@@ -2,7 +2,7 @@
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 from test_examples import ROOT, _example, _fake_mnist
 
 

@@ -4,7 +4,7 @@ numpy and across engines."""
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 from keras_bridge import backend as K
 from keras_bridge.layers import Dense, Input
 from keras_bridge.models import Model, Sequential

@@ -258,7 +258,7 @@ def test_parity_forward_and_gradients():
 @both_backends()
 def test_parity_training_step():
     """One Adam step leaves the same weights on both engines, and they moved."""
-    import backends
+    from keras_bridge import backends
     x, y = rand(2, 3, 4, 4, 1), rand(2, 2, 2, 2, seed=1)
     results = []
     for name in backends.available():

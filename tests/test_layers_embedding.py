@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 from conftest import both_backends
 from keras_bridge import Input, Model, config, ops, optimizers, testing
 from keras_bridge.layers import Dense, Embedding, Flatten, TimeDistributed
@@ -122,7 +122,7 @@ def test_out_of_range_rows_are_nan_inside_jit():
     jax = pytest.importorskip("jax")
     import jax.numpy as jnp
     config.set_backend("jax")
-    from backends.jax.seq_rules import embedding_rule
+    from keras_bridge.backends.jax.seq_rules import embedding_rule
     from keras_bridge.variables import substitute
     layer = Embedding(4, 2)
     layer.build(None)
@@ -144,7 +144,7 @@ def test_out_of_range_rows_are_nan_on_torch_accelerators():
     """The lookup torch uses for indices on an accelerator (no host sync), run here on
     CPU tensors: NaN rows for out-of-range indices, zero gradient for them."""
     torch = pytest.importorskip("torch")
-    from backends.torch.seq_rules import nan_filled_lookup
+    from keras_bridge.backends.torch.seq_rules import nan_filled_lookup
     matrix = torch.arange(8.0).reshape(4, 2).requires_grad_()
     rows = nan_filled_lookup(torch.tensor([[0, 3], [4, -1]]), matrix)
     np.testing.assert_array_equal(rows[0].detach().numpy(), [[0, 1], [6, 7]])

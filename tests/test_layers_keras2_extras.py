@@ -120,7 +120,7 @@ def test_stacked_cells_config_and_errors():
 # ---- parity, training, saving --------------------------------------------------------------
 @both_backends()
 def test_parity_forward_gradients_and_training_step():
-    import backends
+    from keras_bridge import backends
 
     def make():
         set_random_seed(4)

@@ -77,7 +77,7 @@ def test_locally_connected2d_matches_numpy(backend, data_format, strides):
 
 @both_backends()
 def test_parity_forward_gradients_and_training_step():
-    import backends
+    from keras_bridge import backends
 
     def make():
         set_random_seed(3)

@@ -12,7 +12,7 @@ code under test.
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 from conftest import both_backends
 from keras_bridge import Input, Model, config, ops, optimizers, regularizers, testing
 from keras_bridge.layers import Dense

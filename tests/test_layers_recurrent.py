@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 from conftest import both_backends
 from keras_bridge import Input, Model, config, ops, optimizers, testing
 from keras_bridge.layers import GRU, LSTM, RNN, Dense, GRUCell, Layer, LSTMCell, SimpleRNN
@@ -294,7 +294,7 @@ def test_mask_reaches_the_layer_in_a_model(backend):
     ("gru", {"return_sequences": False, "go_backwards": True}, "gru")])
 def test_torch_fused_kernel_matches_step_loop(kind, kwargs, fused):
     torch = pytest.importorskip("torch")
-    from backends.torch.rnn_rules import fused_kind
+    from keras_bridge.backends.torch.rnn_rules import fused_kind
     config.set_backend("torch")
     layer = _make(kind, 4, **{"return_sequences": True, "return_state": True, **kwargs})
     x, mask = torch.tensor(_rand(4, 6, 3)), torch.tensor(_mask()[:4])

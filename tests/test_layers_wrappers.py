@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 from conftest import both_backends
 from keras_bridge import Input, Model, config, ops, saving, testing
 from keras_bridge.layers import Bidirectional, Conv2D, Dense, Embedding, Flatten

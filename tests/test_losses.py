@@ -8,7 +8,7 @@ probabilities are compared at the same precision the engines use.
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 from keras_bridge import backend as K
 from keras_bridge import config, losses, ops
 

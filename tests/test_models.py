@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 import keras_bridge
 from keras_bridge import layers, ops, testing
 from keras_bridge.layers import Activation, Dense, Dropout, Input, concatenate

@@ -1,4 +1,4 @@
-"""Every op in ``backends.contract.OPS``, on every engine, against numpy.
+"""Every op in ``keras_bridge.backends.contract.OPS``, on every engine, against numpy.
 
 Each case runs twice: on numpy inputs (the op uses the default backend) and on
 engine tensors, and must return the engine's tensor with numpy's values.
@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pytest
 
-import backends
-from backends.contract import OPS
+from keras_bridge import backends
+from keras_bridge.backends.contract import OPS
 from keras_bridge import ops
 
 from conftest import both_backends
@@ -492,7 +492,7 @@ def test_seed_repeats_the_stream(backend):
 
 def test_jax_dropout_under_jit_with_key_scope():
     jax = pytest.importorskip("jax")
-    from backends.jax import random as jax_random
+    from keras_bridge.backends.jax import random as jax_random
 
     from keras_bridge import context
 
@@ -538,8 +538,8 @@ def test_jax_random_op_under_jit_without_key_scope_is_an_error():
 
 def test_torch_tensors_go_to_the_scoped_device():
     torch = pytest.importorskip("torch")
-    from backends.torch import ops as torch_ops
-    from backends.torch.tensors import current_device, using_device
+    from keras_bridge.backends.torch import ops as torch_ops
+    from keras_bridge.backends.torch.tensors import current_device, using_device
 
     with using_device("cpu"):
         assert current_device() == torch.device("cpu")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import backends
+from keras_bridge import backends
 from keras_bridge import config, constraints, ops, regularizers
 
 RTOL, ATOL = 1e-5, 1e-6

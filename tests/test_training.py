@@ -310,7 +310,7 @@ def test_predict_progress_bar(backend, capsys):
 
 
 def test_jax_step_compiles_once_per_batch_shape():
-    import backends
+    from keras_bridge import backends
     if not backends.is_available("jax"):
         pytest.skip("jax is not installed")
     from keras_bridge import config

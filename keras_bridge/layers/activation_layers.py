@@ -2,7 +2,7 @@
 
 Each computes with ``keras_bridge.activations`` (or ``keras_bridge.ops``), so the
 reference ``call`` runs on every engine; the torch backend lowers most of them to
-torch's own functions (``backends/torch/activation_rules.py``). Arguments, defaults,
+torch's own functions (``keras_bridge/backends/torch/activation_rules.py``). Arguments, defaults,
 config keys and the ``alpha`` weight of PReLU are Keras's.
 """
 

@@ -329,7 +329,7 @@ class Layer:
         return outputs
 
     def _eager_call(self, inputs, args, kwargs):
-        import backends
+        from keras_bridge import backends
         from keras_bridge import ops
         name = ops.engine_name_of(inputs) or self._preferred_backend()
         backend = backends.get(name) if name else context.active_backend()
@@ -360,7 +360,7 @@ class Layer:
         return self._backend_name
 
     def _backend(self):
-        import backends
+        from keras_bridge import backends
         return backends.get(self._backend_name)
 
     def bind(self, backend_name, device=None):
@@ -372,7 +372,7 @@ class Layer:
                 f"Layer {self.name!r} is bound to the {self._backend_name} backend and "
                 f"cannot also run on {backend_name}. Use model.to_backend({backend_name!r}) "
                 "to get a copy of the model on that engine.")
-        import backends
+        from keras_bridge import backends
         backend = backends.get(backend_name)
         self._device = backend.resolve_device(device or context.requested_device())
         backend.bind_layer(self, self._device)

@@ -6,7 +6,7 @@ filters)`` for a convolution, ``(*kernel_size, filters, in)`` for a transpose,
 ``(*kernel_size, in, depth_multiplier)`` for a depthwise kernel. Padding follows Keras:
 'same' pads ``max((ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, 0)`` in all, the odd one
 after (torch would pad both sides alike), and 'causal' (Conv1D) pads ``(k - 1) * d``
-before. The engines run their own convolution (``backends/*/conv_rules.py``); the
+before. The engines run their own convolution (``keras_bridge/backends/*/conv_rules.py``); the
 reference ``call`` here, written with ``keras_bridge.ops`` (windows taken by strided
 slicing, contracted with ``einsum``), is the definition the tests hold them to and what
 a subclass runs.

@@ -8,7 +8,7 @@ root, and the output is ``x * inv + (beta - mean * inv)`` with
 state weights (not trained), updated in training mode only as
 ``moving = moving * momentum + batch_statistic * (1 - momentum)``; Keras's momentum is
 1 minus torch's. The reference ``call`` of each layer is written with
-``keras_bridge.ops``; the torch lowering (``backends/torch/norm_rules.py``) uses
+``keras_bridge.ops``; the torch lowering (``keras_bridge/backends/torch/norm_rules.py``) uses
 torch's fused kernels where the math is the same.
 """
 

@@ -125,7 +125,7 @@ class OpLayer(Layer):
 
     def __init__(self, function, arguments, **kwargs):
         if function not in _EXTRA:
-            from backends.contract import OPS
+            from keras_bridge.backends.contract import OPS
             if function not in OPS:
                 raise ValueError(f"Expected the name of an op of keras_bridge.ops. "
                                  f"Received: function={function!r}")
@@ -158,7 +158,7 @@ class OpLayer(Layer):
         return output
 
     def _trial_backend(self):
-        import backends
+        from keras_bridge import backends
         weights = _walk(self.arguments, lambda v: getattr(type(v), "_kb_is_weight", False))
         bound = [w.backend_name for w in weights if w.backend_name is not None]
         return (backends.get(bound[0]) if bound else context.active_backend()), weights

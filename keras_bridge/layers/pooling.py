@@ -3,7 +3,7 @@
 Padding follows Keras: 'same' pads ``max((ceil(n / s) - 1) * s + k - n, 0)`` in all, the
 odd one after. Max pooling never picks a padded entry; average pooling averages the
 entries inside the input only. The engines run their own pooling
-(``backends/*/conv_rules.py``); the reference ``call`` here is written with
+(``keras_bridge/backends/*/conv_rules.py``); the reference ``call`` here is written with
 ``keras_bridge.ops``. Global poolings are a reduction, which is the engine's own op, so
 they run their ``call`` on both engines.
 """

@@ -13,8 +13,8 @@ every step (one for the inputs, one for the recurrent state).
 One reference ``call`` serves every engine: the input projection of all steps is one
 matmul, then a loop runs the recurrence. Here the loop is a Python loop of
 ``keras_bridge.ops``; the JAX rule runs the same step function under ``lax.scan``
-(``backends/jax/rnn_rules.py``) and the torch rule uses torch's fused RNN kernels where
-the math is the same (``backends/torch/rnn_rules.py``).
+(``keras_bridge/backends/jax/rnn_rules.py``) and the torch rule uses torch's fused RNN kernels where
+the math is the same (``keras_bridge/backends/torch/rnn_rules.py``).
 
 The code is in three modules: the time loop and the shared base layer in
 ``rnn_base.py``, the cell math and the cells in ``rnn_cells.py``, and here the layers

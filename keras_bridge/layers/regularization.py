@@ -5,7 +5,7 @@ The noise layers act only in training (``training=True``: ``fit``, ``train_on_ba
 or an explicit call argument) and pass their input through in inference. Their noise
 comes from the engine's random stream, as Dropout's mask does: torch's global generator,
 JAX's key (the jitted train step's key scope, else the seeded module key; see
-``backends/*/random.py``). ``set_random_seed`` makes it repeatable; the ``seed``
+``keras_bridge/backends/*/random.py``). ``set_random_seed`` makes it repeatable; the ``seed``
 argument is kept in the config, as Keras's is, but does not pick a separate stream.
 """
 

@@ -3,7 +3,7 @@ and SpatialDropout1D/2D/3D.
 
 Their ``call`` is written with ``keras_bridge.ops`` (slicing, concatenation, broadcasts)
 and is what runs on JAX, where XLA fuses it; torch lowers zero padding to ``F.pad`` and
-2D upsampling to ``F.interpolate`` / one broadcast copy (``backends/torch/conv_rules.py``).
+2D upsampling to ``F.interpolate`` / one broadcast copy (``keras_bridge/backends/torch/conv_rules.py``).
 1D layers are channels-last as in Keras, except ZeroPadding1D, which (Keras 3.5+) takes a
 ``data_format``.
 """

@@ -2,7 +2,7 @@
 stateful states, return_sequences / return_state / go_backwards (``_Recurrent``).
 
 ``python_loop`` is the reference loop; the JAX rule swaps in ``lax.scan``
-(``backends/jax/rnn_rules.py``). The layers themselves are in ``recurrent.py``, their
+(``keras_bridge/backends/jax/rnn_rules.py``). The layers themselves are in ``recurrent.py``, their
 cells in ``rnn_cells.py``; ``recurrent.py`` re-exports every name defined here.
 """
 

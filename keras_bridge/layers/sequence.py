@@ -10,7 +10,7 @@ all ``batch * time`` rows at once (as Keras 2 did for an unknown batch size).
 
 The wrappers call their inner layers through ``Layer.__call__``, so each inner layer
 runs its engine's implementation (torch's fused LSTM, a JAX rule, ...). The torch
-lowering (``backends/torch/seq_rules.py``) calls the inner modules directly.
+lowering (``keras_bridge/backends/torch/seq_rules.py``) calls the inner modules directly.
 """
 
 import inspect

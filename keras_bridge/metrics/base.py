@@ -20,7 +20,7 @@ import functools
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 from keras_bridge import backend as K
 from keras_bridge import config, context, initializers, ops
 from keras_bridge.utils import naming

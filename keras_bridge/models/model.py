@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-import backends
+from keras_bridge import backends
 from keras_bridge import config, layer_losses
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.embedding import check_index_inputs

@@ -12,11 +12,11 @@ the symbolic result, so ops (and the K helpers and losses written with them) bui
 functional models. ``shape``, ``ndim`` and ``convert_to_tensor`` of a symbolic tensor
 answer from its static shape instead.
 
-The op list and what each op must do live in ``backends.contract.OPS``.
+The op list and what each op must do live in ``keras_bridge.backends.contract.OPS``.
 """
 
-import backends
-from backends.contract import OPS
+from keras_bridge import backends
+from keras_bridge.backends.contract import OPS
 from keras_bridge import context
 
 _kind_cache = {}  # type -> engine name, "weight", "symbolic", or None

@@ -1,7 +1,7 @@
 """Optimizers: Keras 3's names, arguments, defaults and update rules, run by the engine.
 
 An optimizer here is a *spec*: checked hyper-parameters and a config. ``bind`` hands
-it to a backend (``backends/<engine>/optimizers.py``), which builds the engine's own
+it to a backend (``keras_bridge/backends/<engine>/optimizers.py``), which builds the engine's own
 optimizer (``torch.optim`` on torch, optax on JAX) computing Keras's update math;
 from then on ``learning_rate`` and ``iterations`` are read and written through it.
 
@@ -227,7 +227,7 @@ class Optimizer:
                 will see their gradients and values.
 
         Returns:
-            The engine optimizer (``backends.<engine>.optimizers.make_optimizer``'s
+            The engine optimizer (``keras_bridge.backends.<engine>.optimizers.make_optimizer``'s
             result). Binding again to the same engine and the same weights returns it
             unchanged; any other rebinding is an error.
         """
@@ -254,7 +254,7 @@ class Optimizer:
             if w.backend_name != backend_name:
                 raise ValueError(f"Weight {w.path!r} is bound to {w.backend_name!r}, not to "
                                  f"{backend_name!r}; bind its layer before the optimizer.")
-        import backends
+        from keras_bridge import backends
         backend = backends.get(backend_name)
         make = getattr(backend, "make_optimizer", None)
         if make is None:

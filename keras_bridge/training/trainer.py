@@ -8,7 +8,7 @@ weights and are read back only when the progress bar draws or an epoch ends.
 
 import warnings
 
-import backends
+from keras_bridge import backends
 from keras_bridge import optimizers as optimizers_module
 from keras_bridge import random as kb_random
 from keras_bridge.callbacks import CallbackList, History

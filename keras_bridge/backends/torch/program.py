@@ -2,7 +2,7 @@
 
 import torch
 
-from backends.torch.tensors import host_to_device, using_device
+from keras_bridge.backends.torch.tensors import host_to_device, using_device
 
 
 class Program:

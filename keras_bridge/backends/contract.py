@@ -1,6 +1,6 @@
-"""The backend contract: everything an engine folder under ``backends/`` provides.
+"""The backend contract: everything an engine folder under ``keras_bridge/backends/`` provides.
 
-A backend is a package (``backends/<engine>/``) whose top level exposes the names
+A backend is a package (``keras_bridge/backends/<engine>/``) whose top level exposes the names
 below. ``tests/test_contract.py`` walks this file for every installed backend, so a
 missing piece fails with its name. Tensors here are the engine's own arrays; weights
 cross the boundary in Keras layout as numpy arrays.

@@ -35,7 +35,7 @@ def next_key():
         raise RuntimeError(
             "A random op (dropout, random_uniform, ...) ran inside a JAX transformation "
             "without a key. Pass a PRNG key into the jitted function and run its body "
-            "inside `backends.jax.random.key_scope(key)`."
+            "inside `keras_bridge.backends.jax.random.key_scope(key)`."
         )
     _state["key"] = new
     return sub

@@ -7,7 +7,7 @@ to the host here; the loop reads metric values when it prints.
 
 import torch
 
-from backends.torch.tensors import using_device
+from keras_bridge.backends.torch.tensors import using_device
 from keras_bridge import layer_losses, logits
 from keras_bridge.training.compile_utils import regularization_loss
 

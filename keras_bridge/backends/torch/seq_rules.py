@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # The module, not its names: lowering.py may import this file while it is loading.
-from backends.torch import lowering
+from keras_bridge.backends.torch import lowering
 from keras_bridge.layers.embedding import Embedding, out_of_range_error
 from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed
 

@@ -7,18 +7,18 @@ default to float32; numpy float64 input is cast to the model input's dtype befor
 reaches torch. Randomness (dropout) uses torch's global generator.
 """
 
-import backends
+from keras_bridge import backends
 import torch
 
-from backends.torch import ops
-from backends.torch.autodiff import gradients
-from backends.torch.lowering import LOWERING, RUNS_OWN_CALL, CallModule, GraphModule
-from backends.torch.lowering import SubclassModule, Slot, make_tensor
-from backends.torch.program import Program
-from backends.torch.optimizers import make_optimizer
-from backends.torch.random import seed
-from backends.torch.training import make_trainer
-from backends.torch.tensors import using_device
+from keras_bridge.backends.torch import ops
+from keras_bridge.backends.torch.autodiff import gradients
+from keras_bridge.backends.torch.lowering import LOWERING, RUNS_OWN_CALL, CallModule, GraphModule
+from keras_bridge.backends.torch.lowering import SubclassModule, Slot, make_tensor
+from keras_bridge.backends.torch.program import Program
+from keras_bridge.backends.torch.optimizers import make_optimizer
+from keras_bridge.backends.torch.random import seed
+from keras_bridge.backends.torch.training import make_trainer
+from keras_bridge.backends.torch.tensors import using_device
 
 NAME = "torch"
 CAPABILITIES = frozenset({"cuda", "fused_linear"})

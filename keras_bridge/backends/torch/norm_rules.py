@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # The module, not its names: lowering.py may import this file while it is loading.
-from backends.torch import lowering
+from keras_bridge.backends.torch import lowering
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
 

@@ -1,7 +1,7 @@
 """Regularization layers on JAX: their reference calls, traced as is.
 
 The noise layers draw with ``keras_bridge.ops.random_normal`` / ``random_uniform``,
-which take a key from ``backends.jax.random.next_key()``: inside the jitted train step
+which take a key from ``keras_bridge.backends.jax.random.next_key()``: inside the jitted train step
 that is the step's own key (``key_scope``), split per draw, so every step gets fresh
 noise and nothing escapes the trace; in eager calls it is the seeded module key. In
 inference the calls return their input and draw nothing. ActivityRegularization is the

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from backends.jax.random import key_scope
+from keras_bridge.backends.jax.random import key_scope
 from keras_bridge import context
 from keras_bridge.utils import tree
 from keras_bridge.variables import substitute
@@ -14,7 +14,7 @@ class Program:
     """``model`` as pure functions on ``device``; numpy in, numpy out."""
 
     def __init__(self, model, device):
-        from backends.jax import device_object
+        from keras_bridge.backends.jax import device_object
         self.model = model
         self.device = device_object(device)
         self.weights = model.weights
@@ -44,7 +44,7 @@ class Program:
     def run_batch(self, arrays, training):
         """Outputs as numpy in either mode (one jitted function per mode); a fresh key
         from the seeded stream per call drives dropout in training mode."""
-        from backends.jax.random import next_key
+        from keras_bridge.backends.jax.random import next_key
         outputs = self._run(self.values(), self._to_device(arrays), bool(training),
                             next_key())
         return [np.asarray(o) for o in outputs]

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from backends.torch.tensors import host_to_device
+from keras_bridge.backends.torch.tensors import host_to_device
 from keras_bridge import layer_losses, logits
 from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, InputLayer
 from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
@@ -330,8 +330,8 @@ class SubclassModule(CallModule):
 
 # Rules of the other layer families live in their own modules (they use the helpers
 # above, so they are merged in once this module is complete).
-from backends.torch import activation_rules, conv_rules, norm_rules  # noqa: E402
-from backends.torch import regularization_rules, rnn_rules, seq_rules  # noqa: E402
+from keras_bridge.backends.torch import activation_rules, conv_rules, norm_rules  # noqa: E402
+from keras_bridge.backends.torch import regularization_rules, rnn_rules, seq_rules  # noqa: E402
 
 for _family in (activation_rules, conv_rules, norm_rules, regularization_rules, rnn_rules,
                 seq_rules):

@@ -1,4 +1,4 @@
-"""The JAX op table behind ``keras_bridge.ops`` (see ``backends.contract.OPS``).
+"""The JAX op table behind ``keras_bridge.ops`` (see ``keras_bridge.backends.contract.OPS``).
 
 Every function is traceable under ``jax.jit``: shapes and axes are static Python
 values and no branch depends on array values. Dtype rules match the torch table
@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from backends.jax.random import next_key
+from keras_bridge.backends.jax.random import next_key
 
 _DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
                 "float32", "float64", "complex64", "complex128")

@@ -1,4 +1,4 @@
-"""The torch op table behind ``keras_bridge.ops`` (see ``backends.contract.OPS``).
+"""The torch op table behind ``keras_bridge.ops`` (see ``keras_bridge.backends.contract.OPS``).
 
 Semantics are numpy's, with Keras's dtype rules so that both engines agree: values
 made from Python or numpy data default to floatx / int32, Python scalars combine
@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from backends.torch.tensors import current_device, host_to_device
+from keras_bridge.backends.torch.tensors import current_device, host_to_device
 
 _DTYPES = {
     "bool": torch.bool,

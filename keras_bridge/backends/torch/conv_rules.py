@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from backends.torch import lowering
+from keras_bridge.backends.torch import lowering
 from keras_bridge.layers import convolutional as conv, locally_connected, pooling
 from keras_bridge.layers import reshaping
 

@@ -52,8 +52,8 @@ RUNS_OWN_CALL = frozenset({InputLayer, Dense, Activation, Dropout, Flatten, Resh
 
 
 # Rules of the other layer families live in their own modules.
-from backends.jax import activation_rules, conv_rules, norm_rules  # noqa: E402
-from backends.jax import regularization_rules, rnn_rules, seq_rules  # noqa: E402
+from keras_bridge.backends.jax import activation_rules, conv_rules, norm_rules  # noqa: E402
+from keras_bridge.backends.jax import regularization_rules, rnn_rules, seq_rules  # noqa: E402
 
 for _family in (activation_rules, conv_rules, norm_rules, regularization_rules, rnn_rules,
                 seq_rules):

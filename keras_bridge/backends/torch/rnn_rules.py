@@ -32,8 +32,8 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 # The module, not its names: lowering.py may import this file while it is loading.
-from backends.torch import lowering
-from backends.torch.tensors import host_to_device
+from keras_bridge.backends.torch import lowering
+from keras_bridge.backends.torch.tensors import host_to_device
 from keras_bridge import activations
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell, dropout_mask, python_loop

@@ -7,16 +7,16 @@ device per batch. float64 is off (JAX's default), so floats are float32. Randomn
 comes from explicit keys (``random.py``).
 """
 
-import backends
+from keras_bridge import backends
 import jax
 
-from backends.jax import ops
-from backends.jax.autodiff import gradients
-from backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot
-from backends.jax.program import Program
-from backends.jax.optimizers import make_optimizer
-from backends.jax.random import seed
-from backends.jax.training import make_trainer
+from keras_bridge.backends.jax import ops
+from keras_bridge.backends.jax.autodiff import gradients
+from keras_bridge.backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot
+from keras_bridge.backends.jax.program import Program
+from keras_bridge.backends.jax.optimizers import make_optimizer
+from keras_bridge.backends.jax.random import seed
+from keras_bridge.backends.jax.training import make_trainer
 
 NAME = "jax"
 CAPABILITIES = frozenset({"cuda", "jit"})

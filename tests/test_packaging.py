@@ -1,0 +1,168 @@
+"""keras_bridge owns every module it installs: a user's own ``backends`` module or folder
+cannot shadow the engines, and the package's module-level import graph stays acyclic
+(up to the known cycles listed below)."""
+
+import ast
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import keras_bridge
+
+PACKAGE = pathlib.Path(keras_bridge.__file__).parent
+ROOT = PACKAGE.parent
+
+SHADOWS = {
+    "module": {"backends.py": "raise ImportError('shadow')\n"},
+    "folder": {"backends/__init__.py": "raise ImportError('shadow')\n",
+               "backends/contract.py": "raise ImportError('shadow')\n"},
+}
+
+PREDICT = """
+import sys
+import numpy as np
+import keras_bridge as keras
+from keras_bridge import config
+
+model = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+kernel = np.arange(6, dtype="float32").reshape(3, 2) / 10
+bias = np.array([0.5, -1.0], "float32")
+model.set_weights([kernel, bias])
+x = np.arange(12, dtype="float32").reshape(4, 3)
+np.testing.assert_allclose(model.predict(x, verbose=0), x @ kernel + bias,
+                           rtol=1e-5, atol=1e-6)
+assert "backends" not in sys.modules, sys.modules["backends"]
+print(config.backend())
+"""
+
+
+@pytest.mark.parametrize("kind", sorted(SHADOWS))
+def test_user_backends_in_working_directory_does_not_shadow(kind, backend, tmp_path):
+    for name, text in SHADOWS[kind].items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    env = dict(os.environ, KERAS_BACKEND=backend,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                        os.environ.get("PYTHONPATH")])))
+    # ``-c`` puts the working directory first on sys.path, ahead of keras_bridge.
+    out = subprocess.run([sys.executable, "-c", PREDICT], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [backend]
+
+
+def _module_name(path):
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _resolve(module, node, files):
+    """Modules a module-level import statement makes ``module`` depend on (parent
+    packages, which every import initialises first, are not counted)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    base = node.module or ""
+    if node.level:
+        package = module if _is_package(module) else module.rpartition(".")[0]
+        package = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1])
+        base = f"{package}.{base}" if base else package
+    # ``from pkg import sub`` needs the submodule; ``from pkg import name``, pkg itself.
+    subs = [f"{base}.{alias.name}" for alias in node.names]
+    return [sub if sub in files else base for sub in subs]
+
+
+def _is_package(module):
+    return (ROOT / module.replace(".", "/") / "__init__.py").exists()
+
+
+def _module_level_imports(tree):
+    """Import statements executed when the module runs: not those in functions."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            stack.extend(child for child in ast.iter_child_nodes(node)
+                         if isinstance(child, ast.stmt))
+
+
+def import_graph():
+    files = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for module, path in files.items():
+        tree = ast.parse(path.read_text(), str(path))
+        targets = set()
+        for node in _module_level_imports(tree):
+            targets.update(t for t in _resolve(module, node, files)
+                           if t in files and t != module)
+        graph[module] = targets
+    return graph
+
+
+def cycles(graph):
+    """Strongly connected components with more than one module (Tarjan), sorted."""
+    index, low, on_stack, stack, found = {}, {}, set(), [], []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for succ in sorted(graph[node]):
+            if succ not in index:
+                visit(succ)
+                low[node] = min(low[node], low[succ])
+            elif succ in on_stack:
+                low[node] = min(low[node], index[succ])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(tuple(sorted(component)))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+# Known cycles to remove, issue 12: each tuple is one group of modules that import each
+# other at module level today. A new cycle, or a module joining a group, fails the test.
+KNOWN_CYCLES = [
+    # torch lowering imports its rule modules at its end; they import lowering back for
+    # its registration helpers.
+    ("keras_bridge.backends.torch.activation_rules", "keras_bridge.backends.torch.conv_rules",
+     "keras_bridge.backends.torch.lowering", "keras_bridge.backends.torch.norm_rules",
+     "keras_bridge.backends.torch.rnn_rules", "keras_bridge.backends.torch.seq_rules"),
+]
+
+
+def test_cycle_finder_sees_a_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [("a", "b", "c")]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_module_level_imports_exclude_function_bodies():
+    tree = ast.parse("import os\nif True:\n    import re\ndef f():\n    import json\n"
+                     "class C:\n    import sys\n")
+    names = sorted(a.name for n in _module_level_imports(tree) for a in n.names)
+    assert names == ["os", "re", "sys"]
+
+
+def test_no_new_import_cycles():
+    graph = import_graph()
+    # The walk sees the package, its subpackages and the engines.
+    assert {"keras_bridge.config", "keras_bridge.layers"} <= graph["keras_bridge"]
+    assert "keras_bridge.backends.contract" in graph["keras_bridge.backends"]
+    assert "keras_bridge.backends.torch.lowering" in graph["keras_bridge.backends.torch"]
+    new = [group for group in cycles(graph)
+           if not any(set(group) <= set(known) for known in KNOWN_CYCLES)]
+    assert not new, f"new module-level import cycles: {new}"
