@@ -171,7 +171,8 @@ def _grads_jax(op, x, k, cot, kwargs):
 @both_backends()
 @pytest.mark.parametrize("name, kshape, kwargs", [
     ("conv", (3, 3, 2, 4), dict(strides=2, padding="same")),
-    ("conv", (3, 3, 1, 4), dict(padding="same", dilation_rate=2, data_format="channels_first")),
+    ("conv", (3, 3, 2, 4), dict(padding="same", dilation_rate=2, data_format="channels_first")),
+    ("conv", (2, 3, 1, 4), dict(strides=(1, 2))),  # groups 2
     ("depthwise_conv", (3, 3, 2, 2), dict(padding="same")),
     ("conv_transpose", (3, 3, 4, 2), dict(strides=2, padding="same")),
     ("max_pool", None, dict(pool_size=3, strides=2, padding="same")),
