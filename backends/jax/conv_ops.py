@@ -6,10 +6,12 @@ expressed in the dimension numbers (``NHWC`` / ``NCHW`` input, ``HWIO`` kernel),
 and depthwise kernels in ``feature_group_count``, Keras's padding as explicit
 ``(before, after)`` pairs. A transposed convolution is the convolution of the
 stride-dilated input (``lhs_dilation``) with the flipped kernel read as ``HWOI``.
-On the CPU, ``ops.conv`` (groups 1) takes its kernel gradient as a contraction of the
-input's patches with the output gradient: XLA's CPU kernel-gradient convolution is
-several times slower inside a loop body (ConvLSTM's recurrent convolution under
-``lax.scan``: measured 190 ms against 30 ms per backward of 5 steps).
+On the CPU, ``ops.conv`` (groups 1) has its own gradient: the kernel's as a contraction
+of the input's patches with the output gradient, the input's (stride 1) as a forward
+convolution with the flipped kernel. XLA's CPU gradient convolutions are several times
+slower inside a loop body: a ConvLSTM2D training step on (8, 5, 16, 16, 3) (the
+recurrent convolution runs under ``lax.scan``) took 200 ms with them, 22 ms with these
+(``bench/conv_ops.py``). (A custom gradient has no forward-mode derivative.)
 Pooling is ``lax.reduce_window`` (padding with -inf for max, and the average divided by
 the count of input entries per window, a constant).
 """
@@ -55,15 +57,21 @@ def _patch_grad_fwd(x, kernel, strides, pads, dilation, channels_last):
 def _patch_grad_bwd(strides, pads, dilation, channels_last, residuals, dy):
     x, kernel = residuals
     rank = len(strides)
-    _, input_vjp = jax.vjp(
-        lambda v: conv_general(v, kernel, strides, pads, dilation, channels_last), x)
+    if max(strides) == 1:  # the input gradient as a forward convolution (HWIO kernel)
+        flipped = jnp.swapaxes(jnp.flip(kernel, axis=tuple(range(rank))), -1, -2)
+        back = [((k - 1) * d - before, (k - 1) * d - after)
+                for (before, after), k, d in zip(pads, kernel.shape[:rank], dilation)]
+        dx = conv_general(dy, flipped, strides, back, dilation, channels_last)
+    else:
+        dx = jax.vjp(lambda v: conv_general(v, kernel, strides, pads, dilation,
+                                            channels_last), x)[1](dy)[0]
     patches = lax.conv_general_dilated_patches(  # features ordered (in, *k)
         x, kernel.shape[:rank], strides, pads, rhs_dilation=dilation,
         dimension_numbers=dimension_numbers(rank, channels_last))
     axes = [0] + list(range(1, rank + 1) if channels_last else range(2, rank + 2))
     dk = jnp.tensordot(patches, dy, axes=(axes, axes))  # (in * prod(k), out)
     dk = dk.reshape((kernel.shape[rank],) + kernel.shape[:rank] + (kernel.shape[-1],))
-    return input_vjp(dy)[0], jnp.moveaxis(dk, 0, rank).astype(kernel.dtype)
+    return dx, jnp.moveaxis(dk, 0, rank).astype(kernel.dtype)
 
 
 _conv_patch_grad.defvjp(_patch_grad_fwd, _patch_grad_bwd)
