@@ -6,8 +6,9 @@ for a depthwise kernel, ``(output_positions, prod(kernel_size) * in, filters)`` 
 locally-connected one. Inputs follow ``data_format`` (default
 ``config.image_data_format()``); 'same' padding is Keras's (the odd entry after).
 
-The math is the layers' own reference math (``keras_bridge.layers.convolutional`` and
-``pooling``), written with ``keras_bridge.ops``; only the argument handling of Keras 2's
+The math is Keras 3's primitives (``ops.conv``, ``ops.depthwise_conv``,
+``ops.conv_transpose``, ``ops.max_pool``, ``ops.average_pool``: each engine's own
+kernels), as the layers' reference calls; only the argument handling of Keras 2's
 functional spellings is here. ``local_conv`` is the one locally-connected computation,
 for any number of spatial axes, shared with the LocallyConnected layers.
 """
@@ -17,10 +18,8 @@ import math
 from keras_bridge import ops
 from keras_bridge.layers import locally_connected
 from keras_bridge.layers.convolutional import (
-    conv_reference, conv_transpose_reference, depthwise_reference, from_channels_last,
-    normalize_data_format, normalize_padding, normalize_tuple, output_length,
-    same_padding, to_channels_last)
-from keras_bridge.layers.pooling import pool_reference
+    from_channels_last, normalize_data_format, normalize_padding, normalize_tuple,
+    output_length, pad_axis, same_padding, to_channels_last)
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv2d_transpose", "depthwise_conv2d",
@@ -31,12 +30,6 @@ __all__ = [
 
 def _shape(x):
     return tuple(None if d is None else int(d) for d in x.shape)
-
-
-def _pads(spatial, ksize, strides, dilation, padding):
-    if padding == "valid":
-        return [(0, 0)] * len(spatial)
-    return [same_padding(n, k, s, d) for n, k, s, d in zip(spatial, ksize, strides, dilation)]
 
 
 def _prepare(x, kernel, rank, strides, padding, data_format, dilation_rate, fn,
@@ -73,10 +66,8 @@ def _conv(x, kernel, rank, strides, padding, data_format, dilation_rate, fn):
         if data_format != "channels_last":
             raise ValueError(f"{fn} with padding='causal' needs data_format='channels_last'. "
                              f"Received: data_format={data_format!r}")
-        pads = [((ksize[0] - 1) * dilation[0], 0)]
-    else:
-        pads = _pads(_shape(x)[1:-1], ksize, strides, dilation, padding)
-    y = conv_reference(x, kernel, strides, dilation, pads)
+        x, padding = pad_axis(x, 1, (ksize[0] - 1) * dilation[0], 0), "valid"
+    y = ops.conv(x, kernel, strides, padding, "channels_last", dilation)
     return from_channels_last(y, data_format)
 
 
@@ -119,27 +110,29 @@ def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid",
     if output_shape[-1] != filters:
         raise ValueError(f"{fn}: output_shape has {output_shape[-1]} channels but the kernel "
                          f"makes {filters} (kernel.shape[2]).")
-    pads = []
+    # The full transposed output ('valid', extended by output_padding where needed),
+    # cropped where the forward convolution's 'same' padding started.
+    starts, extra = [], []
     for n, size, k, s, d in zip(_shape(x)[1:-1], output_shape[1:-1], _shape(kernel)[:2],
                                 strides, dilation):
-        extent = (k - 1) * d + 1
         if output_length(size, k, s, d, padding) != n:
             raise ValueError(f"{fn}: an output of spatial size {output_shape[1:-1]} does not "
                              f"give back an input of size {_shape(x)[1:-1]} with strides "
                              f"{strides}, padding={padding!r} and kernel size "
                              f"{_shape(kernel)[:2]}. Received: output_shape={output_shape!r}")
-        forward_before = 0 if padding == "valid" else same_padding(size, k, s, d)[0]
-        before = extent - 1 - forward_before
-        pads.append((before, size + extent - 1 - ((n - 1) * s + 1) - before))
-    y = conv_transpose_reference(x, kernel, strides, dilation, pads)
+        start = 0 if padding == "valid" else same_padding(size, k, s, d)[0]
+        starts.append((start, size))
+        extra.append(max(start + size - ((n - 1) * s + (k - 1) * d + 1), 0))
+    y = ops.conv_transpose(x, kernel, strides, "valid", extra, "channels_last", dilation)
+    y = y[(slice(None),) + tuple(slice(b, b + n) for b, n in starts)]
     return from_channels_last(y, data_format)
 
 
 def _depthwise(x, depthwise_kernel, rank, strides, padding, data_format, dilation_rate, fn):
     x, strides, dilation, padding, data_format = _prepare(
         x, depthwise_kernel, rank, strides, padding, data_format, dilation_rate, fn)
-    pads = _pads(_shape(x)[1:-1], _shape(depthwise_kernel)[:-2], strides, dilation, padding)
-    return depthwise_reference(x, depthwise_kernel, strides, dilation, pads), data_format
+    y = ops.depthwise_conv(x, depthwise_kernel, strides, padding, "channels_last", dilation)
+    return y, data_format
 
 
 def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_format=None,
@@ -189,8 +182,8 @@ def _pool(x, rank, pool_size, strides, padding, data_format, pool_mode, fn):
         raise ValueError(f"{fn} expects an input of rank {rank + 2}. Received: "
                          f"x.shape={_shape(x)}")
     x = to_channels_last(x, data_format)
-    pads = _pads(_shape(x)[1:-1], pool_size, strides, (1,) * rank, padding)
-    return from_channels_last(pool_reference(x, pool_size, strides, pads, pool_mode),
+    pool = ops.max_pool if pool_mode == "max" else ops.average_pool
+    return from_channels_last(pool(x, pool_size, strides, padding, "channels_last"),
                               data_format)
 
 

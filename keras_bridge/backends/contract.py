@@ -126,6 +126,29 @@ OPS = {
                  "(batch, max_length, num_classes), softmaxed over classes inside; target: "
                  "int labels (batch, max_label_length); lengths: (batch,) ints; mask_index: "
                  "the blank class. As keras.ops.ctc_loss."),
+    # convolution and pooling (Keras 3's keras.ops): rank 1-3 from the input; kernels in
+    # Keras layout; 'same' pads as Keras (the odd entry after); data_format None means
+    # config.image_data_format()
+    "conv": ("(inputs, kernel, strides=1, padding='valid', data_format=None, dilation_rate=1)",
+             "N-D convolution, kernel (*k, in // groups, out); groups = input channels // "
+             "kernel.shape[-2]."),
+    "depthwise_conv": ("(inputs, kernel, strides=1, padding='valid', data_format=None, "
+                       "dilation_rate=1)",
+                       "Depthwise convolution, kernel (*k, in, multiplier); output channel "
+                       "c * multiplier + m."),
+    "separable_conv": ("(inputs, depthwise_kernel, pointwise_kernel, strides=1, "
+                       "padding='valid', data_format=None, dilation_rate=1)",
+                       "depthwise_conv, then a 1x1 conv with pointwise_kernel "
+                       "(1, ..., 1, in * multiplier, out)."),
+    "conv_transpose": ("(inputs, kernel, strides=1, padding='valid', output_padding=None, "
+                       "data_format=None, dilation_rate=1)",
+                       "Transposed convolution (the gradient of conv), kernel (*k, out, in); "
+                       "output length as Keras 3 ((n - 1) * s + max(k', s) for 'valid', n * s "
+                       "for 'same' when output_padding is None)."),
+    "max_pool": ("(inputs, pool_size, strides=None, padding='valid', data_format=None)",
+                 "Windowed maximum; strides None means pool_size; padded entries never win."),
+    "average_pool": ("(inputs, pool_size, strides=None, padding='valid', data_format=None)",
+                     "Windowed mean; with 'same' the padded entries are not counted."),
     # randomness
     "dropout": ("(x, rate, noise_shape=None)", "Inverted dropout: zero each entry with probability rate, scale the rest by 1 / (1 - rate). The engine's random stream is used (see backends' random.py)."),
     "random_uniform": ("(shape, minval=0.0, maxval=1.0, dtype='float32', seed=None)", "Uniform samples from the engine's random stream; an int seed gives the same samples every call."),

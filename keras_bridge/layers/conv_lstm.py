@@ -13,16 +13,16 @@ The layer is a ``_Recurrent`` (``rnn_base.py``): the time loop, masks, initial a
 stateful states, return_sequences / return_state / go_backwards are the other RNNs'.
 As ``LSTM`` projects every step with one matmul before the loop, the input convolution
 of every step is one convolution over ``batch * timesteps`` images; each step then runs
-the recurrent convolution. The convolutions are ``conv_reference``
-(``convolutional.py``). JAX runs the loop under ``lax.scan`` (its recurrent rule);
+the recurrent convolution. The convolutions are ``ops.conv`` (the engine's own kernel)
+on channels-last values. JAX runs the loop under ``lax.scan`` (its recurrent rule);
 torch runs this reference call.
 """
 
 from keras_bridge import activations, constraints, initializers, ops, regularizers
-from keras_bridge.layers.convolutional import conv_reference, from_channels_last
+from keras_bridge.layers.convolutional import from_channels_last
 from keras_bridge.layers.convolutional import legacy_arguments, normalize_data_format
 from keras_bridge.layers.convolutional import normalize_padding, normalize_tuple
-from keras_bridge.layers.convolutional import output_length, same_padding, to_channels_last
+from keras_bridge.layers.convolutional import output_length, to_channels_last
 from keras_bridge.layers.rnn_base import _Recurrent, dropout_mask
 from keras_bridge.layers.rnn_cells import _check_rate, _serialize, forget_bias_initializer
 
@@ -191,30 +191,21 @@ class _ConvLSTM(_Recurrent):
         return [ops.zeros(shape, dtype=self.dtype) for _ in range(2)]
 
     # ---- the computation --------------------------------------------------------------
-    def _input_pads(self, spatial):
-        if self.padding == "valid":
-            return [(0, 0)] * self.rank
-        return [same_padding(n, k, s, d) for n, k, s, d in zip(
-            spatial, self.kernel_size, self.strides, self.dilation_rate)]
-
     def _make_step(self, sequences, states, training):
         shape = tuple(sequences.shape)
-        batch, steps = int(shape[0]), int(shape[1])
+        steps = int(shape[1])
         input_mask = dropout_mask(sequences[:, :1], self.dropout, training)
         if input_mask is not None:
             sequences = ops.multiply(sequences, input_mask)
         # The input convolution of every step at once, channels-last.
-        images = to_channels_last(ops.reshape(sequences, (batch * steps,) + shape[2:]),
-                                  self.data_format)
-        z = conv_reference(images, self.kernel.value, self.strides, self.dilation_rate,
-                           self._input_pads(self._spatial(shape)))
+        images = to_channels_last(ops.reshape(sequences, (-1,) + shape[2:]), self.data_format)
+        z = ops.conv(images, self.kernel.value, self.strides, self.padding, "channels_last",
+                     self.dilation_rate)
         if self.use_bias:
             z = ops.add(z, self.bias.value)
         out_spatial = tuple(z.shape[1:-1])
-        xs = ops.reshape(z, (batch, steps) + out_spatial + (4 * self.filters,))
+        xs = ops.reshape(z, (-1, steps) + out_spatial + (4 * self.filters,))
         recurrent_mask = dropout_mask(states[0], self.recurrent_dropout, training)
-        pads = [same_padding(n, k, 1) for n, k in zip(out_spatial, self.kernel_size)]
-        ones = (1,) * self.rank
         f, fmt = self.filters, self.data_format
         act, gate = self.activation, self.recurrent_activation
 
@@ -223,8 +214,8 @@ class _ConvLSTM(_Recurrent):
             if recurrent_mask is not None:
                 h = ops.multiply(h, recurrent_mask)
             h = to_channels_last(h, fmt)
-            z_t = ops.add(z_t, conv_reference(h, self.recurrent_kernel.value, ones, ones,
-                                              pads))
+            z_t = ops.add(z_t, ops.conv(h, self.recurrent_kernel.value, 1, "same",
+                                        "channels_last"))
             i, g, o = gate(z_t[..., :f]), gate(z_t[..., f:2 * f]), gate(z_t[..., 3 * f:])
             c = ops.add(ops.multiply(g, to_channels_last(c, fmt)),
                         ops.multiply(i, act(z_t[..., 2 * f:3 * f])))

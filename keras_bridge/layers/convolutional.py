@@ -6,17 +6,17 @@ filters)`` for a convolution, ``(*kernel_size, filters, in)`` for a transpose,
 ``(*kernel_size, in, depth_multiplier)`` for a depthwise kernel. Padding follows Keras:
 'same' pads ``max((ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, 0)`` in all, the odd one
 after (torch would pad both sides alike), and 'causal' (Conv1D) pads ``(k - 1) * d``
-before. The engines run their own convolution (``keras_bridge/backends/*/conv_rules.py``); the
-reference ``call`` here, written with ``keras_bridge.ops`` (windows taken by strided
-slicing, contracted with ``einsum``), is the definition the tests hold them to and what
-a subclass runs.
+before. The reference ``call`` here is Keras 3's primitive (``ops.conv``,
+``ops.depthwise_conv``, ``ops.separable_conv``, ``ops.conv_transpose``), each engine's own
+kernel, then the bias and the activation: what a subclass, a layer without a rule and
+the K functions run. The built-in classes lower to the same kernels through
+``keras_bridge/backends/*/conv_rules.py``.
 
 The padding arithmetic and the argument checks below are shared with the pooling and
 reshaping layers and with both engines' rules.
 """
 
 import itertools
-import math
 import warnings
 
 import numpy as np
@@ -131,7 +131,7 @@ def transpose_output_length(size, kernel, stride, dilation, padding, output_padd
     return (size - 1) * stride + before + after + 1 - (kernel - 1) * dilation
 
 
-# ---- reference computation with ops (channels-last values) -------------------------------
+# ---- helpers with ops: layout, padding, windows ---------------------------------------
 def to_channels_last(x, data_format):
     if data_format == "channels_last":
         return x
@@ -166,57 +166,6 @@ def windows(x, kernel_size, strides, dilation, out_sizes):
                       for o, d, n, s in zip(offsets, dilation, out_sizes, strides))
         views.append(x[(slice(None),) + index])
     return ops.stack(views, axis=-2)
-
-
-def conv_reference(x, kernel, strides, dilation, pads, groups=1):
-    """Channels-last convolution of ``x`` with a Keras-layout kernel; ``pads`` per axis."""
-    for axis, (before, after) in enumerate(pads, start=1):
-        x = pad_axis(x, axis, before, after)
-    shape = ops.shape(x)
-    ksize = tuple(kernel.shape[:-2])
-    out = tuple(output_length(n, k, s, d, "valid")
-                for n, k, s, d in zip(shape[1:-1], ksize, strides, dilation))
-    patches = windows(x, ksize, strides, dilation, out)
-    in_per_group, filters = kernel.shape[-2], kernel.shape[-1]
-    count = math.prod(ksize)
-    patches = ops.reshape(patches, (-1, count, groups, in_per_group))
-    kernel = ops.reshape(kernel, (count, in_per_group, groups, filters // groups))
-    y = ops.einsum("mkgc,kcgo->mgo", patches, kernel)
-    return ops.reshape(y, (shape[0],) + out + (filters,))
-
-
-def conv_transpose_reference(x, kernel, strides, dilation, pads):
-    """Channels-last transposed convolution, kernel ``(*k, filters, in)``: the input with
-    ``s - 1`` zeros between entries, convolved with the flipped kernel; ``pads`` are the
-    ``(before, after)`` padding of that dilated input per axis."""
-    rank = len(strides)
-    for axis, s in enumerate(strides, start=1):  # s - 1 zeros between entries
-        if s > 1:
-            n = ops.shape(x)[axis]
-            x = ops.stack([x] + [ops.zeros_like(x)] * (s - 1), axis=axis + 1)
-            shape = ops.shape(x)
-            x = ops.reshape(x, shape[:axis] + (n * s,) + shape[axis + 2:])
-            x = x[(slice(None),) * axis + (slice(0, (n - 1) * s + 1),)]
-    kernel = ops.flip(kernel, axis=tuple(range(rank)))
-    kernel = ops.transpose(kernel, tuple(range(rank)) + (rank + 1, rank))
-    return conv_reference(x, kernel, (1,) * rank, dilation, pads)
-
-
-def depthwise_reference(x, kernel, strides, dilation, pads):
-    """Channels-last depthwise convolution, kernel ``(*k, in, depth_multiplier)``; output
-    channel ``c * depth_multiplier + m`` as Keras."""
-    for axis, (before, after) in enumerate(pads, start=1):
-        x = pad_axis(x, axis, before, after)
-    shape = ops.shape(x)
-    ksize = tuple(kernel.shape[:-2])
-    channels, multiplier = kernel.shape[-2], kernel.shape[-1]
-    out = tuple(output_length(n, k, s, d, "valid")
-                for n, k, s, d in zip(shape[1:-1], ksize, strides, dilation))
-    patches = ops.reshape(windows(x, ksize, strides, dilation, out),
-                          (-1, math.prod(ksize), channels))
-    kernel = ops.reshape(kernel, (math.prod(ksize), channels, multiplier))
-    y = ops.einsum("mkc,kcd->mcd", patches, kernel)
-    return ops.reshape(y, (shape[0],) + out + (channels * multiplier,))
 
 
 # ---- layers -----------------------------------------------------------------------------
@@ -325,9 +274,12 @@ class _BaseConv(Layer):
             self.spatial_shape(input_shape), self.kernel_size, self.strides, self.dilation_rate)]
 
     def _finish(self, y):
+        """Bias (on the channel axis of ``data_format``) and activation."""
         if self.use_bias:
-            y = ops.add(y, self.bias)
-        return from_channels_last(self.activation(y), self.data_format)
+            bias = self.bias if self.data_format == "channels_last" else \
+                ops.reshape(self.bias, (-1,) + (1,) * self.rank)
+            y = ops.add(y, bias)
+        return self.activation(y)
 
     # ---- config ----
     def _geometry_config(self):
@@ -384,10 +336,13 @@ class _Conv(_BaseConv):
         self._finish_build(input_shape, channels, self.filters)
 
     def call(self, inputs):
-        x = to_channels_last(inputs, self.data_format)
-        y = conv_reference(x, self.kernel, self.strides, self.dilation_rate,
-                           self.padding_pairs(ops.shape(inputs)), self.groups)
-        return self._finish(y)
+        x, padding = inputs, self.padding
+        if padding == "causal":  # Keras 3's ops.conv has no 'causal': pad, then 'valid'
+            axis = 1 if self.data_format == "channels_last" else 2
+            x = pad_axis(x, axis, (self.kernel_size[0] - 1) * self.dilation_rate[0], 0)
+            padding = "valid"
+        return self._finish(ops.conv(x, self.kernel, self.strides, padding, self.data_format,
+                                     self.dilation_rate))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, **self._geometry_config(),
@@ -498,10 +453,9 @@ class _ConvTranspose(_BaseConv):
         self._finish_build(input_shape, channels, self.filters)
 
     def call(self, inputs):
-        x = to_channels_last(inputs, self.data_format)
-        y = conv_transpose_reference(x, self.kernel, self.strides, self.dilation_rate,
-                                     self.transpose_padding_pairs())
-        return self._finish(y)
+        return self._finish(ops.conv_transpose(
+            inputs, self.kernel, self.strides, self.padding, self.output_padding,
+            self.data_format, self.dilation_rate))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, **self._geometry_config(),
@@ -567,10 +521,9 @@ class _DepthwiseConv(_BaseConv):
         return self.kernel
 
     def call(self, inputs):
-        x = to_channels_last(inputs, self.data_format)
-        y = depthwise_reference(x, self.kernel, self.strides, self.dilation_rate,
-                                self.padding_pairs(ops.shape(inputs)))
-        return self._finish(y)
+        return self._finish(ops.depthwise_conv(inputs, self.kernel, self.strides,
+                                               self.padding, self.data_format,
+                                               self.dilation_rate))
 
     def get_config(self):
         return {**super().get_config(), **self._geometry_config(),
@@ -632,11 +585,9 @@ class _SeparableConv(_BaseConv):
         self._finish_build(input_shape, channels, self.filters)
 
     def call(self, inputs):
-        x = to_channels_last(inputs, self.data_format)
-        y = depthwise_reference(x, self.depthwise_kernel, self.strides, self.dilation_rate,
-                                self.padding_pairs(ops.shape(inputs)))
-        pointwise = ops.reshape(self.pointwise_kernel, self.pointwise_kernel.shape[-2:])
-        return self._finish(ops.matmul(y, pointwise))
+        return self._finish(ops.separable_conv(
+            inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides, self.padding,
+            self.data_format, self.dilation_rate))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, **self._geometry_config(),

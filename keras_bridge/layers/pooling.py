@@ -2,20 +2,19 @@
 
 Padding follows Keras: 'same' pads ``max((ceil(n / s) - 1) * s + k - n, 0)`` in all, the
 odd one after. Max pooling never picks a padded entry; average pooling averages the
-entries inside the input only. The engines run their own pooling
-(``keras_bridge/backends/*/conv_rules.py``); the reference ``call`` here is written with
-``keras_bridge.ops``. Global poolings are a reduction, which is the engine's own op, so
-they run their ``call`` on both engines.
+entries inside the input only. The reference ``call`` is Keras 3's ``ops.max_pool`` /
+``ops.average_pool`` (the engine's own kernel, what a subclass runs); the built-in
+classes lower to the same kernels (``keras_bridge/backends/*/conv_rules.py``). Global poolings are a
+reduction, which is the engine's own op, so they run their ``call`` on both engines.
 """
 
 import numpy as np
 
 from keras_bridge import ops
 from keras_bridge.layers.base import InputSpec, Layer
-from keras_bridge.layers.convolutional import from_channels_last, legacy_arguments
-from keras_bridge.layers.convolutional import normalize_data_format, normalize_padding
-from keras_bridge.layers.convolutional import normalize_tuple, output_length, pad_axis
-from keras_bridge.layers.convolutional import same_padding, to_channels_last, windows
+from keras_bridge.layers.convolutional import legacy_arguments, normalize_data_format
+from keras_bridge.layers.convolutional import normalize_padding, normalize_tuple
+from keras_bridge.layers.convolutional import output_length, same_padding
 
 
 def average_counts(spatial, pool_size, strides, pads):
@@ -30,22 +29,6 @@ def average_counts(spatial, pool_size, strides, pads):
     for c in counts[1:]:
         grid = np.multiply.outer(grid, c)
     return grid.astype("float32")[..., None]
-
-
-def pool_reference(x, pool_size, strides, pads, mode):
-    """Channels-last max ('max') or average ('avg') pooling of ``x``, ``pads`` per axis:
-    padded entries are never the maximum and never counted in an average."""
-    spatial = ops.shape(x)[1:-1]
-    fill = -np.inf if mode == "max" else 0.0
-    for axis, (before, after) in enumerate(pads, start=1):
-        x = pad_axis(x, axis, before, after, fill)
-    out = tuple(output_length(n, k, s, 1, "valid")
-                for n, k, s in zip(ops.shape(x)[1:-1], pool_size, strides))
-    patches = windows(x, pool_size, strides, (1,) * len(pool_size), out)
-    if mode == "max":
-        return ops.max(patches, axis=-2)
-    counts = average_counts(spatial, pool_size, strides, pads)
-    return ops.divide(ops.sum(patches, axis=-2), counts)
 
 
 class _Pooling(Layer):
@@ -102,10 +85,8 @@ class _Pooling(Layer):
                 zip(self.spatial_shape(input_shape), self.pool_size, self.strides)]
 
     def call(self, inputs):
-        pads = self.padding_pairs(ops.shape(inputs))
-        x = to_channels_last(inputs, self.data_format)
-        y = pool_reference(x, self.pool_size, self.strides, pads, self.mode)
-        return from_channels_last(y, self.data_format)
+        pool = ops.max_pool if self.mode == "max" else ops.average_pool
+        return pool(inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,

@@ -1,29 +1,16 @@
-"""Convolution and pooling layers as XLA primitives.
-
-``lax.conv_general_dilated`` reads the Keras-layout kernel as it is: the data format is
-expressed in the dimension numbers (``NHWC`` / ``NCHW`` input, ``HWIO`` kernel), groups
-and depthwise kernels in ``feature_group_count``, Keras's padding as explicit
-``(before, after)`` pairs. A transposed convolution is the convolution of the
-stride-dilated input (``lhs_dilation``) with the flipped kernel read as ``HWOI``.
-Pooling is ``lax.reduce_window`` (padding with -inf for max, and the average divided by
-the count of input entries per window, a constant). The spatial shape layers and the
-global poolings run their reference call, which traces to the same XLA ops.
+"""Convolution and pooling layers as XLA primitives: ``conv_ops``'s calls (shared with
+``ops.conv`` and the other primitives) on the layer's weights, then the bias and the
+activation. The spatial shape layers and the global poolings run their reference call,
+which traces to the same XLA ops.
 """
 
-import jax.numpy as jnp
-import numpy as np
-from jax import lax
-
+from keras_bridge.backends.jax import conv_ops
 from keras_bridge.layers import convolutional as conv, locally_connected, pooling
 from keras_bridge.layers import reshaping
 
-_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
-
-def _dimension_numbers(layer, kernel_spec="IO"):
-    spatial = _SPATIAL[layer.rank]
-    lhs = f"N{spatial}C" if layer.data_format == "channels_last" else f"NC{spatial}"
-    return lhs, spatial + kernel_spec, lhs
+def _last(layer):
+    return layer.data_format == "channels_last"
 
 
 def _bias_and_activation(layer, y):
@@ -35,21 +22,16 @@ def _bias_and_activation(layer, y):
     return layer.activation(y)
 
 
-def _conv(layer, x, kernel, groups):
-    return lax.conv_general_dilated(
-        x, kernel, window_strides=layer.strides, padding=layer.padding_pairs(x.shape),
-        rhs_dilation=layer.dilation_rate, dimension_numbers=_dimension_numbers(layer),
-        feature_group_count=groups)
-
-
 def conv_rule(layer, inputs):
-    return _bias_and_activation(layer, _conv(layer, inputs, layer.kernel.value, layer.groups))
+    y = conv_ops.conv_general(inputs, layer.kernel.value, layer.strides,
+                              layer.padding_pairs(inputs.shape), layer.dilation_rate,
+                              _last(layer), layer.groups)
+    return _bias_and_activation(layer, y)
 
 
 def _depthwise(layer, x, kernel):
-    # (*k, in, multiplier) -> (*k, 1, in * multiplier): output channel c * multiplier + m.
-    channels = kernel.shape[-2]
-    return _conv(layer, x, kernel.reshape(kernel.shape[:-2] + (1, -1)), channels)
+    return conv_ops.depthwise_general(x, kernel, layer.strides, layer.padding_pairs(x.shape),
+                                      layer.dilation_rate, _last(layer))
 
 
 def depthwise_rule(layer, inputs):
@@ -58,43 +40,22 @@ def depthwise_rule(layer, inputs):
 
 def separable_rule(layer, inputs):
     y = _depthwise(layer, inputs, layer.depthwise_kernel.value)
-    y = lax.conv_general_dilated(y, layer.pointwise_kernel.value, (1,) * layer.rank, "VALID",
-                                 dimension_numbers=_dimension_numbers(layer))
+    ones = (1,) * layer.rank
+    y = conv_ops.conv_general(y, layer.pointwise_kernel.value, ones, [(0, 0)] * layer.rank,
+                              ones, _last(layer))
     return _bias_and_activation(layer, y)
 
 
 def conv_transpose_rule(layer, inputs):
-    kernel = jnp.flip(layer.kernel.value, axis=tuple(range(layer.rank)))
-    y = lax.conv_general_dilated(
-        inputs, kernel, window_strides=(1,) * layer.rank,
-        padding=layer.transpose_padding_pairs(),
-        lhs_dilation=layer.strides, rhs_dilation=layer.dilation_rate,
-        dimension_numbers=_dimension_numbers(layer, "OI"))
+    y = conv_ops.conv_transpose_general(inputs, layer.kernel.value, layer.strides,
+                                        layer.transpose_padding_pairs(), layer.dilation_rate,
+                                        _last(layer))
     return _bias_and_activation(layer, y)
 
 
-def _window(layer, values):
-    """``values`` (per spatial axis) placed on a full-rank window tuple."""
-    if layer.data_format == "channels_last":
-        return (1,) + tuple(values) + (1,)
-    return (1, 1) + tuple(values)
-
-
 def pool_rule(layer, inputs):
-    pads = layer.padding_pairs(inputs.shape)
-    padding = [(0, 0)] + list(pads) + [(0, 0)] if layer.data_format == "channels_last" \
-        else [(0, 0), (0, 0)] + list(pads)
-    window, strides = _window(layer, layer.pool_size), _window(layer, layer.strides)
-    if layer.mode == "max":
-        return lax.reduce_window(inputs, np.array(-np.inf, inputs.dtype), lax.max, window,
-                                 strides, padding)
-    total = lax.reduce_window(inputs, np.array(0, inputs.dtype), lax.add, window, strides,
-                              padding)
-    spatial = layer.spatial_shape(inputs.shape)
-    counts = pooling.average_counts(spatial, layer.pool_size, layer.strides, pads)
-    if layer.data_format == "channels_first":
-        counts = counts.reshape((1,) + counts.shape[:-1])
-    return total / counts.astype(inputs.dtype)
+    return conv_ops.pool_general(inputs, layer.mode, layer.pool_size, layer.strides,
+                                 layer.padding_pairs(inputs.shape), _last(layer))
 
 
 RULES = {cls: conv_rule for cls in (conv.Conv1D, conv.Conv2D, conv.Conv3D)}

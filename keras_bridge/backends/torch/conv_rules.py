@@ -7,10 +7,8 @@ Keras is a permute, a view, so a ``Slot`` reads, writes and takes gradients thro
 Unlike a matrix transpose a permutation is not its own inverse, so ``KernelLayout`` also
 carries ``inverse`` (Keras -> storage) for copying values in.
 
-Padding. Keras's 'same' puts the odd padding after; torch's ``padding`` argument is
-symmetric. A symmetric 'same' goes to torch's argument (no copy); an asymmetric one is an
-``F.pad`` before the op (with -inf for max pooling), and average pooling then rescales by
-the count of input entries per window, so padded entries never count.
+Padding and the kernels' calls are ``conv_ops``'s, shared with ``ops.conv`` and the other
+primitives; the modules here add torch parameters, cached padding plans and the bias.
 
 channels_last. ``x.movedim(-1, 1)`` is a channels-first view whose strides are torch's
 ``channels_last`` memory format; torch's convolution and pooling kernels (oneDNN, cuDNN)
@@ -18,23 +16,17 @@ take that format as it is and return it, so moving the channels back is a view t
 layer costs no layout copies for 2D and 3D inputs.
 """
 
-import math
-
 import numpy as np
-import torch
 import torch.nn.functional as F
 from torch import nn
 
-from keras_bridge.backends.torch import lowering
+from keras_bridge.backends.torch import conv_ops, lowering
+from keras_bridge.backends.torch.conv_ops import pad_argument as _pad_argument
 from keras_bridge.layers import convolutional as conv, locally_connected, pooling
 from keras_bridge.layers import reshaping
 
-_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _CONV_MODULE = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _CONV_T_MODULE = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
-_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
-_AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
 class KernelLayout:
@@ -72,11 +64,6 @@ def _adopt_kernel(weight, tensor, multiplier=None):
     lowering.adopt(weight, tensor, KernelLayout(tuple(tensor.shape), multiplier))
 
 
-def _pad_argument(pads):
-    """``F.pad``'s argument (last axis first) for per-axis ``(before, after)`` pads."""
-    return tuple(v for before, after in reversed(pads) for v in (before, after))
-
-
 class _SpatialModule(nn.Module):
     """Shared by the modules below: channels-last inputs are viewed channels-first for
     torch's op and back, and Keras's padding is turned into torch's arguments."""
@@ -92,21 +79,13 @@ class _SpatialModule(nn.Module):
         self._plans = {}
 
     def _plan(self, spatial):
-        """``(F.pad argument or None, torch padding)`` for a channels-first spatial shape."""
+        """``(pads, (F.pad argument or None, torch padding))`` for a channels-first
+        spatial shape, cached."""
         plan = self._plans.get(spatial)
         if plan is None:
-            if self.padding_mode == "valid":
-                pads = [(0, 0)] * self.rank
-            elif self.padding_mode == "causal":
-                pads = [((k - 1) * d, 0) for k, d in zip(self.kernel, self.dilation)]
-            else:
-                pads = [conv.same_padding(n, k, s, d) for n, k, s, d in
-                        zip(spatial, self.kernel, self.strides, self.dilation)]
-            if all(before == after for before, after in pads):
-                plan = (None, tuple(before for before, _ in pads))
-            else:
-                plan = (_pad_argument(pads), 0)
-            self._plans[spatial] = plan
+            pads = conv_ops.keras_pads(self.padding_mode, spatial, self.kernel, self.strides,
+                                       self.dilation)
+            plan = self._plans[spatial] = (pads, conv_ops.pad_plan(pads))
         return plan
 
     def _in(self, inputs):
@@ -123,16 +102,13 @@ class ConvModule(_SpatialModule):
     def __init__(self, layer, conv_module):
         super().__init__(layer, layer.kernel_size, layer.strides, layer.dilation_rate)
         self.conv = conv_module
-        self.op = _CONV[layer.rank]
 
     def forward(self, inputs, training=False):
         x = self._in(inputs)
-        pad, padding = self._plan(x.shape[2:])
-        if pad is not None:
-            x = F.pad(x, pad)
         c = self.conv
-        return self._out(self.op(x, c.weight, c.bias, self.strides, padding, self.dilation,
-                                 c.groups))
+        return self._out(conv_ops.conv_cf(x, c.weight, c.bias, self.strides,
+                                          self._plan(x.shape[2:])[1], self.dilation,
+                                          c.groups))
 
 
 class SeparableConvModule(ConvModule):
@@ -141,14 +117,13 @@ class SeparableConvModule(ConvModule):
     def __init__(self, layer, depthwise, pointwise):
         super().__init__(layer, depthwise)
         self.pointwise = pointwise
+        self.op = conv_ops.CONV[layer.rank]
 
     def forward(self, inputs, training=False):
         x = self._in(inputs)
-        pad, padding = self._plan(x.shape[2:])
-        if pad is not None:
-            x = F.pad(x, pad)
         c, p = self.conv, self.pointwise
-        y = self.op(x, c.weight, None, self.strides, padding, self.dilation, c.groups)
+        y = conv_ops.conv_cf(x, c.weight, None, self.strides, self._plan(x.shape[2:])[1],
+                             self.dilation, c.groups)
         return self._out(self.op(y, p.weight, p.bias))
 
 
@@ -198,29 +173,14 @@ class ConvTransposeModule(_SpatialModule):
     def __init__(self, layer, module):
         super().__init__(layer, layer.kernel_size, layer.strides, layer.dilation_rate)
         self.conv = module
-        self.op = _CONV_T[layer.rank]
-        # Keras crops ``extent - 1 - before`` at the start of the full transposed output
-        # and ``extent - 1 - after`` at the end (negative: extends it with bias only).
-        padding, output_padding, index, sliced = [], [], [slice(None), slice(None)], False
-        pairs = layer.transpose_padding_pairs()
-        for (before, after), k, d in zip(pairs, self.kernel, self.dilation):
-            start, end = (k - 1) * d - before, (k - 1) * d - after
-            both = min(start, max(end, 0))
-            padding.append(both)
-            output_padding.append(max(both - end, 0))
-            trim = max(end, 0) - both
-            index.append(slice(start - both, -trim if trim else None))
-            sliced = sliced or start > both or trim > 0
-        self.padding, self.output_padding = tuple(padding), tuple(output_padding)
-        self.index = tuple(index) if sliced else None
+        self.transpose_plan = conv_ops.transpose_plan(
+            layer.transpose_padding_pairs(), self.kernel, self.strides, self.dilation)
 
     def forward(self, inputs, training=False):
         c = self.conv
-        y = self.op(self._in(inputs), c.weight, c.bias, self.strides, self.padding,
-                    self.output_padding, 1, self.dilation)
-        if self.index is not None:
-            y = y[self.index]
-        return self._out(y)
+        return self._out(conv_ops.conv_transpose_cf(self._in(inputs), c.weight, c.bias,
+                                                    self.strides, self.transpose_plan,
+                                                    self.dilation))
 
 
 def conv_transpose_rule(layer, device):
@@ -241,36 +201,13 @@ class PoolModule(_SpatialModule):
     def __init__(self, layer):
         super().__init__(layer, layer.pool_size, layer.strides, (1,) * layer.rank)
         self.max = layer.mode == "max"
-        self.op = (_MAX_POOL if self.max else _AVG_POOL)[layer.rank]
-        self._scales = {}
 
     def forward(self, inputs, training=False):
         x = self._in(inputs)
-        spatial = x.shape[2:]
-        pad, padding = self._plan(spatial)
+        pads, plan = self._plan(x.shape[2:])
         if self.max:
-            if pad is not None:
-                x = F.pad(x, pad, value=-math.inf)
-            return self._out(self.op(x, self.kernel, self.strides, padding))
-        if pad is None:
-            return self._out(self.op(x, self.kernel, self.strides, padding,
-                                     count_include_pad=False))
-        y = self.op(F.pad(x, pad), self.kernel, self.strides) * self._scale(spatial, x)
-        return self._out(y)
-
-    def _scale(self, spatial, x):
-        """``prod(pool_size) / entries counted`` per output position, cached."""
-        key = (spatial, x.device, x.dtype)
-        scale = self._scales.get(key)
-        if scale is None:
-            pads = [conv.same_padding(n, k, s) for n, k, s in
-                    zip(spatial, self.kernel, self.strides)]
-            counts = pooling.average_counts(spatial, self.kernel, self.strides, pads)[..., 0]
-            with torch.inference_mode(False):  # also usable by autograd after a predict
-                scale = torch.as_tensor(math.prod(self.kernel) / counts, dtype=x.dtype,
-                                        device=x.device)
-            self._scales[key] = scale
-        return scale
+            return self._out(conv_ops.max_pool_cf(x, self.kernel, self.strides, plan))
+        return self._out(conv_ops.average_pool_cf(x, self.kernel, self.strides, pads, plan))
 
 
 def pool_rule(layer, device):

@@ -1,0 +1,222 @@
+"""Keras 3's convolution and pooling primitives in ``keras_bridge.ops`` (conv,
+depthwise_conv, separable_conv, conv_transpose, max_pool, average_pool) on both engines,
+against the numpy loop references of the layer tests (direct loops over output
+positions, Keras's padding restated from its definition), torch-vs-JAX gradient parity,
+and the layers' reference calls and ``K.conv2d`` agreeing with the lowering rules.
+"""
+
+import numpy as np
+import pytest
+
+from keras_bridge import backends
+from conftest import both_backends
+from keras_bridge import Input, Model, ops
+from keras_bridge import backend as K
+from keras_bridge.layers import Conv2D, MaxPooling2D, AveragePooling2D
+from layer_checks import assert_close, rand
+from test_layers_conv import np_conv, np_conv_transpose, np_depthwise
+from test_layers_pooling import np_pool
+
+RTOL, ATOL = 1e-5, 1e-5
+
+
+def _check(out, backend, want):
+    assert backends.backend_of_type(type(out)) == backend
+    assert_close(ops.convert_to_numpy(out), want, RTOL, ATOL)
+
+
+def _t(a):
+    return ops.convert_to_tensor(a)
+
+
+def _fmt_shape(shape, data_format):
+    """``shape`` (batch, *spatial, channels) in ``data_format`` order."""
+    return shape if data_format == "channels_last" else (shape[0], shape[-1]) + shape[1:-1]
+
+
+CONV_CASES = [  # (input shape channels-last, kernel shape, kwargs)
+    ((2, 7, 3), (3, 3, 4), dict()),
+    ((2, 8, 4), (3, 2, 6), dict(padding="same", strides=2)),  # groups=2
+    ((2, 6, 7, 2), (3, 2, 2, 3), dict(padding="same")),
+    ((2, 7, 6, 3), (3, 3, 3, 4), dict(strides=(2, 1), padding="same")),
+    ((2, 8, 8, 4), (3, 3, 1, 4), dict(dilation_rate=2, padding="same")),  # depthwise groups
+    ((1, 4, 5, 4, 2), (2, 3, 2, 2, 3), dict(padding="same", strides=(1, 2, 2))),
+]
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("case", range(len(CONV_CASES)))
+def test_conv_matches_numpy(backend, case, data_format):
+    shape, kshape, kw = CONV_CASES[case]
+    rank = len(shape) - 2
+    x, k = rand(*_fmt_shape(shape, data_format), seed=1), rand(*kshape, seed=2)
+    norm = {n: (v,) * rank if isinstance(v, int) else v for n, v in kw.items()}
+    want = np_conv(x, k, norm.get("strides", (1,) * rank), kw.get("padding", "valid"),
+                   norm.get("dilation_rate", (1,) * rank), shape[-1] // kshape[-2], data_format)
+    _check(ops.conv(_t(x), _t(k), data_format=data_format, **kw), backend, want)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("shape, kshape, kw", [
+    ((2, 7, 3), (3, 3, 2), dict(padding="same")),
+    ((2, 6, 7, 2), (3, 2, 2, 2), dict(strides=2, padding="same")),
+    ((2, 7, 7, 2), (2, 2, 2, 1), dict(dilation_rate=2)),
+])
+def test_depthwise_and_separable_match_numpy(backend, shape, kshape, kw, data_format):
+    rank = len(shape) - 2
+    x, k = rand(*_fmt_shape(shape, data_format), seed=3), rand(*kshape, seed=4)
+    pointwise = rand(*(1,) * rank, kshape[-2] * kshape[-1], 3, seed=5)
+    norm = {n: (v,) * rank if isinstance(v, int) else v for n, v in kw.items()}
+    args = (norm.get("strides", (1,) * rank), kw.get("padding", "valid"),
+            norm.get("dilation_rate", (1,) * rank))
+    depthwise = np_depthwise(x, k, *args, data_format)
+    _check(ops.depthwise_conv(_t(x), _t(k), data_format=data_format, **kw), backend, depthwise)
+    ones = (1,) * rank
+    want = np_conv(depthwise, pointwise, ones, "valid", ones, 1, data_format)
+    _check(ops.separable_conv(_t(x), _t(k), _t(pointwise), data_format=data_format, **kw),
+           backend, want)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("shape, kshape, kw", [
+    ((2, 5, 3), (3, 4, 3), dict(strides=2)),
+    ((2, 4, 2), (2, 3, 2), dict(strides=3)),  # valid with stride > kernel
+    ((2, 5, 3), (3, 4, 3), dict(output_padding=1)),  # output_padding >= stride
+    ((2, 4, 5, 2), (3, 3, 3, 2), dict(strides=2, padding="same")),
+    ((2, 4, 4, 2), (3, 3, 2, 2), dict(strides=2, padding="same", output_padding=1)),
+    ((2, 4, 4, 2), (3, 2, 2, 2), dict(strides=(2, 1), output_padding=(1, 0))),
+    ((2, 4, 3, 2), (2, 2, 3, 2), dict(dilation_rate=2, padding="same")),
+    ((1, 3, 3, 2, 2), (2, 2, 2, 2, 2), dict(strides=2, padding="same")),
+])
+def test_conv_transpose_matches_numpy(backend, shape, kshape, kw, data_format):
+    rank = len(shape) - 2
+    x, k = rand(*_fmt_shape(shape, data_format), seed=6), rand(*kshape, seed=7)
+    norm = {n: (v,) * rank if isinstance(v, int) else v for n, v in kw.items()}
+    want = np_conv_transpose(x, k, norm.get("strides", (1,) * rank),
+                             kw.get("padding", "valid"), norm.get("dilation_rate", (1,) * rank),
+                             norm.get("output_padding"), data_format)
+    _check(ops.conv_transpose(_t(x), _t(k), data_format=data_format, **kw), backend, want)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("shape, kw", [
+    ((2, 7, 3), dict(pool_size=3)),
+    ((2, 5, 2), dict(pool_size=2, strides=1, padding="same")),
+    ((2, 5, 7, 3), dict(pool_size=2, padding="same")),  # asymmetric 'same'
+    ((2, 5, 6, 2), dict(pool_size=3, strides=2, padding="same")),  # symmetric 'same'
+    ((2, 6, 7, 2), dict(pool_size=(3, 2), strides=(1, 2))),
+    ((1, 3, 4, 5, 2), dict(pool_size=2, padding="same")),
+])
+def test_pools_match_numpy(backend, shape, kw, data_format):
+    rank = len(shape) - 2
+    x = rand(*_fmt_shape(shape, data_format), seed=8) - 2.0  # negative: padding never wins
+    pool = kw["pool_size"]
+    pool = (pool,) * rank if isinstance(pool, int) else pool
+    strides = kw.get("strides")
+    strides = pool if strides is None else (strides,) * rank if isinstance(strides, int) \
+        else strides
+    padding = kw.get("padding", "valid")
+    for op, mode in ((ops.max_pool, "max"), (ops.average_pool, "avg")):
+        want = np_pool(x, pool, strides, padding, mode, data_format)
+        _check(op(_t(x), data_format=data_format, **kw), backend, want)
+
+
+def test_data_format_default_and_numpy_inputs(backend):
+    from keras_bridge import config
+    x, k = rand(1, 2, 5, 5, seed=9), rand(3, 3, 2, 2, seed=10)
+    config.set_image_data_format("channels_first")
+    want = np_conv(x, k, (1, 1), "same", (1, 1), 1, "channels_first")
+    _check(ops.conv(x, k, padding="SAME"), backend, want)  # numpy in: the default engine
+    _check(ops.max_pool(x, 2), backend, np_pool(x, (2, 2), (2, 2), "valid", "max",
+                                                "channels_first"))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda x: ops.conv(x, np.ones((3, 3, 4, 2), "float32")), "divisible by"),
+    (lambda x: ops.conv(x, np.ones((3, 3, 2), "float32")), "kernel of rank 4"),
+    (lambda x: ops.conv(x, np.ones((3, 3, 3, 2), "float32"), padding="causal"),
+     "padding 'valid' or 'same'"),
+    (lambda x: ops.depthwise_conv(x, np.ones((3, 3, 2, 1), "float32")), "equal to"),
+    (lambda x: ops.conv_transpose(x, np.ones((3, 3, 2, 4), "float32")), "equal to"),
+    (lambda x: ops.max_pool(x, (2, 2, 2)), "pool_size"),
+    (lambda x: ops.average_pool(x, 2, data_format="nhwc"), "data_format"),
+    (lambda x: ops.conv(x, np.ones((3, 3, 3, 2), "float32"), strides=0), "strides"),
+])
+def test_bad_arguments_name_what_was_wrong(backend, call, match):
+    x = _t(rand(1, 6, 6, 3))
+    with pytest.raises(ValueError, match=match):
+        call(x)
+
+
+# ---- gradients: torch vs JAX on identical values ------------------------------------------
+def _grads_torch(op, x, k, cot, kwargs):
+    import torch
+    tx = torch.tensor(x, requires_grad=True)
+    tk = torch.tensor(k, requires_grad=True) if k is not None else None
+    args = (tx,) if tk is None else (tx, tk)
+    y = op(*args, **kwargs)
+    (y * torch.tensor(cot)).sum().backward()
+    return [a.grad.numpy() for a in args]
+
+
+def _grads_jax(op, x, k, cot, kwargs):
+    import jax
+    import jax.numpy as jnp
+    args = (jnp.asarray(x),) if k is None else (jnp.asarray(x), jnp.asarray(k))
+    grads = jax.grad(lambda *a: jnp.sum(op(*a, **kwargs) * cot),
+                     argnums=tuple(range(len(args))))(*args)
+    return [np.asarray(g) for g in grads]
+
+
+@both_backends()
+@pytest.mark.parametrize("name, kshape, kwargs", [
+    ("conv", (3, 3, 2, 4), dict(strides=2, padding="same")),
+    ("conv", (3, 3, 2, 4), dict(padding="same", dilation_rate=2, data_format="channels_first")),
+    ("conv", (2, 3, 1, 4), dict(strides=(1, 2))),  # groups 2
+    ("depthwise_conv", (3, 3, 2, 2), dict(padding="same")),
+    ("conv_transpose", (3, 3, 4, 2), dict(strides=2, padding="same")),
+    ("max_pool", None, dict(pool_size=3, strides=2, padding="same")),
+    ("average_pool", None, dict(pool_size=2, padding="same", data_format="channels_first")),
+    ("average_pool", None, dict(pool_size=(2, 3), strides=1)),
+])
+def test_gradient_parity_torch_jax(name, kshape, kwargs):
+    x = rand(2, 2, 5, 5, seed=11) if kwargs.get("data_format") == "channels_first" \
+        else rand(2, 5, 5, 2, seed=11)
+    k = None if kshape is None else rand(*kshape, seed=12)
+    torch_op, jax_op = (getattr(backends.get(e).ops, name) for e in ("torch", "jax"))
+    y = np.asarray(jax_op(x, **kwargs) if k is None else jax_op(x, k, **kwargs))
+    cot = rand(*y.shape, seed=13)
+    got = _grads_torch(torch_op, x, k, cot, kwargs)
+    want = _grads_jax(jax_op, x, k, cot, kwargs)
+    for g, w in zip(got, want):
+        assert_close(g, w, 1e-5, 1e-6)
+
+
+# ---- the layers' reference calls and K use the primitives -----------------------------
+def test_subclass_and_k_conv2d_match_the_rule_path(backend):
+    class MyConv(Conv2D):  # no lowering rule: its reference call (ops.conv) runs
+        pass
+
+    x = rand(2, 7, 6, 3, seed=14)
+    inputs = Input(shape=(7, 6, 3))
+    rule = Model(inputs, Conv2D(4, 3, strides=2, padding="same",
+                                bias_initializer="random_normal")(inputs))
+    weights = rule.get_weights()
+    inputs2 = Input(shape=(7, 6, 3))
+    mine = Model(inputs2, MyConv(4, 3, strides=2, padding="same", weights=weights)(inputs2))
+    want = rule.predict(x, verbose=0)
+    assert_close(mine.predict(x, verbose=0), want, RTOL, ATOL)
+    k_out = K.bias_add(K.conv2d(K.constant(x), K.constant(weights[0]), strides=(2, 2),
+                                padding="same"), K.constant(weights[1]))
+    assert_close(K.eval(k_out), want, RTOL, ATOL)
+
+
+def test_pooling_subclass_matches_the_rule_path(backend):
+    x = rand(2, 5, 7, 2, seed=15)
+    for base in (MaxPooling2D, AveragePooling2D):
+        sub = type(f"My{base.__name__}", (base,), {})
+        inputs = Input(shape=(5, 7, 2))
+        rule = Model(inputs, base(2, padding="same")(inputs)).predict(x, verbose=0)
+        inputs2 = Input(shape=(5, 7, 2))
+        mine = Model(inputs2, sub(2, padding="same")(inputs2)).predict(x, verbose=0)
+        assert_close(mine, rule, RTOL, ATOL)
