@@ -100,6 +100,15 @@ def same_padding(size, kernel, stride, dilation=1):
     return total // 2, total - total // 2
 
 
+def keras_pads(padding, spatial, kernel, strides, dilation):
+    """Per spatial axis ``(before, after)`` of Keras's 'valid', 'same' or 'causal' padding."""
+    if padding == "valid":
+        return [(0, 0)] * len(kernel)
+    if padding == "causal":
+        return [((k - 1) * d, 0) for k, d in zip(kernel, dilation)]
+    return [same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation)]
+
+
 def output_length(size, kernel, stride, dilation, padding):
     """Length of one output axis of a convolution or pooling; None when unknown."""
     if size is None:
@@ -266,12 +275,8 @@ class _BaseConv(Layer):
     # ---- reference computation ----
     def padding_pairs(self, input_shape):
         """Per spatial axis ``(before, after)`` padding of the input, Keras's rules."""
-        if self.padding == "valid":
-            return [(0, 0)] * self.rank
-        if self.padding == "causal":
-            return [((k - 1) * d, 0) for k, d in zip(self.kernel_size, self.dilation_rate)]
-        return [same_padding(n, k, s, d) for n, k, s, d in zip(
-            self.spatial_shape(input_shape), self.kernel_size, self.strides, self.dilation_rate)]
+        return keras_pads(self.padding, self.spatial_shape(input_shape), self.kernel_size,
+                          self.strides, self.dilation_rate)
 
     def _finish(self, y):
         """Bias (on the channel axis of ``data_format``) and activation."""

@@ -14,7 +14,7 @@ from keras_bridge import ops
 from keras_bridge.layers.base import InputSpec, Layer
 from keras_bridge.layers.convolutional import legacy_arguments, normalize_data_format
 from keras_bridge.layers.convolutional import normalize_padding, normalize_tuple
-from keras_bridge.layers.convolutional import output_length, same_padding
+from keras_bridge.layers.convolutional import keras_pads, output_length
 
 
 def average_counts(spatial, pool_size, strides, pads):
@@ -79,10 +79,8 @@ class _Pooling(Layer):
 
     def padding_pairs(self, input_shape):
         """Per spatial axis ``(before, after)`` padding, Keras's rules."""
-        if self.padding == "valid":
-            return [(0, 0)] * self.rank
-        return [same_padding(n, k, s) for n, k, s in
-                zip(self.spatial_shape(input_shape), self.pool_size, self.strides)]
+        return keras_pads(self.padding, self.spatial_shape(input_shape), self.pool_size,
+                          self.strides, (1,) * self.rank)
 
     def call(self, inputs):
         pool = ops.max_pool if self.mode == "max" else ops.average_pool

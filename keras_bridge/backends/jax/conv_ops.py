@@ -17,15 +17,14 @@ the count of input entries per window, a constant).
 """
 
 import functools
-import operator
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from keras_bridge import config
-from keras_bridge.layers.convolutional import same_padding, transpose_padding
+from keras_bridge.backends import conv_checks as checks
+from keras_bridge.layers.convolutional import keras_pads, transpose_padding
 from keras_bridge.layers.pooling import average_counts
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
@@ -112,60 +111,16 @@ def pool_general(x, mode, pool_size, strides, pads, channels_last):
     return total / counts.astype(x.dtype)
 
 
-def keras_pads(padding, spatial, kernel, strides, dilation):
-    """Per-axis ``(before, after)`` of Keras's 'valid', 'same' or 'causal' padding."""
-    if padding == "valid":
-        return [(0, 0)] * len(kernel)
-    if padding == "causal":
-        return [((k - 1) * d, 0) for k, d in zip(kernel, dilation)]
-    return [same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation)]
-
-
 # ---- the ops (Keras layout, either data format) ------------------------------------------
-def _tuple(value, rank, name, op):
-    try:
-        items = (operator.index(value),) * rank if not hasattr(value, "__len__") \
-            else tuple(operator.index(v) for v in value)
-    except TypeError:
-        items = ()
-    if len(items) != rank or min(items) < 1:
-        raise ValueError(f"ops.{op} expects `{name}` to be a positive int or a tuple of "
-                         f"{rank} positive ints. Received: {name}={value!r}")
-    return items
-
-
 def _geometry(x, name, padding, data_format):
     """``(x, rank, padding, channels_last, channels, spatial)`` checked."""
     x = jnp.asarray(x)
-    rank = x.ndim - 2
-    if rank not in (1, 2, 3):
-        raise ValueError(f"ops.{name} expects an input of rank 3, 4 or 5. Received: "
-                         f"inputs.shape={tuple(x.shape)}")
-    key = padding.lower() if isinstance(padding, str) else padding
-    if key not in ("valid", "same"):
-        raise ValueError(f"ops.{name} expects padding 'valid' or 'same'. Received: "
-                         f"padding={padding!r}")
-    data_format = config.image_data_format() if data_format is None else data_format
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"ops.{name} expects data_format 'channels_last' or "
-                         f"'channels_first'. Received: data_format={data_format!r}")
-    last = data_format == "channels_last"
-    channels = x.shape[-1] if last else x.shape[1]
-    spatial = tuple(x.shape[1:-1] if last else x.shape[2:])
-    return x, rank, key, last, channels, spatial
+    return (x, *checks.layout(tuple(x.shape), name, padding, data_format))
 
 
 def _kernel(kernel, x, rank, channels, name, axis, what):
     kernel = jnp.asarray(kernel)
-    if kernel.ndim != rank + 2:
-        raise ValueError(f"ops.{name} expects a kernel of rank {rank + 2} for an input of "
-                         f"rank {rank + 2}. Received: kernel.shape={tuple(kernel.shape)}")
-    n = kernel.shape[axis]
-    if (channels % n if what == "divide" else channels != n):
-        rule = "divisible by" if what == "divide" else "equal to"
-        raise ValueError(f"ops.{name}: the input's {channels} channels must be {rule} the "
-                         f"kernel's input channels (kernel.shape[{axis}]={n}). Received: "
-                         f"kernel.shape={tuple(kernel.shape)}")
+    checks.check_kernel(tuple(kernel.shape), rank, channels, name, axis, what)
     return kernel.astype(x.dtype) if kernel.dtype != x.dtype else kernel
 
 
@@ -173,8 +128,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     x, rank, padding, last, channels, spatial = _geometry(inputs, "conv", padding,
                                                           data_format)
     kernel = _kernel(kernel, x, rank, channels, "conv", -2, "divide")
-    strides = _tuple(strides, rank, "strides", "conv")
-    dilation = _tuple(dilation_rate, rank, "dilation_rate", "conv")
+    strides = checks.positive_tuple(strides, rank, "strides", "conv")
+    dilation = checks.positive_tuple(dilation_rate, rank, "dilation_rate", "conv")
     pads = tuple(keras_pads(padding, spatial, kernel.shape[:rank], strides, dilation))
     groups = channels // kernel.shape[-2]
     if groups == 1 and jax.default_backend() == "cpu":
@@ -185,8 +140,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 def _depthwise(x, rank, padding, last, channels, spatial, kernel, strides, dilation_rate,
                name):
     kernel = _kernel(kernel, x, rank, channels, name, -2, "equal")
-    strides = _tuple(strides, rank, "strides", name)
-    dilation = _tuple(dilation_rate, rank, "dilation_rate", name)
+    strides = checks.positive_tuple(strides, rank, "strides", name)
+    dilation = checks.positive_tuple(dilation_rate, rank, "dilation_rate", name)
     pads = keras_pads(padding, spatial, kernel.shape[:rank], strides, dilation)
     return depthwise_general(x, kernel, strides, pads, dilation, last)
 
@@ -214,10 +169,9 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     name = "conv_transpose"
     x, rank, padding, last, channels, _ = _geometry(inputs, name, padding, data_format)
     kernel = _kernel(kernel, x, rank, channels, name, -1, "equal")
-    strides = _tuple(strides, rank, "strides", name)
-    dilation = _tuple(dilation_rate, rank, "dilation_rate", name)
-    extra = (None,) * rank if output_padding is None else \
-        (output_padding,) * rank if isinstance(output_padding, int) else tuple(output_padding)
+    strides = checks.positive_tuple(strides, rank, "strides", name)
+    dilation = checks.positive_tuple(dilation_rate, rank, "dilation_rate", name)
+    extra = checks.output_paddings(output_padding, rank)
     pairs = [transpose_padding(k, s, d, padding, p)
              for k, s, d, p in zip(kernel.shape[:rank], strides, dilation, extra)]
     return conv_transpose_general(x, kernel, strides, pairs, dilation, last)
@@ -225,8 +179,9 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
 
 def _pool(inputs, pool_size, strides, padding, data_format, mode, name):
     x, rank, padding, last, _, spatial = _geometry(inputs, name, padding, data_format)
-    pool_size = _tuple(pool_size, rank, "pool_size", name)
-    strides = pool_size if strides is None else _tuple(strides, rank, "strides", name)
+    pool_size = checks.positive_tuple(pool_size, rank, "pool_size", name)
+    strides = pool_size if strides is None else \
+        checks.positive_tuple(strides, rank, "strides", name)
     pads = keras_pads(padding, spatial, pool_size, strides, (1,) * rank)
     return pool_general(x, mode, pool_size, strides, pads, last)
 

@@ -14,13 +14,12 @@ count.
 
 import functools
 import math
-import operator
 
 import torch
 import torch.nn.functional as F
 
-from keras_bridge import config
-from keras_bridge.layers.convolutional import same_padding, transpose_padding
+from keras_bridge.backends import conv_checks as checks
+from keras_bridge.layers.convolutional import keras_pads, transpose_padding
 from keras_bridge.layers.pooling import average_counts
 
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -108,63 +107,21 @@ def _average_scale(spatial, pool_size, strides, pads, device, dtype):
         return torch.as_tensor(math.prod(pool_size) / counts, dtype=dtype, device=device)
 
 
-def keras_pads(padding, spatial, kernel, strides, dilation):
-    """Per-axis ``(before, after)`` of Keras's 'valid', 'same' or 'causal' padding."""
-    if padding == "valid":
-        return [(0, 0)] * len(kernel)
-    if padding == "causal":
-        return [((k - 1) * d, 0) for k, d in zip(kernel, dilation)]
-    return [same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation)]
-
-
 # ---- the ops (Keras layout, either data format) ------------------------------------------
 def _tensor(x):
     from keras_bridge.backends.torch.ops import convert_to_tensor
     return x if isinstance(x, torch.Tensor) else convert_to_tensor(x)
 
 
-def _tuple(value, rank, name, op):
-    try:
-        items = (operator.index(value),) * rank if not hasattr(value, "__len__") \
-            else tuple(operator.index(v) for v in value)
-    except TypeError:
-        items = ()
-    if len(items) != rank or min(items) < 1:
-        raise ValueError(f"ops.{op} expects `{name}` to be a positive int or a tuple of "
-                         f"{rank} positive ints. Received: {name}={value!r}")
-    return items
-
-
 def _geometry(x, name, padding, data_format):
     """``(channels-first x, rank, padding, channels_last)`` checked."""
-    rank = x.dim() - 2
-    if rank not in (1, 2, 3):
-        raise ValueError(f"ops.{name} expects an input of rank 3, 4 or 5. Received: "
-                         f"inputs.shape={tuple(x.shape)}")
-    key = padding.lower() if isinstance(padding, str) else padding
-    if key not in ("valid", "same"):
-        raise ValueError(f"ops.{name} expects padding 'valid' or 'same'. Received: "
-                         f"padding={padding!r}")
-    data_format = config.image_data_format() if data_format is None else data_format
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"ops.{name} expects data_format 'channels_last' or "
-                         f"'channels_first'. Received: data_format={data_format!r}")
-    last = data_format == "channels_last"
-    return (x.movedim(-1, 1) if last else x), rank, key, last
+    rank, padding, last, _, _ = checks.layout(tuple(x.shape), name, padding, data_format)
+    return (x.movedim(-1, 1) if last else x), rank, padding, last
 
 
 def _kernel(kernel, x, rank, name, axis, what):
     kernel = _tensor(kernel)
-    if kernel.dim() != rank + 2:
-        raise ValueError(f"ops.{name} expects a kernel of rank {rank + 2} for an input of "
-                         f"rank {rank + 2}. Received: kernel.shape={tuple(kernel.shape)}")
-    channels = x.shape[1]
-    n = kernel.shape[axis]
-    if (channels % n if what == "divide" else channels != n):
-        rule = "divisible by" if what == "divide" else "equal to"
-        raise ValueError(f"ops.{name}: the input's {channels} channels must be {rule} the "
-                         f"kernel's input channels (kernel.shape[{axis}]={n}). Received: "
-                         f"kernel.shape={tuple(kernel.shape)}")
+    checks.check_kernel(tuple(kernel.shape), rank, x.shape[1], name, axis, what)
     return kernel if kernel.dtype == x.dtype else kernel.to(x.dtype)
 
 
@@ -185,8 +142,8 @@ def _depthwise_weight(kernel, rank):
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     x, rank, padding, last = _geometry(_tensor(inputs), "conv", padding, data_format)
     kernel = _kernel(kernel, x, rank, "conv", -2, "divide")
-    strides = _tuple(strides, rank, "strides", "conv")
-    dilation = _tuple(dilation_rate, rank, "dilation_rate", "conv")
+    strides = checks.positive_tuple(strides, rank, "strides", "conv")
+    dilation = checks.positive_tuple(dilation_rate, rank, "dilation_rate", "conv")
     ksize = tuple(kernel.shape[:rank])
     pads = keras_pads(padding, x.shape[2:], ksize, strides, dilation)
     y = conv_cf(x, _torch_weight(kernel, rank), None, strides, pad_plan(pads), dilation,
@@ -196,8 +153,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 
 def _depthwise_cf(x, rank, padding, kernel, strides, dilation_rate, name):
     kernel = _kernel(kernel, x, rank, name, -2, "equal")
-    strides = _tuple(strides, rank, "strides", name)
-    dilation = _tuple(dilation_rate, rank, "dilation_rate", name)
+    strides = checks.positive_tuple(strides, rank, "strides", name)
+    dilation = checks.positive_tuple(dilation_rate, rank, "dilation_rate", name)
     pads = keras_pads(padding, x.shape[2:], tuple(kernel.shape[:rank]), strides, dilation)
     return conv_cf(x, _depthwise_weight(kernel, rank), None, strides, pad_plan(pads),
                    dilation, x.shape[1])
@@ -228,10 +185,9 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     name = "conv_transpose"
     x, rank, padding, last = _geometry(_tensor(inputs), name, padding, data_format)
     kernel = _kernel(kernel, x, rank, name, -1, "equal")
-    strides = _tuple(strides, rank, "strides", name)
-    dilation = _tuple(dilation_rate, rank, "dilation_rate", name)
-    extra = (None,) * rank if output_padding is None else \
-        (output_padding,) * rank if isinstance(output_padding, int) else tuple(output_padding)
+    strides = checks.positive_tuple(strides, rank, "strides", name)
+    dilation = checks.positive_tuple(dilation_rate, rank, "dilation_rate", name)
+    extra = checks.output_paddings(output_padding, rank)
     ksize = tuple(kernel.shape[:rank])
     pairs = [transpose_padding(k, s, d, padding, p)
              for k, s, d, p in zip(ksize, strides, dilation, extra)]
@@ -242,8 +198,9 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
 
 def _pool(inputs, pool_size, strides, padding, data_format, name):
     x, rank, padding, last = _geometry(_tensor(inputs), name, padding, data_format)
-    pool_size = _tuple(pool_size, rank, "pool_size", name)
-    strides = pool_size if strides is None else _tuple(strides, rank, "strides", name)
+    pool_size = checks.positive_tuple(pool_size, rank, "pool_size", name)
+    strides = pool_size if strides is None else \
+        checks.positive_tuple(strides, rank, "strides", name)
     pads = keras_pads(padding, x.shape[2:], pool_size, strides, (1,) * rank)
     return x, pool_size, strides, pads, last
 
