@@ -25,7 +25,7 @@ backend = testing.backend_fixture()
 
 # The loopback HTTP server and KERAS_HOME fixtures (``server``, ``home``) of the download
 # tests.
-pytest_plugins = ["loopback"]
+pytest_plugins = ["support.loopback"]
 
 
 @pytest.fixture(autouse=True)

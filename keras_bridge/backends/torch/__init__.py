@@ -13,7 +13,8 @@ import torch
 from keras_bridge.backends.torch import ops
 from keras_bridge.backends.torch.autodiff import gradients
 from keras_bridge.backends.torch.lowering import LOWERING, RUNS_OWN_CALL, CallModule, GraphModule
-from keras_bridge.backends.torch.lowering import SubclassModule, Slot, make_tensor
+from keras_bridge.backends.torch.lowering import SubclassModule
+from keras_bridge.backends.torch.storage import Slot, make_tensor
 from keras_bridge.backends.torch.program import Program
 from keras_bridge.backends.torch.optimizers import make_optimizer
 from keras_bridge.backends.torch.random import seed

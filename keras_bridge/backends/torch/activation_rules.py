@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# The module, not its names: lowering.py may import this file while it is loading.
-from keras_bridge.backends.torch import lowering
+from keras_bridge.backends.torch.core_rules import ActivationModule
+from keras_bridge.backends.torch.storage import adopt, torch_dtype
 from keras_bridge.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from keras_bridge.layers.activation_layers import ThresholdedReLU
 
@@ -45,20 +45,20 @@ def relu_rule(layer, device):
     else:
         fn = functools.partial(_keras_relu, negative_slope=slope, max_value=cap,
                                threshold=threshold)
-    return lowering.ActivationModule(fn)
+    return ActivationModule(fn)
 
 
 def leaky_relu_rule(layer, device):
-    return lowering.ActivationModule(functools.partial(F.leaky_relu,
+    return ActivationModule(functools.partial(F.leaky_relu,
                                                        negative_slope=layer.negative_slope))
 
 
 def elu_rule(layer, device):
-    return lowering.ActivationModule(functools.partial(F.elu, alpha=layer.alpha))
+    return ActivationModule(functools.partial(F.elu, alpha=layer.alpha))
 
 
 def thresholded_relu_rule(layer, device):
-    return lowering.ActivationModule(functools.partial(F.threshold, threshold=layer.theta,
+    return ActivationModule(functools.partial(F.threshold, threshold=layer.theta,
                                                        value=0.0))
 
 
@@ -69,8 +69,8 @@ class PReLUModule(nn.Module):
         super().__init__()
         weight = layer.alpha
         self.alpha = nn.Parameter(torch.empty(weight.shape, device=device,
-                                              dtype=lowering.torch_dtype(weight.dtype)))
-        lowering.adopt(weight, self.alpha)
+                                              dtype=torch_dtype(weight.dtype)))
+        adopt(weight, self.alpha)
 
     def forward(self, inputs, training=False):
         return torch.relu(inputs) - self.alpha * torch.relu(-inputs)

@@ -20,7 +20,9 @@ import numpy as np
 import torch.nn.functional as F
 from torch import nn
 
-from keras_bridge.backends.torch import conv_ops, lowering
+from keras_bridge.backends.torch import conv_ops
+from keras_bridge.backends.torch.core_rules import activation_fn
+from keras_bridge.backends.torch.storage import adopt, torch_dtype
 from keras_bridge.backends.torch.conv_ops import pad_argument as _pad_argument
 from keras_bridge.layers import convolutional as conv, locally_connected, pooling
 from keras_bridge.layers import reshaping
@@ -61,7 +63,7 @@ class KernelLayout:
 
 
 def _adopt_kernel(weight, tensor, multiplier=None):
-    lowering.adopt(weight, tensor, KernelLayout(tuple(tensor.shape), multiplier))
+    adopt(weight, tensor, KernelLayout(tuple(tensor.shape), multiplier))
 
 
 class _SpatialModule(nn.Module):
@@ -74,7 +76,7 @@ class _SpatialModule(nn.Module):
         self.channels_last = layer.data_format == "channels_last"
         self.kernel, self.strides, self.dilation = kernel, strides, dilation
         self.padding_mode = getattr(layer, "padding", "valid")
-        self.activation = lowering.activation_fn(layer.activation) \
+        self.activation = activation_fn(layer.activation) \
             if hasattr(layer, "activation") else None
         self._plans = {}
 
@@ -129,7 +131,7 @@ class SeparableConvModule(ConvModule):
 
 def _new_conv(layer, cls, in_channels, out_channels, kernel, groups, bias, device):
     return cls(in_channels, out_channels, kernel, groups=groups, bias=bias, device=device,
-               dtype=lowering.torch_dtype(layer.dtype))
+               dtype=torch_dtype(layer.dtype))
 
 
 def conv_rule(layer, device):
@@ -138,7 +140,7 @@ def conv_rule(layer, device):
                        layer.kernel_size, layer.groups, layer.use_bias, device)
     _adopt_kernel(layer.kernel, module.weight)
     if layer.use_bias:
-        lowering.adopt(layer.bias, module.bias)
+        adopt(layer.bias, module.bias)
     return ConvModule(layer, module)
 
 
@@ -148,7 +150,7 @@ def depthwise_rule(layer, device):
                        layer.kernel_size, channels, layer.use_bias, device)
     _adopt_kernel(layer.kernel, module.weight, multiplier)
     if layer.use_bias:
-        lowering.adopt(layer.bias, module.bias)
+        adopt(layer.bias, module.bias)
     return ConvModule(layer, module)
 
 
@@ -162,7 +164,7 @@ def separable_rule(layer, device):
     _adopt_kernel(layer.depthwise_kernel, depthwise.weight, multiplier)
     _adopt_kernel(layer.pointwise_kernel, pointwise.weight)
     if layer.use_bias:
-        lowering.adopt(layer.bias, pointwise.bias)
+        adopt(layer.bias, pointwise.bias)
     return SeparableConvModule(layer, depthwise, pointwise)
 
 
@@ -188,10 +190,10 @@ def conv_transpose_rule(layer, device):
     module = _CONV_T_MODULE[layer.rank](
         channels, filters, layer.kernel_size, stride=layer.strides,
         dilation=layer.dilation_rate, bias=layer.use_bias, device=device,
-        dtype=lowering.torch_dtype(layer.dtype))
+        dtype=torch_dtype(layer.dtype))
     _adopt_kernel(layer.kernel, module.weight)
     if layer.use_bias:
-        lowering.adopt(layer.bias, module.bias)
+        adopt(layer.bias, module.bias)
     return ConvTransposeModule(layer, module)
 
 

@@ -22,8 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# The module, not its names: lowering.py may import this file while it is loading.
-from keras_bridge.backends.torch import lowering
+from keras_bridge.backends.torch.storage import adopt, torch_dtype
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
 
@@ -31,7 +30,7 @@ _HALF = (torch.float16, torch.bfloat16)
 
 
 def _new_tensor(weight, device):
-    return torch.empty(weight.shape, dtype=lowering.torch_dtype(weight.dtype), device=device)
+    return torch.empty(weight.shape, dtype=torch_dtype(weight.dtype), device=device)
 
 
 def _affine(module, layer, device):
@@ -41,7 +40,7 @@ def _affine(module, layer, device):
         param = nn.Parameter(_new_tensor(weight, device)) if weight is not None else None
         module.register_parameter(name, param)
         if weight is not None:
-            lowering.adopt(weight, param)
+            adopt(weight, param)
 
 
 def _keras_normalize(x, mean, variance, gamma, beta, epsilon):
@@ -73,8 +72,8 @@ class BatchNormModule(nn.Module):
         _affine(self, layer, device)
         self.register_buffer("moving_mean", _new_tensor(layer.moving_mean, device))
         self.register_buffer("moving_variance", _new_tensor(layer.moving_variance, device))
-        lowering.adopt(layer.moving_mean, self.moving_mean)
-        lowering.adopt(layer.moving_variance, self.moving_variance)
+        adopt(layer.moving_mean, self.moving_mean)
+        adopt(layer.moving_variance, self.moving_variance)
 
     def _features_second(self, x):
         """A view of ``x`` with the features axis at position 1, as torch expects."""
@@ -140,7 +139,7 @@ class LayerNormModule(nn.Module):
         self.axis = layer.axis if isinstance(layer.axis, list) else [layer.axis]
         self.epsilon = layer.epsilon
         self.rms_scaling = layer.rms_scaling
-        self.dtype = lowering.torch_dtype(layer.dtype)
+        self.dtype = torch_dtype(layer.dtype)
         _affine(self, layer, device)
 
     def forward(self, inputs, training=False):
@@ -176,7 +175,7 @@ class GroupNormModule(nn.Module):
         self.axis = layer.axis
         self.epsilon = layer.epsilon
         self.groups = layer.num_groups(layer.input_spec.axes[layer.axis])
-        self.dtype = lowering.torch_dtype(layer.dtype)
+        self.dtype = torch_dtype(layer.dtype)
         _affine(self, layer, device)
 
     def forward(self, inputs, training=False):
@@ -196,7 +195,7 @@ class UnitNormModule(nn.Module):
     def __init__(self, layer):
         super().__init__()
         self.dims = tuple(layer.axis) if isinstance(layer.axis, list) else layer.axis
-        self.dtype = lowering.torch_dtype(layer.dtype)
+        self.dtype = torch_dtype(layer.dtype)
 
     def forward(self, inputs, training=False):
         x = inputs if inputs.dtype == self.dtype else inputs.to(self.dtype)

@@ -31,8 +31,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-# The module, not its names: lowering.py may import this file while it is loading.
-from keras_bridge.backends.torch import lowering
+from keras_bridge.backends.torch.storage import Slot, adopt, torch_dtype
 from keras_bridge.backends.torch.tensors import host_to_device
 from keras_bridge import activations
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
@@ -95,7 +94,7 @@ class GateLayout:
         return _swap_gates(value, self.units, -1)
 
 
-class GateSlot(lowering.Slot):
+class GateSlot(Slot):
     """A slot whose Keras layout is a copy of the storage: writes convert to storage."""
 
     __slots__ = ()
@@ -118,7 +117,7 @@ def _adopt(weight, tensor, layout):
         tensor.requires_grad_(weight.trainable)
         weight.bind(slot)
     else:
-        lowering.adopt(weight, tensor, layout)
+        adopt(weight, tensor, layout)
 
 
 def _mask_blocks(mask):
@@ -157,7 +156,7 @@ class RecurrentModule(nn.Module):
         self.kind = fused_kind(layer)
         self.fused = self.kind is not None
         units, gates = layer.units, layer._gates
-        dtype = lowering.torch_dtype(layer.kernel.dtype)
+        dtype = torch_dtype(layer.kernel.dtype)
 
         def param(shape):
             return nn.Parameter(torch.empty(shape, dtype=dtype, device=device))
@@ -187,7 +186,7 @@ class RecurrentModule(nn.Module):
         for i, weight in enumerate(layer.states or ()):
             self.register_buffer(f"state_{i}", torch.empty(weight.shape, dtype=dtype,
                                                            device=device))
-            lowering.adopt(weight, getattr(self, f"state_{i}"))
+            adopt(weight, getattr(self, f"state_{i}"))
 
     def _params(self):
         params = [self.kernel, self.recurrent_kernel]

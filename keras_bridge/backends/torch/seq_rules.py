@@ -17,8 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# The module, not its names: lowering.py may import this file while it is loading.
-from keras_bridge.backends.torch import lowering
+from keras_bridge.backends.torch.storage import adopt, torch_dtype
 from keras_bridge.layers.embedding import Embedding, out_of_range_error
 from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed
 
@@ -34,8 +33,8 @@ class EmbeddingModule(nn.Module):
         self.input_dim = layer.input_dim
         weight = layer.embeddings
         self.embeddings = nn.Parameter(torch.empty(
-            weight.shape, dtype=lowering.torch_dtype(weight.dtype), device=device))
-        lowering.adopt(weight, self.embeddings)
+            weight.shape, dtype=torch_dtype(weight.dtype), device=device))
+        adopt(weight, self.embeddings)
 
     def forward(self, inputs, training=False):
         indices = inputs if inputs.dtype in _INDEX_DTYPES else inputs.to(torch.int64)

@@ -13,7 +13,7 @@ import pytest
 
 from keras_bridge import Input, Model, Sequential, layers, ops, optimizers, saving
 from keras_bridge.utils import set_random_seed
-from layer_checks import assert_close, config_roundtrip, rand, run_eager, saved_entry_roundtrip
+from support.layer_checks import assert_close, config_roundtrip, rand, run_eager, saved_entry_roundtrip
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946

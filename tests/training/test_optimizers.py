@@ -123,7 +123,7 @@ def bound_weights(backend_name):
     weights = [Weight(f"w{i}", s, "float32", v.copy()) for i, (s, v) in
                enumerate(zip(SHAPES, INITIAL))]
     if backend_name == "torch":
-        from keras_bridge.backends.torch.lowering import Slot, make_tensor
+        from keras_bridge.backends.torch.storage import Slot, make_tensor
         transpose = lambda t: t.t()  # noqa: E731  (Dense kernels are stored (out, in))
         weights[0].bind(Slot(make_tensor(weights[0], "cpu", transpose), transpose))
         for w in weights[1:]:

@@ -14,7 +14,7 @@ from keras_bridge import Input, Model, config, ops, saving, testing
 from keras_bridge.layers import Bidirectional, Conv2D, Dense, Embedding, Flatten
 from keras_bridge.layers import GlobalAveragePooling1D, Layer, Masking, TimeDistributed
 from keras_bridge.layers.base import InputSpec
-from layer_checks import rand as _rand
+from support.layer_checks import rand as _rand
 
 
 def _tensor(x):

@@ -14,8 +14,8 @@ from keras_bridge import Input, config, ops, optimizers, saving, testing
 from keras_bridge.layers import Dense, Flatten, LocallyConnected1D, LocallyConnected2D, Reshape
 from keras_bridge.models import Model, Sequential
 from keras_bridge.utils import set_random_seed
-from layer_checks import assert_close, config_roundtrip, rand, run_eager
-from layer_checks import saved_entry_roundtrip
+from support.layer_checks import assert_close, config_roundtrip, rand, run_eager
+from support.layer_checks import saved_entry_roundtrip
 
 
 def np_local1d(x, kernel, bias, k, s):

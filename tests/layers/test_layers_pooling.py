@@ -22,8 +22,8 @@ from keras_bridge.layers.pooling import (
     GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool2D, MaxPooling1D,
     MaxPooling2D, MaxPooling3D)
 from keras_bridge.utils import set_random_seed
-from layer_checks import rand as _rand, run_eager as _run
-from layer_checks import assert_close as _assert_close
+from support.layer_checks import rand as _rand, run_eager as _run
+from support.layer_checks import assert_close as _assert_close
 
 RTOL, ATOL = 1e-5, 1e-6
 

@@ -19,7 +19,7 @@ from keras_bridge.layers import Dense
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
 from keras_bridge.utils import set_random_seed
-from layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
+from support.layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
 
 RTOL, ATOL = 1e-5, 1e-5
 

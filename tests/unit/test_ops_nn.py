@@ -13,7 +13,7 @@ from conftest import both_backends
 from keras_bridge import Input, Model, ops
 from keras_bridge import backend as K
 from keras_bridge.layers import Conv2D, MaxPooling2D, AveragePooling2D
-from layer_checks import assert_close, rand
+from support.layer_checks import assert_close, rand
 from test_layers_conv import np_conv, np_conv_transpose, np_depthwise
 from test_layers_pooling import np_pool
 

@@ -13,7 +13,7 @@ from conftest import both_backends
 from keras_bridge import Input, Model, Sequential, constraints, initializers, optimizers
 from keras_bridge import layers, ops, regularizers, saving, testing
 from keras_bridge.utils import set_random_seed
-from layer_checks import assert_close, config_roundtrip, rand, run_eager, saved_entry_roundtrip
+from support.layer_checks import assert_close, config_roundtrip, rand, run_eager, saved_entry_roundtrip
 
 # Away from the kinks (0, the thresholds and caps used below), where one-sided
 # derivatives and boundary conventions may differ.

@@ -7,7 +7,7 @@ import pytest
 
 from keras_bridge import backends
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_ci_runs_the_readme_test_command():

@@ -14,8 +14,8 @@ from conftest import both_backends
 from keras_bridge import Input, Model, Sequential, activations, constraints, config
 from keras_bridge import initializers, layers, ops, regularizers, testing
 from keras_bridge.utils import set_random_seed
-from layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
-from layer_checks import assert_close as _assert_close
+from support.layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
+from support.layer_checks import assert_close as _assert_close
 
 RTOL, ATOL = 1e-5, 1e-6
 

@@ -18,7 +18,7 @@ from keras_bridge.layers import GRU, LSTM, RNN, Dense, GRUCell, Layer, LSTMCell,
 from keras_bridge.layers import SimpleRNNCell
 from keras_bridge.models import Sequential
 from keras_bridge.utils import set_random_seed
-from layer_checks import rand as _rand
+from support.layer_checks import rand as _rand
 
 RTOL, ATOL = 1e-5, 1e-5
 

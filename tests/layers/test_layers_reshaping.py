@@ -14,7 +14,7 @@ from keras_bridge.layers.reshaping import (
     Cropping1D, Cropping2D, Cropping3D, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
     UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
 from keras_bridge.utils import set_random_seed
-from layer_checks import rand as _rand, run_eager as _run
+from support.layer_checks import rand as _rand, run_eager as _run
 
 
 

@@ -17,7 +17,7 @@ from keras_bridge import Input, Model, config, ops, optimizers, saving, testing
 from keras_bridge.layers import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, Dense, Flatten, Layer
 from keras_bridge.models import Sequential
 from keras_bridge.utils import set_random_seed
-from layer_checks import config_roundtrip, rand, saved_entry_roundtrip
+from support.layer_checks import config_roundtrip, rand, saved_entry_roundtrip
 
 RTOL, ATOL = 1e-5, 1e-5
 _CLASSES = {1: ConvLSTM1D, 2: ConvLSTM2D, 3: ConvLSTM3D}

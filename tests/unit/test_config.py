@@ -411,7 +411,7 @@ def test_quickstart_runs_with_a_keras_written_file(tmp_path):
     write(tmp_path, KERAS_WRITTEN)
     env = dict(os.environ, KERAS_HOME=str(tmp_path))
     env.pop("KERAS_BACKEND", None)
-    script = os.path.join(os.path.dirname(__file__), "..", "examples", "quickstart.py")
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "quickstart.py")
     result = subprocess.run([sys.executable, script], env=env, capture_output=True,
                             text=True, cwd=str(tmp_path))
     assert result.returncode == 0, result.stderr

@@ -23,8 +23,8 @@ from keras_bridge.layers.convolutional import (
     SeparableConv2D)
 from keras_bridge.layers.pooling import MaxPooling2D
 from keras_bridge.utils import set_random_seed
-from layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
-from layer_checks import assert_close as _assert_close
+from support.layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
+from support.layer_checks import assert_close as _assert_close
 
 RTOL, ATOL = 1e-5, 1e-5
 

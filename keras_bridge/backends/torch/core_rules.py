@@ -1,0 +1,100 @@
+"""Torch rules of the core layers (Dense -> ``nn.Linear``, Activation, Dropout) and the
+map from front-end activations to torch's functions, which other rule files reuse."""
+
+import torch
+from torch import nn
+
+from keras_bridge import logits
+from keras_bridge.backends.torch.storage import adopt, torch_dtype
+from keras_bridge.layers.core import Activation, Dense, Dropout
+
+
+def _transpose(t):
+    return t.t()
+
+
+# ---- activations: front-end functions mapped to torch's where the math is the same ----
+def activation_fn(fn):
+    import torch.nn.functional as F
+    table = {"linear": None, "relu": torch.relu, "sigmoid": _sigmoid, "tanh": torch.tanh,
+             "softmax": _softmax, "elu": F.elu, "selu": F.selu,
+             "softplus": F.softplus, "softsign": F.softsign, "silu": F.silu, "swish": F.silu,
+             "exponential": torch.exp, "gelu": F.gelu}
+    name = getattr(fn, "__name__", None)
+    if name in table and fn is _frontend_activation(name):
+        return table[name]
+    return fn
+
+
+def _softmax(x):  # noting the logits for the crossentropy losses, as the front end does
+    return logits.note(torch.softmax(x, dim=-1), x, "softmax", -1)
+
+
+def _sigmoid(x):
+    return logits.note(torch.sigmoid(x), x, "sigmoid")
+
+
+def _frontend_activation(name):
+    from keras_bridge import activations
+    return getattr(activations, name, None)
+
+
+# ---- rules ------------------------------------------------------------------------
+class DenseModule(nn.Module):
+    def __init__(self, linear, activation):
+        super().__init__()
+        self.linear = linear
+        self.activation = activation
+
+    def forward(self, inputs, training=False):
+        x = self.linear(inputs)
+        return self.activation(x) if self.activation is not None else x
+
+
+def dense_rule(layer, device):
+    in_dim = layer.kernel.shape[0]
+    linear = nn.Linear(in_dim, layer.units, bias=layer.use_bias, device=device,
+                       dtype=torch_dtype(layer.kernel.dtype))
+    adopt(layer.kernel, linear.weight, _transpose)
+    if layer.use_bias:
+        adopt(layer.bias, linear.bias)
+    return DenseModule(linear, activation_fn(layer.activation))
+
+
+class ActivationModule(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, inputs, training=False):
+        return self.fn(inputs) if self.fn is not None else inputs
+
+
+def activation_rule(layer, device):
+    return ActivationModule(activation_fn(layer.activation))
+
+
+class DropoutModule(nn.Module):
+    def __init__(self, rate, noise_shape):
+        super().__init__()
+        self.rate = rate
+        self.noise_shape = noise_shape
+
+    def forward(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        if self.rate >= 1:
+            return torch.zeros_like(inputs)
+        if self.noise_shape is None:
+            return nn.functional.dropout(inputs, self.rate, training=True)
+        shape = [s if n is None else n for s, n in zip(inputs.shape, self.noise_shape)]
+        keep = torch.rand(shape, device=inputs.device) >= self.rate
+        return inputs * keep.to(inputs.dtype) / (1.0 - self.rate)
+
+
+def dropout_rule(layer, device):
+    return DropoutModule(layer.rate, layer.noise_shape)
+
+
+RULES = {Dense: dense_rule, Activation: activation_rule, Dropout: dropout_rule}
+OWN_CALL = frozenset()

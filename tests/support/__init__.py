@@ -1,0 +1,1 @@
+"""Helpers shared by the test areas: layer checks and the loopback HTTP server."""
