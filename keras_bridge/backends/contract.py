@@ -1,26 +1,32 @@
-"""The backend contract: everything an engine folder under ``keras_bridge/backends/`` provides.
+"""The engine contract: the one file a new engine's author reads.
 
-A backend is a package (``keras_bridge/backends/<engine>/``) whose top level exposes the names
-below. ``tests/test_contract.py`` walks this file for every installed backend, so a
-missing piece fails with its name. Tensors here are the engine's own arrays; weights
-cross the boundary in Keras layout as numpy arrays.
+An engine is a module (``keras_bridge/backends/<engine>/`` for the built-in ones, or any
+module a distribution registers under the entry-point group ``keras_bridge.backends``)
+whose top level fulfils ``Engine`` below. Its pieces are typed as ``typing.Protocol``s:
 
-Module attributes
------------------
-NAME : str
-    The registry name ('torch', 'jax').
-CAPABILITIES : frozenset[str]
-    Named features the front end and tests may ask about (see ``CAPABILITY_NAMES``).
-ops : module
-    The op table: one function per name in ``OPS`` below, taking engine tensors,
-    numpy arrays or Python scalars and returning engine tensors.
-LOWERING : dict[type, callable]
-    Built-in layer class -> rule making the engine's implementation of that layer.
-RUNS_OWN_CALL : frozenset[type]
-    Built-in layer classes with no rule: their reference ``call`` (written with
-    ``keras_bridge.ops``) runs on this engine. Every built-in layer is in exactly one
-    of ``LOWERING`` and ``RUNS_OWN_CALL``.
+- ``Engine``: identity and devices, tensors and dtypes, the op table (``OPS``), layer
+  binding, programs, gradients, optimizers and trainers;
+- ``Slot``: the engine storage of one front-end weight (Keras layout in and out);
+- ``Program``: a bound model's forward pass in inference and training mode;
+- ``Trainer``: one training or test batch (the engine differentiates and applies);
+- ``EngineOptimizer``: Keras's update rules over the weights' storage, with the state
+  names of ``optimizer_state_names``.
+
+``keras_bridge.backends.conformance.check(name)`` runs the conformance suite on an
+engine (``tests/engines/test_conformance.py`` runs it on every installed one): the
+names and signatures here, then behaviour against numpy. Tensors are the engine's own
+arrays; weights cross the boundary in Keras layout as numpy arrays. What an engine may
+read of the front end (layers, weights, graphs) is the public API of layers and weights
+plus ``keras_bridge.backends.surface``; private front-end names (``_x``) are off limits.
+
+Dtype rules: ``cast`` and ``convert_to_tensor`` take dtype names ('float16',
+'bfloat16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'bool');
+an engine without 64-bit types enabled (JAX's default) may give the 32-bit type for
+'float64' and 'int64'. ``to_numpy`` of a bfloat16 tensor gives float32 values where numpy
+has no bfloat16.
 """
+
+from typing import Any, Protocol, runtime_checkable
 
 # name -> (signature, what it must do). Every backend's ``ops`` module defines each.
 OPS = {
@@ -156,48 +162,177 @@ OPS = {
     "random_truncated_normal": ("(shape, mean=0.0, stddev=1.0, dtype='float32', seed=None)", "Normal samples redrawn until within two standard deviations of the mean."),
 }
 
-# Functions every backend module defines, with what they must do.
-FUNCTIONS = {
-    "version": "() -> str: the engine's version string.",
-    "devices": "() -> list[str]: devices the engine sees, e.g. ['cpu', 'cuda:0'].",
-    "default_device": "() -> str: where models are placed when no device scope is active.",
-    "resolve_device": "(name: str | None) -> str: canonical device name; None gives the default. "
-                      "An unknown device raises ValueError listing devices().",
-    "is_tensor": "(x) -> bool: whether x is this engine's tensor (tracers included).",
-    "to_numpy": "(x) -> numpy.ndarray: host copy of an engine tensor.",
-    "seed": "(value: int) -> None: seed the engine's random stream.",
-    "bind_layer": "(layer, device: str) -> None: give the layer's weights engine storage on "
-                  "device (Keras-layout values in, engine layout inside) using the layer's rule "
-                  "in LOWERING or its own call; sets each weight's slot.",
-    "bind_weight": "(weight, device: str) -> None: engine storage for one weight created after "
-                   "its layer was bound (a sub-layer built during the first call).",
-    "call_layer": "(layer, inputs, args, kwargs) -> outputs: run a bound layer eagerly on "
-                  "engine tensors; kwargs may hold training.",
-    "compile_program": "(model, device: str) -> Program: the model's native program. A Program has "
-                       "forward(inputs: list, training: bool) -> list of engine tensors, "
-                       "predict_batch(inputs: list[numpy]) -> list[numpy], "
-                       "run_batch(inputs: list[numpy], training: bool) -> list[numpy] (one batch "
-                       "in either mode, no gradients, state updates such as BatchNorm "
-                       "statistics discarded; what K.function runs), and "
-                       "outputs_and_gradients(inputs: list[numpy], cotangents: list[numpy]) -> "
-                       "(list[numpy] outputs, list[numpy] gradients of sum(outputs * cotangents) "
-                       "for model.trainable_weights, in Keras layout).",
-    "gradients": "(fn, inputs: list[tensor], weights: list[Weight]) -> (list[tensor], "
-                 "list[tensor]): gradients of sum(fn(*inputs)) with respect to each of inputs "
-                 "and each weight (Keras layout), by the engine's autodiff (K.gradients). It "
-                 "runs inside a running program too (eager torch; under jax.jit the weights' "
-                 "values are the program's substituted ones); anything fn does not depend on "
-                 "(or frozen weights) still gets its gradient, zeros when unconnected.",
-    "make_optimizer": "(spec: keras_bridge.optimizers.Optimizer, weights: list[Weight]) -> engine "
-                      "optimizer with Keras's update math for the spec, over the weights' "
-                      "storage; learning_rate and iterations readable and settable.",
-    "make_trainer": "(program, compiled) -> Trainer with train_step(xs, ys, sample_weight) and "
-                    "test_step(xs, ys, sample_weight) on numpy batches: forward, the compiled "
-                    "loss (plus regularization), and for training gradients, the optimizer "
-                    "step and constraints; both update the compiled metrics' weights.",
-}
 
-ATTRIBUTES = ("NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL")
+@runtime_checkable
+class Slot(Protocol):
+    """Engine storage of one ``Weight``; ``weight.bind(slot)`` installs it. Values go in
+    and come out in Keras layout whatever the storage layout."""
+
+    backend_name: str  # the engine's NAME
+
+    def read(self) -> Any:
+        """The value as an engine tensor (Keras layout; differentiable where the engine
+        tracks gradients)."""
+
+    def read_numpy(self) -> Any:
+        """A host copy as a numpy array (Keras layout)."""
+
+    def write(self, value) -> None:
+        """Replace the value (numpy or engine tensor, Keras layout), keeping the
+        weight's dtype, shape and device."""
+
+
+@runtime_checkable
+class Program(Protocol):
+    """A bound model compiled for the engine (``compile_program``); numpy in, numpy out
+    except ``forward``."""
+
+    def forward(self, inputs: list, training: bool = False) -> list:
+        """Engine tensors in, the model's flat outputs as engine tensors."""
+
+    def predict_batch(self, inputs: list) -> list:
+        """One inference batch; a stateful layer's state carries over."""
+
+    def run_batch(self, inputs: list, training: bool) -> list:
+        """One batch in either mode, no gradients; state updates of training mode
+        (BatchNorm statistics) are discarded. What ``K.function`` runs."""
+
+    def outputs_and_gradients(self, inputs: list, cotangents: list) -> tuple:
+        """(outputs, gradients of sum(outputs * cotangents) for the model's trainable
+        weights in Keras layout), all numpy: the parity tests' probe."""
+
+
+@runtime_checkable
+class Trainer(Protocol):
+    """One batch of ``fit`` / ``evaluate`` (``make_trainer``): numpy batches in; the
+    weights, the optimizer state and the compiled metrics' weights updated."""
+
+    def train_step(self, xs: list, ys: list, sample_weight) -> None:
+        """Forward, loss, gradients, the optimizer step, constraints, metrics."""
+
+    def test_step(self, xs: list, ys: list, sample_weight) -> None:
+        """Forward, loss, metrics; no update."""
+
+
+@runtime_checkable
+class EngineOptimizer(Protocol):
+    """Keras's update math for one optimizer spec over the weights' storage."""
+
+    weights: list  # the bound Weights it updates, in order
+    learning_rate: float  # readable and settable (callbacks change it)
+
+    @property
+    def iterations(self) -> int:
+        """Steps taken."""
+
+    def state_dict(self) -> dict:
+        """numpy arrays keyed 'iterations', 'learning_rate', '<i>/<slot>' (Keras layout,
+        for weight i) and the algorithm's global names, exactly the keys
+        ``optimizer_state_names`` gives: a state saved on one engine loads on another."""
+
+    def load_state_dict(self, values: dict) -> None:
+        """Restore ``state_dict``'s output from any engine; wrong keys or shapes raise
+        ValueError before anything changes."""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What an engine module provides at its top level."""
+
+    NAME: str  # the registry name ('torch', 'jax')
+    CAPABILITIES: frozenset  # named features (see CAPABILITY_NAMES)
+    ops: Any  # the op table: a function per name in OPS, engine tensors out
+    LOWERING: dict  # built-in layer class -> rule making the engine's implementation
+    RUNS_OWN_CALL: frozenset  # built-in layer classes whose reference call runs as is
+
+    def version(self) -> str:
+        """The engine's version string."""
+
+    def devices(self) -> list:
+        """Devices the engine sees, e.g. ['cpu', 'cuda:0']."""
+
+    def default_device(self) -> str:
+        """Where models are placed when no device scope is active."""
+
+    def resolve_device(self, name) -> str:
+        """Canonical device name; None gives the default. An unknown device raises
+        ValueError listing devices()."""
+
+    def is_tensor(self, x) -> bool:
+        """Whether x is this engine's tensor (tracers included)."""
+
+    def to_numpy(self, x) -> Any:
+        """Host copy of an engine tensor."""
+
+    def seed(self, value: int) -> None:
+        """Seed the engine's random stream."""
+
+    def bind_layer(self, layer, device: str) -> None:
+        """Give the layer's weights engine storage on device (Keras-layout values in,
+        engine layout inside) using the layer's rule in LOWERING or its own call; sets
+        each weight's Slot."""
+
+    def bind_weight(self, weight, device: str) -> None:
+        """Engine storage for one weight created after its layer was bound (a sub-layer
+        built during the first call)."""
+
+    def call_layer(self, layer, inputs, args, kwargs) -> Any:
+        """Run a bound layer eagerly on engine tensors; kwargs may hold training."""
+
+    def compile_program(self, model, device: str) -> Program:
+        """The model's native Program."""
+
+    def gradients(self, fn, inputs: list, weights: list) -> tuple:
+        """(gradients for each of inputs, for each weight in Keras layout) of
+        sum(fn(*inputs)) by the engine's autodiff (K.gradients). Runs inside a running
+        program too (eager torch; under jax.jit the weights' values are the program's
+        substituted ones); anything fn does not depend on (or frozen weights) still gets
+        its gradient, zeros when unconnected."""
+
+    def make_optimizer(self, spec, weights: list) -> EngineOptimizer:
+        """The engine optimizer for a ``keras_bridge.optimizers.Optimizer`` spec over
+        the weights' storage."""
+
+    def make_trainer(self, program: Program, compiled) -> Trainer:
+        """A Trainer for the program and the model's compiled loss, metrics and engine
+        optimizer: forward, the compiled loss (plus regularization), and for training
+        gradients, the optimizer step and constraints; both update the compiled
+        metrics' weights."""
+
+
+def _methods(protocol):
+    return [n for n, v in vars(protocol).items() if callable(v) and not n.startswith("_")
+            and not isinstance(v, property)]
+
+
+# name -> what it must do: the functions of ``Engine``, and its module attributes.
+FUNCTIONS = {name: " ".join(getattr(Engine, name).__doc__.split())
+             for name in _methods(Engine)}
+ATTRIBUTES = tuple(Engine.__annotations__)
+
+
+def optimizer_state_names(spec):
+    """(per-weight slot names, global names) of a ``keras_bridge.optimizers`` spec's
+    state, as Keras names its variables; ``EngineOptimizer.state_dict`` keys are
+    'iterations', 'learning_rate', '<i>/<slot>' for each weight i, and the globals."""
+    algorithm = spec.algorithm
+    if algorithm == "sgd":
+        return (("momentum",) if spec.momentum else ()), ()
+    if algorithm == "adam":
+        return ("momentum", "velocity") + (("velocity_hat",) if spec.amsgrad else ()), ()
+    if algorithm == "rmsprop":
+        return (("velocity",) + (("momentum",) if spec.momentum else ())
+                + (("average_gradient",) if spec.centered else ())), ()
+    if algorithm == "adagrad":
+        return ("accumulator",), ()
+    if algorithm == "adadelta":
+        return ("accumulated_grad", "accumulated_delta_var"), ()
+    if algorithm == "adamax":
+        return ("momentum", "norm"), ()
+    if algorithm == "nadam":
+        return ("momentum", "velocity"), ("u_product",)
+    raise ValueError(f"No state names for optimizer algorithm {algorithm!r}.")
+
 
 # Capabilities a backend may declare in CAPABILITIES.
 CAPABILITY_NAMES = {

@@ -55,7 +55,7 @@ def is_tensor(x):
 
 
 def to_numpy(x):
-    return x.detach().cpu().numpy()
+    return ops.convert_to_numpy(x)
 
 
 def bind_weight(weight, device):
