@@ -1,4 +1,4 @@
-The engine registry's errors, and front-end imports stay
+"""The engine registry's errors, and front-end imports stay
 engine-free."""
 
 import subprocess
