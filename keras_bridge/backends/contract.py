@@ -16,10 +16,13 @@ ops : module
     numpy arrays or Python scalars and returning engine tensors.
 LOWERING : dict[type, callable]
     Built-in layer class -> rule making the engine's implementation of that layer.
+    Looked up with ``backends/rules.py`` ``rule_for``: a subclass that does not change
+    the math gets its nearest ruled base's rule.
 RUNS_OWN_CALL : frozenset[type]
     Built-in layer classes with no rule: their reference ``call`` (written with
-    ``keras_bridge.ops``) runs on this engine. Every built-in layer is in exactly one
-    of ``LOWERING`` and ``RUNS_OWN_CALL``.
+    ``keras_bridge.ops``) runs on this engine, and so does any subclass's (the lookup
+    stops there). Every built-in layer is in exactly one of ``LOWERING`` and
+    ``RUNS_OWN_CALL``.
 """
 
 # name -> (signature, what it must do). Every backend's ``ops`` module defines each.
