@@ -242,8 +242,14 @@ class Engine(Protocol):
     NAME: str  # the registry name ('torch', 'jax')
     CAPABILITIES: frozenset  # named features (see CAPABILITY_NAMES)
     ops: Any  # the op table: a function per name in OPS, engine tensors out
-    LOWERING: dict  # built-in layer class -> rule making the engine's implementation
-    RUNS_OWN_CALL: frozenset  # built-in layer classes whose reference call runs as is
+    # Built-in layer class -> rule making the engine's implementation of that layer. The
+    # front end looks it up with ``backends/rules.py`` ``rule_for``: a subclass that does
+    # not change the math gets its nearest ruled base's rule.
+    LOWERING: dict
+    # Built-in layer classes with no rule: their reference ``call`` (written with
+    # ``keras_bridge.ops``) runs, and so does any subclass's (the lookup stops there).
+    # Every built-in layer is in exactly one of LOWERING and RUNS_OWN_CALL.
+    RUNS_OWN_CALL: frozenset
 
     def version(self) -> str:
         """The engine's version string."""

@@ -8,6 +8,7 @@ comes from explicit keys (``random.py``).
 """
 
 from keras_bridge import backends
+from keras_bridge.backends.rules import rule_for
 import jax
 
 from keras_bridge.backends.jax import ops
@@ -93,7 +94,7 @@ def call_layer(layer, inputs, args, kwargs):
     training = kwargs.pop("training", None)
     if layer._call_has_training:
         kwargs["training"] = training
-    rule = LOWERING.get(type(layer))
+    rule = rule_for(layer, LOWERING, RUNS_OWN_CALL)
     if rule is not None:
         return rule(layer, inputs, *args, **kwargs)
     return layer.call(inputs, *args, **kwargs)

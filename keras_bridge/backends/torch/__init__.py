@@ -8,6 +8,7 @@ reaches torch. Randomness (dropout) uses torch's global generator.
 """
 
 from keras_bridge import backends
+from keras_bridge.backends.rules import rule_for
 import torch
 
 from keras_bridge.backends.torch import ops
@@ -70,8 +71,8 @@ def bind_layer(layer, device):
             module = GraphModule(layer, device)
         elif isinstance(layer, Model):
             module = SubclassModule(layer, device)
-        elif type(layer) in LOWERING:
-            module = LOWERING[type(layer)](layer, device)
+        elif (rule := rule_for(layer, LOWERING, RUNS_OWN_CALL)) is not None:
+            module = rule(layer, device)
         else:
             module = CallModule(layer, device)
     layer._binding = module

@@ -46,15 +46,16 @@ _KERNELS = {"lstm": torch.lstm, "gru": torch.gru, "rnn_tanh": torch.rnn_tanh,
 
 def fused_kind(layer):
     """The torch kernel computing ``layer``'s math ('lstm', 'gru', 'rnn_tanh',
-    'rnn_relu'), or None."""
+    'rnn_relu'), or None. A subclass reaches here only when its math is its base's
+    (``keras_bridge/backends/rules.py``)."""
     act = layer.activation
-    if type(layer) is SimpleRNN:
+    if isinstance(layer, SimpleRNN):
         return {activations.tanh: "rnn_tanh", activations.relu: "rnn_relu"}.get(act)
     if act is not activations.tanh or layer.recurrent_activation is not activations.sigmoid:
         return None
-    if type(layer) is LSTM:
+    if isinstance(layer, LSTM):
         return "lstm"
-    if type(layer) is GRU and layer.reset_after:
+    if isinstance(layer, GRU) and layer.reset_after:
         return "gru"
     return None
 
