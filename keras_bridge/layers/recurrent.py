@@ -305,12 +305,12 @@ class RNN(_Recurrent):
                 self.cell.sequence_masks = None
 
     def get_config(self):
-        from keras_bridge.saving.serialization import serialize_keras_object
+        from keras_bridge.serialization.core import serialize_keras_object
         return {**super().get_config(), "cell": serialize_keras_object(self.cell)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_bridge.saving.serialization import deserialize_keras_object
+        from keras_bridge.serialization.core import deserialize_keras_object
         config = dict(config)
         if isinstance(config.get("cell"), dict):
             config["cell"] = deserialize_keras_object(config["cell"], custom_objects)

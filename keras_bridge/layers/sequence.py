@@ -93,7 +93,7 @@ class Wrapper(Layer):
         self.built = True
 
     def get_config(self):
-        from keras_bridge.saving.serialization import serialize_keras_object
+        from keras_bridge.serialization.core import serialize_keras_object
         return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
 
     @classmethod
@@ -171,7 +171,7 @@ class TimeDistributed(Wrapper):
 def _deserialize_layer(config, custom_objects=None):
     if isinstance(config, Layer):
         return config
-    from keras_bridge.saving.serialization import deserialize_keras_object
+    from keras_bridge.serialization.core import deserialize_keras_object
     return deserialize_keras_object(config, custom_objects=custom_objects)
 
 
@@ -410,7 +410,7 @@ class Bidirectional(Layer):
         return None
 
     def get_config(self):
-        from keras_bridge.saving.serialization import serialize_keras_object
+        from keras_bridge.serialization.core import serialize_keras_object
         return {**super().get_config(), "merge_mode": self.merge_mode,
                 "layer": serialize_keras_object(self.forward_layer),
                 "backward_layer": serialize_keras_object(self.backward_layer)}

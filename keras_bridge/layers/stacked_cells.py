@@ -98,13 +98,13 @@ class StackedRNNCells(Layer):
         return inputs, [s for group in new_states[::-1] for s in group]
 
     def get_config(self):
-        from keras_bridge.saving.serialization import serialize_keras_object
+        from keras_bridge.serialization.core import serialize_keras_object
         return {**super().get_config(),
                 "cells": [serialize_keras_object(cell) for cell in self.cells]}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_bridge.saving.serialization import deserialize_keras_object
+        from keras_bridge.serialization.core import deserialize_keras_object
         config = dict(config)
         config["cells"] = [deserialize_keras_object(c, custom_objects)
                            for c in config["cells"]]
