@@ -165,10 +165,10 @@ def _revive(config, custom_objects):
                 if callable(found):
                     out[key] = found
                 continue
-            found = find_object(value["class_name"], value.get("registered_name"),
-                                 custom_objects)
+            name = value["class_name"]
+            found = find_object(name, value.get("registered_name"), custom_objects)
             if inspect.isclass(found) and not issubclass(found, Layer):
-                out[key] = object_from_config(found, value.get("config") or {}, value["class_name"])
+                out[key] = object_from_config(found, value.get("config") or {}, name)
     return out
 
 
