@@ -4,7 +4,7 @@ Importing this package imports neither engine; an engine is imported when a mode
 first needs it.
 """
 
-__version__ = "0.1.0"
+from keras_bridge.version import __version__
 
 from keras_bridge import config
 from keras_bridge import backend

@@ -1,6 +1,8 @@
 """Layers, by family. The public surface is listed here."""
 
 from keras_bridge.layers.base import InputSpec, Layer
+from keras_bridge.layers import serialization as _serialization  # registers the layer codec
+from keras_bridge.serialization import deserialize_keras_object, serialize_keras_object
 from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
 from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
 from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
@@ -108,11 +110,9 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
 def serialize(layer):
     """A layer's saved entry (``class_name``, ``config``, ``module``, ...), as
     ``keras.layers.serialize``."""
-    from keras_bridge.saving import serialize_keras_object
     return serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
     """The layer of a saved entry (Keras 3's, or Keras 2's ``{class_name, config}``)."""
-    from keras_bridge.saving import deserialize_keras_object
     return deserialize_keras_object(config, custom_objects=custom_objects)

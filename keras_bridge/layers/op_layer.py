@@ -21,6 +21,7 @@ import numpy as np
 from keras_bridge import context
 from keras_bridge.graph import KerasTensor, Node, is_learning_phase
 from keras_bridge.layers.base import Layer
+from keras_bridge.serialization.core import from_json_value, to_json_value
 from keras_bridge.utils import naming
 from keras_bridge.variables import substitute
 
@@ -228,7 +229,6 @@ def _encode(value, where):
         raise ValueError(f"{where} is the weight {value.path!r}, which a saved model "
                          "config cannot refer to. Compute with the weight inside a Layer "
                          "subclass to save the model.")
-    from keras_bridge.saving.serialization import to_json_value
     return to_json_value(value, where)
 
 
@@ -251,7 +251,6 @@ def _decode(value):
         if marker == "__ellipsis__":
             return Ellipsis
         if marker == "__numpy__":
-            from keras_bridge.saving.serialization import from_json_value
             return from_json_value(value)
         return {k: _decode(v) for k, v in value.items()}
     return value

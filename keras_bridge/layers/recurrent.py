@@ -30,6 +30,7 @@ import numpy as np
 from keras_bridge import activations, constraints, initializers  # noqa: F401 (re-exported)
 from keras_bridge import ops, regularizers  # noqa: F401
 from keras_bridge.layers.base import InputSpec, Layer  # noqa: F401
+from keras_bridge.serialization.core import deserialize_keras_object, serialize_keras_object
 from keras_bridge.utils import lazy
 # Re-exported: the backends' rnn_rules and tests import these from this module.
 from keras_bridge.layers.rnn_base import _Recurrent, _dtype_name, _first_mask  # noqa: F401
@@ -305,12 +306,10 @@ class RNN(_Recurrent):
                 self.cell.sequence_masks = None
 
     def get_config(self):
-        from keras_bridge.saving.serialization import serialize_keras_object
         return {**super().get_config(), "cell": serialize_keras_object(self.cell)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_bridge.saving.serialization import deserialize_keras_object
         config = dict(config)
         if isinstance(config.get("cell"), dict):
             config["cell"] = deserialize_keras_object(config["cell"], custom_objects)

@@ -17,6 +17,7 @@ import inspect
 
 from keras_bridge import ops
 from keras_bridge.layers.base import InputSpec, Layer
+from keras_bridge.serialization.core import deserialize_keras_object, serialize_keras_object
 from keras_bridge.utils import tree
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -93,7 +94,6 @@ class Wrapper(Layer):
         self.built = True
 
     def get_config(self):
-        from keras_bridge.saving.serialization import serialize_keras_object
         return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
 
     @classmethod
@@ -171,7 +171,6 @@ class TimeDistributed(Wrapper):
 def _deserialize_layer(config, custom_objects=None):
     if isinstance(config, Layer):
         return config
-    from keras_bridge.saving.serialization import deserialize_keras_object
     return deserialize_keras_object(config, custom_objects=custom_objects)
 
 
@@ -410,7 +409,6 @@ class Bidirectional(Layer):
         return None
 
     def get_config(self):
-        from keras_bridge.saving.serialization import serialize_keras_object
         return {**super().get_config(), "merge_mode": self.merge_mode,
                 "layer": serialize_keras_object(self.forward_layer),
                 "backward_layer": serialize_keras_object(self.backward_layer)}

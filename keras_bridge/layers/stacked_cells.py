@@ -7,6 +7,7 @@ cells), so that ``states[0]`` is the stack's output, which the masked step repea
 
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.rnn_cells import _Cell
+from keras_bridge.serialization.core import deserialize_keras_object, serialize_keras_object
 
 
 def _sizes(cell):
@@ -98,13 +99,11 @@ class StackedRNNCells(Layer):
         return inputs, [s for group in new_states[::-1] for s in group]
 
     def get_config(self):
-        from keras_bridge.saving.serialization import serialize_keras_object
         return {**super().get_config(),
                 "cells": [serialize_keras_object(cell) for cell in self.cells]}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from keras_bridge.saving.serialization import deserialize_keras_object
         config = dict(config)
         config["cells"] = [deserialize_keras_object(c, custom_objects)
                            for c in config["cells"]]

@@ -1,5 +1,7 @@
 """``clone_model`` (Keras 2 and 3) and Keras 2's ``model_from_yaml`` (removed)."""
 
+from keras_bridge.layers.serialization import serialize_layer
+
 
 def clone_model(model, input_tensors=None):
     """A new model with ``model``'s architecture and freshly initialized weights (the
@@ -12,8 +14,7 @@ def clone_model(model, input_tensors=None):
             (``Model(t, clone_model(model)(t))``).
     """
     from keras_bridge.models.model import Model
-    from keras_bridge.saving.functional import model_from_config
-    from keras_bridge.saving.serialization import serialize_layer
+    from keras_bridge.saving import model_from_config
     if not isinstance(model, Model):
         raise ValueError(f"Expected `model` to be a Model (Sequential or functional). "
                          f"Received: {model!r}")

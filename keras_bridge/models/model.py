@@ -14,14 +14,13 @@ from keras_bridge import backends
 from keras_bridge import config, layer_losses
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.embedding import check_index_inputs
-from keras_bridge.saving.model_methods import SavingMixin
 from keras_bridge.training.data import expand_rank_1
 from keras_bridge.training.trainer import Trainer
 from keras_bridge.graph import KerasTensor, topological_nodes
 from keras_bridge.utils import tree
 
 
-class Model(SavingMixin, Trainer, Layer):
+class Model(Trainer, Layer):
     """Groups layers into an object with inference (and, once compiled, training).
 
     Functional use: ``Model(inputs, outputs)`` where ``inputs`` are ``Input`` tensors
@@ -421,6 +420,85 @@ class Model(SavingMixin, Trainer, Layer):
                              "exist. Call it on data, or call build(input_shape), first.")
         return super().count_params()
 
+    # ---- saving: thin methods; keras_bridge.saving (above models) does the work ---------
+    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
+        """Save the model to a ``.keras`` archive: architecture, weights and, when
+        compiled, the training configuration and optimizer state.
+
+        Args:
+            filepath: Path ending in ``.keras``.
+            overwrite: If False, an existing file is an error.
+            include_optimizer: Whether to save the compile configuration and optimizer
+                state (Keras 2's argument).
+            **kwargs: ``save_format='keras'`` is accepted; other formats are errors.
+
+        Example:
+            model.save("my_model.keras")
+            restored = keras_bridge.models.load_model("my_model.keras")
+        """
+        from keras_bridge.saving import model_methods
+        model_methods.save(self, filepath, overwrite, include_optimizer, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Write the weights (Keras layout, any engine) to a ``.weights.npz`` file.
+
+        Example:
+            model.save_weights("ckpt.weights.npz")
+        """
+        from keras_bridge.saving import model_methods
+        model_methods.save_weights(self, filepath, overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False):
+        """Load weights saved by ``save_weights`` (or from a ``.keras`` archive).
+
+        Weights match by structure: layer order and weight order, as Keras 3. The whole
+        file is checked first; a missing weight, a wrong shape or another architecture
+        is an error naming the layer and both shapes, and no weight changes.
+
+        Args:
+            filepath: A ``.weights.npz`` or ``.keras`` path.
+            skip_mismatch: Skip (with a warning) layers whose weights do not match,
+                instead of raising.
+            by_name: Keras 2's matching by layer name: layers whose name is in the file
+                are loaded, the others are left as they are.
+        """
+        from keras_bridge.saving import model_methods
+        model_methods.load_weights(self, filepath, skip_mismatch, by_name)
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (``json.dumps`` keyword arguments such as
+        ``indent=2`` are passed on); ``model_from_json`` rebuilds it."""
+        from keras_bridge.saving import model_methods
+        return model_methods.to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """Removed (tf.keras 2.6+, Keras 3): raises, pointing at ``to_json``."""
+        from keras_bridge.saving import model_methods
+        model_methods.to_yaml()
+
+    def get_config(self):
+        """The architecture as plain values: a Sequential's layer configs, or a
+        functional model's ``layers`` / ``input_layers`` / ``output_layers``."""
+        from keras_bridge.saving import model_methods
+        return model_methods.get_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new model of this class from ``get_config``'s output."""
+        from keras_bridge.saving import model_methods
+        return model_methods.from_config(cls, config, custom_objects)
+
+    def _saved_entry(self):
+        """(class name, config) of this model's saved entry (the layer codec's hook):
+        a plain ``Model`` is saved as Keras's ``Functional``."""
+        name = "Functional" if type(self) is Model else type(self).__name__
+        return name, self.get_config()
+
+    @classmethod
+    def _from_saved_entry(cls, config, custom_objects, safe_mode):
+        """A model of this class from its saved entry's config (the layer codec's hook)."""
+        from keras_bridge.saving import model_methods
+        return model_methods.from_saved_entry(cls, config, custom_objects, safe_mode)
 
 def _layers_by_depth(inputs, nodes):
     """Layers ordered as Keras orders them: deepest (nearest the inputs) first, ties in
@@ -484,7 +562,6 @@ def _clone_unbound(model):
     """Deep copy of the front-end objects with no engine state; weights (and metric
     state) stay numpy. A compiled model's clone gets an unbound copy of its optimizer,
     which takes over the original's state when it is bound."""
-    from keras_bridge.saving.optimizer_state import PendingOptimizerState, optimizer_payload
     layers = _walk_layers(model)
     compiled = model._compiled
     weights = [w for l in layers for w in l._own_weights]
@@ -497,7 +574,9 @@ def _clone_unbound(model):
         weights += compiled.metrics.variables()
         engine_state += [model._trainer, compiled.engine_optimizer,
                          getattr(compiled.optimizer, "_binding", None)]
-    payload = optimizer_payload(model) if compiled is not None else None
+    bound = getattr(compiled.optimizer, "_binding", None) if compiled is not None else None
+    state = None if bound is None else \
+        (bound.weights, {k: np.array(v) for k, v in bound.state_dict().items()})
     memo = {id(obj): None for obj in engine_state if obj is not None}
     memo.update({id(w.slot): None for w in weights if w.slot is not None})
     with _numpy_weights(weights):
@@ -514,9 +593,10 @@ def _clone_unbound(model):
         clone._compiled.optimizer._binding = None
         for metric in clone._compiled.metrics.all_metrics():
             metric._backend_name = None
-        if payload is not None:
-            clone._pending_optimizer_state = PendingOptimizerState(
-                clone._compiled.optimizer, *payload, where=f"model {model.name!r}")
+        if state is not None:  # a restored state not yet bound is copied with its optimizer
+            weights, arrays = state
+            clone._compiled.optimizer.restore_state(
+                [memo.get(id(w)) for w in weights], arrays, where=f"model {model.name!r}")
     return clone
 
 

@@ -28,6 +28,7 @@ import sys
 import warnings
 
 from keras_bridge.optimizers import schedules
+from keras_bridge.optimizers.saved_state import SavedState
 
 # Keras 3 arguments this project accepts only at their default value, so that Keras
 # configs load; any other value is an error that says so.
@@ -166,6 +167,7 @@ class Optimizer:
         self._binding = None  # the engine optimizer, once bound
         self._backend_name = None
         self._weights = None
+        self._saved_state = None  # a SavedState to load when bound
 
     # ---- learning rate and step count -------------------------------------------------
     @property
@@ -262,7 +264,34 @@ class Optimizer:
         self._binding = make(self, weights)
         self._backend_name = backend_name
         self._weights = weights
+        saved, self._saved_state = self._saved_state, None
+        if saved is not None:
+            self._binding.load_state_dict(saved.values_for(weights))
         return self._binding
+
+    # ---- saved state --------------------------------------------------------------------
+    def restore_state(self, weights, arrays, where):
+        """Resume from a saved state when the engine optimizer is made (``bind``).
+
+        Args:
+            weights: The weight that each index ``i`` of the state's ``'<i>/<slot>'``
+                arrays belongs to (None for one the model lacks).
+            arrays: The engine optimizer's ``state_dict()`` values as numpy arrays.
+            where: Where the state came from (a file member, a model), for errors.
+        """
+        if self._binding is not None:
+            raise ValueError(f"Optimizer {self.name!r} is already bound; a saved state can "
+                             "only be restored into an optimizer before training starts.")
+        self._saved_state = SavedState(weights, arrays, where)
+
+    def state_for_saving(self):
+        """``(weights, arrays)``: the state to save (the engine optimizer's, or a restored
+        one not yet loaded), or None before any training."""
+        if self._saved_state is not None:
+            return self._saved_state.weights, self._saved_state.arrays
+        if self._binding is None:
+            return None
+        return list(self._binding.weights), dict(self._binding.state_dict())
 
     # ---- config -------------------------------------------------------------------------
     def _set_moment_rates(self, beta_1, beta_2, epsilon):

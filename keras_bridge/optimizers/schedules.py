@@ -13,6 +13,8 @@ import math
 import numpy as np
 
 from keras_bridge import ops
+from keras_bridge.serialization.core import serialize_keras_object
+from keras_bridge.serialization.registration import get_registered_object
 
 
 def _math(step):
@@ -224,7 +226,6 @@ _SCHEDULES = {cls.__name__: cls for cls in (
 
 
 def serialize(schedule):
-    from keras_bridge.saving.serialization import serialize_keras_object
     return serialize_keras_object(schedule)
 
 
@@ -237,7 +238,6 @@ def deserialize(config, custom_objects=None):
     name = config["class_name"]
     cls = _SCHEDULES.get(name) or (custom_objects or {}).get(name)
     if cls is None:
-        from keras_bridge.saving.object_registration import get_registered_object
         cls = get_registered_object(config.get("registered_name") or name, custom_objects)
     if cls is None:
         raise ValueError(f"Unknown learning-rate schedule {name!r}. Known: "

@@ -2,7 +2,9 @@
 
 Files hold data only: JSON and numpy arrays, never pickle or code. A file written on
 one engine loads on the other (weights are stored in Keras layout). See README.md for
-the formats.
+the formats. Saving sits above the models (it imports them); the serialization core it
+re-exports (``register_keras_serializable``, ``serialize_keras_object``, ...) sits
+below the layers, in ``keras_bridge.serialization``.
 
 Example:
     model.save("model.keras")
@@ -13,14 +15,11 @@ Example:
 
 from keras_bridge.saving.archive import load_model, save_model
 from keras_bridge.saving.functional import model_from_config, model_from_json
-from keras_bridge.saving.model_methods import SavingMixin
 from keras_bridge.saving.npz import InvalidFileError
-from keras_bridge.saving.object_registration import (
+from keras_bridge.serialization.core import deserialize_keras_object, serialize_keras_object
+from keras_bridge.serialization.registration import (
     CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
     get_registered_object, register_keras_serializable)
-from keras_bridge.saving.optimizer_state import apply_pending_optimizer_state
-from keras_bridge.saving.serialization import (
-    deserialize_keras_object, serialize_keras_object)
 
 
 __all__ = [
@@ -28,5 +27,4 @@ __all__ = [
     "register_keras_serializable", "get_registered_object", "get_registered_name",
     "get_custom_objects", "custom_object_scope", "CustomObjectScope",
     "serialize_keras_object", "deserialize_keras_object", "InvalidFileError",
-    "SavingMixin", "apply_pending_optimizer_state",
 ]

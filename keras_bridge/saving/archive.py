@@ -19,17 +19,18 @@ returned; a damaged file raises ``InvalidFileError`` naming the file and the pro
 import datetime
 import os
 
+from keras_bridge.layers.serialization import deserialize_layer, serialize_layer
 from keras_bridge.saving import npz
 from keras_bridge.saving.atomic import atomic_write, check_overwrite
 from keras_bridge.saving.compile_config import compile_arguments, compile_config
 from keras_bridge.saving.npz import InvalidFileError
-from keras_bridge.saving.object_registration import scope_for
 from keras_bridge.saving.optimizer_state import (
-    PendingOptimizerState, check_payload, optimizer_payload)
-from keras_bridge.saving.safe_mode import refuse_lambda, safe_mode_scope
-from keras_bridge.saving.serialization import deserialize_layer, serialize_layer
+    check_payload, optimizer_payload, restore_payload)
 from keras_bridge.saving.weights_file import (
     MANIFEST, assign, check_manifest, plan_assignment, read_weights, weights_payload)
+from keras_bridge.serialization.registration import scope_for
+from keras_bridge.serialization.safe_mode import refuse_lambda, safe_mode_scope
+from keras_bridge.version import __version__
 
 FORMAT = "keras_bridge.keras"
 FORMAT_VERSION = 1
@@ -68,7 +69,6 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         model.save("model.keras")
         model = keras_bridge.saving.load_model("model.keras")
     """
-    import keras_bridge
     path = _check_model_path(filepath, "save")
     check_overwrite(path, overwrite)
     # Everything is gathered before the file is touched: an error leaves it as it was.
@@ -81,7 +81,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         if state is not None:
             nested[OPTIMIZER] = ({MANIFEST: state[0]}, state[1])
     metadata = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                "keras_bridge_version": keras_bridge.__version__,
+                "keras_bridge_version": __version__,
                 "backend": model.backend_name,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     with atomic_write(path, overwrite) as f:
@@ -167,6 +167,5 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             state_manifest, state = parts["optimizer"]
             inner = f"member {OPTIMIZER!r} of {where}"
             check_payload(model, model.optimizer, state_manifest, state, inner)
-            model._pending_optimizer_state = PendingOptimizerState(
-                model.optimizer, state_manifest, state, inner)
+            restore_payload(model, model.optimizer, state_manifest, state, inner)
     return model

@@ -11,11 +11,12 @@ without a name (a lambda) cannot be saved; the error says how to fix it.
 import inspect
 import warnings
 
-from keras_bridge.saving.object_registration import (
+from keras_bridge import losses, metrics, optimizers
+from keras_bridge.serialization.core import (
+    function_reference, resolve_function, serialize_keras_object)
+from keras_bridge.serialization.registration import (
     all_custom_objects, get_registered_object, lookup_explicit, lookup_global,
     registered_name_or_none)
-from keras_bridge.saving.serialization import (
-    function_reference, resolve_function, serialize_keras_object)
 
 
 def compile_config(model):
@@ -31,7 +32,6 @@ def compile_config(model):
 
 
 def _serialize_optimizer(optimizer):
-    from keras_bridge import optimizers
     config = optimizers.serialize(optimizer)
     config["registered_name"] = registered_name_or_none(type(optimizer))
     return config
@@ -60,7 +60,6 @@ def _check_named(fn, what, where):
 
 
 def _loss_entry(loss, where):
-    from keras_bridge import losses
     if isinstance(loss, losses.LossFunctionWrapper) and type(loss) is \
             losses.LossFunctionWrapper:
         _check_named(loss.fn, f"loss {loss.name!r}", where)
@@ -77,7 +76,6 @@ def _loss_entry(loss, where):
 
 
 def _metric_entry(metric, where):
-    from keras_bridge import losses, metrics
     if isinstance(metric, metrics.MeanMetricWrapper) and not hasattr(type(metric),
                                                                       "_function"):
         _check_named(metric._fn, f"metric {metric.name!r}", where)
@@ -139,7 +137,6 @@ def _is_builtin(module, name):
 
 def compile_arguments(config, custom_objects=None):
     """``model.compile`` keyword arguments from ``compile_config``'s output."""
-    from keras_bridge import losses, metrics, optimizers
     opt = config.get("optimizer")
     cls = get_registered_object((opt or {}).get("registered_name"), custom_objects)
     optimizer = cls.from_config(dict(opt.get("config") or {})) if inspect.isclass(cls) \

@@ -12,16 +12,19 @@ loads as a single tensor.
 
 import json
 
-from keras_bridge.saving.object_registration import scope_for
-from keras_bridge.saving.safe_mode import refuse_lambda, safe_mode_scope
-from keras_bridge.saving.serialization import (
-    deserialize_layer, from_json_value, overrides, serialize_layer, to_json_value)
+from keras_bridge.graph import KerasTensor
+from keras_bridge.layers.serialization import deserialize_layer, serialize_layer
+from keras_bridge.models.model import Model
+from keras_bridge.models.sequential import Sequential
+from keras_bridge.serialization.core import from_json_value, overrides, to_json_value
+from keras_bridge.serialization.registration import scope_for
+from keras_bridge.serialization.safe_mode import refuse_lambda, safe_mode_scope
+from keras_bridge.version import __version__
 
 
 def model_to_dict(model):
     """``model.to_json()``'s content: the model's config with the version and engine."""
-    import keras_bridge
-    return {**serialize_layer(model), "keras_bridge_version": keras_bridge.__version__,
+    return {**serialize_layer(model), "keras_bridge_version": __version__,
             "backend": model.backend_name}
 
 
@@ -53,7 +56,6 @@ def model_from_json(json_string, custom_objects=None, safe_mode=True):
 
 def model_config(model):
     """The config of a Sequential or functional model (``Model.get_config``)."""
-    from keras_bridge.models import Sequential
     if isinstance(model, Sequential):
         return sequential_config(model)
     if getattr(model, "_functional", False):
@@ -97,7 +99,6 @@ def sequential_from_config(cls, config, custom_objects, safe_mode):
 
 # ---- functional ---------------------------------------------------------------------------
 def functional_config(model):
-    from keras_bridge.graph import KerasTensor
     own = {id(n) for n in model._nodes} | {id(t.node) for t in model.inputs}
     layers = model.layers
     names = [layer.name for layer in layers]
@@ -207,7 +208,6 @@ def _node_arguments(node_data, created, where):
 
 
 def functional_from_config(cls, config, custom_objects, safe_mode):
-    from keras_bridge.models import Model
     entries = config.get("layers")
     if not isinstance(entries, list):
         raise ValueError("A functional model config needs a list 'layers'.")
@@ -277,7 +277,6 @@ def _safe_lookup(refs, created, where):
 def model_from_class_config(cls, config, custom_objects, safe_mode):
     """A new model of class ``cls`` (Model, Sequential or a subclass) from its config;
     a subclass's own ``from_config`` is used when it defines one."""
-    from keras_bridge.models import Model
     if overrides(cls, Model, "from_config"):
         try:
             return cls.from_config(from_json_value(config))
@@ -289,7 +288,6 @@ def model_from_class_config(cls, config, custom_objects, safe_mode):
 
 def graph_model_from_config(cls, config, custom_objects, safe_mode):
     """A Sequential or functional model of class ``cls`` from its config."""
-    from keras_bridge.models import Sequential
     if issubclass(cls, Sequential) or isinstance(config, list):
         cls = cls if issubclass(cls, Sequential) else Sequential
         return sequential_from_config(cls, config, custom_objects, safe_mode)

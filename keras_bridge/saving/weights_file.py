@@ -24,9 +24,12 @@ import warnings
 
 import numpy as np
 
+from keras_bridge.models.model import Model
+from keras_bridge.models.sequential import Sequential
 from keras_bridge.saving import npz
 from keras_bridge.saving.atomic import atomic_write
 from keras_bridge.saving.npz import InvalidFileError
+from keras_bridge.version import __version__
 
 SUFFIX = ".weights.npz"
 FORMAT = "keras_bridge.weights"
@@ -54,7 +57,6 @@ def _snake_case(name):
 
 
 def _structural_name(layer):
-    from keras_bridge.models import Model, Sequential
     if isinstance(layer, Sequential):
         return "sequential"
     if type(layer) is Model and getattr(layer, "_functional", False):
@@ -64,7 +66,6 @@ def _structural_name(layer):
 
 def weight_entries(model):
     """Every weight of ``model`` once, with its key, in the model's weight order."""
-    from keras_bridge.models import Model
     entries, seen_layers, seen_weights = [], set(), set()
 
     def add(key, layer, weight):
@@ -97,12 +98,11 @@ def weight_entries(model):
 
 def weights_payload(model):
     """(manifest, arrays by key) of ``model``'s current weights."""
-    import keras_bridge
     entries = weight_entries(model)
     arrays = {e.key: e.weight.numpy() for e in entries}
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
-        "keras_bridge_version": keras_bridge.__version__, "backend": model.backend_name,
+        "keras_bridge_version": __version__, "backend": model.backend_name,
         "model": {"name": model.name, "class_name": type(model).__name__},
         "weights": [{"key": e.key, "layer": e.layer.name,
                      "class_name": type(e.layer).__name__, "name": e.weight.name,

@@ -12,7 +12,6 @@ from keras_bridge import backends
 from keras_bridge import optimizers as optimizers_module
 from keras_bridge import random as kb_random
 from keras_bridge.callbacks import CallbackList, History
-from keras_bridge.saving.optimizer_state import apply_pending_optimizer_state
 from keras_bridge.training import batches, data
 from keras_bridge.training.compile_utils import CompiledLoss, CompiledMetrics
 from keras_bridge.training.progbar import Progbar
@@ -115,7 +114,6 @@ class Trainer:
             metric.bind(self._backend_name, self._device)
         compiled.engine_optimizer = compiled.optimizer.bind(self._backend_name,
                                                             self.trainable_weights)
-        apply_pending_optimizer_state(self)  # state loaded with the model, or copied
         backend = backends.get(self._backend_name)
         self._trainer = backend.make_trainer(program, compiled)
         self._trainer_flags = flags

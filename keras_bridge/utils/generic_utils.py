@@ -1,11 +1,12 @@
 """Keras 2's ``keras.utils.generic_utils``: custom-object scopes and Keras object
-(de)serialization (from ``keras_bridge.saving``), Keras 2's ``Progbar``, and the small
-helpers Keras 2 code imports from here (``to_list``, ``has_arg``)."""
+(de)serialization (from ``keras_bridge.serialization``), Keras 2's ``Progbar``, and
+the small helpers Keras 2 code imports from here (``to_list``, ``has_arg``)."""
 
 import inspect
 
-from keras_bridge.saving import CustomObjectScope, custom_object_scope, get_custom_objects
-from keras_bridge.saving import deserialize_keras_object, serialize_keras_object
+from keras_bridge.serialization import CustomObjectScope, custom_object_scope
+from keras_bridge.serialization import deserialize_keras_object, get_custom_objects
+from keras_bridge.serialization import serialize_keras_object
 from keras_bridge.training import progbar as _progbar
 
 

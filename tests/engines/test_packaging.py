@@ -4,16 +4,12 @@ cannot shadow the engines, and the package's module-level import graph stays acy
 
 import ast
 import os
-import pathlib
 import subprocess
 import sys
 
 import pytest
 
-import keras_bridge
-
-PACKAGE = pathlib.Path(keras_bridge.__file__).parent
-ROOT = PACKAGE.parent
+from support.import_graph import ROOT, cycles, module_level_imports, package_files, resolve
 
 SHADOWS = {
     "module": {"backends.py": "raise ImportError('shadow')\n"},
@@ -54,83 +50,17 @@ def test_user_backends_in_working_directory_does_not_shadow(kind, backend, tmp_p
     assert out.stdout.split() == [backend]
 
 
-def _module_name(path):
-    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-
-
-def _resolve(module, node, files):
-    """Modules a module-level import statement makes ``module`` depend on (parent
-    packages, which every import initialises first, are not counted)."""
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    base = node.module or ""
-    if node.level:
-        package = module if _is_package(module) else module.rpartition(".")[0]
-        package = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1])
-        base = f"{package}.{base}" if base else package
-    # ``from pkg import sub`` needs the submodule; ``from pkg import name``, pkg itself.
-    subs = [f"{base}.{alias.name}" for alias in node.names]
-    return [sub if sub in files else base for sub in subs]
-
-
-def _is_package(module):
-    return (ROOT / module.replace(".", "/") / "__init__.py").exists()
-
-
-def _module_level_imports(tree):
-    """Import statements executed when the module runs: not those in functions."""
-    stack = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            stack.extend(child for child in ast.iter_child_nodes(node)
-                         if isinstance(child, ast.stmt))
-
-
 def import_graph():
-    files = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    files = package_files()
     graph = {}
     for module, path in files.items():
         tree = ast.parse(path.read_text(), str(path))
         targets = set()
-        for node in _module_level_imports(tree):
-            targets.update(t for t in _resolve(module, node, files)
+        for node in module_level_imports(tree):
+            targets.update(t for t in resolve(module, node, files)
                            if t in files and t != module)
         graph[module] = targets
     return graph
-
-
-def cycles(graph):
-    """Strongly connected components with more than one module (Tarjan), sorted."""
-    index, low, on_stack, stack, found = {}, {}, set(), [], []
-
-    def visit(node):
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for succ in sorted(graph[node]):
-            if succ not in index:
-                visit(succ)
-                low[node] = min(low[node], low[succ])
-            elif succ in on_stack:
-                low[node] = min(low[node], index[succ])
-        if low[node] == index[node]:
-            component = set()
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.add(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(tuple(sorted(component)))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return sorted(found)
 
 
 def test_cycle_finder_sees_a_cycle():
@@ -142,7 +72,7 @@ def test_cycle_finder_sees_a_cycle():
 def test_module_level_imports_exclude_function_bodies():
     tree = ast.parse("import os\nif True:\n    import re\ndef f():\n    import json\n"
                      "class C:\n    import sys\n")
-    names = sorted(a.name for n in _module_level_imports(tree) for a in n.names)
+    names = sorted(a.name for n in module_level_imports(tree) for a in n.names)
     assert names == ["os", "re", "sys"]
 
 

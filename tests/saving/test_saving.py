@@ -431,8 +431,8 @@ def test_pending_state_survives_resave_and_recompile_drops_it(tmp_path):
     model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
     model.save(tmp_path / "a.keras")
     saving.load_model(tmp_path / "a.keras").save(tmp_path / "b.keras")  # never trained
-    state_a = saving.load_model(tmp_path / "a.keras")._pending_optimizer_state.arrays
-    state_b = saving.load_model(tmp_path / "b.keras")._pending_optimizer_state.arrays
+    state_a = saving.load_model(tmp_path / "a.keras").optimizer._saved_state.arrays
+    state_b = saving.load_model(tmp_path / "b.keras").optimizer._saved_state.arrays
     assert state_a.keys() == state_b.keys() and int(state_b["iterations"]) == 2
     for key in state_a:
         np.testing.assert_array_equal(state_a[key], state_b[key])

@@ -334,6 +334,30 @@ def test_state_dict_round_trip_on_engine(backend):
         fresh.engine.load_state_dict(bad)
 
 
+
+def test_restored_state_is_loaded_when_bound(backend):
+    """A saved state waits on the optimizer and is loaded when it is bound, matched to
+    the weights by identity, not by their order."""
+    runner = Runner(optimizers.SGD(learning_rate=0.1, momentum=0.9), backend)
+    runner.step(GRADS[0])
+    saved = {k: np.asarray(v) for k, v in runner.engine.state_dict().items()}
+    weights = bound_weights(backend)
+    opt = optimizers.SGD(learning_rate=0.3, momentum=0.9)
+    opt.restore_state(weights, saved, "a test state")
+    assert opt.iterations == 0 and opt.state_for_saving() == (weights, saved)
+    engine = opt.bind(backend, weights[::-1])
+    assert opt.iterations == 1 and opt.learning_rate == pytest.approx(0.1)
+    state = engine.state_dict()
+    last = len(weights) - 1
+    for j in range(len(weights)):
+        np.testing.assert_allclose(state[f"{j}/momentum"], saved[f"{last - j}/momentum"])
+    with pytest.raises(ValueError, match="already bound"):
+        opt.restore_state(weights, saved, "a test state")
+    unknown = optimizers.SGD(momentum=0.9)
+    unknown.restore_state([None] * len(weights), saved, "a test state")
+    with pytest.raises(ValueError, match="a test state has no values for weight 'w"):
+        unknown.bind(backend, bound_weights(backend))
+
 # ---------------------------------------------------------------- binding
 def test_bind_rules(backend):
     opt = optimizers.SGD()
