@@ -191,10 +191,16 @@ FUNCTIONS = {
     "make_optimizer": "(spec: keras_bridge.optimizers.Optimizer, weights: list[Weight]) -> engine "
                       "optimizer with Keras's update math for the spec, over the weights' "
                       "storage; learning_rate and iterations readable and settable.",
-    "make_trainer": "(program, compiled) -> Trainer with train_step(xs, ys, sample_weight) and "
-                    "test_step(xs, ys, sample_weight) on numpy batches: forward, the compiled "
-                    "loss (plus regularization), and for training gradients, the optimizer "
-                    "step and constraints; both update the compiled metrics' weights.",
+    "make_trainer": "(program, policy: keras_bridge.training.step.StepPolicy) -> Trainer with "
+                    "train_step(xs, ys, sample_weight) and test_step(xs, ys, sample_weight) on "
+                    "numpy batches. The front end's policy decides what a step computes "
+                    "(policy.loss(forward, ys, sw) runs the engine's forward callable inside "
+                    "the logits and layer-loss scopes and adds regularization and layer "
+                    "losses to the compiled loss; policy.constrain(values) and "
+                    "policy.update_metrics(...)); the engine only differentiates and "
+                    "applies: gradients of the policy's total, policy.optimizer's step, the "
+                    "constrained values written back, then the metric update. An engine "
+                    "never opens those scopes or computes a loss term itself.",
 }
 
 ATTRIBUTES = ("NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL")
