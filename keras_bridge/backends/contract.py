@@ -299,11 +299,15 @@ class Engine(Protocol):
         """The engine optimizer for a ``keras_bridge.optimizers.Optimizer`` spec over
         the weights' storage."""
 
-    def make_trainer(self, program: Program, compiled) -> Trainer:
-        """A Trainer for the program and the model's compiled loss, metrics and engine
-        optimizer: forward, the compiled loss (plus regularization), and for training
-        gradients, the optimizer step and constraints; both update the compiled
-        metrics' weights."""
+    def make_trainer(self, program: Program, policy) -> Trainer:
+        """A Trainer for the program under the front end's step policy
+        (``keras_bridge.training.step.StepPolicy``), which decides what a step computes:
+        ``policy.loss(forward, ys, sample_weight)`` runs the engine's forward callable
+        inside the logits and layer-loss scopes and adds regularization and layer losses
+        to the compiled loss; ``policy.constrain(values)``; ``policy.update_metrics(...)``.
+        The engine only differentiates and applies: gradients of the policy's total,
+        ``policy.optimizer``'s step, the constrained values written back, then the
+        metric update. It never opens those scopes or computes a loss term itself."""
 
 
 def _methods(protocol):

@@ -1,7 +1,8 @@
 """compile / fit / evaluate / train_on_batch / test_on_batch, for every engine.
 
 The loop (epochs, batches, shuffling, validation, callbacks, History, progress bar) is
-here and engine-neutral; one batch is the engine's work (``make_trainer`` in a
+here and engine-neutral, and so is what one batch computes (``training/step.py``'s
+``StepPolicy``); the engine only differentiates and applies it (``make_trainer`` in a
 backend's ``training.py``). Loss and metric values stay on the engine in metric
 weights and are read back only when the progress bar draws or an epoch ends.
 """
@@ -15,6 +16,7 @@ from keras_bridge.callbacks import CallbackList, History
 from keras_bridge.training import batches, data
 from keras_bridge.training.compile_utils import CompiledLoss, CompiledMetrics
 from keras_bridge.training.progbar import Progbar
+from keras_bridge.training.step import StepPolicy
 
 
 class Compiled:
@@ -115,7 +117,7 @@ class Trainer:
         compiled.engine_optimizer = compiled.optimizer.bind(self._backend_name,
                                                             self.trainable_weights)
         backend = backends.get(self._backend_name)
-        self._trainer = backend.make_trainer(program, compiled)
+        self._trainer = backend.make_trainer(program, StepPolicy(self, compiled))
         self._trainer_flags = flags
         return self._trainer
 

@@ -1,34 +1,33 @@
 """One training or test batch on JAX: a single jitted, pure step.
 
 The step takes (trainable values, other weight values, optimizer state, metric
-values, batch, key) and returns their new versions; the layers, the loss, the
-regularizers, the constraints and the metric updates are the front end's code traced
-once under a weight substitution. Compiled once per batch shape (a last partial batch
-adds one compile, reused every epoch). After each step the new arrays are handed to
-the weights' slots (no copy).
+values, batch, key) and returns their new versions. What it computes is the front
+end's step policy (``keras_bridge.training.step.StepPolicy``: scopes, regularization,
+the compiled loss, constraints, metrics), traced once with the step's values
+substituted for the weights; this module only differentiates it
+(``jax.value_and_grad``) and applies the optax update. Compiled once per batch shape
+(a last partial batch adds one compile, reused every epoch). After each step the new
+arrays are handed to the weights' slots (no copy).
 """
 
 import jax
 import numpy as np
 
-from keras_bridge import layer_losses, logits
-from keras_bridge.training.compile_utils import regularization_loss
-from keras_bridge.variables import substitute
-
 
 class Trainer:
-    def __init__(self, program, compiled):
+    def __init__(self, program, policy):
         self.program = program
-        self.compiled = compiled
-        model = program.model
+        self.policy = policy
         self.weights = program.weights
         self.trainable_index = [i for i, w in enumerate(self.weights) if w.trainable]
         self.other_index = [i for i, w in enumerate(self.weights) if not w.trainable]
-        self.metric_vars = compiled.metrics.variables()
-        self.optimizer = compiled.engine_optimizer
+        # Where each constrained weight sits among the trainable values.
+        position = {id(self.weights[i]): n for n, i in enumerate(self.trainable_index)}
+        self.constrained_at = [position[id(w)] for w in policy.constrained]
+        self.metric_vars = policy.metric_variables
+        self.optimizer = policy.optimizer
         if self.optimizer.state is None:
             self.optimizer.state = self.optimizer.init(self._values(self.trainable_index))
-        self.regularized = [w for w in model.weights if w.regularizer is not None]
         self.key = jax.random.PRNGKey(int(np.random.randint(0, 2**31 - 1)))
         # The old weights, optimizer state and metric values are dead after a step:
         # donating them lets XLA update in place.
@@ -49,21 +48,20 @@ class Trainer:
 
     def _forward_loss(self, trainable, others, xs, ys, sw, training, key):
         values = self._merge(trainable, others)
-        # Crossentropy of a softmax output from its logits; layers' added losses.
-        with logits.recording(), layer_losses.collecting() as added:
-            outputs, new_values = self.program.apply(values, xs, training, key)
-            with substitute({id(w): v for w, v in zip(self.weights, values)}):
-                reg = regularization_loss(self.regularized) if self.regularized else None
-            if added:
-                reg = layer_losses.total([reg, *added])
-            total, per_output = self.compiled.loss(ys, outputs, sw, reg)
+        new_values = []
+
+        def forward():
+            outputs, new = self.program.apply(values, xs, training, key)
+            new_values.extend(new)
+            return outputs
+
+        outputs, total, per_output = self.policy.loss(
+            forward, ys, sw, {id(w): v for w, v in zip(self.weights, values)})
         new_others = [new_values[i] for i in self.other_index]
         return total, (outputs, per_output, new_others)
 
     def _update_metrics(self, metric_values, ys, outputs, sw, total, per_output):
-        with substitute({id(v): a for v, a in zip(self.metric_vars, metric_values)}) as scope:
-            self.compiled.metrics.update(ys, outputs, sw, total, per_output)
-        return [scope.updates.get(id(v), a) for v, a in zip(self.metric_vars, metric_values)]
+        return self.policy.update_metrics(ys, outputs, sw, total, per_output, metric_values)
 
     def _train_fn(self, trainable, others, opt_state, metric_values, xs, ys, sw, key):
         self.traces += 1  # runs at trace time only: counts compilations
@@ -72,9 +70,11 @@ class Trainer:
         (total, (outputs, per_output, others)), grads = grad_fn(
             trainable, others, xs, ys, sw, True, step_key)
         trainable, opt_state = self.optimizer.update(grads, opt_state, trainable)
-        trainable = [w.constraint(v) if w.constraint is not None else v
-                     for w, v in zip((self.weights[i] for i in self.trainable_index),
-                                     trainable)]
+        if self.constrained_at:
+            trainable = list(trainable)
+            new = self.policy.constrain([trainable[n] for n in self.constrained_at])
+            for n, v in zip(self.constrained_at, new):
+                trainable[n] = v
         metric_values = self._update_metrics(metric_values, ys, outputs, sw, total,
                                              per_output)
         return trainable, others, opt_state, metric_values, key
@@ -86,7 +86,7 @@ class Trainer:
         return self._update_metrics(metric_values, ys, outputs, sw, total, per_output), others
 
     def _put(self, arrays):
-        return None if arrays is None else self.program._to_device(arrays)
+        return None if arrays is None else self.program.to_device(arrays)
 
     def _put_weights(self, sample_weight):
         """None, one array, or one array per output (a list)."""
@@ -120,8 +120,8 @@ class Trainer:
             self.weights[i].slot.array = v
 
 
-def make_trainer(program, compiled):
-    return Trainer(program, compiled)
+def make_trainer(program, policy):
+    return Trainer(program, policy)
 
 
 

@@ -14,10 +14,13 @@ class Program:
         self.device = torch.device(device)
         self.weights = model.weights
 
-    def _to_device(self, arrays):
+    def to_device(self, arrays):
+        """Host arrays as tensors on the program's device (what the trainer feeds)."""
         return [host_to_device(a, self.device) for a in arrays]
 
-    def _run(self, tensors, training):
+    def run_tensors(self, tensors, training):
+        """The module on device tensors -> list of output tensors, with autograd as the
+        caller's mode leaves it (the trainer's forward)."""
         if hasattr(self.module, "run"):
             return self.module.run(tensors, training=training)
         from keras_bridge.utils import tree
@@ -26,7 +29,7 @@ class Program:
 
     def forward(self, inputs, training=False):
         with using_device(self.device):
-            return self._run(inputs, training)
+            return self.run_tensors(inputs, training)
 
     def run_batch(self, arrays, training):
         """Outputs as numpy in either mode, without gradients; state a layer updates in
@@ -35,7 +38,7 @@ class Program:
                   if training and w.kind == "state"]
         try:
             with torch.no_grad(), using_device(self.device):
-                outputs = self._run(self._to_device(arrays), training)
+                outputs = self.run_tensors(self.to_device(arrays), training)
             return [o.detach().cpu().numpy() for o in outputs]
         finally:
             for w, value in states:
@@ -43,7 +46,7 @@ class Program:
 
     def predict_batch(self, arrays):
         with torch.inference_mode(), using_device(self.device):
-            outputs = self._run(self._to_device(arrays), False)
+            outputs = self.run_tensors(self.to_device(arrays), False)
         return [o.cpu().numpy() for o in outputs]
 
     def outputs_and_gradients(self, arrays, cotangents):
@@ -52,8 +55,8 @@ class Program:
         for t in tensors:
             t.grad = None
         with using_device(self.device):
-            outputs = self._run(self._to_device(arrays), False)
-            total = sum((o * c).sum() for o, c in zip(outputs, self._to_device(cotangents)))
+            outputs = self.run_tensors(self.to_device(arrays), False)
+            total = sum((o * c).sum() for o, c in zip(outputs, self.to_device(cotangents)))
         total.backward()
         grads = [w.slot.grad_numpy() for w in trainable]
         for t in tensors:
