@@ -343,12 +343,14 @@ def _parity(fn, arrays, seed):
     import jax.numpy as jnp
     import torch
     t_ops, j_ops = backends.get("torch").ops, backends.get("jax").ops
-    outs = fn(j_ops, *[jnp.asarray(a) for a in arrays])
+    outs = jax.eval_shape(lambda *a: fn(j_ops, *a), *[jnp.asarray(a) for a in arrays])
+    outs = jax.tree_util.tree_leaves(outs)
     cots = [rand(*np.shape(o), seed=seed + i) for i, o in enumerate(outs)]
-    want = jax.grad(lambda *a: sum(jnp.sum(o * c) for o, c in zip(fn(j_ops, *a), cots)),
-                    argnums=tuple(range(len(arrays))))(*[jnp.asarray(a) for a in arrays])
+    want = jax.jit(jax.grad(lambda *a: sum(jnp.sum(o * c) for o, c in zip(jax.tree_util.tree_leaves(fn(j_ops, *a)), cots)),
+                            argnums=tuple(range(len(arrays)))))(*[jnp.asarray(a) for a in arrays])
     leaves = [torch.tensor(a, requires_grad=True) for a in arrays]
-    sum((o * torch.tensor(c)).sum() for o, c in zip(fn(t_ops, *leaves), cots)).backward()
+    torch_outs = jax.tree_util.tree_leaves(fn(t_ops, *leaves))
+    sum((o * torch.tensor(c)).sum() for o, c in zip(torch_outs, cots)).backward()
     for leaf, w in zip(leaves, want):
         assert_close(leaf.grad.numpy(), np.asarray(w), 1e-5, 1e-6)
 
