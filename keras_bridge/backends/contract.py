@@ -154,7 +154,8 @@ OPS = {
                 "(mean, variance) of x over axes (an int or a list of ints), the population "
                 "variance; float16 / bfloat16 reduced in float32 and cast back. "
                 "synchronized=True (TensorFlow only in Keras) raises NotImplementedError."),
-    "batch_normalization": ("(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3)",
+    "batch_normalization": ("(x, mean, variance, axis, offset=None, scale=None, "
+                            "epsilon=0.001)",
                             "(x - mean) * scale / sqrt(variance + epsilon) + offset, with mean, "
                             "variance, offset, scale vectors of length x.shape[axis]."),
     "scan": ("(f, init, xs=None, length=None, reverse=False, unroll=1)",

@@ -375,3 +375,25 @@ def test_nn_gradient_parity_torch_jax():
         return o.scan(step, h0, xs)
 
     _parity(recurrence, [rand(2, 3, seed=35), rand(4, 2, 3, seed=36), rand(3, 3, seed=37)], 38)
+
+
+def test_batch_normalization_subclass_matches_the_rule_path(backend):
+    from keras_bridge.layers import BatchNormalization
+
+    class MyBatchNorm(BatchNormalization):  # no rule: ops.moments / ops.batch_normalization
+        pass
+
+    x = rand(4, 3, 2, 2, seed=40)
+    outputs = []
+    for cls in (BatchNormalization, MyBatchNorm):
+        inputs = Input(shape=(3, 2, 2))
+        layer = cls(axis=1, momentum=0.5, gamma_initializer="random_normal",
+                    beta_initializer="random_normal", moving_variance_initializer="uniform")
+        model = Model(inputs, layer(inputs))
+        if outputs:
+            model.set_weights(weights)
+        weights = model.get_weights()
+        trained = ops.convert_to_numpy(model(x, training=True))
+        outputs.append((model.predict(x, verbose=0), trained))
+    for got, want in zip(outputs[1], outputs[0]):
+        assert_close(got, want, RTOL, ATOL)
