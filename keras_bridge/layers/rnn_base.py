@@ -3,8 +3,9 @@ stateful states, return_sequences / return_state / go_backwards (``_Recurrent``)
 
 The reference call runs the recurrence with ``scan_loop`` (``ops.scan``: ``lax.scan``
 on JAX, so JAX needs no rule); ``python_loop``, the same loop written out, is what the
-torch rule (``keras_bridge/backends/torch/rnn_rules.py``) falls back to. The layers themselves are in ``recurrent.py``, their
-cells in ``rnn_cells.py``; ``recurrent.py`` re-exports every name defined here.
+torch rule (``keras_bridge/backends/torch/rnn_rules.py``) falls back to. The layers
+themselves are in ``recurrent.py``, their cells in ``rnn_cells.py``; ``recurrent.py``
+re-exports every name defined here.
 """
 
 import numpy as np

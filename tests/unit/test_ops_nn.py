@@ -346,8 +346,12 @@ def _parity(fn, arrays, seed):
     outs = jax.eval_shape(lambda *a: fn(j_ops, *a), *[jnp.asarray(a) for a in arrays])
     outs = jax.tree_util.tree_leaves(outs)
     cots = [rand(*np.shape(o), seed=seed + i) for i, o in enumerate(outs)]
-    want = jax.jit(jax.grad(lambda *a: sum(jnp.sum(o * c) for o, c in zip(jax.tree_util.tree_leaves(fn(j_ops, *a)), cots)),
-                            argnums=tuple(range(len(arrays)))))(*[jnp.asarray(a) for a in arrays])
+
+    def loss(*a):
+        return sum(jnp.sum(o * c) for o, c in zip(jax.tree_util.tree_leaves(fn(j_ops, *a)), cots))
+
+    argnums = tuple(range(len(arrays)))
+    want = jax.jit(jax.grad(loss, argnums=argnums))(*[jnp.asarray(a) for a in arrays])
     leaves = [torch.tensor(a, requires_grad=True) for a in arrays]
     torch_outs = jax.tree_util.tree_leaves(fn(t_ops, *leaves))
     sum((o * torch.tensor(c)).sum() for o, c in zip(torch_outs, cots)).backward()
