@@ -155,6 +155,20 @@ OPS = {
                  "Windowed maximum; strides None means pool_size; padded entries never win."),
     "average_pool": ("(inputs, pool_size, strides=None, padding='valid', data_format=None)",
                      "Windowed mean; with 'same' the padded entries are not counted."),
+    # normalization statistics and loops (Keras 3's keras.ops)
+    "moments": ("(x, axes, keepdims=False, synchronized=False)",
+                "(mean, variance) of x over axes (an int or a list of ints), the population "
+                "variance; float16 / bfloat16 reduced in float32 and cast back. "
+                "synchronized=True (TensorFlow only in Keras) raises NotImplementedError."),
+    "batch_normalization": ("(x, mean, variance, axis, offset=None, scale=None, "
+                            "epsilon=0.001)",
+                            "(x - mean) * scale / sqrt(variance + epsilon) + offset, with mean, "
+                            "variance, offset, scale vectors of length x.shape[axis]."),
+    "scan": ("(f, init, xs=None, length=None, reverse=False, unroll=1)",
+             "Loop f(carry, x) -> (carry, y) over the leading axis of xs (or length times "
+             "with x None), returning (final carry, the ys stacked on a new leading axis). "
+             "init, xs and y may be nested lists / tuples / dicts. JAX: lax.scan; torch: a "
+             "Python loop (unroll ignored)."),
     # randomness
     "dropout": ("(x, rate, noise_shape=None)", "Inverted dropout: zero each entry with probability rate, scale the rest by 1 / (1 - rate). The engine's random stream is used (see backends' random.py)."),
     "random_uniform": ("(shape, minval=0.0, maxval=1.0, dtype='float32', seed=None)", "Uniform samples from the engine's random stream; an int seed gives the same samples every call."),

@@ -4,7 +4,10 @@ UnitNormalization.
 The math is Keras 3's (keras/src/layers/normalization/*.py): statistics use the
 biased (population) variance, ``epsilon`` is added to the variance inside the square
 root, and the output is ``x * inv + (beta - mean * inv)`` with
-``inv = gamma / sqrt(variance + epsilon)``. BatchNormalization's moving statistics are
+``inv = gamma / sqrt(variance + epsilon)``: the statistics are ``ops.moments``, and
+BatchNormalization's output is ``ops.batch_normalization`` (Keras 3's primitives); the
+per-sample statistics of Layer- and GroupNormalization broadcast, so they apply that formula
+here. BatchNormalization's moving statistics are
 state weights (not trained), updated in training mode only as
 ``moving = moving * momentum + batch_statistic * (1 - momentum)``; Keras's momentum is
 1 minus torch's. The reference ``call`` of each layer is written with
@@ -216,25 +219,16 @@ class BatchNormalization(_AffineMixin, Layer):
             inputs = ops.cast(inputs, "float32")
         rank = len(ops.shape(inputs))
         axis = self.axis % rank
-        reduction = tuple(a for a in range(rank) if a != axis)
-        broadcast = [1] * rank
-        broadcast[axis] = self.moving_mean.shape[0]
-
-        def along_axis(v):
-            return v if axis == rank - 1 else ops.reshape(v, broadcast)
-
         if training and self.trainable:
-            mean = ops.mean(inputs, axis=reduction)
-            variance = ops.var(inputs, axis=reduction)
+            mean, variance = ops.moments(inputs, [a for a in range(rank) if a != axis])
             m = self.momentum
             self.moving_mean.assign(self.moving_mean * m + mean * (1.0 - m))
             self.moving_variance.assign(self.moving_variance * m + variance * (1.0 - m))
         else:
             mean, variance = self.moving_mean.value, self.moving_variance.value
-        gamma = along_axis(self.gamma.value) if self.scale else None
-        beta = along_axis(self.beta.value) if self.center else None
-        outputs = _normalize(inputs, along_axis(mean), along_axis(variance), gamma, beta,
-                             self.epsilon)
+        outputs = ops.batch_normalization(
+            inputs, mean, variance, axis, offset=self.beta.value if self.center else None,
+            scale=self.gamma.value if self.scale else None, epsilon=self.epsilon)
         return ops.cast(outputs, input_dtype) if input_dtype in _HALF else outputs
 
     def get_config(self):
@@ -312,11 +306,10 @@ class LayerNormalization(_AffineMixin, Layer):
         # broadcast shape.
         gamma = ops.reshape(self.gamma.value, broadcast) if self.gamma is not None else None
         beta = ops.reshape(self.beta.value, broadcast) if self.beta is not None else None
-        variance = ops.var(inputs, axis=axes, keepdims=True)
+        mean, variance = ops.moments(inputs, axes, keepdims=True)
         if self.rms_scaling:
             inv = ops.divide(1.0, ops.sqrt(ops.add(variance, self.epsilon)))
             return ops.multiply(ops.multiply(inputs, inv), gamma)
-        mean = ops.mean(inputs, axis=axes, keepdims=True)
         return _normalize(inputs, mean, variance, gamma, beta, self.epsilon)
 
     def get_config(self):
@@ -392,8 +385,7 @@ class GroupNormalization(_AffineMixin, Layer):
         grouped = shape[:axis] + (groups, channels // groups) + shape[axis + 1:]
         x = ops.reshape(inputs, grouped)
         reduction = tuple(a for a in range(1, rank + 1) if a != axis)
-        mean = ops.mean(x, axis=reduction, keepdims=True)
-        variance = ops.var(x, axis=reduction, keepdims=True)
+        mean, variance = ops.moments(x, reduction, keepdims=True)
         broadcast = [1] * (rank + 1)
         broadcast[axis], broadcast[axis + 1] = groups, channels // groups
         gamma = ops.reshape(self.gamma.value, broadcast) if self.scale else None

@@ -37,8 +37,18 @@ def _in_train_phase(x, alt, training=None):
     return x if training else alt
 
 
+def _moments_part(index):
+    def part(*args, **kwargs):
+        from keras_bridge import ops
+        return ops.moments(*args, **kwargs)[index]
+    return part
+
+
 # Symbolic-only functions (not in the op table): name -> (function, takes training=).
-_EXTRA = {"getitem": (_getitem, False), "in_train_phase": (_in_train_phase, True)}
+# ``moments`` has two outputs, recorded as two nodes (``ops._symbolic``).
+_EXTRA = {"getitem": (_getitem, False), "in_train_phase": (_in_train_phase, True),
+          "moments_mean": (_moments_part(0), False),
+          "moments_variance": (_moments_part(1), False)}
 
 
 def _function(name):

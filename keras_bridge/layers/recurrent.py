@@ -11,9 +11,8 @@ is the output of the last real step. Dropout masks are drawn once per call and u
 every step (one for the inputs, one for the recurrent state).
 
 One reference ``call`` serves every engine: the input projection of all steps is one
-matmul, then a loop runs the recurrence. Here the loop is a Python loop of
-``keras_bridge.ops``; the JAX rule runs the same step function under ``lax.scan``
-(``keras_bridge/backends/jax/rnn_rules.py``) and the torch rule uses torch's fused RNN kernels where
+matmul, then ``ops.scan`` runs the recurrence: ``lax.scan`` on JAX (so JAX has no
+recurrent rule), a Python loop on torch, whose rule uses torch's fused RNN kernels where
 the math is the same (``keras_bridge/backends/torch/rnn_rules.py``).
 
 The code is in three modules: the time loop and the shared base layer in
@@ -35,7 +34,7 @@ from keras_bridge.utils import lazy
 # Re-exported: the backends' rnn_rules and tests import these from this module.
 from keras_bridge.layers.rnn_base import _Recurrent, _dtype_name, _first_mask  # noqa: F401
 from keras_bridge.layers.rnn_base import _is_shape_list, dropout_mask  # noqa: F401
-from keras_bridge.layers.rnn_base import masked_update, python_loop  # noqa: F401
+from keras_bridge.layers.rnn_base import masked_update, python_loop, scan_loop  # noqa: F401
 from keras_bridge.layers.rnn_cells import _Cell, _CellMath, _GRUMath  # noqa: F401
 from keras_bridge.layers.rnn_cells import _LSTMMath, _SimpleRNNMath  # noqa: F401
 from keras_bridge.layers.rnn_cells import _check_rate, _check_units  # noqa: F401

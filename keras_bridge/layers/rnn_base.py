@@ -1,9 +1,11 @@
 """The time loop and the base of every recurrent layer: sequences in, masks, initial and
 stateful states, return_sequences / return_state / go_backwards (``_Recurrent``).
 
-``python_loop`` is the reference loop; the JAX rule swaps in ``lax.scan``
-(``keras_bridge/backends/jax/rnn_rules.py``). The layers themselves are in ``recurrent.py``, their
-cells in ``rnn_cells.py``; ``recurrent.py`` re-exports every name defined here.
+The reference call runs the recurrence with ``scan_loop`` (``ops.scan``: ``lax.scan``
+on JAX, so JAX needs no rule); ``python_loop``, the same loop written out, is what the
+torch rule (``keras_bridge/backends/torch/rnn_rules.py``) falls back to. The layers
+themselves are in ``recurrent.py``, their cells in ``rnn_cells.py``; ``recurrent.py``
+re-exports every name defined here.
 """
 
 import numpy as np
@@ -71,6 +73,28 @@ def python_loop(step, inputs, states, mask, return_sequences, zero_output):
         if return_sequences:
             outputs.append(output)
     return states, (ops.stack(outputs, axis=1) if return_sequences else None)
+
+
+def scan_loop(step, inputs, states, mask, return_sequences, zero_output, unroll=False):
+    """``python_loop``'s contract as one ``ops.scan`` over time: on JAX ``lax.scan`` (one
+    traced step, compiled once; ``unroll=True`` traces every step, as Keras unrolls), on
+    torch a Python loop of the same steps."""
+    perm = (1, 0) + tuple(range(2, len(inputs.shape)))
+    xs = ops.transpose(inputs, perm)
+    masks = None if mask is None else ops.transpose(mask, (1, 0))
+
+    def body(carry, step_inputs):
+        x_t, mask_t = step_inputs
+        output, new_states = step(x_t, carry)
+        if mask_t is not None:
+            output, new_states = masked_update(output, new_states, carry, mask_t,
+                                               zero_output)
+        return list(new_states), (output if return_sequences else None)
+
+    final, outputs = ops.scan(body, list(states), (xs, masks), unroll=unroll)
+    if not return_sequences:
+        return final, None
+    return final, ops.transpose(outputs, (1, 0) + tuple(range(2, len(outputs.shape))))
 
 
 # ---- the sequence layer ---------------------------------------------------------------------
@@ -181,7 +205,10 @@ class _Recurrent(Layer):
         return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
-        return self.run(inputs, mask, training, initial_state, python_loop)
+        return self.run(inputs, mask, training, initial_state, self._scan_loop)
+
+    def _scan_loop(self, *args):
+        return scan_loop(*args, unroll=bool(self.unroll))
 
     def run(self, inputs, mask, training, initial_state, loop):
         """The layer's computation with ``loop`` (``python_loop`` or an engine's scan)."""

@@ -10,7 +10,8 @@ A call with a symbolic tensor (``KerasTensor``) among its arguments computes not
 it records the op as a node of the graph (``keras_bridge.layers.op_layer``) and returns
 the symbolic result, so ops (and the K helpers and losses written with them) build
 functional models. ``shape``, ``ndim`` and ``convert_to_tensor`` of a symbolic tensor
-answer from its static shape instead.
+answer from its static shape instead; ``moments`` records one node per output, and
+``scan`` (whose step is a Python function) only runs on engine tensors.
 
 The op list and what each op must do live in ``keras_bridge.backends.contract.OPS``.
 """
@@ -88,6 +89,12 @@ def _symbolic(name, args, kwargs):
     if name == "convert_to_tensor" and hasattr(x, "node"):
         dtype = args[1] if len(args) > 1 else kwargs.get("dtype")
         return x if dtype is None or str(dtype) == x.dtype else record("cast", (x, dtype), {})
+    if name == "moments":  # two outputs: one graph node for each
+        return (record("moments_mean", args, kwargs), record("moments_variance", args, kwargs))
+    if name == "scan":
+        raise TypeError("ops.scan got a symbolic tensor: a graph node cannot hold the Python "
+                        "step function. Call ops.scan inside a layer's call (or a Lambda), "
+                        "where it receives the engine's tensors.")
     if name == "convert_to_numpy":
         raise TypeError(f"{getattr(x, 'name', x)} is a symbolic tensor: it has no value "
                         "until a model runs. Use model.predict or K.function.")

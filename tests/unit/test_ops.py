@@ -286,9 +286,9 @@ def is_engine_tensor(backend, x):
 def test_every_contract_op_is_tested_and_has_the_contract_signature(backend):
     tested = {case[0] for case in CASES} | set(PLAIN) | {
         "dropout", "random_uniform", "random_normal", "random_truncated_normal", "ctc_loss",
-        # convolution and pooling: tests/test_ops_nn.py
+        # convolution, pooling, normalization and scan: tests/unit/test_ops_nn.py
         "conv", "depthwise_conv", "separable_conv", "conv_transpose", "max_pool",
-        "average_pool"}
+        "average_pool", "moments", "batch_normalization", "scan"}
     assert set(OPS) <= tested, sorted(set(OPS) - tested)
     table = backends.get(backend).ops
     for name, (signature, _) in OPS.items():

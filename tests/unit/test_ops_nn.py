@@ -220,3 +220,184 @@ def test_pooling_subclass_matches_the_rule_path(backend):
         inputs2 = Input(shape=(5, 7, 2))
         mine = Model(inputs2, sub(2, padding="same")(inputs2)).predict(x, verbose=0)
         assert_close(mine, rule, RTOL, ATOL)
+
+
+# ---- moments, batch_normalization, scan, take (Keras 3's keras.ops) ------------------------
+@pytest.mark.parametrize("shape, axes, keepdims", [
+    ((2, 3, 4), [0, 2], False), ((2, 3, 4), -1, True), ((5,), [0], False),
+    ((2, 3, 4, 2), (0, 1, 2), True), ((2, 3), [], False),
+])
+def test_moments_match_numpy(backend, shape, axes, keepdims):
+    x = rand(*shape, seed=20) * 3.0 - 1.0
+    axis = tuple(axes) if isinstance(axes, (list, tuple)) else axes
+    mean, variance = ops.moments(_t(x), axes, keepdims=keepdims)
+    _check(mean, backend, x.mean(axis=axis, keepdims=keepdims))
+    _check(variance, backend, x.var(axis=axis, keepdims=keepdims))  # population variance
+
+
+def test_moments_of_half_floats_run_in_float32(backend):
+    # Keras reduces float16 in float32, then clips to float16's range and casts back.
+    x = np.array([[-300.0, 300.0], [1.0, 3.0]], "float16")
+    mean, variance = ops.moments(_t(x), axes=[1])
+    assert ops.convert_to_numpy(mean).dtype == np.float16
+    want = np.clip(x.astype("float32").var(axis=1), -65504, 65504).astype("float16")
+    np.testing.assert_array_equal(ops.convert_to_numpy(variance), want)  # [65504, 1]
+    np.testing.assert_array_equal(ops.convert_to_numpy(mean), np.array([0.0, 2.0], "float16"))
+
+
+def _np_batch_norm(x, mean, variance, axis, offset, scale, epsilon):
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    out = (x - mean.reshape(shape)) / np.sqrt(variance.reshape(shape) + epsilon)
+    if scale is not None:
+        out = out * scale.reshape(shape)
+    return out if offset is None else out + offset.reshape(shape)
+
+
+@pytest.mark.parametrize("shape, axis, affine", [
+    ((2, 3, 4, 5), -1, (True, True)), ((2, 3, 4, 5), 1, (True, True)),  # torch: F.batch_norm
+    ((4, 3), 0, (False, True)), ((2, 5, 3), 1, (True, False)), ((3, 2), 1, (False, False)),
+])
+def test_batch_normalization_matches_numpy(backend, shape, axis, affine):
+    x = rand(*shape, seed=21)
+    n = shape[axis]
+    mean, variance = rand(n, seed=22), np.abs(rand(n, seed=23)) + 0.5
+    offset = rand(n, seed=24) if affine[0] else None
+    scale = rand(n, seed=25) if affine[1] else None
+    got = ops.batch_normalization(_t(x), _t(mean), _t(variance), axis,
+                                  offset=None if offset is None else _t(offset),
+                                  scale=None if scale is None else _t(scale), epsilon=1e-2)
+    _check(got, backend, _np_batch_norm(x, mean, variance, axis % len(shape), offset, scale,
+                                        1e-2))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda x: ops.moments(x, [3]), ValueError, r"axis 3 is out of bounds.*rank 3"),
+    (lambda x: ops.moments(x, [0, -3]), ValueError, "distinct axes"),
+    (lambda x: ops.moments(x, "last"), TypeError, "int or a list of ints"),
+    (lambda x: ops.moments(x, [0], synchronized=True), NotImplementedError, "TensorFlow"),
+    (lambda x: ops.batch_normalization(x, np.zeros(3, "float32"), np.ones(4, "float32"), -1),
+     ValueError, r"`mean` to be a vector of length x.shape\[axis\]. Expected: \(4,\)"),
+    (lambda x: ops.batch_normalization(x, np.zeros(4, "float32"), np.ones(4, "float32"), -1,
+                                       scale=np.ones(2, "float32")), ValueError, "`scale`"),
+    (lambda x: ops.batch_normalization(x, np.zeros(4, "float32"), np.ones(4, "float32"), 3),
+     ValueError, "axis 3 is out of bounds"),
+    (lambda x: ops.scan(None, 0.0, x), TypeError, "callable"),
+    (lambda x: ops.scan(lambda c, v: (c, v), 0.0, x, unroll=0), ValueError, "unroll"),
+    (lambda x: ops.scan(lambda c, v: (c, v), 0.0), ValueError, "no `xs`.*no `length`"),
+    (lambda x: ops.scan(lambda c, v: (c, v), 0.0, [x, x[:1]]), ValueError, "same leading"),
+    (lambda x: ops.scan(lambda c, v: (c, v), 0.0, x, length=5), ValueError, "length=5"),
+    (lambda x: ops.take(x, [0], axis=3), ValueError, "out of bounds"),
+])
+def test_nn_bad_arguments_name_what_was_wrong(backend, call, error, match):
+    x = _t(rand(2, 3, 4))
+    with pytest.raises(error, match=match):
+        call(x)
+
+
+def test_scan_matches_a_python_loop(backend):
+    a, b = rand(5, 2, seed=26), rand(5, seed=27)
+
+    def f(carry, x):
+        total, count = carry
+        total = ops.add(ops.multiply(total, 0.5), ops.multiply(x["a"], x["b"][..., None]))
+        return [total, ops.add(count, 1.0)], (total, None)
+
+    total, count, want = np.zeros(2, "float32"), 0.0, []
+    for t in reversed(range(5)):
+        total = total * 0.5 + a[t] * b[t]
+        count += 1.0
+        want.append(total)
+    carry, (ys, none) = ops.scan(f, [_t(np.zeros(2, "float32")), _t(np.float32(0.0))],
+                                 {"a": _t(a), "b": _t(b)}, reverse=True)
+    _check(carry[0], backend, total)
+    _check(carry[1], backend, np.float32(count))
+    _check(ys, backend, np.stack(want[::-1]))  # ys in the order of xs, as JAX
+    assert none is None
+    carry, ys = ops.scan(lambda c, _: (ops.multiply(c, 2.0), c), _t(np.ones(3, "float32")),
+                         length=3, unroll=True)
+    _check(carry, backend, np.full(3, 8.0, "float32"))
+    _check(ys, backend, np.array([[1.0] * 3, [2.0] * 3, [4.0] * 3], "float32"))
+
+
+@pytest.mark.parametrize("indices, axis", [([-1, 0, 2], 0), ([[-2], [1]], 1), ([-1, 5], None)])
+def test_take_wraps_negative_indices(backend, indices, axis):
+    x = rand(3, 4, seed=28)
+    _check(ops.take(_t(x), _t(np.array(indices)), axis=axis), backend,
+           np.take(x, np.array(indices), axis=axis))
+
+
+def test_moments_of_a_symbolic_tensor_build_a_model(backend):
+    x = rand(2, 3, 4, seed=29)
+    inputs = Input(shape=(3, 4))
+    mean, variance = ops.moments(inputs, axes=[1, 2], keepdims=True)
+    model = Model(inputs, [mean, variance])
+    got_mean, got_var = model.predict(x, verbose=0)
+    assert_close(got_mean, x.mean(axis=(1, 2), keepdims=True), RTOL, ATOL)
+    assert_close(got_var, x.var(axis=(1, 2), keepdims=True), RTOL, ATOL)
+
+
+def _parity(fn, arrays, seed):
+    """Gradients of sum(outputs * cotangents) w.r.t. each array, torch vs JAX."""
+    import jax
+    import jax.numpy as jnp
+    import torch
+    t_ops, j_ops = backends.get("torch").ops, backends.get("jax").ops
+    outs = jax.eval_shape(lambda *a: fn(j_ops, *a), *[jnp.asarray(a) for a in arrays])
+    outs = jax.tree_util.tree_leaves(outs)
+    cots = [rand(*np.shape(o), seed=seed + i) for i, o in enumerate(outs)]
+
+    def loss(*a):
+        return sum(jnp.sum(o * c) for o, c in zip(jax.tree_util.tree_leaves(fn(j_ops, *a)), cots))
+
+    argnums = tuple(range(len(arrays)))
+    want = jax.jit(jax.grad(loss, argnums=argnums))(*[jnp.asarray(a) for a in arrays])
+    leaves = [torch.tensor(a, requires_grad=True) for a in arrays]
+    torch_outs = jax.tree_util.tree_leaves(fn(t_ops, *leaves))
+    sum((o * torch.tensor(c)).sum() for o, c in zip(torch_outs, cots)).backward()
+    for leaf, w in zip(leaves, want):
+        assert_close(leaf.grad.numpy(), np.asarray(w), 1e-5, 1e-6)
+
+
+@both_backends()
+def test_nn_gradient_parity_torch_jax():
+    x = rand(2, 3, 4, 2, seed=30)
+    _parity(lambda o, x: o.moments(x, [0, 2, 3]), [x], 31)
+
+    def batch_norm(o, x, gamma, beta):  # statistics with gradients, both axes
+        mean, variance = o.moments(x, [0, 2, 3])
+        first = o.batch_normalization(x, mean, variance, 1, offset=beta, scale=gamma)
+        m2, v2 = o.moments(x, [0, 1, 2])
+        return first, o.batch_normalization(x, m2, v2, -1, scale=gamma[:2], epsilon=0.1)
+
+    _parity(batch_norm, [x, rand(3, seed=32), rand(3, seed=33)], 34)
+
+    def recurrence(o, h0, xs, w):
+        def step(h, x_t):
+            h = o.tanh(o.add(o.matmul(h, w), x_t))
+            return h, o.multiply(h, 2.0)
+        return o.scan(step, h0, xs)
+
+    _parity(recurrence, [rand(2, 3, seed=35), rand(4, 2, 3, seed=36), rand(3, 3, seed=37)], 38)
+
+
+def test_batch_normalization_subclass_matches_the_rule_path(backend):
+    from keras_bridge.layers import BatchNormalization
+
+    class MyBatchNorm(BatchNormalization):  # no rule: ops.moments / ops.batch_normalization
+        pass
+
+    x = rand(4, 3, 2, 2, seed=40)
+    outputs = []
+    for cls in (BatchNormalization, MyBatchNorm):
+        inputs = Input(shape=(3, 2, 2))
+        layer = cls(axis=1, momentum=0.5, gamma_initializer="random_normal",
+                    beta_initializer="random_normal", moving_variance_initializer="uniform")
+        model = Model(inputs, layer(inputs))
+        if outputs:
+            model.set_weights(weights)
+        weights = model.get_weights()
+        trained = ops.convert_to_numpy(model(x, training=True))
+        outputs.append((model.predict(x, verbose=0), trained))
+    for got, want in zip(outputs[1], outputs[0]):
+        assert_close(got, want, RTOL, ATOL)

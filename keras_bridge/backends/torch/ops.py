@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from keras_bridge.backends.torch.conv_ops import average_pool, conv, conv_transpose  # noqa: F401
 from keras_bridge.backends.torch.conv_ops import depthwise_conv, max_pool, separable_conv  # noqa: F401
+from keras_bridge.backends.torch.nn_ops import batch_normalization, moments, scan  # noqa: F401
 from keras_bridge.backends.torch.tensors import current_device, host_to_device
 
 _DTYPES = {

@@ -1,0 +1,102 @@
+"""Argument checks of ``moments``, ``batch_normalization`` and ``scan``, engine-free:
+both engines' ``nn_ops`` read their arguments through these, so the rules and the
+messages are stated once. Shapes are tuples of ints."""
+
+import operator
+
+HALF = ("float16", "bfloat16")  # statistics of these are computed in float32, as Keras
+
+
+def _int(value):
+    if isinstance(value, bool):
+        raise TypeError
+    return operator.index(value)
+
+
+def reduction_axes(axes, ndim, op="moments"):
+    """``axes`` (an int or a sequence of ints) as distinct non-negative axes of a rank
+    ``ndim`` input."""
+    items = axes if isinstance(axes, (list, tuple)) else (axes,)
+    try:
+        items = tuple(_int(a) for a in items)
+    except TypeError:
+        raise TypeError(f"ops.{op} expects `axes` to be an int or a list of ints. "
+                        f"Received: axes={axes!r}") from None
+    for a in items:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"ops.{op}: axis {a} is out of bounds for an input of rank "
+                             f"{ndim}; expected axes in [{-ndim}, {ndim}). Received: "
+                             f"axes={axes!r}")
+    resolved = tuple(a % ndim for a in items)
+    if len(set(resolved)) != len(resolved):
+        raise ValueError(f"ops.{op} expects distinct axes. Received: axes={axes!r} for an "
+                         f"input of rank {ndim}")
+    return resolved
+
+
+def no_synchronized(synchronized, op="moments"):
+    if synchronized:
+        raise NotImplementedError(f"ops.{op}(synchronized=True) is only supported by "
+                                  "Keras's TensorFlow backend; keras_bridge runs torch and "
+                                  "JAX. Use synchronized=False.")
+
+
+def normalization_axis(axis, x_shape, vectors):
+    """``axis`` as a non-negative axis of ``x_shape``; ``vectors`` maps each given
+    argument name (mean, variance, offset, scale) to its shape, which must be
+    ``(x_shape[axis],)``."""
+    ndim = len(x_shape)
+    try:
+        a = _int(axis)
+    except TypeError:
+        raise TypeError(f"ops.batch_normalization expects `axis` to be an int. Received: "
+                        f"axis={axis!r}") from None
+    if not -ndim <= a < ndim:
+        raise ValueError(f"ops.batch_normalization: axis {a} is out of bounds for an input "
+                         f"of shape {tuple(x_shape)}; expected an axis in [{-ndim}, {ndim}). "
+                         f"Received: axis={axis!r}")
+    a %= ndim
+    want = (x_shape[a],)
+    for name, shape in vectors.items():
+        if shape is not None and tuple(shape) != want:
+            raise ValueError(f"ops.batch_normalization expects `{name}` to be a vector of "
+                             f"length x.shape[axis]. Expected: {want}. Received: "
+                             f"{name}.shape={tuple(shape)}")
+    return a
+
+
+def scan_arguments(f, unroll):
+    if not callable(f):
+        raise TypeError(f"ops.scan expects `f` to be a callable (carry, x) -> (carry, y). "
+                        f"Received: f={f!r}")
+    if not isinstance(unroll, bool) and (not isinstance(unroll, int) or unroll < 1):
+        raise ValueError(f"ops.scan expects `unroll` to be a positive int or a bool. "
+                         f"Received: unroll={unroll!r}")
+
+
+def scan_length(xs_shapes, length, xs_given):
+    """The number of steps: ``length``, or the leading size shared by every array in
+    ``xs`` (``xs_shapes``, their shapes)."""
+    if not xs_given and length is None:
+        raise ValueError("ops.scan got no `xs` to scan over and no `length`. Pass xs, or "
+                         "length=the number of steps.")
+    if length is not None:
+        try:
+            length = _int(length)
+        except TypeError:
+            length = -1
+        if length < 0:
+            raise ValueError(f"ops.scan expects `length` to be a non-negative int. "
+                             f"Received: length={length!r}")
+    leading = set()
+    for shape in xs_shapes:
+        if not shape:
+            raise ValueError("ops.scan scans over the leading axis of every array in `xs`; "
+                             "a scalar has none. Received: an array of shape ()")
+        leading.add(int(shape[0]))
+    if len(leading) > 1 or (leading and length is not None and length not in leading):
+        raise ValueError(f"ops.scan expects every array in `xs` to have the same leading "
+                         f"size{' as length' if length is not None else ''}. Received: "
+                         f"leading sizes {sorted(leading)}"
+                         f"{f', length={length}' if length is not None else ''}")
+    return length if length is not None else (leading.pop() if leading else 0)
