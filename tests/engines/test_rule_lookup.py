@@ -171,7 +171,10 @@ def _tagged(cls):
 @pytest.mark.parametrize("name", ["LSTM", "GRU"])
 def test_recurrent_subclass_uses_the_rule(backend, monkeypatch, name):
     cls = getattr(layers, name)
-    seen = _spy_rule(monkeypatch, backend, cls)
+    # JAX has no recurrent rule (the reference call's ops.scan is lax.scan): base and
+    # subclass run the same call there.
+    ruled = cls in backends.get(backend).LOWERING
+    seen = _spy_rule(monkeypatch, backend, cls) if ruled else []
     kernel_calls = _count_kernel(monkeypatch, name.lower()) if backend == "torch" else []
     x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
     base = cls(5, return_sequences=True)
@@ -181,7 +184,7 @@ def test_recurrent_subclass_uses_the_rule(backend, monkeypatch, name):
     del kernel_calls[:]
     np.testing.assert_allclose(ops.convert_to_numpy(sub(x)), ops.convert_to_numpy(base(x)),
                                rtol=1e-5, atol=1e-6)
-    assert any(layer is sub for layer in seen)
+    assert any(layer is sub for layer in seen) == ruled
     if backend == "torch":  # the fused kernel ran for both layers, no Python loop
         assert kernel_calls == [name.lower()] * 2
         assert type(sub._binding) is type(base._binding) and sub._binding.fused
@@ -211,7 +214,8 @@ class NegatedOutputLSTM(layers.LSTM):
 
 
 def test_lstm_subclass_changing_its_step_runs_its_own_math(backend, monkeypatch):
-    seen = _spy_rule(monkeypatch, backend, layers.LSTM)
+    ruled = layers.LSTM in backends.get(backend).LOWERING  # torch: fused; JAX: no rule
+    seen = _spy_rule(monkeypatch, backend, layers.LSTM) if ruled else []
     kernel_calls = _count_kernel(monkeypatch, "lstm") if backend == "torch" else []
     x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
     base = layers.LSTM(5, return_sequences=True)

@@ -25,98 +25,13 @@ from keras_bridge.layers.pooling import MaxPooling2D
 from keras_bridge.utils import set_random_seed
 from support.layer_checks import rand as _rand, run_eager as _run, config_roundtrip as _roundtrip
 from support.layer_checks import assert_close as _assert_close
+from support.references import _back, _last, np_conv, np_conv_transpose, np_depthwise
 
 RTOL, ATOL = 1e-5, 1e-5
 
 
 def _close(got, want, rtol=RTOL, atol=ATOL):
     _assert_close(got, want, rtol, atol)
-
-
-# ---- the engines' rules, until they are merged into LOWERING --------------------------
-
-
-# ---- helpers -------------------------------------------------------------------------
-def _last(x, data_format):
-    return x if data_format == "channels_last" else np.moveaxis(x, 1, -1)
-
-
-def _back(y, data_format):
-    return y if data_format == "channels_last" else np.moveaxis(y, -1, 1)
-
-
-def _same_pads(spatial, kernel, strides, dilation):
-    pads = []
-    for n, k, s, d in zip(spatial, kernel, strides, dilation):
-        total = max((math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, 0)
-        pads.append((total // 2, total - total // 2))
-    return pads
-
-
-def np_conv(x, kernel, strides, padding, dilation, groups=1, data_format="channels_last"):
-    """Direct loops: x channels-last after ``_last``; kernel ``(*k, in/groups, out)``."""
-    x = _last(x.astype(np.float64), data_format)
-    rank = x.ndim - 2
-    ksize = kernel.shape[:rank]
-    if padding == "same":
-        pads = _same_pads(x.shape[1:-1], ksize, strides, dilation)
-    elif padding == "causal":
-        pads = [((ksize[0] - 1) * dilation[0], 0)]
-    else:
-        pads = [(0, 0)] * rank
-    x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
-    extent = [(k - 1) * d + 1 for k, d in zip(ksize, dilation)]
-    out = [(n - e) // s + 1 for n, e, s in zip(x.shape[1:-1], extent, strides)]
-    cin, cout = kernel.shape[-2], kernel.shape[-1]
-    y = np.zeros((x.shape[0], *out, cout))
-    for pos in np.ndindex(*out):
-        window = x[(slice(None),) + tuple(
-            slice(p * s, p * s + e, d) for p, s, e, d in zip(pos, strides, extent, dilation))]
-        for g in range(groups):
-            w = kernel[..., g * (cout // groups):(g + 1) * (cout // groups)]
-            part = window[..., g * cin:(g + 1) * cin]
-            y[(slice(None),) + pos + (slice(g * (cout // groups), (g + 1) * (cout // groups)),)] \
-                = np.tensordot(part, w, axes=(list(range(1, rank + 2)), list(range(rank + 1))))
-    return _back(y, data_format)
-
-
-def np_conv_transpose(x, kernel, strides, padding, dilation, output_padding=None,
-                      data_format="channels_last"):
-    """Scatter ``x[i] * kernel[j]`` to ``i * s + j * d``, then crop as Keras (TF)."""
-    x = _last(x.astype(np.float64), data_format)
-    rank = x.ndim - 2
-    ksize = kernel.shape[:rank]
-    extent = [(k - 1) * d + 1 for k, d in zip(ksize, dilation)]
-    n = x.shape[1:-1]
-    full = [(m - 1) * s + e for m, s, e in zip(n, strides, extent)]
-    big = np.zeros((x.shape[0], *[f + s for f, s in zip(full, strides)], kernel.shape[-2]))
-    for pos in np.ndindex(*n):
-        for off in np.ndindex(*ksize):
-            target = tuple(p * s + o * d for p, s, o, d in zip(pos, strides, off, dilation))
-            big[(slice(None),) + target] += x[(slice(None),) + pos] @ kernel[off].T
-    sizes, starts = [], []
-    for i, (m, s, e) in enumerate(zip(n, strides, extent)):
-        op = None if output_padding is None else output_padding[i]
-        if padding == "valid":
-            size = (m - 1) * s + (max(e, s) if op is None else e + op)
-            start = 0
-        else:
-            size = m * s if op is None else (m - 1) * s + e % 2 + op
-            start = max((math.ceil(size / s) - 1) * s + e - size, 0) // 2
-        sizes.append(size)
-        starts.append(start)
-    y = big[(slice(None),) + tuple(slice(a, a + z) for a, z in zip(starts, sizes))]
-    return _back(y, data_format)
-
-
-def np_depthwise(x, kernel, strides, padding, dilation, data_format="channels_last"):
-    """Each input channel c with its own filters; output channel c * multiplier + m."""
-    channels, multiplier = kernel.shape[-2:]
-    outs = []
-    for c in range(channels):
-        xc = _last(x, data_format)[..., c:c + 1]
-        outs.append(np_conv(xc, kernel[..., c:c + 1, :], strides, padding, dilation))
-    return _back(np.concatenate(outs, axis=-1), data_format)
 
 
 # ---- shapes --------------------------------------------------------------------------

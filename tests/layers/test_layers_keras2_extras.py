@@ -21,7 +21,7 @@ from keras_bridge.layers import StackedRNNCells
 from keras_bridge.models import Sequential
 from keras_bridge.utils import set_random_seed
 from support.layer_checks import assert_close, config_roundtrip, rand, saved_entry_roundtrip
-from test_layers_recurrent import np_rnn
+from support.references import np_rnn
 
 
 def _numpy(out):

@@ -8,7 +8,6 @@ padded entries never take part (Keras: -inf for max, excluded from the mean).
 """
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -24,6 +23,7 @@ from keras_bridge.layers.pooling import (
 from keras_bridge.utils import set_random_seed
 from support.layer_checks import rand as _rand, run_eager as _run
 from support.layer_checks import assert_close as _assert_close
+from support.references import np_pool
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -32,27 +32,6 @@ def _close(got, want, rtol=RTOL, atol=ATOL):
     _assert_close(got, want, rtol, atol)
 
 
-
-
-def np_pool(x, pool, strides, padding, mode, data_format="channels_last"):
-    x = x if data_format == "channels_last" else np.moveaxis(x, 1, -1)
-    spatial = x.shape[1:-1]
-    starts, outs = [], []
-    for n, k, s in zip(spatial, pool, strides):
-        if padding == "same":
-            out = math.ceil(n / s)
-            before = max((out - 1) * s + k - n, 0) // 2
-        else:
-            out, before = (n - k) // s + 1, 0
-        outs.append(out)
-        starts.append(before)
-    y = np.zeros((x.shape[0], *outs, x.shape[-1]))
-    for pos in np.ndindex(*outs):
-        index = tuple(slice(max(p * s - b, 0), min(p * s - b + k, n)) for p, s, b, k, n in
-                      zip(pos, strides, starts, pool, spatial))
-        window = x[(slice(None),) + index].reshape(x.shape[0], -1, x.shape[-1])
-        y[(slice(None),) + pos] = window.max(axis=1) if mode == "max" else window.mean(axis=1)
-    return y if data_format == "channels_last" else np.moveaxis(y, -1, 1)
 
 
 _CLASSES = {("max", 1): MaxPooling1D, ("max", 2): MaxPooling2D, ("max", 3): MaxPooling3D,

@@ -19,66 +19,9 @@ from keras_bridge.layers import SimpleRNNCell
 from keras_bridge.models import Sequential
 from keras_bridge.utils import set_random_seed
 from support.layer_checks import rand as _rand
+from support.references import np_cell, np_rnn
 
 RTOL, ATOL = 1e-5, 1e-5
-
-
-# ---- numpy reference ----------------------------------------------------------------------
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def np_cell(kind, x, states, kernel, recurrent, bias, activation=np.tanh, reset_after=True):
-    """One step of Keras's cell: (output, new states)."""
-    h = states[0]
-    u = recurrent.shape[0]
-    if kind == "simple":
-        out = activation(x @ kernel + h @ recurrent + (0 if bias is None else bias))
-        return out, [out]
-    if kind == "lstm":
-        z = x @ kernel + h @ recurrent + (0 if bias is None else bias)
-        i, f, g, o = (z[:, k * u:(k + 1) * u] for k in range(4))
-        c = _sigmoid(f) * states[1] + _sigmoid(i) * activation(g)
-        out = _sigmoid(o) * activation(c)
-        return out, [out, c]
-    # GRU
-    if reset_after:
-        bx, bh = (0, 0) if bias is None else (bias[0], bias[1])
-        xz = x @ kernel + bx
-        hz = h @ recurrent + bh
-        z = _sigmoid(xz[:, :u] + hz[:, :u])
-        r = _sigmoid(xz[:, u:2 * u] + hz[:, u:2 * u])
-        hh = activation(xz[:, 2 * u:] + r * hz[:, 2 * u:])
-    else:
-        xz = x @ kernel + (0 if bias is None else bias)
-        z = _sigmoid(xz[:, :u] + h @ recurrent[:, :u])
-        r = _sigmoid(xz[:, u:2 * u] + h @ recurrent[:, u:2 * u])
-        hh = activation(xz[:, 2 * u:] + (r * h) @ recurrent[:, 2 * u:])
-    out = z * h + (1 - z) * hh
-    return out, [out]
-
-
-def np_rnn(kind, x, weights, initial=None, mask=None, go_backwards=False, zero_output=False,
-           **cell_kwargs):
-    """The whole sequence: (outputs (batch, time, units), final states)."""
-    kernel, recurrent = (np.asarray(w, np.float64) for w in weights[:2])
-    bias = np.asarray(weights[2], np.float64) if len(weights) > 2 else None
-    x = np.asarray(x, np.float64)
-    batch, steps, _ = x.shape
-    units = recurrent.shape[0]
-    count = 2 if kind == "lstm" else 1
-    states = [np.zeros((batch, units))] * count if initial is None else \
-        [np.asarray(s, np.float64) for s in initial]
-    outputs = []
-    for t in (range(steps - 1, -1, -1) if go_backwards else range(steps)):
-        out, new = np_cell(kind, x[:, t], states, kernel, recurrent, bias, **cell_kwargs)
-        if mask is not None:
-            m = mask[:, t, None]
-            out = np.where(m, out, 0.0 if zero_output else states[0])
-            new = [np.where(m, n, s) for n, s in zip(new, states)]
-        states = new
-        outputs.append(out)
-    return np.stack(outputs, 1), states
 
 
 # ---- helpers -----------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from keras_bridge import Input, Model, ops
 from keras_bridge import backend as K
 from keras_bridge.layers import Conv2D, MaxPooling2D, AveragePooling2D
 from support.layer_checks import assert_close, rand
-from test_layers_conv import np_conv, np_conv_transpose, np_depthwise
-from test_layers_pooling import np_pool
+from support.references import np_conv, np_conv_transpose, np_depthwise
+from support.references import np_pool
 
 RTOL, ATOL = 1e-5, 1e-5
 
