@@ -47,7 +47,7 @@ class Model(SavingMixin, Trainer, Layer):
             raise TypeError(f"Model() got unexpected arguments {sorted(kwargs)}")
         super().__init__(name=name, trainable=trainable)
         self._functional = False
-        self._plan = self._executor = None
+        self._execution_plan = self._executor = None
         self._program = None
         self._loss_tensors = []  # symbolic losses given to add_loss
         self._target_backend = None  # None: the default backend when first used
@@ -79,7 +79,7 @@ class Model(SavingMixin, Trainer, Layer):
         self.output_names = list(outputs) if isinstance(outputs, dict) else \
             _unique_names([t.node.layer.name for t in self.outputs])
         self._functional = True
-        self._plan = self._executor = None  # made on first use, from these nodes
+        self._execution_plan = self._executor = None  # made on first use, from these nodes
         self.built = True
 
     def add_loss(self, losses):
@@ -179,9 +179,9 @@ class Model(SavingMixin, Trainer, Layer):
     def _graph_plan(self):
         """The graph's ``ExecutionPlan`` (plan.py), made on first use: every engine
         runs the graph through it."""
-        if self._plan is None:
-            self._plan = ExecutionPlan(self)
-        return self._plan
+        if self._execution_plan is None:
+            self._execution_plan = ExecutionPlan(self)
+        return self._execution_plan
 
     def call(self, inputs, training=None):
         """Forward pass. Functional models evaluate their graph; subclasses override."""
