@@ -11,12 +11,13 @@ import warnings
 import numpy as np
 
 from keras_bridge import backends
-from keras_bridge import config, layer_losses
+from keras_bridge import config
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.embedding import check_index_inputs
 from keras_bridge.training.data import expand_rank_1
 from keras_bridge.training.trainer import Trainer
 from keras_bridge.graph import KerasTensor, topological_nodes
+from keras_bridge.models.plan import ExecutionPlan
 from keras_bridge.utils import tree
 
 
@@ -45,6 +46,7 @@ class Model(Trainer, Layer):
             raise TypeError(f"Model() got unexpected arguments {sorted(kwargs)}")
         super().__init__(name=name, trainable=trainable)
         self._functional = False
+        self._execution_plan = self._executor = None
         self._program = None
         self._loss_tensors = []  # symbolic losses given to add_loss
         self._target_backend = None  # None: the default backend when first used
@@ -76,6 +78,7 @@ class Model(Trainer, Layer):
         self.output_names = list(outputs) if isinstance(outputs, dict) else \
             _unique_names([t.node.layer.name for t in self.outputs])
         self._functional = True
+        self._execution_plan = self._executor = None  # made on first use, from these nodes
         self.built = True
 
     def add_loss(self, losses):
@@ -172,53 +175,23 @@ class Model(Trainer, Layer):
         """Whether some layer of the graph makes masks, so they must be carried."""
         return any(l._makes_masks() for l in self.layers if not isinstance(l, Model))
 
-    def run_graph(self, inputs, call_layer):
-        """Evaluate the graph on flat ``inputs``; ``call_layer(layer, node, args, mask)``
-        runs one node (``mask`` is None or the inputs' masks, for layers whose call takes
-        one). Masks are carried only in graphs with a layer that makes them."""
-        values = {id(t): v for t, v in zip(self.inputs, inputs)}
-        masks = {} if self._uses_masks else None
-        for node in self._nodes:
-            args = tree.map_structure(
-                lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs)
-            mask = None
-            if masks is not None:
-                mask = tree.map_structure(
-                    lambda t: masks.get(id(t)) if isinstance(t, KerasTensor) else None,
-                    node.inputs)
-                if all(m is None for m in tree.flatten(mask)):
-                    mask = None
-            out = call_layer(node.layer, node, args,
-                             mask if node.layer._call_has_mask else None)
-            for t, v in zip(node.output_tensors, tree.flatten(out)):
-                values[id(t)] = v
-            if masks is not None:
-                out_mask = node.layer.compute_mask(args, mask)
-                if out_mask is not None:
-                    out_masks = out_mask if isinstance(out_mask, (list, tuple)) \
-                        else [out_mask] * len(node.output_tensors)
-                    for t, m in zip(node.output_tensors, out_masks):
-                        masks[id(t)] = m
-        if self._loss_tensors:
-            layer_losses.add_model_losses([values[id(t)] for t in self._loss_tensors])
-        return [values[id(t)] for t in self.outputs]
+    def _graph_plan(self):
+        """The graph's ``ExecutionPlan`` (plan.py), made on first use: every engine
+        runs the graph through it."""
+        if self._execution_plan is None:
+            self._execution_plan = ExecutionPlan(self)
+        return self._execution_plan
 
     def call(self, inputs, training=None):
         """Forward pass. Functional models evaluate their graph; subclasses override."""
         if not self._functional:
             raise NotImplementedError(f"Model subclass {type(self).__name__} must define "
                                       "call(inputs, training=None).")
-        flat = self._flatten_inputs(inputs)
-
-        def call_layer(layer, node, args, mask):
-            kwargs = dict(node.kwargs)
-            if layer._call_has_training and "training" not in kwargs:
-                kwargs["training"] = training
-            if mask is not None and "mask" not in kwargs:
-                kwargs["mask"] = mask
-            return layer(args, *node.args, **kwargs)
-
-        return tree.pack_like(self._output_struct, self.run_graph(flat, call_layer))
+        if self._executor is None:  # each node through its layer's __call__
+            plan = self._graph_plan()
+            self._executor = plan.executor(plan.layers, adds_activity_losses=False)
+        return tree.pack_like(self._output_struct,
+                              self._executor.run(self._flatten_inputs(inputs), training))
 
     def compute_output_shape(self, input_shape):
         if not self._functional:

@@ -8,6 +8,7 @@ comes from explicit keys (``random.py``).
 """
 
 from keras_bridge import backends
+from keras_bridge.backends import surface
 from keras_bridge.backends.rules import rule_for
 import jax
 
@@ -80,11 +81,9 @@ def bind_weight(weight, device):
 
 
 def bind_layer(layer, device):
-    from keras_bridge.models.model import Model
-    for w in layer._own_weights:
+    for w in surface.own_weights(layer):
         bind_weight(w, device)
-    subs = layer.layers if isinstance(layer, Model) and layer._functional else layer._layers()
-    for sub in subs:
+    for sub in surface.sublayers(layer):
         if sub.built:
             sub.bind("jax", device)
 
@@ -92,7 +91,7 @@ def bind_layer(layer, device):
 def call_layer(layer, inputs, args, kwargs):
     kwargs = dict(kwargs)
     training = kwargs.pop("training", None)
-    if layer._call_has_training:
+    if surface.takes_training(layer):
         kwargs["training"] = training
     rule = rule_for(layer, LOWERING, RUNS_OWN_CALL)
     if rule is not None:

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keras_bridge.backends import surface
 from keras_bridge.backends.jax.random import key_scope
 from keras_bridge import context
 from keras_bridge.utils import tree
@@ -29,7 +30,7 @@ class Program:
         mapping = {id(w): v for w, v in zip(self.weights, values)}
         key = key if key is not None else jax.random.PRNGKey(0)
         with substitute(mapping) as scope, key_scope(key), context.running("jax"):
-            kwargs = {"training": training} if self.model._call_has_training else {}
+            kwargs = {"training": training} if surface.takes_training(self.model) else {}
             outputs = self.model.call(inputs if len(inputs) > 1 else inputs[0], **kwargs)
         new_values = [scope.updates.get(id(w), v) for w, v in zip(self.weights, values)]
         return tree.flatten(outputs), new_values

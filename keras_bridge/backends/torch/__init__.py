@@ -8,6 +8,7 @@ reaches torch. Randomness (dropout) uses torch's global generator.
 """
 
 from keras_bridge import backends
+from keras_bridge.backends import surface
 from keras_bridge.backends.rules import rule_for
 import torch
 
@@ -67,7 +68,7 @@ def bind_weight(weight, device):
 def bind_layer(layer, device):
     from keras_bridge.models.model import Model
     with using_device(device):
-        if isinstance(layer, Model) and layer._functional:
+        if surface.is_functional(layer):
             module = GraphModule(layer, device)
         elif isinstance(layer, Model):
             module = SubclassModule(layer, device)
@@ -75,14 +76,14 @@ def bind_layer(layer, device):
             module = rule(layer, device)
         else:
             module = CallModule(layer, device)
-    layer._binding = module
+    surface.set_binding(layer, module)
 
 
 def call_layer(layer, inputs, args, kwargs):
     kwargs = dict(kwargs)
     training = bool(kwargs.pop("training", False))
-    with using_device(layer._device):
-        return layer._binding(inputs, *args, training=training, **kwargs)
+    with using_device(surface.device(layer)):
+        return surface.binding(layer)(inputs, *args, training=training, **kwargs)
 
 
 def compile_program(model, device):

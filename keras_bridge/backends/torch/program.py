@@ -2,6 +2,7 @@
 
 import torch
 
+from keras_bridge.backends import surface
 from keras_bridge.backends.torch.tensors import host_to_device, using_device
 
 
@@ -10,7 +11,7 @@ class Program:
 
     def __init__(self, model, device):
         self.model = model
-        self.module = model._binding
+        self.module = surface.binding(model)
         self.device = torch.device(device)
         self.weights = model.weights
 

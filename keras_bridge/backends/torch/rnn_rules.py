@@ -31,6 +31,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from keras_bridge.backends import surface
 from keras_bridge.backends.torch.storage import Slot, adopt, torch_dtype
 from keras_bridge.backends.torch.tensors import host_to_device
 from keras_bridge import activations
@@ -156,7 +157,7 @@ class RecurrentModule(nn.Module):
         self.layer = layer
         self.kind = fused_kind(layer)
         self.fused = self.kind is not None
-        units, gates = layer.units, layer._gates
+        units, gates = layer.units, surface.gate_count(layer)
         dtype = torch_dtype(layer.kernel.dtype)
 
         def param(shape):

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from keras_bridge.backends import surface
 from keras_bridge.backends.torch.storage import adopt, torch_dtype
 from keras_bridge.layers.embedding import Embedding, out_of_range_error
 from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed
@@ -74,7 +75,7 @@ def masking_rule(layer, device):
 
 def _bound_module(layer, device):
     layer.bind("torch", device)
-    return layer._binding
+    return surface.binding(layer)
 
 
 class TimeDistributedModule(nn.Module):
@@ -83,7 +84,7 @@ class TimeDistributedModule(nn.Module):
     def __init__(self, layer, device):
         super().__init__()
         self.inner = _bound_module(layer.layer, device)
-        params = layer._inner_params
+        params = surface.call_parameters(layer.layer)
         self.pass_mask = "mask" in params
 
     def forward(self, inputs, training=False, mask=None):
@@ -112,6 +113,8 @@ class BidirectionalModule(nn.Module):
         self.forward_module = _bound_module(layer.forward_layer, device)
         self.backward_module = _bound_module(layer.backward_layer, device)
         self.merge_mode = layer.merge_mode
+        self.forward_params = surface.call_parameters(layer.forward_layer)
+        self.backward_params = surface.call_parameters(layer.backward_layer)
 
     def _merge(self, y, y_rev):
         mode = self.merge_mode
@@ -129,9 +132,9 @@ class BidirectionalModule(nn.Module):
         layer = self.layer
         inputs, mask, forward_state, backward_state = layer.split_inputs(
             inputs, mask, initial_state)
-        directions = ((layer.forward_layer, self.forward_module, layer._forward_params,
+        directions = ((layer.forward_layer, self.forward_module, self.forward_params,
                        forward_state),
-                      (layer.backward_layer, self.backward_module, layer._backward_params,
+                      (layer.backward_layer, self.backward_module, self.backward_params,
                        backward_state))
         outputs = []
         for sublayer, module, params, state in directions:
