@@ -1,6 +1,7 @@
-"""Argument checks of ``moments``, ``batch_normalization`` and ``scan``, engine-free:
-both engines' ``nn_ops`` read their arguments through these, so the rules and the
-messages are stated once. Shapes are tuples of ints."""
+"""Argument checks of ``moments``, ``batch_normalization`` and ``scan``, and Keras's
+normalization formula, engine-free: both engines' ``nn_ops`` (and torch's norm rules) go
+through these, so the rules, the messages and the math are stated once. Shapes are
+tuples of ints."""
 
 import operator
 
@@ -100,3 +101,22 @@ def scan_length(xs_shapes, length, xs_given):
                          f"leading sizes {sorted(leading)}"
                          f"{f', length={length}' if length is not None else ''}")
     return length if length is not None else (leading.pop() if leading else 0)
+
+
+def affine_normalize(x, mean, variance, offset, scale, epsilon, rsqrt, axis=-1):
+    """Keras's normalization, ``x * inv + (offset - mean * inv)`` with ``inv = scale *
+    rsqrt(variance + epsilon)``, stated once for the engines (their tensors share these
+    operators; ``rsqrt`` is the engine's). Statistics are vectors along ``axis`` of x,
+    or already broadcastable to x when ``axis`` is -1."""
+    inv = rsqrt(variance + epsilon)
+    if scale is not None:
+        inv = inv * scale
+    res = -mean * inv
+    if offset is not None:
+        res = res + offset
+    ndim = len(x.shape)
+    if axis % ndim != ndim - 1:
+        shape = [1] * ndim
+        shape[axis] = -1
+        inv, res = inv.reshape(shape), res.reshape(shape)
+    return x * inv + res

@@ -45,17 +45,8 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
         "mean": mean.shape, "variance": variance.shape,
         "offset": None if offset is None else offset.shape,
         "scale": None if scale is None else scale.shape})
-    inv = lax.rsqrt(variance + epsilon)
-    if scale is not None:
-        inv = inv * scale
-    res = -mean * inv
-    if offset is not None:
-        res = res + offset
-    if axis != x.ndim - 1:
-        shape = [1] * x.ndim
-        shape[axis] = -1
-        inv, res = inv.reshape(shape), res.reshape(shape)
-    return x * inv + res
+    return checks.affine_normalize(x, mean, variance, offset, scale, epsilon, lax.rsqrt,
+                                   axis)
 
 
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):

@@ -62,17 +62,8 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
             not (mean.requires_grad or variance.requires_grad) and \
             all(v is None or v.dtype == x.dtype for v in (mean, variance, offset, scale)):
         return F.batch_norm(x, mean, variance, scale, offset, training=False, eps=epsilon)
-    inv = torch.rsqrt(variance + epsilon)
-    if scale is not None:
-        inv = inv * scale
-    res = -mean * inv
-    if offset is not None:
-        res = res + offset
-    if axis != x.dim() - 1:
-        shape = [1] * x.dim()
-        shape[axis] = -1
-        inv, res = inv.reshape(shape), res.reshape(shape)
-    return x * inv + res
+    return checks.affine_normalize(x, mean, variance, offset, scale, epsilon, torch.rsqrt,
+                                   axis)
 
 
 def _as_tensors(struct):

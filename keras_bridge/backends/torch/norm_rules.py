@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from keras_bridge.backends.nn_checks import affine_normalize
 from keras_bridge.backends.torch.storage import adopt, torch_dtype
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
@@ -44,14 +45,8 @@ def _affine(module, layer, device):
 
 
 def _keras_normalize(x, mean, variance, gamma, beta, epsilon):
-    """Keras's ``x * inv + (beta - mean * inv)``, ``inv = gamma * rsqrt(var + eps)``."""
-    inv = torch.rsqrt(variance + epsilon)
-    if gamma is not None:
-        inv = inv * gamma
-    res = -mean * inv
-    if beta is not None:
-        res = res + beta
-    return x * inv + res
+    """Keras's formula (``nn_checks.affine_normalize``) on statistics broadcast to x."""
+    return affine_normalize(x, mean, variance, beta, gamma, epsilon, torch.rsqrt)
 
 
 class BatchNormModule(nn.Module):
