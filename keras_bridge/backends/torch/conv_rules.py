@@ -235,34 +235,28 @@ def zero_padding_rule(layer, device):
     return ZeroPaddingModule(pad)
 
 
-class UpSampling2DModule(nn.Module):
-    """Nearest: one broadcast copy (exact, unlike interpolate's float scales);
-    bilinear: ``F.interpolate`` with half-pixel centres (``align_corners=False``)."""
+class BilinearUpSampling2DModule(nn.Module):
+    """Bilinear UpSampling2D on ``F.interpolate`` with half-pixel centres
+    (``align_corners=False``), as Keras."""
 
     def __init__(self, layer):
         super().__init__()
-        self.size = layer.size
+        self.size = tuple(float(s) for s in layer.size)
         self.channels_last = layer.data_format == "channels_last"
-        self.bilinear = layer.interpolation == "bilinear"
 
     def forward(self, inputs, training=False):
-        sh, sw = self.size
-        if self.bilinear:
-            x = inputs.movedim(-1, 1) if self.channels_last else inputs
-            y = F.interpolate(x, scale_factor=(float(sh), float(sw)), mode="bilinear",
-                              align_corners=False)
-            return y.movedim(1, -1) if self.channels_last else y
-        if self.channels_last:
-            n, h, w, c = inputs.shape
-            return inputs[:, :, None, :, None, :].expand(n, h, sh, w, sw, c).reshape(
-                n, h * sh, w * sw, c)
-        n, c, h, w = inputs.shape
-        return inputs[:, :, :, None, :, None].expand(n, c, h, sh, w, sw).reshape(
-            n, c, h * sh, w * sw)
+        x = inputs.movedim(-1, 1) if self.channels_last else inputs
+        y = F.interpolate(x, scale_factor=self.size, mode="bilinear", align_corners=False)
+        return y.movedim(1, -1) if self.channels_last else y
 
 
 def upsampling2d_rule(layer, device):
-    return UpSampling2DModule(layer)
+    if layer.interpolation == "bilinear":
+        return BilinearUpSampling2DModule(layer)
+    # nearest: the layer's own call (a repeat per axis) measured as fast as a broadcast
+    # copy in a rule (bench/torch_rules.py, ratio 1.00), so it runs as for UpSampling1D/3D
+    from keras_bridge.backends.torch.lowering import CallModule
+    return CallModule(layer, device)
 
 
 RULES = {cls: conv_rule for cls in (conv.Conv1D, conv.Conv2D, conv.Conv3D)}
