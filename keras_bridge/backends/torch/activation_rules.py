@@ -9,6 +9,11 @@
   not used: its slopes are one per channel on axis 1 only.
 - Softmax runs its own call: it goes through ``keras_bridge.activations.softmax``, which
   notes the logits for the crossentropy losses (``keras_bridge/logits.py``).
+
+Measured against the layers' reference calls (bench/torch_rules.py: a training step of
+batch 128, Dense(256) -> layer -> Dense(10), reference time / rule time): ReLU 1.04-1.06
+(1.28 with ``max_value``), LeakyReLU 1.07, ELU 1.05-1.06, PReLU 1.06-1.07,
+ThresholdedReLU 1.60; about 1.00 where a convolution dominates the step.
 """
 
 import functools

@@ -14,6 +14,11 @@ channels_last. ``x.movedim(-1, 1)`` is a channels-first view whose strides are t
 ``channels_last`` memory format; torch's convolution and pooling kernels (oneDNN, cuDNN)
 take that format as it is and return it, so moving the channels back is a view too: the
 layer costs no layout copies for 2D and 3D inputs.
+
+Shape layers, measured against their reference calls (bench/torch_rules.py, training
+step of batch 128, reference time / rule time): ZeroPadding1D 1.19, ZeroPadding2D 1.14,
+ZeroPadding3D 1.08-1.20 (one ``F.pad``), bilinear UpSampling2D 2.05-2.3; nearest
+UpSampling2D measured 1.00 and runs its reference call.
 """
 
 import numpy as np

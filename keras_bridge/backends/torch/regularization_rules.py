@@ -5,6 +5,10 @@ In inference each module returns its input unchanged.
 
 ActivityRegularization runs its own call (the identity); its loss term is added by the
 graph walk, as for any layer with an ``activity_regularizer``.
+
+Measured against the layers' reference calls (bench/torch_rules.py: a training step of
+batch 128, Dense(256) -> layer -> Dense(10), reference time / rule time): GaussianNoise
+1.12, GaussianDropout 1.09-1.10, AlphaDropout 1.17.
 """
 
 import math

@@ -10,6 +10,9 @@
 - TimeDistributed -> the inner layer's module on ``(batch * time, ...)`` (a view for
   contiguous input), reshaped back.
 - Bidirectional -> the two inner layers' modules, called directly, and the merge.
+
+TimeDistributed(Dense(32)) on (20, 32) steps measured 1.13x its reference call in a
+training step of batch 128 (bench/torch_rules.py). Masking runs its reference call.
 """
 
 import torch
