@@ -1,4 +1,6 @@
-"""Global settings: backend, floatx, epsilon, image_data_format.
+"""Global settings: backend, floatx, epsilon, image_data_format, and Keras 3's other
+``keras.config`` switches (dtype policy, unsafe deserialization, traceback filtering,
+interactive logging).
 
 Resolution order for the backend: the ``KERAS_BACKEND`` variable, then
 ``$KERAS_HOME/keras.json`` (default ``~/.keras/keras.json``), then the first
@@ -109,7 +111,8 @@ def _load():
     for key in settings:
         if key in data:
             settings[key] = _check_value(key, data[key], path)
-    settings.update(path=path, file_backend=data.get("backend"))
+    settings.update(path=path, file_backend=data.get("backend"), dtype_policy=None,
+                    traceback_filtering=True, interactive_logging=True)
     _state.update(settings)
     return _state
 
@@ -200,6 +203,71 @@ def set_image_data_format(value):
     _load()
     _state["image_data_format"] = _check_value("image_data_format", value,
                                                "set_image_data_format()")
+
+
+# ---- Keras 3's keras.config switches ------------------------------------------------------
+def dtype_policy():
+    """The global ``DTypePolicy``: the one set by ``set_dtype_policy``, else ``floatx()``'s."""
+    from keras_bridge.dtype_policies import DTypePolicy
+    policy = _load()["dtype_policy"]
+    return policy if policy is not None else DTypePolicy(floatx())
+
+
+def set_dtype_policy(policy):
+    """Make ``policy`` (a ``DTypePolicy`` or its name, such as 'float64') the default of
+    layers made from now on. Mixed policies raise ``NotImplementedError`` (see
+    ``keras_bridge.dtype_policies``)."""
+    from keras_bridge import dtype_policies
+    if isinstance(policy, str):
+        policy = dtype_policies.DTypePolicy(policy)
+    elif not isinstance(policy, dtype_policies.DTypePolicy):
+        raise ValueError("Invalid `policy` argument. Expected the string name of a policy "
+                         f"(such as 'float32') or a DTypePolicy instance. Received: "
+                         f"policy={policy!r}")
+    dtype_policies.refuse_mixed(policy, "passed to set_dtype_policy()")
+    _load()["dtype_policy"] = policy
+
+
+def enable_unsafe_deserialization():
+    """Let every later load run Python code named by its file (``Lambda`` layers), as if
+    each passed ``safe_mode=False``."""
+    from keras_bridge.serialization import safe_mode
+    safe_mode.allow_unsafe_everywhere()
+
+
+def _flag(name, value=None):
+    state = _load()
+    if value is not None:
+        state[name] = bool(value)
+    return state[name]
+
+
+def enable_traceback_filtering():
+    """Keras 3's switch. keras_bridge shows whole tracebacks whatever its value (it never
+    trims frames), so only the flag is kept, for code that reads it back."""
+    _flag("traceback_filtering", True)
+
+
+def disable_traceback_filtering():
+    _flag("traceback_filtering", False)
+
+
+def is_traceback_filtering_enabled():
+    return _flag("traceback_filtering")
+
+
+def enable_interactive_logging():
+    """Keras 3's switch between printing progress (on, the default) and sending it to a
+    logger (off). Stored for code that reads it; keras_bridge's progress bars print."""
+    _flag("interactive_logging", True)
+
+
+def disable_interactive_logging():
+    _flag("interactive_logging", False)
+
+
+def is_interactive_logging_enabled():
+    return _flag("interactive_logging")
 
 
 def reset():
