@@ -48,6 +48,13 @@ def _children(structure):
     return list(range(len(values))), values
 
 
+def _values_like(part, first):
+    """``part``'s children in ``first``'s walking order (mappings pair up by key)."""
+    if isinstance(part, collections.abc.Mapping) and isinstance(first, collections.abc.Mapping):
+        return [part[k] for k in _children(first)[0]]
+    return _children(part)[1]
+
+
 def _rebuild(structure, values):
     """A container like ``structure`` holding ``values`` (in walking order)."""
     if isinstance(structure, collections.abc.Mapping):
@@ -95,10 +102,10 @@ def _same(a, b, strict):
     if strict and _kind(a) != _kind(b):
         return f"type {type(a).__name__} does not match type {type(b).__name__}"
     keys_a, values_a = _children(a)
-    keys_b, values_b = _children(b)
-    if keys_a != keys_b:
+    keys_b = _children(b)[0]
+    if sorted(keys_a, key=repr) != sorted(keys_b, key=repr):
         return f"keys or lengths {keys_a} do not match {keys_b}"
-    for x, y in zip(values_a, values_b):
+    for x, y in zip(values_a, _values_like(b, a)):
         why = _same(x, y, strict)
         if why:
             return why
@@ -139,7 +146,7 @@ def map_structure(func, *structures, none_is_leaf=True):
             if parts[0] is None and not none_is_leaf:
                 return None
             return func(*parts)
-        columns = zip(*(_children(p)[1] for p in parts))
+        columns = zip(*(_values_like(p, parts[0]) for p in parts))
         return _rebuild(parts[0], [walk(*column) for column in columns])
 
     return walk(*structures)

@@ -31,7 +31,7 @@ def effective(safe_mode):
 def in_safe_mode():
     """The safe_mode of the load in progress (True outside any load, unless unsafe
     deserialization was enabled)."""
-    return getattr(_state, "safe_mode", not _unsafe_everywhere)
+    return getattr(_state, "safe_mode", True) and not _unsafe_everywhere
 
 
 @contextlib.contextmanager
