@@ -16,6 +16,7 @@ import os
 import warnings
 
 from keras_bridge import backends
+from keras_bridge import dtype_policies as _dtype_policies
 
 _UNSUPPORTED = {
     "tensorflow": "TensorFlow is not an engine of this project",
@@ -111,7 +112,7 @@ def _load():
     for key in settings:
         if key in data:
             settings[key] = _check_value(key, data[key], path)
-    settings.update(path=path, file_backend=data.get("backend"), dtype_policy=None,
+    settings.update(path=path, file_backend=data.get("backend"),
                     traceback_filtering=True, interactive_logging=True)
     _state.update(settings)
     return _state
@@ -208,24 +209,14 @@ def set_image_data_format(value):
 # ---- Keras 3's keras.config switches ------------------------------------------------------
 def dtype_policy():
     """The global ``DTypePolicy``: the one set by ``set_dtype_policy``, else ``floatx()``'s."""
-    from keras_bridge.dtype_policies import DTypePolicy
-    policy = _load()["dtype_policy"]
-    return policy if policy is not None else DTypePolicy(floatx())
+    return _dtype_policies.global_policy()
 
 
 def set_dtype_policy(policy):
     """Make ``policy`` (a ``DTypePolicy`` or its name, such as 'float64') the default of
     layers made from now on. Mixed policies raise ``NotImplementedError`` (see
     ``keras_bridge.dtype_policies``)."""
-    from keras_bridge import dtype_policies
-    if isinstance(policy, str):
-        policy = dtype_policies.DTypePolicy(policy)
-    elif not isinstance(policy, dtype_policies.DTypePolicy):
-        raise ValueError("Invalid `policy` argument. Expected the string name of a policy "
-                         f"(such as 'float32') or a DTypePolicy instance. Received: "
-                         f"policy={policy!r}")
-    dtype_policies.refuse_mixed(policy, "passed to set_dtype_policy()")
-    _load()["dtype_policy"] = policy
+    _dtype_policies.set_global_policy(policy)
 
 
 def enable_unsafe_deserialization():
@@ -273,3 +264,7 @@ def is_interactive_logging_enabled():
 def reset():
     """Forget resolved settings so the next access reads the environment again."""
     _state.clear()
+    _dtype_policies.forget_global_policy()
+
+
+_dtype_policies.use_floatx(floatx)

@@ -11,11 +11,38 @@ variables' is not implemented yet.
 
 import numpy as np
 
-from keras_bridge import config
-
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "get", "serialize", "deserialize"]
 
 _MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+
+# The global policy (None: floatx's). ``keras_bridge.config`` owns the settings: it hands
+# its ``floatx`` here when imported, so that this module imports nothing of the package.
+_global = {"policy": None, "floatx": lambda: "float32"}
+
+
+def use_floatx(floatx):
+    _global["floatx"] = floatx
+
+
+def global_policy():
+    """``keras.config.dtype_policy()``: the policy set, else one named ``floatx()``."""
+    policy = _global["policy"]
+    return policy if policy is not None else DTypePolicy(_global["floatx"]())
+
+
+def set_global_policy(policy):
+    """``keras.config.set_dtype_policy``: a policy or its name; mixed ones are refused."""
+    if isinstance(policy, str):
+        policy = DTypePolicy(policy)
+    elif not isinstance(policy, DTypePolicy):
+        raise ValueError("Invalid `policy` argument. Expected the string name of a policy "
+                         f"(such as 'float32') or a DTypePolicy instance. Received: "
+                         f"policy={policy!r}")
+    _global["policy"] = refuse_mixed(policy, "passed to set_dtype_policy()")
+
+
+def forget_global_policy():
+    _global["policy"] = None
 
 
 def _dtype_name(name):
@@ -40,7 +67,7 @@ class DTypePolicy:
 
     def __init__(self, name=None):
         if name is None:
-            name = config.dtype_policy().name
+            name = global_policy().name
         if not isinstance(name, str):
             raise TypeError(f"Expected the policy name as a string, such as 'float32'. "
                             f"Received: name={name!r} (of type {type(name).__name__})")
@@ -121,7 +148,7 @@ def layer_dtype(dtype):
     policy, a policy (or its name or dict) its variable dtype; other values (a dtype name,
     a numpy dtype) are kept as they are."""
     if dtype is None:
-        return config.dtype_policy().variable_dtype
+        return global_policy().variable_dtype
     if isinstance(dtype, (DTypePolicy, dict)) or (isinstance(dtype, str) and dtype in _MIXED):
         return refuse_mixed(get(dtype), "passed as a layer's dtype").variable_dtype
     return dtype
