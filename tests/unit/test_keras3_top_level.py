@@ -200,6 +200,8 @@ def test_set_dtype_policy_drives_layer_dtypes(backend):
     assert model.layers[0].variable_dtype == "float16"
     assert model.predict(np.ones((1, 3), np.float32), verbose=0).dtype == np.float16
     assert all(w.dtype == np.float16 for w in model.get_weights())
+    saved = keras.dtype_policies.serialize(keras.DTypePolicy("float64"))  # Keras 3 configs
+    assert Dense(2, dtype=saved).dtype == "float64"
     explicit = Dense(2, dtype=keras.DTypePolicy("float32"))
     assert explicit.dtype == "float32" and explicit.compute_dtype == "float32"
     config.set_dtype_policy(keras.DTypePolicy("float32"))
@@ -272,6 +274,13 @@ def test_utils_names():
     np.testing.assert_allclose(u.normalize(np.array([[3.0, 4.0]])), [[0.6, 0.8]])
     np.testing.assert_array_equal(u.pad_sequences([[1, 2], [3]], maxlen=3),
                                   [[0, 1, 2], [0, 0, 3]])
+
+
+def test_progbar_keras3_arguments(capsys):
+    bar = keras.utils.Progbar(4, verbose=2, unit_name="sample", stateful_metrics=["acc"])
+    bar.update(2, values=[("loss", 1.0), ("acc", 0.5)], finalize=True)
+    out = capsys.readouterr().out
+    assert out.startswith("2/4") and "loss: 1.0000" in out and "acc: 0.5000" in out
 
 
 def test_pack_unpack_round_trip():
