@@ -1,4 +1,6 @@
-"""Global settings: backend, floatx, epsilon, image_data_format.
+"""Global settings: backend, floatx, epsilon, image_data_format, and Keras 3's other
+``keras.config`` switches (dtype policy, unsafe deserialization, traceback filtering,
+interactive logging).
 
 Resolution order for the backend: the ``KERAS_BACKEND`` variable, then
 ``$KERAS_HOME/keras.json`` (default ``~/.keras/keras.json``), then the first
@@ -14,6 +16,7 @@ import os
 import warnings
 
 from keras_bridge import backends
+from keras_bridge import dtype_policies as _dtype_policies
 
 _UNSUPPORTED = {
     "tensorflow": "TensorFlow is not an engine of this project",
@@ -109,7 +112,8 @@ def _load():
     for key in settings:
         if key in data:
             settings[key] = _check_value(key, data[key], path)
-    settings.update(path=path, file_backend=data.get("backend"))
+    settings.update(path=path, file_backend=data.get("backend"),
+                    traceback_filtering=True, interactive_logging=True)
     _state.update(settings)
     return _state
 
@@ -202,6 +206,65 @@ def set_image_data_format(value):
                                                "set_image_data_format()")
 
 
+# ---- Keras 3's keras.config switches ------------------------------------------------------
+def dtype_policy():
+    """The global ``DTypePolicy``: the one set by ``set_dtype_policy``, else ``floatx()``'s."""
+    return _dtype_policies.global_policy()
+
+
+def set_dtype_policy(policy):
+    """Make ``policy`` (a ``DTypePolicy`` or its name, such as 'float64') the default of
+    layers made from now on. Mixed policies raise ``NotImplementedError`` (see
+    ``keras_bridge.dtype_policies``)."""
+    _dtype_policies.set_global_policy(policy)
+
+
+def enable_unsafe_deserialization():
+    """Let every later load run Python code named by its file (``Lambda`` layers), as if
+    each passed ``safe_mode=False``."""
+    from keras_bridge.serialization import safe_mode
+    safe_mode.allow_unsafe_everywhere()
+
+
+def _flag(name, value=None):
+    state = _load()
+    if value is not None:
+        state[name] = bool(value)
+    return state[name]
+
+
+def enable_traceback_filtering():
+    """Keras 3's switch. keras_bridge shows whole tracebacks whatever its value (it never
+    trims frames), so only the flag is kept, for code that reads it back."""
+    _flag("traceback_filtering", True)
+
+
+def disable_traceback_filtering():
+    _flag("traceback_filtering", False)
+
+
+def is_traceback_filtering_enabled():
+    return _flag("traceback_filtering")
+
+
+def enable_interactive_logging():
+    """Keras 3's switch between printing progress (on, the default) and sending it to a
+    logger (off). Stored for code that reads it; keras_bridge's progress bars print."""
+    _flag("interactive_logging", True)
+
+
+def disable_interactive_logging():
+    _flag("interactive_logging", False)
+
+
+def is_interactive_logging_enabled():
+    return _flag("interactive_logging")
+
+
 def reset():
     """Forget resolved settings so the next access reads the environment again."""
     _state.clear()
+    _dtype_policies.forget_global_policy()
+
+
+_dtype_policies.use_floatx(floatx)

@@ -16,6 +16,7 @@ import contextvars
 
 import numpy as np
 
+from keras_bridge import name_scope as _name_scope
 from keras_bridge.arithmetic import TensorOperators
 
 _substitution = contextvars.ContextVar("keras_bridge_weight_substitution", default=None)
@@ -27,6 +28,7 @@ class Substitution:
     def __init__(self, values):
         self.values = values  # id(weight) -> engine tensor
         self.updates = {}  # id(weight) -> engine tensor
+        self.record_all = False  # True: record assignments to weights not in ``values``
 
 
 @contextlib.contextmanager
@@ -76,10 +78,17 @@ class Weight(TensorOperators):
         # A private copy: the engine may later share this memory (torch.from_numpy).
         self._numpy = np.array(initial, dtype=dtype).reshape(self.shape)
         self.slot = None  # engine storage once bound
+        # The name_scope open when a free weight is made (a layer's weight takes its
+        # layer's scope instead, see ``path``).
+        self._scope = _name_scope.current_path() if owner is None else ""
 
     @property
     def path(self):
-        return f"{self.owner.name}/{self.name}" if self.owner is not None else self.name
+        """'<scope>/<layer>/<name>' (Keras 3): the scope is the one its layer was made in."""
+        if self.owner is None:
+            return _name_scope.join(self._scope, self.name)
+        return _name_scope.join(getattr(self.owner, "_parent_path", ""), self.owner.name,
+                                self.name)
 
     @property
     def trainable(self):
@@ -115,7 +124,7 @@ class Weight(TensorOperators):
     def assign(self, value):
         """Set the value; inside a pure program the assignment is recorded, not stored."""
         scope = _substitution.get()
-        if scope is not None and id(self) in scope.values:
+        if scope is not None and (id(self) in scope.values or scope.record_all):
             scope.updates[id(self)] = value
             return
         if self.slot is None:

@@ -2,3 +2,8 @@
 importing the whole package."""
 
 __version__ = "0.1.0"
+
+
+def version():
+    """The package version string (Keras 3's ``keras.version()``)."""
+    return __version__

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from keras_bridge import config, context, initializers as _initializers, layer_losses
+from keras_bridge import dtype_policies as _dtype_policies, name_scope as _name_scope
 from keras_bridge import constraints as _constraints, regularizers as _regularizers
 from keras_bridge.graph import KerasTensor, Node, is_symbolic
 from keras_bridge.utils import naming, tree
@@ -94,7 +95,8 @@ class Layer:
     Args:
         trainable: whether the layer's weights are updated by training.
         name: unique name; a default ('dense', 'dense_1', ...) is made from the class.
-        dtype: dtype of the weights, default ``config.floatx()``.
+        dtype: dtype of the weights (a name, or a ``DTypePolicy``), default the global
+            policy's (``config.floatx()`` unless ``config.set_dtype_policy`` was called).
         input_shape / batch_size / input_dim / batch_input_shape: on the first layer of
             a Sequential model, the shape of its input (without the batch axis).
         weights: initial weights, set once the layer is built.
@@ -119,8 +121,9 @@ class Layer:
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"Expected a non-empty string layer name. Received: name={name!r}")
         self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
+        self._parent_path = _name_scope.current_path()  # prefix of its weights' paths
         self._trainable = bool(trainable)
-        self.dtype = dtype or config.floatx()
+        self.dtype = _dtype_policies.layer_dtype(dtype)
         self.built = False
         self.input_spec = None
         self._own_weights = []
@@ -148,6 +151,21 @@ class Layer:
             return None
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         return (kwargs.get("batch_size"),) + shape
+
+    @property
+    def dtype_policy(self):
+        """Keras 3's view of ``dtype``: a single-dtype ``DTypePolicy``."""
+        dtype = self.dtype
+        return _dtype_policies.DTypePolicy(dtype if isinstance(dtype, str) else
+                                           np.dtype(dtype).name)
+
+    @property
+    def compute_dtype(self):
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self.dtype_policy.variable_dtype
 
     @property
     def trainable(self):

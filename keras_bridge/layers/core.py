@@ -32,7 +32,7 @@ class InputLayer(Layer):
                                   or d < 0):
                 raise ValueError(f"Input shape dimensions must be non-negative ints or None. "
                                  f"Received: shape={batch_shape[1:]}")
-        super().__init__(name=name, dtype=dtype or "float32", **kwargs)
+        super().__init__(name=name, dtype=dtype, **kwargs)  # default: the global policy
         self._batch_input_shape = batch_shape
         self.built = True
         node = Node(self, [])

@@ -29,7 +29,7 @@ from keras_bridge.saving.optimizer_state import (
 from keras_bridge.saving.weights_file import (
     MANIFEST, assign, check_manifest, plan_assignment, read_weights, weights_payload)
 from keras_bridge.serialization.registration import scope_for
-from keras_bridge.serialization.safe_mode import refuse_lambda, safe_mode_scope
+from keras_bridge.serialization.safe_mode import in_safe_mode, refuse_lambda, safe_mode_scope
 from keras_bridge.version import __version__
 
 FORMAT = "keras_bridge.keras"
@@ -148,6 +148,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     parts = read_archive(path)
     config = parts["config"]
     with scope_for(custom_objects), safe_mode_scope(safe_mode):
+        safe_mode = in_safe_mode()  # False once enable_unsafe_deserialization() ran
         if safe_mode:
             refuse_lambda(config)
         model = deserialize_layer(config, custom_objects, safe_mode)

@@ -18,7 +18,7 @@ from keras_bridge.models.model import Model
 from keras_bridge.models.sequential import Sequential
 from keras_bridge.serialization.core import from_json_value, overrides, to_json_value
 from keras_bridge.serialization.registration import scope_for
-from keras_bridge.serialization.safe_mode import refuse_lambda, safe_mode_scope
+from keras_bridge.serialization.safe_mode import in_safe_mode, refuse_lambda, safe_mode_scope
 from keras_bridge.version import __version__
 
 
@@ -32,6 +32,7 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
     """A new model (or layer) from ``{'class_name': ..., 'config': ...}``; its weights
     are freshly initialized."""
     with scope_for(custom_objects), safe_mode_scope(safe_mode):
+        safe_mode = in_safe_mode()  # False once enable_unsafe_deserialization() ran
         if safe_mode:
             refuse_lambda(config)
         return deserialize_layer(config, custom_objects, safe_mode)

@@ -189,6 +189,7 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=None):
     """
     safe_mode = in_safe_mode() if safe_mode is None else bool(safe_mode)
     with scope_for(custom_objects), safe_mode_scope(safe_mode):
+        safe_mode = in_safe_mode()  # False once enable_unsafe_deserialization() ran
         if safe_mode:
             refuse_lambda(config)
         return _deserialize(config, custom_objects, safe_mode)

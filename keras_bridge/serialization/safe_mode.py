@@ -15,18 +15,30 @@ import contextlib
 import threading
 
 _state = threading.local()
+_unsafe_everywhere = []  # non-empty once keras.config.enable_unsafe_deserialization() ran
+
+
+def allow_unsafe_everywhere():
+    """``keras.config.enable_unsafe_deserialization()``: every later load is unsafe."""
+    _unsafe_everywhere[:] = [True]
+
+
+def effective(safe_mode):
+    """A load's ``safe_mode`` argument, after ``enable_unsafe_deserialization``."""
+    return bool(safe_mode) and not _unsafe_everywhere
 
 
 def in_safe_mode():
-    """The safe_mode of the load in progress (True outside any load)."""
-    return getattr(_state, "safe_mode", True)
+    """The safe_mode of the load in progress (True outside any load, unless unsafe
+    deserialization was enabled)."""
+    return getattr(_state, "safe_mode", True) and not _unsafe_everywhere
 
 
 @contextlib.contextmanager
 def safe_mode_scope(safe_mode):
     """Make ``safe_mode`` the current one, so nested ``from_config`` calls see it."""
     previous = in_safe_mode()
-    _state.safe_mode = bool(safe_mode)
+    _state.safe_mode = effective(safe_mode)
     try:
         yield
     finally:

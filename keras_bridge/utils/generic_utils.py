@@ -24,15 +24,19 @@ class Progbar(_progbar.Progbar):
         verbose: 1 (live bar) or 2 (one line at the end); 0 shows nothing.
         interval: least seconds between redraws on a terminal.
         stateful_metrics: names of values not to average.
+        unit_name: Keras 3's unit label, accepted (the per-unit time is shown per step).
     """
 
-    def __init__(self, target, width=30, verbose=1, interval=0.05, stateful_metrics=None):
+    def __init__(self, target, width=30, verbose=1, interval=0.05, stateful_metrics=None,
+                 unit_name="step"):
         super().__init__(target, verbose=verbose, width=width, interval=interval)
+        self.unit_name = unit_name  # Keras 3's argument; the bar reads 'step' whatever it is
         self.stateful_metrics = set(stateful_metrics or ())
         self._sums = {}  # name -> [weighted sum, weight], in first-seen order
         self._seen_so_far = 0
 
-    def update(self, current, values=None):
+    def update(self, current, values=None, finalize=None):
+        """``finalize`` (Keras 3): draw the final line now, even short of ``target``."""
         step = current - self._seen_so_far
         for name, value in values or ():
             if name in self.stateful_metrics:
@@ -44,7 +48,7 @@ class Progbar(_progbar.Progbar):
         self._seen_so_far = current
         if self.verbose:
             means = {k: s / max(1, w) for k, (s, w) in self._sums.items()}
-            super().update(current, means, steps=max(current, 1))
+            super().update(current, means, finalize=bool(finalize), steps=max(current, 1))
 
     def add(self, n, values=None):
         self.update(self._seen_so_far + n, values)

@@ -40,9 +40,31 @@ class Sequence:
 
 
 class PyDataset(Sequence):
-    """Keras 3's name for ``Sequence``; its loading options are accepted and ignored."""
+    """Keras 3's name for ``Sequence``, with its constructor. Its loading options
+    (``workers``, ``use_multiprocessing``, ``max_queue_size``) are kept and not used; a
+    subclass that does not call ``super().__init__()`` gets their defaults."""
+
+    workers = 1
+    use_multiprocessing = False
+    max_queue_size = 10
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+        for name, value in (("workers", workers), ("max_queue_size", max_queue_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"Expected `{name}` to be a non-negative integer. "
+                                 f"Received: {name}={value!r}")
         self.workers = workers
-        self.use_multiprocessing = use_multiprocessing
+        self.use_multiprocessing = bool(use_multiprocessing)
         self.max_queue_size = max_queue_size
+
+    @property
+    def num_batches(self):
+        """Batches per epoch (Keras 3): ``len(self)``, or None when that is undefined."""
+        try:
+            return len(self)
+        except (NotImplementedError, TypeError):
+            return None
+
+    def on_epoch_begin(self):
+        """Keras 3's hook before each epoch. Defined so overrides are valid; keras_bridge's
+        ``fit`` calls only ``on_epoch_end`` (after every epoch)."""

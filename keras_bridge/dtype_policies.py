@@ -1,0 +1,154 @@
+"""``keras.dtype_policies``: the dtypes a layer computes in and keeps its variables in.
+
+A policy named after a dtype (``"float32"``, ``"float64"``, ...) computes and stores in that
+dtype; layers honour it: ``Dense(2, dtype=DTypePolicy("float64"))`` or
+``keras.config.set_dtype_policy("float64")`` gives float64 weights and outputs.
+The mixed policies (``"mixed_float16"``, ``"mixed_bfloat16"``: compute in 16 bits, keep
+float32 variables) can be made and inspected, but a layer or the global setting refuses
+them with ``NotImplementedError``: running layers in a compute dtype other than their
+variables' is not implemented yet.
+"""
+
+import numpy as np
+
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "get", "serialize", "deserialize"]
+
+_MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+
+# The global policy (None: floatx's). ``keras_bridge.config`` owns the settings: it hands
+# its ``floatx`` here when imported, so that this module imports nothing of the package.
+_global = {"policy": None, "floatx": lambda: "float32"}
+
+
+def use_floatx(floatx):
+    _global["floatx"] = floatx
+
+
+def global_policy():
+    """``keras.config.dtype_policy()``: the policy set, else one named ``floatx()``."""
+    policy = _global["policy"]
+    return policy if policy is not None else DTypePolicy(_global["floatx"]())
+
+
+def set_global_policy(policy):
+    """``keras.config.set_dtype_policy``: a policy or its name; mixed ones are refused."""
+    if isinstance(policy, str):
+        policy = DTypePolicy(policy)
+    elif not isinstance(policy, DTypePolicy):
+        raise ValueError("Invalid `policy` argument. Expected the string name of a policy "
+                         f"(such as 'float32') or a DTypePolicy instance. Received: "
+                         f"policy={policy!r}")
+    _global["policy"] = refuse_mixed(policy, "passed to set_dtype_policy()")
+
+
+def forget_global_policy():
+    _global["policy"] = None
+
+
+def _dtype_name(name):
+    if name == "bfloat16":
+        return name
+    try:
+        return np.dtype(name).name
+    except TypeError:
+        raise ValueError(f"Cannot convert {name!r} to a DTypePolicy. Expected "
+                         "'mixed_float16', 'mixed_bfloat16', or the name of a dtype such "
+                         "as 'float32'.") from None
+
+
+class DTypePolicy:
+    """A layer's compute and variable dtypes, named like Keras 3's policies.
+
+    Args:
+        name: a dtype name ('float32', 'float64', ...) for both dtypes, or
+            'mixed_float16' / 'mixed_bfloat16' (16-bit compute, float32 variables).
+            Default: the global policy (``keras.config.dtype_policy()``).
+    """
+
+    def __init__(self, name=None):
+        if name is None:
+            name = global_policy().name
+        if not isinstance(name, str):
+            raise TypeError(f"Expected the policy name as a string, such as 'float32'. "
+                            f"Received: name={name!r} (of type {type(name).__name__})")
+        if name in _MIXED:
+            self._compute_dtype, self._variable_dtype = _MIXED[name], "float32"
+        else:
+            self._compute_dtype = self._variable_dtype = _dtype_name(name)
+        self._name = name
+
+    name = property(lambda self: self._name)
+    compute_dtype = property(lambda self: self._compute_dtype,
+                             doc="The dtype of the layer's computations and outputs.")
+    variable_dtype = property(lambda self: self._variable_dtype,
+                              doc="The dtype of the layer's weights.")
+    quantization_mode = property(lambda self: None)
+
+    @property
+    def is_mixed(self):
+        return self._compute_dtype != self._variable_dtype
+
+    def get_config(self):
+        return {"name": self._name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __eq__(self, other):
+        return isinstance(other, DTypePolicy) and other.name == self.name
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def __repr__(self):
+        return f'<DTypePolicy "{self._name}">'
+
+
+FloatDTypePolicy = DTypePolicy  # Keras 3.0's name, kept by Keras as an alias
+
+
+def refuse_mixed(policy, where):
+    if policy.is_mixed:
+        raise NotImplementedError(
+            f"The mixed precision policy {policy.name!r} ({where}) is not supported yet: "
+            f"layers would compute in {policy.compute_dtype} with {policy.variable_dtype} "
+            "weights, which is a separate piece of work (mixed precision compute). Use a "
+            "single-dtype policy such as 'float32', 'bfloat16' or 'float16'.")
+    return policy
+
+
+def get(identifier):
+    """A policy from a name, a serialized policy (dict) or a policy."""
+    if isinstance(identifier, DTypePolicy):
+        return identifier
+    if isinstance(identifier, str):
+        return DTypePolicy(identifier)
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(f"Expected a DTypePolicy, its name or its serialized dict. Received: "
+                     f"{identifier!r}")
+
+
+def serialize(policy):
+    return {"module": "keras", "class_name": "DTypePolicy",
+            "config": policy.get_config(), "registered_name": None}
+
+
+def deserialize(config_dict):
+    if config_dict.get("class_name") not in ("DTypePolicy", "FloatDTypePolicy") or \
+            not isinstance(config_dict.get("config"), dict):
+        raise ValueError(f"Expected a serialized DTypePolicy {{'class_name': 'DTypePolicy', "
+                         f"'config': {{'name': ...}}}}. Received: {config_dict!r}")
+    return DTypePolicy.from_config(config_dict["config"])
+
+
+def layer_dtype(dtype):
+    """The weight dtype a layer gets from its ``dtype`` argument: None means the global
+    policy, a policy (or its name or dict) its variable dtype; other values (a dtype name,
+    a numpy dtype) are kept as they are."""
+    if dtype is None:
+        return global_policy().variable_dtype
+    if isinstance(dtype, (DTypePolicy, dict)) or (isinstance(dtype, str) and dtype in _MIXED):
+        return refuse_mixed(get(dtype), "passed as a layer's dtype").variable_dtype
+    return dtype
