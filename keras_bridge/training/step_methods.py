@@ -96,6 +96,8 @@ class StepMethods:
         """``{name: result}`` of ``self.metrics`` (engine tensors)."""
         out = {}
         for metric in self.metrics:
+            if metric._backend_name is None:  # never updated: zeros on the model's engine
+                metric.bind(self.backend_name, self._device)
             result = metric.result()
             if isinstance(result, dict):
                 out.update(result)
