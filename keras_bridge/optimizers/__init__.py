@@ -302,6 +302,22 @@ class Optimizer:
                                  f"weights optimizer {self.name!r} is bound to.")
         self._binding.apply(grads, variables)
 
+    @property
+    def variables(self):
+        """The engine optimizer's state (JAX: the pure update's state, what a JAX-style
+        train_step receives as ``optimizer_variables``); None before binding."""
+        return None if self._binding is None else getattr(self._binding, "state", None)
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """Keras 3's pure update: ``(new trainable values, new optimizer state)`` from
+        values, without touching the stored weights (JAX; traced inside a jitted step)."""
+        update = getattr(self._binding, "update", None)
+        if update is None or not hasattr(self._binding, "state"):
+            raise NotImplementedError(
+                f"Optimizer.stateless_apply needs a bound optimizer on the JAX backend. "
+                f"Received: an optimizer bound to {self._backend_name!r}.")
+        return update(list(grads), optimizer_variables, list(trainable_variables))
+
     def apply_gradients(self, grads_and_vars):
         """``apply`` for pairs ``(gradient, variable)`` (Keras 2 / tf.keras spelling)."""
         pairs = list(grads_and_vars)

@@ -10,6 +10,8 @@ dict it returns is what History, the progress bar and callbacks see. A step left
 alone runs the engine's native one.
 """
 
+import importlib
+
 import numpy as np
 
 from keras_bridge import backends, layer_losses, logits, ops
@@ -23,16 +25,21 @@ def uses_custom_steps(model):
 def check_supported(model):
     """A clear error, before any step, for an override this engine cannot run: never
     silently replace it with the built-in step."""
-    if model.backend_name != "jax" or not overridden(model, "train_step"):
+    if not overridden(model, "train_step"):
         return
-    style = "train_step(self, state, data) (Keras 3's JAX style)" \
-        if takes_state(model, "train_step") else \
-        "train_step(self, data) (Keras 3's torch style: loss.backward())"
-    raise NotImplementedError(
-        f"Model {model.name!r} overrides {style}, which keras_bridge cannot run on the JAX "
-        f"backend yet. Expected: the torch backend for an overridden train_step, or no "
-        f"override on JAX (test_step(self, data) and predict_step(self, data) overrides do "
-        f"run on JAX). Received: backend='jax'.")
+    stateful = takes_state(model, "train_step")
+    if model.backend_name == "jax" and not stateful:
+        raise NotImplementedError(
+            f"Model {model.name!r} overrides train_step(self, data), Keras 3's torch style "
+            f"(loss.backward()), which cannot differentiate on the JAX backend. Expected "
+            f"on JAX: Keras 3's JAX style train_step(self, state, data) (stateless_call, "
+            f"optimizer.stateless_apply, metric.stateless_update_state), or the torch "
+            f"backend. Received: backend='jax'.")
+    if model.backend_name != "jax" and stateful:
+        raise NotImplementedError(
+            f"Model {model.name!r} overrides train_step(self, state, data), Keras 3's JAX "
+            f"style, which needs the JAX backend. Expected on {model.backend_name}: "
+            f"train_step(self, data). Received: backend={model.backend_name!r}.")
 
 
 def _pack(values):
@@ -68,6 +75,43 @@ class CustomSteps:
         self.custom = {"train": overridden(model, "train_step"),
                        "test": overridden(model, "test_step")}
         self._logs = None
+        self.stateless = None
+        if self.custom["train"] and takes_state(model, "train_step"):
+            self._prepare_stateless(native)
+
+    # ---- Keras 3's JAX style: train_step(state, data) -> (logs, state), jitted --------
+    def _prepare_stateless(self, native):
+        model = self.model
+        for metric in model.metrics:
+            if metric._backend_name is None:
+                metric.bind(model.backend_name, model._device)
+        self.optimizer = native.optimizer  # the engine optimizer; its state is initialised
+        compile_step = importlib.import_module(
+            backends.get(model.backend_name).__name__ + ".training").compile_stateless_step
+
+        def step(state, data):
+            with logits.recording(), layer_losses.collecting():
+                return model.train_step(state, data)
+
+        self.stateless = compile_step(step)
+
+    def _run_stateless(self, data):
+        model = self.model
+        trainable, others = model.trainable_weights, model.non_trainable_weights
+        metric_vars = model.metrics_variables
+        state = ([w.value for w in trainable], [w.value for w in others],
+                 self.optimizer.state, [v.value for v in metric_vars])
+        result = self.stateless(state, data)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError("Expected train_step(self, state, data) to return (logs, state). "
+                            f"Received: {type(result).__name__}")
+        logs, (new_trainable, new_others, opt_state, new_metrics) = result
+        for group, values in ((trainable, new_trainable), (others, new_others),
+                              (metric_vars, new_metrics)):
+            for w, v in zip(group, values):
+                w.slot.write(v)
+        self.optimizer.state = opt_state
+        return logs
 
     def _data(self, xs, ys, sample_weight):
         x = _pack([self.convert(a) for a in self.program.to_device(xs)])
@@ -87,6 +131,10 @@ class CustomSteps:
         if not self.custom[kind]:
             getattr(self.native, f"{kind}_step")(xs, ys, sample_weight)
             self._logs = None
+            return
+        if kind == "train" and self.stateless is not None:
+            self._logs = host_logs(self._run_stateless(self._data(xs, ys, sample_weight)),
+                                   "train_step")
             return
         step = getattr(self.model, f"{kind}_step")
         data = self._data(xs, ys, sample_weight)

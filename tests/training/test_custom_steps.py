@@ -127,7 +127,7 @@ def test_train_step_must_return_a_dict():
         model.fit(*_data(), verbose=0)
 
 
-def test_train_step_override_on_jax_is_a_clear_error():
+def test_torch_style_train_step_on_jax_is_a_clear_error():
     keras.config.set_backend("jax")
     model = _dense_model(TorchStyle)
     model.compile(optimizer=keras.optimizers.SGD(LR), loss="mse")
@@ -136,6 +136,64 @@ def test_train_step_override_on_jax_is_a_clear_error():
         model.fit(*_data(), verbose=0)
     for w, v in zip(model.weights, before):
         np.testing.assert_array_equal(w.numpy(), v)
+
+
+class JaxStyle(keras.Model):
+    """Keras 3's guide 'custom_train_step_in_jax', as written there."""
+
+    def compute_loss_and_updates(self, trainable_variables, non_trainable_variables, x, y,
+                                 training=False):
+        y_pred, non_trainable_variables = self.stateless_call(
+            trainable_variables, non_trainable_variables, x, training=training)
+        loss = self.compute_loss(x, y, y_pred)
+        return loss, (y_pred, non_trainable_variables)
+
+    def train_step(self, state, data):
+        import jax
+        trainable_variables, non_trainable_variables, optimizer_variables, \
+            metrics_variables = state
+        x, y = data
+        grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+        (loss, (y_pred, non_trainable_variables)), grads = grad_fn(
+            trainable_variables, non_trainable_variables, x, y, training=True)
+        trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+            optimizer_variables, grads, trainable_variables)
+        new_metrics_vars, logs = [], {}
+        for metric in self.metrics:
+            n = len(new_metrics_vars)
+            this_metric_vars = metrics_variables[n:n + len(metric.variables)]
+            if metric.name == "loss":
+                this_metric_vars = metric.stateless_update_state(this_metric_vars, loss)
+            else:
+                this_metric_vars = metric.stateless_update_state(this_metric_vars, y, y_pred)
+            logs[metric.name] = metric.stateless_result(this_metric_vars)
+            new_metrics_vars += this_metric_vars
+        state = (trainable_variables, non_trainable_variables, optimizer_variables,
+                 new_metrics_vars)
+        return logs, state
+
+
+def test_jax_style_train_step_matches_numpy_sgd():
+    keras.config.set_backend("jax")
+    x, y = _data()
+    model = _dense_model(JaxStyle)
+    model.compile(optimizer=keras.optimizers.SGD(LR), loss="mse", metrics=["mae"])
+    W0, b0 = (w.numpy() for w in model.trainable_weights)
+    history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    W, b, losses = _sgd_reference(W0, b0, [(x[:4], y[:4]), (x[4:], y[4:])], 2)
+    np.testing.assert_allclose(model.trainable_weights[0].numpy(), W, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.trainable_weights[1].numpy(), b, rtol=1e-5, atol=1e-6)
+    assert sorted(history.history) == ["loss", "mae"]
+    np.testing.assert_allclose(history.history["loss"], losses, rtol=1e-5)
+    assert model.optimizer.iterations == 4
+
+
+def test_jax_style_train_step_on_torch_is_a_clear_error():
+    keras.config.set_backend("torch")
+    model = _dense_model(JaxStyle)
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(NotImplementedError, match=r"train_step\(self, state, data\).*JAX"):
+        model.fit(*_data(), verbose=0)
 
 
 def test_test_step_override_is_called_by_evaluate(backend):
