@@ -199,7 +199,8 @@ def test_jax_style_train_step_on_torch_is_a_clear_error():
 def test_test_step_override_is_called_by_evaluate(backend):
     class MeanPrediction(keras.Model):
         def test_step(self, data):
-            x, y = data
+            x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+            assert sample_weight is None
             y_pred = self(x, training=False)
             return {"mean_pred": ops.mean(y_pred), "mean_y": ops.mean(y)}
 
@@ -281,3 +282,34 @@ def test_super_train_step_runs_the_native_step():
     assert seen == [2, 2]
     np.testing.assert_allclose(model.trainable_weights[0].numpy(), W, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(history.history["loss"], losses, rtol=1e-5)
+
+
+def test_override_logs_reach_callbacks_bar_and_validation(capsys):
+    keras.config.set_backend("torch")
+    seen_lengths, batch_logs = [], []
+
+    class Recording(keras.Model):
+        def train_step(self, data):
+            seen_lengths.append(len(data))
+            x, y, sw = data
+            return {"mean_w": ops.mean(sw)}
+
+        def test_step(self, data):
+            x, y = data
+            return {"score": ops.mean(y)}
+
+    class Spy(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            batch_logs.append(dict(logs))
+
+    x, y = _data()
+    sw = np.arange(8, dtype="float32")
+    model = _dense_model(Recording)
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, sample_weight=sw, batch_size=4, epochs=1, shuffle=False,
+                        validation_data=(x, y), callbacks=[Spy()], verbose=1)
+    assert seen_lengths == [3, 3]
+    assert batch_logs == [{"mean_w": 1.5}, {"mean_w": 5.5}]
+    assert history.history["mean_w"] == [5.5]
+    np.testing.assert_allclose(history.history["val_score"], [np.mean(y[4:])], rtol=1e-6)
+    assert "mean_w: 5.5" in capsys.readouterr().out
