@@ -25,6 +25,12 @@ def uses_custom_steps(model):
 def check_supported(model):
     """A clear error, before any step, for an override this engine cannot run: never
     silently replace it with the built-in step."""
+    for name in ("test_step", "predict_step"):
+        if overridden(model, name) and takes_state(model, name):
+            raise NotImplementedError(
+                f"Model {model.name!r} overrides {name}(self, state, data) (Keras 3's JAX "
+                f"style), which keras_bridge does not run yet. Expected: {name}(self, data), "
+                f"which runs eagerly on either backend.")
     if not overridden(model, "train_step"):
         return
     stateful = takes_state(model, "train_step")
@@ -169,6 +175,7 @@ class PredictSteps:
     numpy and are joined along the batch axis in that structure."""
 
     def __init__(self, model, program):
+        check_supported(model)
         self.model = model
         self.program = program
         self.convert = backends.get(model.backend_name).ops.convert_to_tensor

@@ -99,7 +99,6 @@ class Trainer(StepMethods):
     def _get_trainer(self, xs, ys):
         """The engine's train/test steps, made on first use (and after a trainable flag
         changes, as Keras requires a recompile for)."""
-        check_supported(self)
         self._ensure_built(xs)
         if self._compiled.loss.output_names != list(self.output_names):
             self._compiled = _recompile_for(self._compiled, self.output_names)
@@ -109,6 +108,7 @@ class Trainer(StepMethods):
                  tuple(w.owner.trainable for w in self.weights if w.owner is not None))
         if self._trainer is not None and self._trainer_flags == flags:
             return self._trainer
+        check_supported(self)  # before anything is bound: an override we cannot run
         compiled = self._compiled
         preds = [tuple(t.shape) for t in self.outputs] if getattr(self, "_functional", False) \
             else [(None,) + tuple(ys[i].shape[1:]) for i in range(len(ys))]

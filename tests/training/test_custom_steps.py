@@ -313,3 +313,13 @@ def test_override_logs_reach_callbacks_bar_and_validation(capsys):
     assert history.history["mean_w"] == [5.5]
     np.testing.assert_allclose(history.history["val_score"], [np.mean(y[4:])], rtol=1e-6)
     assert "mean_w: 5.5" in capsys.readouterr().out
+
+
+def test_stateful_test_and_predict_steps_are_a_clear_error(backend):
+    class StatefulPredict(keras.Model):
+        def predict_step(self, state, data):
+            return data
+
+    model = _dense_model(StatefulPredict)
+    with pytest.raises(NotImplementedError, match=r"predict_step\(self, state, data\)"):
+        model.predict(_data()[0])
