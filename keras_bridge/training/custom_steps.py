@@ -7,7 +7,10 @@ gets the batch as engine tensors packed as Keras 3 does (``(x, y)``, or ``(x,)``
 without targets, or ``(x, y, sample_weight)``), runs inside the step's scopes (the
 losses layers add while it calls the model are what ``compute_loss`` adds), and the
 dict it returns is what History, the progress bar and callbacks see. A step left
-alone runs the engine's native one.
+alone runs the engine's native one. Keras 3's JAX style, ``train_step(self, state,
+data) -> (logs, state)``, is jitted by the engine (``compile_stateless_step``) and
+its state written back after each batch. A style the engine cannot run is an error
+before anything is bound, never a silent fallback to the built-in step.
 """
 
 import importlib
