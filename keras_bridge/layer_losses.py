@@ -31,6 +31,12 @@ def active():
     return _collected.get() is not None
 
 
+def pending():
+    """The losses collected so far by the running step (empty outside one): what a
+    custom step's ``compute_loss`` adds to its total."""
+    return list(_collected.get() or ())
+
+
 def add(value):
     """Add ``value`` (summed to a scalar) to the running step's loss; ignored outside
     a step."""

@@ -201,6 +201,22 @@ class Metric:
         self.update_state(*args, **kwargs)
         return self.result()
 
+    # ---- Keras 3's stateless API (a JAX-style train_step) ----------------------------
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """``update_state`` on the values ``metric_variables`` (aligned with
+        ``variables``) instead of the stored state; returns their new values."""
+        from keras_bridge.variables import substitute
+        values = list(metric_variables)
+        with substitute({id(v): a for v, a in zip(self._variables, values)}) as scope:
+            self.update_state(*args, **kwargs)
+        return [scope.updates.get(id(v), a) for v, a in zip(self._variables, values)]
+
+    def stateless_result(self, metric_variables):
+        """``result()`` computed from the values ``metric_variables``."""
+        from keras_bridge.variables import substitute
+        with substitute({id(v): a for v, a in zip(self._variables, metric_variables)}):
+            return self.result()
+
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
 

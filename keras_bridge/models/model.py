@@ -332,7 +332,7 @@ class Model(Trainer, Layer):
         if n == 0:
             raise ValueError(f"Model {self.name!r} received empty input data (0 samples).")
         self._ensure_built(arrays)
-        program = self._get_program()
+        program = self._predictor()
         bar = Progbar(n, verbose=verbose) if verbose else None
         batches = []
         for i in range(0, n, batch_size):
@@ -341,14 +341,22 @@ class Model(Trainer, Layer):
                 bar.update(min(i + batch_size, n), steps=len(batches))
         outputs = batches[0] if len(batches) == 1 else \
             [np.concatenate(parts, axis=0) for parts in zip(*batches)]
-        return self._pack_outputs(outputs)
+        return self._pack_outputs(outputs, program)
+
+    def _predictor(self):
+        """The engine program, or an overridden ``predict_step`` run per batch."""
+        program = self._get_program()
+        if type(self).predict_step is Model.predict_step:
+            return program
+        from keras_bridge.training.custom_steps import PredictSteps
+        return PredictSteps(self, program)
 
     def _predict_source(self, source, steps, verbose):
         from keras_bridge.training.batches import BatchSource
         from keras_bridge.training.progbar import Progbar
         source = BatchSource(source, self, steps, targets="ignored", what="predict")
         self._ensure_built(source.first()[0])
-        program = self._get_program()
+        program = self._predictor()
         bar = Progbar(source.target, verbose=verbose) if verbose else None
         parts = []
         for xs, _, _, _ in source.epoch():
@@ -362,15 +370,18 @@ class Model(Trainer, Layer):
         if bar is not None and source.target is None:
             bar.update(len(parts), finalize=True, steps=len(parts))
         outputs = [np.concatenate(p, axis=0) for p in zip(*parts)]
-        return self._pack_outputs(outputs)
+        return self._pack_outputs(outputs, program)
 
     def predict_on_batch(self, x):
         """Outputs for one batch ``x`` as numpy arrays."""
         arrays = self._standardize(x)
         self._ensure_built(arrays)
-        return self._pack_outputs(self._get_program().predict_batch(arrays))
+        program = self._predictor()
+        return self._pack_outputs(program.predict_batch(arrays), program)
 
-    def _pack_outputs(self, outputs):
+    def _pack_outputs(self, outputs, program=None):
+        if program is not None and hasattr(program, "pack"):  # an overridden predict_step
+            return program.pack(outputs)
         if self._functional:
             return tree.pack_like(self._output_struct, outputs)
         return outputs if len(outputs) > 1 else outputs[0]

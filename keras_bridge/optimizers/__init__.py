@@ -269,6 +269,60 @@ class Optimizer:
             self._binding.load_state_dict(saved.values_for(weights))
         return self._binding
 
+    # ---- Keras 3's eager update (custom train steps) ------------------------------------
+    def apply(self, grads, trainable_variables=None):
+        """One step from ``grads`` (engine tensors in Keras layout, None to skip a
+        weight) for ``trainable_variables`` (default: the weights the optimizer is bound
+        to). Binds the optimizer to those weights on first use, as Keras 3 builds it.
+
+        Example, inside a torch-style ``train_step``:
+            gradients = [v.value.grad for v in self.trainable_weights]
+            with torch.no_grad():
+                self.optimizer.apply(gradients, self.trainable_weights)
+        """
+        grads = list(grads)
+        if trainable_variables is None:
+            if self._binding is None:
+                raise ValueError(f"Optimizer {self.name!r} is not bound to any weights yet; "
+                                 "pass trainable_variables to apply().")
+            variables = list(self._weights)
+        else:
+            variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"Expected one gradient per variable. Received: {len(grads)} "
+                             f"gradients for {len(variables)} variables.")
+        if self._binding is None:
+            if not variables:
+                return
+            self.bind(variables[0].backend_name, variables)
+        known = {id(w) for w in self._weights}
+        for w in variables:
+            if id(w) not in known:
+                raise ValueError(f"Weight {w.path!r} is not one of the {len(self._weights)} "
+                                 f"weights optimizer {self.name!r} is bound to.")
+        self._binding.apply(grads, variables)
+
+    @property
+    def variables(self):
+        """The engine optimizer's state (JAX: the pure update's state, what a JAX-style
+        train_step receives as ``optimizer_variables``); None before binding."""
+        return None if self._binding is None else getattr(self._binding, "state", None)
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """Keras 3's pure update: ``(new trainable values, new optimizer state)`` from
+        values, without touching the stored weights (JAX; traced inside a jitted step)."""
+        update = getattr(self._binding, "update", None)
+        if update is None or not hasattr(self._binding, "state"):
+            raise NotImplementedError(
+                f"Optimizer.stateless_apply needs a bound optimizer on the JAX backend. "
+                f"Received: an optimizer bound to {self._backend_name!r}.")
+        return update(list(grads), optimizer_variables, list(trainable_variables))
+
+    def apply_gradients(self, grads_and_vars):
+        """``apply`` for pairs ``(gradient, variable)`` (Keras 2 / tf.keras spelling)."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
     # ---- saved state --------------------------------------------------------------------
     def restore_state(self, weights, arrays, where):
         """Resume from a saved state when the engine optimizer is made (``bind``).

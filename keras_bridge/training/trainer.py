@@ -15,8 +15,11 @@ from keras_bridge import random as kb_random
 from keras_bridge.callbacks import CallbackList, History
 from keras_bridge.training import batches, data
 from keras_bridge.training.compile_utils import CompiledLoss, CompiledMetrics
+from keras_bridge.training.custom_steps import CustomSteps, check_supported, \
+    uses_custom_steps
 from keras_bridge.training.progbar import Progbar
 from keras_bridge.training.step import StepPolicy
+from keras_bridge.training.step_methods import StepMethods, overridden
 
 
 class Compiled:
@@ -38,8 +41,8 @@ def check_verbose(verbose, default=1):
     return verbose
 
 
-class Trainer:
-    """Training methods mixed into ``Model``."""
+class Trainer(StepMethods):
+    """Training methods mixed into ``Model`` (Keras 3's overridable steps: StepMethods)."""
 
     _compiled = None
     _trainer = None
@@ -68,7 +71,10 @@ class Trainer:
         else:
             output_names = self.output_names
         opt = optimizers_module.get(optimizer)
-        own_losses = getattr(self, "_has_own_losses", lambda: False)()
+        # An overridden train_step may compute its own loss (Keras 3's guides compile
+        # with an optimizer only).
+        own_losses = getattr(self, "_has_own_losses", lambda: False)() or \
+            overridden(self, "train_step")
         compiled_loss = CompiledLoss(loss, loss_weights, output_names, own_losses)
         compiled_metrics = CompiledMetrics(metrics, output_names, compiled_loss)
         self._compiled = Compiled(opt, compiled_loss, compiled_metrics)
@@ -84,12 +90,6 @@ class Trainer:
         if self._compiled is None:
             return []
         return self._compiled.metrics.names
-
-    @property
-    def metrics(self):
-        if self._compiled is None or self._compiled.metrics.metrics is None:
-            return []
-        return self._compiled.metrics.all_metrics()
 
     def _require_compiled(self, what):
         if self._compiled is None:
@@ -108,6 +108,7 @@ class Trainer:
                  tuple(w.owner.trainable for w in self.weights if w.owner is not None))
         if self._trainer is not None and self._trainer_flags == flags:
             return self._trainer
+        check_supported(self)  # before anything is bound: an override we cannot run
         compiled = self._compiled
         preds = [tuple(t.shape) for t in self.outputs] if getattr(self, "_functional", False) \
             else [(None,) + tuple(ys[i].shape[1:]) for i in range(len(ys))]
@@ -118,8 +119,15 @@ class Trainer:
                                                             self.trainable_weights)
         backend = backends.get(self._backend_name)
         self._trainer = backend.make_trainer(program, StepPolicy(self, compiled))
+        if uses_custom_steps(self):
+            self._trainer = CustomSteps(self, self._trainer, program)
         self._trainer_flags = flags
         return self._trainer
+
+    def _log_source(self, trainer):
+        """What the loop resets and reads the logs from: the compiled metrics, or the
+        overridden steps' logs (``CustomSteps``)."""
+        return trainer if isinstance(trainer, CustomSteps) else self._compiled.metrics
 
     def _warn_if_frozen(self, what):
         if not self.trainable_weights:
@@ -174,7 +182,7 @@ class Trainer:
         cbs = CallbackList(list(callbacks or []) + [history], self,
                            {"epochs": epochs, "steps": train.steps, "verbose": verbose})
         batch_logs = cbs.wants("on_train_batch_end")  # read values only for a user
-        metrics = self._compiled.metrics
+        metrics = self._log_source(trainer)
         rng = kb_random.generator()
         self.stop_training = False
         cbs.on_train_begin()
@@ -259,7 +267,7 @@ class Trainer:
 
     def _evaluate_batches(self, source, bar=None, callbacks=None):
         trainer = self._get_trainer(*source.first())
-        metrics = self._compiled.metrics
+        metrics = self._log_source(trainer)
         metrics.reset()
         cbs = callbacks or CallbackList([], self, {})
         batch_logs = cbs.wants("on_test_batch_end")
@@ -330,7 +338,10 @@ class Trainer:
     def _format_logs(self, logs, return_dict):
         if return_dict:
             return logs
-        values = [logs[name] for name in self.metrics_names]
+        names = self.metrics_names
+        if set(names) != set(logs):  # an overridden step's own logs, in its order
+            names = list(logs)
+        values = [logs[name] for name in names]
         return values[0] if len(values) == 1 else values
 
     def train_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
@@ -340,10 +351,11 @@ class Trainer:
         xs, ys, sw = self._standardize_data(x, y, sample_weight, "train_on_batch")
         trainer = self._get_trainer(xs, ys)
         self._warn_if_frozen("train_on_batch")
+        metrics = self._log_source(trainer)
         if reset_metrics:
-            self._compiled.metrics.reset()
+            metrics.reset()
         trainer.train_step(xs, ys, sw)
-        return self._format_logs(self._compiled.metrics.results(), return_dict)
+        return self._format_logs(metrics.results(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
                       return_dict=False):
@@ -351,10 +363,11 @@ class Trainer:
         self._require_compiled("evaluating it")
         xs, ys, sw = self._standardize_data(x, y, sample_weight, "test_on_batch")
         trainer = self._get_trainer(xs, ys)
+        metrics = self._log_source(trainer)
         if reset_metrics:
-            self._compiled.metrics.reset()
+            metrics.reset()
         trainer.test_step(xs, ys, sw)
-        return self._format_logs(self._compiled.metrics.results(), return_dict)
+        return self._format_logs(metrics.results(), return_dict)
 
 
 def _recompile_for(compiled, output_names):

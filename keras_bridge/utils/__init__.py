@@ -31,7 +31,9 @@ _KERAS2.update({"get_source_inputs": "keras_bridge.utils.layer_utils",
                 "plot_model": "keras_bridge.utils.vis_utils",
                 "model_to_dot": "keras_bridge.utils.vis_utils",
                 "HDF5Matrix": "keras_bridge.utils.io_utils",
-                "multi_gpu_model": "keras_bridge.utils.multi_gpu_utils"})
+                "multi_gpu_model": "keras_bridge.utils.multi_gpu_utils",
+                # Keras 3's helper for custom train_step / test_step overrides.
+                "unpack_x_y_sample_weight": "keras_bridge.training.step_methods"})
 __getattr__, __dir__ = reexports(__name__, _KERAS2)
 
 __all__ = ["set_random_seed", "get_file", "DownloadError", "to_categorical", "normalize",

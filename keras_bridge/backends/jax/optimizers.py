@@ -277,6 +277,21 @@ class JaxOptimizer:
         new_params = optax.apply_updates(params, updates)
         return new_params, OptState(state.iterations + 1, state.learning_rate, inner)
 
+    def apply(self, grads, weights):
+        """Keras 3's eager ``optimizer.apply`` on the stored weights (outside a jitted
+        step): missing gradients count as zeros."""
+        if self.state is None:
+            self.init()
+        given = {id(w): g for w, g in zip(weights, grads)}
+        values = [w.value for w in self.weights]
+        full = [jnp.zeros_like(v) if given.get(id(w)) is None else
+                jnp.asarray(given[id(w)], v.dtype).reshape(v.shape)
+                for w, v in zip(self.weights, values)]
+        new, self.state = self.update(full, self.state, values)
+        for w, v in zip(self.weights, new):
+            if id(w) in given:
+                w.slot.write(v)
+
     def _clip(self, grads):
         if self._clipnorm > 0:
             clip = clip_by_norm_each(self._clipnorm)

@@ -124,4 +124,10 @@ def make_trainer(program, policy):
     return Trainer(program, policy)
 
 
+def compile_stateless_step(fn):
+    """A user's Keras 3 JAX-style ``train_step(state, data)``, jitted (one trace per
+    batch shape); the old state is dead after a step, so it is donated."""
+    return jax.jit(fn, donate_argnums=(0,))
+
+
 

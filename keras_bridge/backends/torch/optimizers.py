@@ -403,6 +403,19 @@ class TorchOptimizer:
             self.torch_optimizer.step()
         self._iterations += 1
 
+    def apply(self, grads, weights):
+        """Keras 3's ``optimizer.apply``: ``grads`` (Keras layout) become the ``.grad``
+        of ``weights``' storage, the other bound weights get none, then one ``step``."""
+        given = {id(w): g for w, g in zip(weights, grads)}
+        with torch.no_grad():
+            for w, p in zip(self.weights, self.params):
+                g = given.get(id(w))
+                if g is not None:
+                    g = w.slot.to_storage(torch.as_tensor(g)).to(dtype=p.dtype,
+                                                               device=p.device)
+                p.grad = g
+            self.step()
+
     def _clip(self, params, grads):
         if self._clipnorm > 0:
             c = self._clipnorm

@@ -29,7 +29,23 @@ class Slot:
         self.layout = layout
 
     def read(self):
-        return self.layout(self.tensor) if self.layout else self.tensor
+        if self.layout is None:
+            return self.tensor
+        view = self.layout(self.tensor)
+        if self.tensor.grad is not None:
+            # Keras 3's torch train_step reads ``v.value.grad``: the view carries the
+            # gradient ``backward`` left on the storage, in Keras layout.
+            view.grad = self.layout(self.tensor.grad)
+        return view
+
+    def zero_grad(self, set_to_none=True):
+        grad = self.tensor.grad
+        if grad is None:
+            return
+        if set_to_none:
+            self.tensor.grad = None
+        else:
+            grad.zero_()
 
     def read_numpy(self):
         return self.read().detach().cpu().numpy().copy()
