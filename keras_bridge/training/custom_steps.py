@@ -55,7 +55,7 @@ def _pack(values):
     return values[0] if len(values) == 1 else list(values)
 
 
-def _float(value):
+def _log_value(value):
     return float(ops.convert_to_numpy(value))
 
 
@@ -68,9 +68,9 @@ def host_logs(logs, what):
     out = {}
     for name, value in logs.items():
         if isinstance(value, dict):
-            out.update({k: _float(v) for k, v in value.items()})
+            out.update({k: _log_value(v) for k, v in value.items()})
         else:
-            out[name] = _float(value)
+            out[name] = _log_value(value)
     return out
 
 
