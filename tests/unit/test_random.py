@@ -26,16 +26,13 @@ def _np(x, backend):
 
 # ---- shapes, dtypes, ranges ---------------------------------------------------------------
 def test_shapes_and_dtypes(backend):
-    logits = np.zeros((3, 4), "float32")
+    # gamma, beta, binomial and categorical are checked with their statistics below (on
+    # JAX each new shape compiles them again, a few seconds for the gamma family).
     cases = {
         "normal": (kr.normal((2, 3), seed=1), (2, 3), "float32"),
         "uniform": (kr.uniform((4,), dtype="float64", seed=1), (4,), ("float64", "float32")),
         "truncated_normal": (kr.truncated_normal((2, 2), seed=1), (2, 2), "float32"),
         "randint": (kr.randint((5, 1), 0, 3, seed=1), (5, 1), "int32"),
-        "categorical": (kr.categorical(logits, 6, seed=1), (3, 6), "int32"),
-        "gamma": (kr.gamma((3,), 2.0, seed=1), (3,), "float32"),
-        "beta": (kr.beta((3, 2), 2.0, 3.0, seed=1), (3, 2), "float32"),
-        "binomial": (kr.binomial((7,), 5, 0.5, seed=1), (7,), "float32"),
         "dropout": (kr.dropout(np.ones((2, 5), "float32"), 0.5, seed=1), (2, 5), "float32"),
         "shuffle": (kr.shuffle(np.arange(6, dtype="int32"), seed=1), (6,), "int32"),
     }
@@ -69,6 +66,7 @@ def test_randint_and_categorical_frequencies(backend):
     np.testing.assert_allclose(np.bincount(r - 2) / N, 0.25, atol=0.01)  # se 0.0014
     probs = np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]])
     c = _np(kr.categorical(np.log(probs).astype("float32"), 20_000, seed=7), backend)
+    assert c.shape == (2, 20_000) and c.dtype == np.int32
     for row in range(2):
         freq = np.bincount(c[row], minlength=3) / c.shape[1]
         np.testing.assert_allclose(freq, probs[row], atol=0.02)  # se <= 0.0036
@@ -76,16 +74,13 @@ def test_randint_and_categorical_frequencies(backend):
 
 def test_gamma_beta_binomial_moments(backend):
     g = _np(kr.gamma((N,), 3.0, seed=8), backend)
-    assert g.min() > 0
+    assert g.shape == (N,) and g.dtype == np.float32 and g.min() > 0
     assert abs(g.mean() - 3.0) < 0.04 and abs(g.var() - 3.0) < 0.15  # se 0.0055, ~0.03
     b = _np(kr.beta((N,), 2.0, 6.0, seed=9), backend)
-    assert 0 <= b.min() and b.max() <= 1
+    assert b.shape == (N,) and b.dtype == np.float32 and 0 <= b.min() and b.max() <= 1
     assert abs(b.mean() - 0.25) < 0.005  # sd 0.144, se 0.00046
-    alphas = np.array([0.5, 4.0], "float32")  # alpha broadcasts against the shape
-    g2 = _np(kr.gamma((N // 2, 2), alphas, seed=10), backend)
-    np.testing.assert_allclose(g2.mean(0), alphas, atol=0.06)
     k = _np(kr.binomial((N,), 10, 0.3, seed=11), backend)
-    assert np.array_equal(k, np.round(k)) and k.min() >= 0 and k.max() <= 10
+    assert k.shape == (N,) and k.dtype == np.float32 and np.array_equal(k, np.round(k)) and k.min() >= 0 and k.max() <= 10
     assert abs(k.mean() - 3.0) < 0.03 and abs(k.var() - 2.1) < 0.1  # se 0.0046, ~0.01
 
 
@@ -108,8 +103,9 @@ def test_dropout_and_shuffle(backend):
 
 # ---- seeds ---------------------------------------------------------------------------------
 def test_int_seed_repeats_and_none_draws_the_stream(backend):
-    for fn in (lambda s: kr.normal((5,), seed=s), lambda s: kr.gamma((5,), 2.0, seed=s),
-               lambda s: kr.categorical(np.zeros((2, 5), "float32"), 8, seed=s),
+    # The gamma and categorical shapes of the statistics tests: no new JAX compile.
+    for fn in (lambda s: kr.normal((5,), seed=s), lambda s: kr.gamma((N,), 2.0, seed=s),
+               lambda s: kr.categorical(np.zeros((2, 3), "float32"), 20_000, seed=s),
                lambda s: kr.shuffle(np.arange(10), seed=s)):
         first = _np(fn(42), backend)
         np.testing.assert_array_equal(_np(fn(42), backend), first)
