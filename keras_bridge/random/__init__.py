@@ -1,12 +1,12 @@
 """Randomness: the project's seeded numpy generator, and Keras 3's ``keras.random``.
 
-``generator`` / ``set_seed`` / ``current_seed`` (``seeding.py``) drive weight initial
+``generator`` / ``set_seed`` / ``current_seed`` (``keras_bridge.seeding``) drive weight initial
 values and ``set_random_seed``. ``SeedGenerator`` and the samplers (``normal``,
 ``uniform``, ``randint``, ``dropout``, ...) are Keras 3's API; they import the layer
-machinery, so they load on first use (initializers import this package early).
+machinery, so they load on first use.
 """
 
-from keras_bridge.random.seeding import _state, current_seed, generator, set_seed  # noqa: F401
+from keras_bridge.seeding import _state, current_seed, generator, set_seed  # noqa: F401
 
 _SAMPLERS = ("beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint",
              "shuffle", "truncated_normal", "uniform")

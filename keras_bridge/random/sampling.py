@@ -72,7 +72,7 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
             or num_samples < 1:
         raise ValueError("Expected `num_samples` to be a positive integer. Received: "
                          f"num_samples={num_samples!r}")
-    return ops.random_categorical(logits, int(num_samples), dtype, seed=draw_seed(seed))
+    return ops.random_categorical(ops.convert_to_tensor(logits), int(num_samples), dtype, seed=draw_seed(seed))
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):
@@ -86,7 +86,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
                              f"shape {tuple(ops.shape(inputs))}. Received: "
                              f"noise_shape={tuple(noise_shape)}")
         noise_shape = tuple(noise_shape)
-    return ops.random_dropout(inputs, float(rate), noise_shape, seed=draw_seed(seed))
+    return ops.random_dropout(ops.convert_to_tensor(inputs), float(rate), noise_shape, seed=draw_seed(seed))
 
 
 def shuffle(x, axis=0, seed=None):
@@ -96,7 +96,7 @@ def shuffle(x, axis=0, seed=None):
             or not -max(ndim, 1) <= axis < max(ndim, 1):
         raise ValueError(f"Expected `axis` in [-{max(ndim, 1)}, {max(ndim, 1)}) for an input "
                          f"of rank {ndim}. Received: axis={axis!r}")
-    return ops.random_shuffle(x, int(axis), seed=draw_seed(seed))
+    return ops.random_shuffle(ops.convert_to_tensor(x), int(axis), seed=draw_seed(seed))
 
 
 def gamma(shape, alpha, dtype=None, seed=None):

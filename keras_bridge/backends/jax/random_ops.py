@@ -10,8 +10,16 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from keras_bridge.backends.jax.ops import _jax_dtype, _shape_tuple, _t
 from keras_bridge.backends.jax.random import key_for
+
+# ops.py imports this module, so the table's helpers are not imported back: callers
+# (keras_bridge.random) pass engine tensors and resolved dtype names.
+_t = jnp.asarray
+_jax_dtype = jnp.dtype
+
+
+def _shape_tuple(shape):
+    return (int(shape),) if isinstance(shape, int) else tuple(int(d) for d in shape)
 
 
 def _jitted(static):

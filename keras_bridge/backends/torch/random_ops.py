@@ -10,9 +10,27 @@ import contextlib
 
 import torch
 
-from keras_bridge.backends.torch.ops import _float, _shape_tuple, _t, _torch_dtype
 from keras_bridge.backends.torch.random import generator_for, seed_value
 from keras_bridge.backends.torch.tensors import current_device
+
+
+# ops.py imports this module, so the table's helpers are not imported back: callers
+# (keras_bridge.random) pass engine tensors and resolved dtype names.
+def _t(x):
+    return x if isinstance(x, torch.Tensor) else torch.as_tensor(x, device=current_device())
+
+
+def _float(x):
+    x = _t(x)
+    return x if x.is_floating_point() else x.to(torch.float32)
+
+
+def _torch_dtype(dtype):
+    return dtype if isinstance(dtype, torch.dtype) else getattr(torch, str(dtype))
+
+
+def _shape_tuple(shape):
+    return (int(shape),) if isinstance(shape, int) else tuple(int(d) for d in shape)
 
 
 def random_randint(shape, minval, maxval, dtype="int32", seed=None):
