@@ -173,10 +173,17 @@ def test_fit_with_a_seeded_layer_is_reproducible(backend):
                                + model.get_weights()[2], rtol=1e-5, atol=1e-6)
 
 
+class _StreamNoisy(layers.Layer):
+    """seed=None in call: the engine's stream (inside a jitted JAX step, its key)."""
+
+    def call(self, x, training=False):
+        return x + kr.uniform(ops.shape(x), seed=None) if training else x
+
+
 def test_noise_changes_between_steps(backend):
     inputs = keras.Input((3,))
     noisy = _Noisy(3)
-    model = keras.Model(inputs, noisy(inputs))
+    model = keras.Model(inputs, _StreamNoisy()(noisy(inputs)))
     model.compile(optimizers.SGD(0.0), "mse")
     x = np.zeros((4, 3), "float32")
     with pytest.warns(UserWarning, match="no trainable weights"):
