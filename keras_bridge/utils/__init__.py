@@ -5,7 +5,7 @@ Keras 2's submodules (``generic_utils``, ``layer_utils``, ``conv_utils``, ``io_u
 loaded on first access: they import models and layers, which import this package.
 """
 
-from keras_bridge.seeding import set_seed as set_random_seed
+from keras_bridge.random import set_seed as set_random_seed
 from keras_bridge.utils import data_utils, np_utils
 from keras_bridge.utils.data_utils import DownloadError, get_file
 from keras_bridge.utils.enqueuers import GeneratorEnqueuer, OrderedEnqueuer

@@ -42,6 +42,7 @@ def test_shapes_and_dtypes(backend):
         assert str(arr.dtype) in ((dtype,) if isinstance(dtype, str) else dtype), name
     assert _np(kr.normal((0, 3), seed=1), backend).shape == (0, 3)
     assert _np(kr.uniform(4, seed=1), backend).shape == (4,)  # an int shape is one axis
+    assert keras.random.normal is kr.normal and keras.random.SeedGenerator is kr.SeedGenerator
 
 
 def test_normal_uniform_truncated_statistics(backend):
