@@ -2,7 +2,7 @@
 
 Weights are drawn here, in Keras layout, before any engine sees them: that is what
 lets one seed give the same initial weights on every backend. Unseeded initializers
-draw from the project's generator (``keras_bridge.random.generator()``, reset by
+draw from the project's generator (``keras_bridge.seeding.generator()``, reset by
 ``set_seed``); an initializer given ``seed=`` makes a fresh generator from that seed
 on every call, so it returns the same values each time, as a seeded Keras 2
 initializer did.
@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 from keras_bridge import config
-from keras_bridge import random as kb_random
+from keras_bridge import seeding as kb_random
 from keras_bridge.utils.naming import to_snake_case
 from keras_bridge.utils.catalog import Catalog
 

@@ -25,15 +25,17 @@ _substitution = contextvars.ContextVar("keras_bridge_weight_substitution", defau
 class Substitution:
     """Values to use instead of stored ones, and the assignments made meanwhile."""
 
-    def __init__(self, values):
+    def __init__(self, values, trial=False):
         self.values = values  # id(weight) -> engine tensor
         self.updates = {}  # id(weight) -> engine tensor
         self.record_all = False  # True: record assignments to weights not in ``values``
+        # A trial run (shape inference) on stand-in values, not a program's step.
+        self.trial = trial
 
 
 @contextlib.contextmanager
-def substitute(values):
-    scope = Substitution(values)
+def substitute(values, trial=False):
+    scope = Substitution(values, trial)
     token = _substitution.set(scope)
     try:
         yield scope

@@ -174,6 +174,17 @@ OPS = {
     "random_uniform": ("(shape, minval=0.0, maxval=1.0, dtype='float32', seed=None)", "Uniform samples from the engine's random stream; an int seed gives the same samples every call."),
     "random_normal": ("(shape, mean=0.0, stddev=1.0, dtype='float32', seed=None)", "Normal samples from the engine's random stream; an int seed gives the same samples every call."),
     "random_truncated_normal": ("(shape, mean=0.0, stddev=1.0, dtype='float32', seed=None)", "Normal samples redrawn until within two standard deviations of the mean."),
+    # Keras 3's keras.random samplers. Every random_* op's seed may be None (the engine's
+    # stream, or a jitted step's key), an int (the same samples every call) or a seed
+    # state: an int32 pair [seed, counter] (numpy or an engine tensor, traced under jit)
+    # as a keras_bridge.random.SeedGenerator holds; each state gives its own samples.
+    "random_randint": ("(shape, minval, maxval, dtype='int32', seed=None)", "Integers uniform in [minval, maxval)."),
+    "random_categorical": ("(logits, num_samples, dtype='int32', seed=None)", "Class indices (batch, num_samples) drawn from the softmax of 2-D logits (batch, classes), with replacement."),
+    "random_shuffle": ("(x, axis=0, seed=None)", "x with its slices along axis in one random order."),
+    "random_gamma": ("(shape, alpha, dtype='float32', seed=None)", "Gamma(alpha, scale 1) samples; alpha broadcasts to shape."),
+    "random_beta": ("(shape, alpha, beta, dtype='float32', seed=None)", "Beta(alpha, beta) samples; alpha and beta broadcast to shape."),
+    "random_binomial": ("(shape, counts, probabilities, dtype='float32', seed=None)", "Binomial(counts, probabilities) samples (success counts) in dtype; the parameters broadcast to shape."),
+    "random_dropout": ("(x, rate, noise_shape=None, seed=None)", "Inverted dropout drawn from seed; rate a Python number in [0, 1] (1 gives zeros, as Keras 3); None in noise_shape takes x's size."),
 }
 
 

@@ -179,7 +179,7 @@ class OpLayer(Layer):
         values = [backend.ops.convert_to_tensor(np.zeros(
             tuple(fill if d is None else d for d in t.shape), dtype=t.dtype)) for t in inputs]
         mapping = {id(w): backend.ops.convert_to_tensor(w.numpy()) for w in weights}
-        with context.running(backend.NAME), substitute(mapping):
+        with context.running(backend.NAME), substitute(mapping, trial=True):
             out = self.call(values, training=False)
         if isinstance(out, (list, tuple)) or not backend.is_tensor(out):
             out = backend.ops.convert_to_tensor(out)

@@ -11,7 +11,7 @@ import warnings
 
 from keras_bridge import backends
 from keras_bridge import optimizers as optimizers_module
-from keras_bridge import random as kb_random
+from keras_bridge import seeding as kb_random
 from keras_bridge.callbacks import CallbackList, History
 from keras_bridge.training import batches, data
 from keras_bridge.training.compile_utils import CompiledLoss, CompiledMetrics

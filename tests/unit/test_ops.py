@@ -288,7 +288,10 @@ def test_every_contract_op_is_tested_and_has_the_contract_signature(backend):
         "dropout", "random_uniform", "random_normal", "random_truncated_normal", "ctc_loss",
         # convolution, pooling, normalization and scan: tests/unit/test_ops_nn.py
         "conv", "depthwise_conv", "separable_conv", "conv_transpose", "max_pool",
-        "average_pool", "moments", "batch_normalization", "scan"}
+        "average_pool", "moments", "batch_normalization", "scan",
+        # Keras 3's keras.random samplers: tests/unit/test_random.py
+        "random_randint", "random_categorical", "random_shuffle", "random_gamma",
+        "random_beta", "random_binomial", "random_dropout"}
     assert set(OPS) <= tested, sorted(set(OPS) - tested)
     table = backends.get(backend).ops
     for name, (signature, _) in OPS.items():

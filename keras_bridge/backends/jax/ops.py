@@ -16,7 +16,7 @@ import numpy as np
 from keras_bridge.backends.jax.conv_ops import average_pool, conv, conv_transpose  # noqa: F401
 from keras_bridge.backends.jax.conv_ops import depthwise_conv, max_pool, separable_conv  # noqa: F401
 from keras_bridge.backends.jax.nn_ops import batch_normalization, moments, scan  # noqa: F401
-from keras_bridge.backends.jax.random import next_key
+from keras_bridge.backends.jax.random import key_for, next_key
 
 _DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
                 "float32", "float64", "complex64", "complex128")
@@ -650,7 +650,7 @@ def dropout(x, rate, noise_shape=None):
 def _key(seed):
     """The next key of the stream (or of the enclosing key scope), or a key made from an
     explicit seed, which gives the same samples every call (also under jit)."""
-    return next_key() if seed is None else jax.random.PRNGKey(int(seed))
+    return key_for(seed)
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
@@ -667,3 +667,9 @@ def random_truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=N
     z = jax.random.truncated_normal(_key(seed), -2.0, 2.0, _shape_tuple(shape),
                                     dtype=_jax_dtype(dtype))
     return z * stddev + mean
+
+
+# Keras 3's keras.random samplers (random_ops.py); imported last, they use this table.
+from keras_bridge.backends.jax.random_ops import (  # noqa: E402,F401
+    random_beta, random_binomial, random_categorical, random_dropout, random_gamma,
+    random_randint, random_shuffle)

@@ -12,6 +12,8 @@ import contextlib
 import contextvars
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 _state = {"key": None}
 _scope = contextvars.ContextVar("keras_bridge_jax_key_scope", default=None)
@@ -49,3 +51,20 @@ def key_scope(key):
         yield
     finally:
         _scope.reset(token)
+
+
+def key_for(seed):
+    """The key an op draws from: the stream's next key for None, a fixed key for an int
+    (same samples every call, also under jit), and for a seed state (an int32 pair
+    [seed, counter], numpy or a possibly traced array, as a ``SeedGenerator`` holds)
+    the seed's key folded with the counter, so each counter value gets its own key."""
+    if seed is None:
+        return next_key()
+    if isinstance(seed, (int, np.integer)):
+        return jax.random.PRNGKey(int(seed))
+    state = jnp.asarray(seed)
+    if state.shape != (2,):
+        raise ValueError("Expected a seed state of shape (2,) ([seed, counter]). "
+                         f"Received: shape={tuple(state.shape)}")
+    state = state.astype("uint32")
+    return jax.random.fold_in(jax.random.PRNGKey(state[0]), state[1])

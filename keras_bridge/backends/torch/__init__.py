@@ -92,7 +92,7 @@ def compile_program(model, device):
 
 
 def _seed_from_front_end():
-    from keras_bridge.random import current_seed
+    from keras_bridge.seeding import current_seed
     if current_seed() is not None:
         seed(current_seed())
 

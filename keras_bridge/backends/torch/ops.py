@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from keras_bridge.backends.torch.conv_ops import average_pool, conv, conv_transpose  # noqa: F401
 from keras_bridge.backends.torch.conv_ops import depthwise_conv, max_pool, separable_conv  # noqa: F401
 from keras_bridge.backends.torch.nn_ops import batch_normalization, moments, scan  # noqa: F401
+from keras_bridge.backends.torch.random import generator_for
 from keras_bridge.backends.torch.tensors import current_device, host_to_device
 
 _DTYPES = {
@@ -791,9 +792,7 @@ def dropout(x, rate, noise_shape=None):
 def _generator(seed):
     """None (torch's global stream) or a fresh generator for an explicit seed, so that a
     seeded call gives the same samples every time without touching the global stream."""
-    if seed is None:
-        return None
-    return torch.Generator(device=current_device()).manual_seed(int(seed))
+    return generator_for(seed, current_device())
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
@@ -812,3 +811,9 @@ def random_truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=N
     z = torch.empty(_shape_tuple(shape), dtype=_torch_dtype(dtype), device=current_device())
     torch.nn.init.trunc_normal_(z, 0.0, 1.0, -2.0, 2.0, generator=_generator(seed))
     return z * stddev + mean
+
+
+# Keras 3's keras.random samplers (random_ops.py); imported last, they use this table.
+from keras_bridge.backends.torch.random_ops import (  # noqa: E402,F401
+    random_beta, random_binomial, random_categorical, random_dropout, random_gamma,
+    random_randint, random_shuffle)
