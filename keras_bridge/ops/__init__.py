@@ -13,7 +13,8 @@ functional models. ``shape``, ``ndim`` and ``convert_to_tensor`` of a symbolic t
 answer from its static shape instead; ``moments`` records one node per output, and
 ``scan`` (whose step is a Python function) only runs on engine tensors.
 
-The op list and what each op must do live in ``keras_bridge.backends.contract.OPS``.
+The op list and what each op must do live in ``keras_bridge.backends.contract.OPS``;
+Keras 3 ops that are compositions of those are written once in ``composed.py``.
 """
 
 from keras_bridge import backends
@@ -86,6 +87,8 @@ def _symbolic(name, args, kwargs):
         return x.shape
     if name == "ndim" and hasattr(x, "node"):
         return len(x.shape)
+    if name == "dtype" and hasattr(x, "node"):
+        return x.dtype
     if name == "convert_to_tensor" and hasattr(x, "node"):
         dtype = args[1] if len(args) > 1 else kwargs.get("dtype")
         return x if dtype is None or str(dtype) == x.dtype else record("cast", (x, dtype), {})
@@ -120,4 +123,10 @@ def _make(name, signature, doc):
 for _name, (_sig, _doc) in OPS.items():
     globals()[_name] = _make(_name, _sig, _doc)
 
-__all__ = sorted(OPS) + ["backend_for", "engine_name_of", "SYMBOLIC"]
+# Keras 3 ops written once from the ones above (keras_bridge/ops/composed.py).
+from keras_bridge.ops import composed as _composed  # noqa: E402
+
+for _name in _composed.COMPOSED:
+    globals()[_name] = getattr(_composed, _name)
+
+__all__ = sorted(OPS) + _composed.COMPOSED + ["backend_for", "engine_name_of", "SYMBOLIC"]

@@ -667,3 +667,6 @@ def random_truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=N
     z = jax.random.truncated_normal(_key(seed), -2.0, 2.0, _shape_tuple(shape),
                                     dtype=_jax_dtype(dtype))
     return z * stddev + mean
+
+
+from keras_bridge.backends.jax.numpy_ops import *  # noqa: E402,F401,F403  (Keras 3 numpy ops)

@@ -345,7 +345,7 @@ def take(x, indices, axis=None):
     if axis is None:
         return x.reshape(-1)[idx]
     (axis,) = _axes(axis, x.dim())
-    return x[(slice(None),) * axis + (idx,)]
+    return x[(builtins.slice(None),) * axis + (idx,)]
 
 
 def flip(x, axis=None):
@@ -812,3 +812,6 @@ def random_truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=N
     z = torch.empty(_shape_tuple(shape), dtype=_torch_dtype(dtype), device=current_device())
     torch.nn.init.trunc_normal_(z, 0.0, 1.0, -2.0, 2.0, generator=_generator(seed))
     return z * stddev + mean
+
+
+from keras_bridge.backends.torch.numpy_ops import *  # noqa: E402,F401,F403  (Keras 3 numpy ops)
