@@ -7,7 +7,7 @@ graph nodes. Signatures are Keras 3's (``keras/src/ops/{numpy,nn,math,core}.py``
 
 import math
 
-from keras_bridge import config
+from keras_bridge import backends, config
 from keras_bridge import ops as _o
 
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
@@ -16,6 +16,15 @@ _FLOATS = ("float16", "bfloat16", "float32", "float64")
 def _floating(x):
     x = _o.convert_to_tensor(x)
     return x if _o.dtype(x) in _FLOATS else _o.cast(x, config.floatx())
+
+
+def _tensors(*xs):
+    """xs as tensors of one engine: numpy / Python values join the engine of the others
+    (an op given a jax array and numpy data must not make a torch tensor of the data)."""
+    engine = _o.engine_name_of(*xs)
+    convert = (backends.get(engine).ops.convert_to_tensor
+               if engine is not None and engine != _o.SYMBOLIC else _o.convert_to_tensor)
+    return [x if _o.engine_name_of(x) is not None else convert(x) for x in xs]
 
 
 def _axis(axis, ndim):
@@ -141,7 +150,7 @@ def tri(N, M=None, k=0, dtype=None):
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     if num < 0:
         raise ValueError(f"Expected num >= 0. Received: num={num}")
-    start, stop = _floating(start), _floating(stop)
+    start, stop = (_floating(v) for v in _tensors(start, stop))
     ref = _o.add(start, stop)  # broadcast shape of the end points
     tail = _o.shape(ref)
     steps = max(num - 1, 1) if endpoint else max(num, 1)
@@ -215,11 +224,12 @@ def rad2deg(x):
 
 
 def hypot(x1, x2):
+    x1, x2 = _tensors(x1, x2)
     return _o.sqrt(_o.add(_o.square(_floating(x1)), _o.square(_floating(x2))))
 
 
 def logaddexp(x1, x2):
-    x1, x2 = _floating(x1), _floating(x2)
+    x1, x2 = (_floating(v) for v in _tensors(x1, x2))
     top = _o.maximum(x1, x2)
     return _o.add(top, _o.log1p(_o.exp(_o.negative(_o.abs(_o.subtract(x1, x2))))))
 
@@ -229,7 +239,7 @@ def logical_xor(x1, x2):
 
 
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
-    x1, x2 = _floating(x1), _floating(x2)
+    x1, x2 = (_floating(v) for v in _tensors(x1, x2))
     near = _o.less_equal(_o.abs(_o.subtract(x1, x2)), _o.add(atol, _o.multiply(rtol, _o.abs(x2))))
     out = _o.logical_or(near, _o.equal(x1, x2))  # equal infinities
     if equal_nan:
@@ -255,7 +265,7 @@ def count_nonzero(x, axis=None):
 def average(x, axis=None, weights=None):
     if weights is None:
         return _o.mean(x, axis=axis)
-    x, weights = _floating(x), _floating(weights)
+    x, weights = (_floating(v) for v in _tensors(x, weights))
     if _o.ndim(weights) == 1 and _o.ndim(x) > 1:
         if axis is None:
             raise ValueError("Expected an axis for 1-D weights of an N-D input. Received: "
@@ -399,7 +409,7 @@ def _same_shape(target, output):
 
 
 def binary_crossentropy(target, output, from_logits=False):
-    target, output = _floating(target), _floating(output)
+    target, output = (_floating(v) for v in _tensors(target, output))
     _same_shape(target, output)
     if from_logits:
         return _o.add(_o.multiply(target, _o.softplus(_o.negative(output))),
@@ -412,7 +422,7 @@ def binary_crossentropy(target, output, from_logits=False):
 
 
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    target, output = _floating(target), _floating(output)
+    target, output = (_floating(v) for v in _tensors(target, output))
     _same_shape(target, output)
     if _o.ndim(target) < 1:
         raise ValueError("Arguments `target` and `output` must be at least rank 1. Received: "
@@ -427,8 +437,8 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    target, output = _tensors(target, output)
     output = _floating(output)
-    target = _o.convert_to_tensor(target)
     if _o.ndim(target) == _o.ndim(output) and _o.shape(target)[-1] == 1:
         target = _o.squeeze(target, axis=-1)
     if tuple(_o.shape(target)) != tuple(_o.shape(output)[:-1]):
@@ -439,6 +449,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 
 def in_top_k(targets, predictions, k):
+    targets, predictions = _tensors(targets, predictions)
     predictions = _floating(predictions)
     at_label = _o.take_along_axis(predictions, _o.expand_dims(_o.cast(targets, "int32"), -1),
                                   axis=-1)

@@ -15,6 +15,7 @@ from keras_bridge.backends.contract import OPS
 from keras_bridge import ops
 
 from conftest import both_backends
+from test_ops_keras3 import ENGINE_OPS as KERAS3_ENGINE_OPS  # Keras 3's numpy ops, tested there
 
 R = np.random.default_rng(0)
 X = R.standard_normal((2, 3, 4)).astype(np.float32)
@@ -288,7 +289,7 @@ def test_every_contract_op_is_tested_and_has_the_contract_signature(backend):
         "dropout", "random_uniform", "random_normal", "random_truncated_normal", "ctc_loss",
         # convolution, pooling, normalization and scan: tests/unit/test_ops_nn.py
         "conv", "depthwise_conv", "separable_conv", "conv_transpose", "max_pool",
-        "average_pool", "moments", "batch_normalization", "scan"}
+        "average_pool", "moments", "batch_normalization", "scan"} | KERAS3_ENGINE_OPS
     assert set(OPS) <= tested, sorted(set(OPS) - tested)
     table = backends.get(backend).ops
     for name, (signature, _) in OPS.items():
