@@ -237,6 +237,12 @@ OPS = {
                    "Apply body to loop_vars (a tuple / list, or one tensor) while cond(*loop_vars); "
                    "returns the final loop_vars in the same structure. JAX: lax.while_loop."),
     "dtype": ("(x)", "The standardized dtype name of x ('float32', 'int32', ...)."),
+    # linear algebra of square matrices (keras.ops.linalg), batched over leading axes
+    "inv": ("(x)", "Matrix inverse of the last two axes."),
+    "det": ("(x)", "Determinant of the last two axes."),
+    "solve": ("(a, b)", "x with a @ x == b (b a matrix or, with one fewer axis, a vector)."),
+    "cholesky": ("(x, upper=False)", "Cholesky factor of a symmetric positive-definite x: "
+                                     "lower L (x == L @ L^T), or its transpose when upper."),
     # randomness
     "dropout": ("(x, rate, noise_shape=None)", "Inverted dropout: zero each entry with probability rate, scale the rest by 1 / (1 - rate). The engine's random stream is used (see backends' random.py)."),
     "random_uniform": ("(shape, minval=0.0, maxval=1.0, dtype='float32', seed=None)", "Uniform samples from the engine's random stream; an int seed gives the same samples every call."),

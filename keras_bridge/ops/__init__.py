@@ -123,10 +123,13 @@ def _make(name, signature, doc):
 for _name, (_sig, _doc) in OPS.items():
     globals()[_name] = _make(_name, _sig, _doc)
 
-# Keras 3 ops written once from the ones above (keras_bridge/ops/composed.py).
-from keras_bridge.ops import composed as _composed  # noqa: E402
+# Keras 3 ops written once from the ones above (composed.py: numpy, nn_composed.py: nn,
+# core and linalg).
+from keras_bridge.ops import composed as _composed, nn_composed as _nn_composed  # noqa: E402
 
-for _name in _composed.COMPOSED:
-    globals()[_name] = getattr(_composed, _name)
+COMPOSED = sorted(_composed.COMPOSED + _nn_composed.COMPOSED)
+for _module in (_composed, _nn_composed):
+    for _name in _module.COMPOSED:
+        globals()[_name] = getattr(_module, _name)
 
-__all__ = sorted(OPS) + _composed.COMPOSED + ["backend_for", "engine_name_of", "SYMBOLIC"]
+__all__ = sorted(OPS) + COMPOSED + ["backend_for", "engine_name_of", "SYMBOLIC"]

@@ -27,6 +27,13 @@ def _tensors(*xs):
     return [x if _o.engine_name_of(x) is not None else convert(x) for x in xs]
 
 
+def _maker(*xs):
+    """The op table that makes new tensors (arange, eye, ...) on the engine of xs, so a
+    constant built inside a composition joins its inputs' engine."""
+    engine = _o.engine_name_of(*xs)
+    return backends.get(engine).ops if engine is not None and engine != _o.SYMBOLIC else _o
+
+
 def _axis(axis, ndim):
     if not -ndim <= axis < ndim:
         raise ValueError(f"Expected an axis in [{-ndim}, {ndim}). Received: axis={axis}")
@@ -155,10 +162,12 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     tail = _o.shape(ref)
     steps = max(num - 1, 1) if endpoint else max(num, 1)
     step = _o.divide(_o.subtract(stop, start), float(steps))
-    index = _o.reshape(_o.cast(_o.arange(num), _o.dtype(ref)), (num,) + (1,) * len(tail))
+    make = _maker(ref)
+    index = _o.reshape(make.arange(0, num, 1, _o.dtype(ref)), (num,) + (1,) * len(tail))
     out = _o.add(start, _o.multiply(index, step))
     if endpoint and num > 1:  # the last point exactly, as numpy
-        last = _o.reshape(_o.arange(num) == num - 1, (num,) + (1,) * len(tail))
+        last = _o.reshape(_o.equal(make.arange(0, num, 1, "int32"), num - 1),
+                          (num,) + (1,) * len(tail))
         out = _o.where(last, _o.broadcast_to(stop, _o.shape(out)), out)
     if axis != 0:
         out = moveaxis(out, 0, axis)
@@ -317,145 +326,250 @@ def fori_loop(lower, upper, body_fun, init_val):
     return _o.while_loop(lambda i, value: _o.less(i, upper), body, (lower, init_val))[1]
 
 
-# ---------------------------------------------------------------- neural network functions
+# ---------------------------------------------------------------- more of numpy
 
-def relu6(x):
-    return _o.clip(_floating(x), 0.0, 6.0)
+def array(x, dtype=None):
+    return _o.convert_to_tensor(x, dtype=dtype)
 
 
-def hard_silu(x):
+def copy(x):
+    x = _o.convert_to_tensor(x)
+    return _o.reshape(_o.take(ravel(x), _o.arange(size(x))), _o.shape(x))
+
+
+def empty(shape, dtype=None):
+    return _o.zeros(shape, dtype=dtype or config.floatx())
+
+
+def empty_like(x, dtype=None):
+    return _o.zeros_like(x, dtype=dtype)
+
+
+def dstack(xs):
+    def at_least_3d(x):
+        n = _o.ndim(x)
+        return _o.reshape(x, (1, -1, 1)) if n < 2 else _o.expand_dims(x, -1) if n == 2 else x
+    return _o.concatenate([at_least_3d(x) for x in xs], axis=2)
+
+
+def array_split(x, indices_or_sections, axis=0):
+    if not isinstance(indices_or_sections, int):
+        return _o.split(x, indices_or_sections, axis=axis)
+    n, sections = _o.shape(x)[axis], indices_or_sections
+    if sections <= 0:
+        raise ValueError(f"Expected a positive number of sections. Received: "
+                         f"indices_or_sections={sections}")
+    size, extra = divmod(n, sections)  # the first `extra` pieces get one more, as numpy
+    bounds, at = [], 0
+    for i in range(sections - 1):
+        at += size + (1 if i < extra else 0)
+        bounds.append(at)
+    return _o.split(x, bounds, axis=axis)
+
+
+def hsplit(x, indices_or_sections):
+    return _o.split(x, indices_or_sections, axis=0 if _o.ndim(x) == 1 else 1)
+
+
+def vsplit(x, indices_or_sections):
+    return _o.split(x, indices_or_sections, axis=0)
+
+
+def dsplit(x, indices_or_sections):
+    return _o.split(x, indices_or_sections, axis=2)
+
+
+def divide_no_nan(x1, x2):
+    x1, x2 = _tensors(x1, x2)
+    zero = _o.equal(x2, 0)
+    return _o.where(zero, 0.0, _o.divide(x1, _o.where(zero, 1, x2)))
+
+
+def fmax(x1, x2):
+    x1, x2 = _tensors(x1, x2)
+    return _o.where(_o.isnan(x1), x2, _o.where(_o.isnan(x2), x1, _o.maximum(x1, x2)))
+
+
+def fmin(x1, x2):
+    x1, x2 = _tensors(x1, x2)
+    return _o.where(_o.isnan(x1), x2, _o.where(_o.isnan(x2), x1, _o.minimum(x1, x2)))
+
+
+def isneginf(x):
+    return _o.logical_and(_o.isinf(x), _o.less(x, 0))
+
+
+def isposinf(x):
+    return _o.logical_and(_o.isinf(x), _o.greater(x, 0))
+
+
+def erfc(x):
+    return _o.subtract(1.0, _o.erf(x))
+
+
+def sinc(x):
     x = _floating(x)
-    return _o.multiply(x, _o.hard_sigmoid(x))
+    px = _o.multiply(x, math.pi)
+    zero = _o.equal(x, 0)
+    return _o.where(zero, 1.0, _o.divide(_o.sin(px), _o.where(zero, 1.0, px)))
 
 
-hard_swish = hard_silu
+def heaviside(x1, x2):
+    x1, x2 = _tensors(x1, x2)
+    return _o.where(_o.less(x1, 0), 0.0, _o.where(_o.greater(x1, 0), 1.0, _floating(x2)))
 
 
-def log_sigmoid(x):
-    return _o.negative(_o.softplus(_o.negative(_floating(x))))
+def kron(x1, x2):
+    x1, x2 = _tensors(x1, x2)
+    n = max(_o.ndim(x1), _o.ndim(x2))
+    a = _o.reshape(x1, (1,) * (n - _o.ndim(x1)) + tuple(_o.shape(x1)))
+    b = _o.reshape(x2, (1,) * (n - _o.ndim(x2)) + tuple(_o.shape(x2)))
+    sa, sb = _o.shape(a), _o.shape(b)
+    # a[i] * b[j] on interleaved axes (i0, j0, i1, j1, ...), then merged pairwise.
+    a = _o.reshape(a, [d for s in sa for d in (s, 1)])
+    b = _o.reshape(b, [d for s in sb for d in (1, s)])
+    return _o.reshape(_o.multiply(a, b), [p * q for p, q in zip(sa, sb)])
 
 
-def celu(x, alpha=1.0):
+def rot90(array, k=1, axes=(0, 1)):
+    a0, a1 = axes
+    if _axis(a0, _o.ndim(array)) == _axis(a1, _o.ndim(array)):
+        raise ValueError(f"Expected two different axes. Received: axes={axes}")
+    k %= 4
+    if k == 0:
+        return array
+    if k == 2:
+        return _o.flip(_o.flip(array, axis=a0), axis=a1)
+    if k == 1:
+        return swapaxes(_o.flip(array, axis=a1), a0, a1)
+    return _o.flip(swapaxes(array, a0, a1), axis=a1)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    x = _o.convert_to_tensor(x)
+    if _o.dtype(x) not in _FLOATS:
+        return x
+    info = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+            "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}[_o.dtype(x)]
+    x = _o.where(_o.isnan(x), nan, x)
+    x = _o.where(isposinf(x), info if posinf is None else posinf, x)
+    return _o.where(isneginf(x), -info if neginf is None else neginf, x)
+
+
+def _nan_fill(x, value):
+    x = _o.convert_to_tensor(x)
+    return _o.where(_o.isnan(x), value, x) if _o.dtype(x) in _FLOATS else x
+
+
+def nansum(x, axis=None, keepdims=False):
+    return _o.sum(_nan_fill(x, 0.0), axis=axis, keepdims=keepdims)
+
+
+def nanprod(x, axis=None, keepdims=False):
+    return _o.prod(_nan_fill(x, 1.0), axis=axis, keepdims=keepdims)
+
+
+def nanmax(x, axis=None, keepdims=False):
+    return _o.max(_nan_fill(x, float("-inf")), axis=axis, keepdims=keepdims)
+
+
+def nanmin(x, axis=None, keepdims=False):
+    return _o.min(_nan_fill(x, float("inf")), axis=axis, keepdims=keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
     x = _floating(x)
-    return _o.add(_o.relu(x), _o.minimum(0.0, _o.multiply(alpha, _o.expm1(_o.divide(x, alpha)))))
+    count = _o.sum(_o.cast(_o.logical_not(_o.isnan(x)), _o.dtype(x)), axis=axis, keepdims=keepdims)
+    return _o.divide(nansum(x, axis=axis, keepdims=keepdims), count)
 
 
-def glu(x, axis=-1):
-    if _o.shape(x)[axis] % 2:
-        raise ValueError(f"Expected an even size of axis {axis} for glu. Received: "
-                         f"shape={_o.shape(x)}")
-    a, b = _o.split(x, 2, axis=axis)
-    return _o.multiply(a, _o.sigmoid(b))
-
-
-def hard_tanh(x):
-    return _o.clip(_floating(x), -1.0, 1.0)
-
-
-def hard_shrink(x, threshold=0.5):
+def nanvar(x, axis=None, keepdims=False):
     x = _floating(x)
-    return _o.where(_o.greater(_o.abs(x), threshold), x, 0.0)
+    centred = _o.subtract(x, nanmean(x, axis=axis, keepdims=True))
+    return nanmean(_o.square(centred), axis=axis, keepdims=keepdims)
 
 
-def soft_shrink(x, threshold=0.5):
-    x = _floating(x)
-    return _o.where(_o.greater(x, threshold), _o.subtract(x, threshold),
-                    _o.where(_o.less(x, -threshold), _o.add(x, threshold), 0.0))
+def nanstd(x, axis=None, keepdims=False):
+    return _o.sqrt(nanvar(x, axis=axis, keepdims=keepdims))
 
 
-def tanh_shrink(x):
-    x = _floating(x)
-    return _o.subtract(x, _o.tanh(x))
+def logaddexp2(x1, x2):
+    ln2 = math.log(2.0)
+    return _o.divide(logaddexp(_o.multiply(_floating(x1), ln2), _o.multiply(_floating(x2), ln2)),
+                     ln2)
 
 
-def squareplus(x, b=4):
-    x = _floating(x)
-    return _o.divide(_o.add(x, _o.sqrt(_o.add(_o.square(x), float(b)))), 2.0)
+def ldexp(x1, x2):
+    x1, x2 = _tensors(x1, x2)
+    return _o.multiply(_floating(x1), exp2(x2))
 
 
-def sparse_plus(x):
-    x = _floating(x)
-    middle = _o.divide(_o.square(_o.add(x, 1.0)), 4.0)
-    return _o.where(_o.less_equal(x, -1.0), 0.0, _o.where(_o.greater_equal(x, 1.0), x, middle))
+def select(condlist, choicelist, default=0):
+    if len(condlist) != len(choicelist):
+        raise ValueError("Expected as many conditions as choices. Received: "
+                         f"{len(condlist)} conditions, {len(choicelist)} choices")
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):  # the first match wins
+        out = _o.where(cond, choice, out)
+    return _o.convert_to_tensor(out)
 
 
-def sparse_sigmoid(x):
-    x = _floating(x)
-    middle = _o.multiply(_o.add(x, 1.0), 0.5)
-    return _o.where(_o.less_equal(x, -1.0), 0.0, _o.where(_o.greater_equal(x, 1.0), 1.0, middle))
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    start, stop = (_floating(v) for v in _tensors(start, stop))
+    out = _o.exp(linspace(_o.log(start), _o.log(stop), num, endpoint=endpoint, axis=axis))
+    return out if dtype is None else _o.cast(out, dtype)
 
 
-def threshold(x, threshold, default_value):
-    return _o.where(_o.greater(x, threshold), x, default_value)
+def searchsorted(sorted_sequence, values, side="left"):
+    if side not in ("left", "right"):
+        raise ValueError(f"Expected side 'left' or 'right'. Received: side={side!r}")
+    values, seq = _tensors(values, sorted_sequence)
+    compare = _o.less if side == "left" else _o.less_equal
+    return _o.sum(_o.cast(compare(seq, _o.expand_dims(values, -1)), "int32"), axis=-1)
 
 
-def normalize(x, axis=-1, order=2, epsilon=None):
-    if not isinstance(order, int) or order < 1:
-        raise ValueError(f"Expected an int order >= 1. Received: order={order!r}")
-    x = _floating(x)
-    epsilon = config.epsilon() if epsilon is None else epsilon
-    if order == 2:
-        squares = _o.sum(_o.square(x), axis=axis, keepdims=True)
-        return _o.multiply(x, rsqrt(_o.maximum(squares, epsilon * epsilon)))
-    norm = _o.power(_o.sum(_o.power(_o.abs(x), float(order)), axis=axis, keepdims=True),
-                    1.0 / order)
-    return _o.divide(x, _o.maximum(norm, epsilon))
+def isin(x1, x2, assume_unique=False, invert=False):
+    x1, x2 = _tensors(x1, x2)
+    found = _o.any(_o.equal(_o.expand_dims(x1, -1), ravel(x2)), axis=-1)
+    return _o.logical_not(found) if invert else found
 
 
-def _same_shape(target, output):
-    if tuple(_o.shape(target)) != tuple(_o.shape(output)):
-        raise ValueError("Arguments `target` and `output` must have the same shape. Received: "
-                         f"target.shape={_o.shape(target)}, output.shape={_o.shape(output)}")
+def unravel_index(indices, shape):
+    indices = _o.convert_to_tensor(indices)
+    out = []
+    for d in reversed(shape):
+        out.append(_o.mod(indices, d))
+        indices = _o.floor_divide(indices, d)
+    return tuple(reversed(out))
 
 
-def binary_crossentropy(target, output, from_logits=False):
-    target, output = (_floating(v) for v in _tensors(target, output))
-    _same_shape(target, output)
-    if from_logits:
-        return _o.add(_o.multiply(target, _o.softplus(_o.negative(output))),
-                      _o.multiply(_o.subtract(1.0, target), _o.softplus(output)))
-    eps = config.epsilon()
-    output = _o.clip(output, eps, 1.0 - eps)
-    return _o.negative(_o.add(_o.multiply(target, _o.log(output)),
-                              _o.multiply(_o.subtract(1.0, target),
-                                          _o.log(_o.subtract(1.0, output)))))
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    y = _floating(y)
+    n = _o.shape(y)[axis]
+    left = _o.take(y, _o.arange(0, n - 1), axis=axis)
+    right = _o.take(y, _o.arange(1, n), axis=axis)
+    width = dx if x is None else diff(_floating(x), axis=axis if _o.ndim(x) > 1 else -1)
+    if x is not None and _o.ndim(x) == 1 and _o.ndim(y) > 1:
+        view = [1] * _o.ndim(y)
+        view[_axis(axis, _o.ndim(y))] = -1
+        width = _o.reshape(width, view)
+    return _o.sum(_o.multiply(_o.multiply(_o.add(left, right), 0.5), width), axis=axis)
 
 
-def categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    target, output = (_floating(v) for v in _tensors(target, output))
-    _same_shape(target, output)
-    if _o.ndim(target) < 1:
-        raise ValueError("Arguments `target` and `output` must be at least rank 1. Received: "
-                         f"target.shape={_o.shape(target)}")
-    if from_logits:
-        log_prob = _o.log_softmax(output, axis=axis)
-    else:
-        eps = config.epsilon()
-        output = _o.divide(output, _o.sum(output, axis=axis, keepdims=True))
-        log_prob = _o.log(_o.clip(output, eps, 1.0 - eps))
-    return _o.negative(_o.sum(_o.multiply(target, log_prob), axis=axis))
-
-
-def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    target, output = _tensors(target, output)
-    output = _floating(output)
-    if _o.ndim(target) == _o.ndim(output) and _o.shape(target)[-1] == 1:
-        target = _o.squeeze(target, axis=-1)
-    if tuple(_o.shape(target)) != tuple(_o.shape(output)[:-1]):
-        raise ValueError("Expected target.shape == output.shape[:-1]. Received: "
-                         f"target.shape={_o.shape(target)}, output.shape={_o.shape(output)}")
-    hot = _o.one_hot(_o.cast(target, "int32"), _o.shape(output)[axis], dtype=_o.dtype(output))
-    return categorical_crossentropy(hot, output, from_logits=from_logits, axis=axis)
-
-
-def in_top_k(targets, predictions, k):
-    targets, predictions = _tensors(targets, predictions)
-    predictions = _floating(predictions)
-    at_label = _o.take_along_axis(predictions, _o.expand_dims(_o.cast(targets, "int32"), -1),
-                                  axis=-1)
-    at_label = _o.where(_o.isnan(at_label), float("-inf"), at_label)
-    rank = _o.add(1, _o.sum(_o.cast(_o.greater(predictions, at_label), "int32"), axis=-1))
-    return _o.less_equal(rank, k)
+def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x1, x2 = _tensors(x1, x2)
+    a, b = moveaxis(x1, axisa, -1), moveaxis(x2, axisb, -1)
+    if _o.shape(a)[-1] != 3 or _o.shape(b)[-1] != 3:
+        raise ValueError("Expected vectors of length 3 along the cross-product axes. "
+                         f"Received: shapes {_o.shape(x1)} and {_o.shape(x2)}")
+    a0, a1, a2 = unstack(a, axis=-1)
+    b0, b1, b2 = unstack(b, axis=-1)
+    sub, mul = _o.subtract, _o.multiply
+    out = _o.stack([sub(mul(a1, b2), mul(a2, b1)), sub(mul(a2, b0), mul(a0, b2)),
+                    sub(mul(a0, b1), mul(a1, b0))], axis=-1)
+    return moveaxis(out, -1, axisc)
 
 
 COMPOSED = sorted(n for n, v in dict(globals()).items()

@@ -14,20 +14,15 @@ LIST = os.path.join(os.path.dirname(__file__), os.pardir, "support", "keras3_ops
 
 # Keras 3 ops not provided yet (submodule-only names as 'image.x').
 NOT_YET = frozenset("""
-    adaptive_average_pool adaptive_max_pool angle append argpartition array array_split
-    associative_scan bartlett bitwise_and bitwise_invert bitwise_left_shift bitwise_not
-    bitwise_or bitwise_right_shift bitwise_xor blackman cdist cholesky cholesky_inverse conj
-    conjugate copy corrcoef correlate cross ctc_decode custom_gradient depth_to_space det
-    diagflat divide_no_nan dot_product_attention dsplit dstack eig eigh empty empty_like
-    erfc extract_sequences fft fft2 fmax fmin fold gammainc gcd geomspace get_item hamming
-    hanning heaviside histogram hsplit i0 ifft2 imag inv irfft isin isneginf isposinf isreal
-    istft jvp kaiser kron layer_normalization lcm ldexp left_shift logaddexp2 logdet lstsq
-    lu_factor map matrix_power matrix_rank multi_hot nan_to_num nanargmax nanargmin
-    nancumprod nancumsum nanmax nanmean nanmedian nanmin nanpercentile nanprod nanquantile
-    nanstd nansum nanvar nextafter norm pinv polar psnr qr real rearrange rfft right_shift
-    rms_normalization rot90 saturate_cast searchsorted segment_min segment_prod select sinc
-    slogdet solve solve_triangular space_to_depth sparsemax stft svd trapezoid unfold unique
-    unravel_index vander vectorize vectorized_map view view_as_complex view_as_real vsplit
+    adaptive_average_pool adaptive_max_pool angle append argpartition associative_scan
+    bartlett bitwise_and bitwise_invert bitwise_left_shift bitwise_not bitwise_or
+    bitwise_right_shift bitwise_xor blackman cdist cholesky_inverse conj conjugate corrcoef
+    correlate ctc_decode custom_gradient depth_to_space diagflat eig eigh extract_sequences
+    fft fft2 fold gammainc gcd get_item hamming hanning histogram i0 ifft2 imag irfft isreal
+    istft jvp kaiser lcm left_shift lstsq lu_factor matrix_rank nanargmax nanargmin
+    nancumprod nancumsum nanmedian nanpercentile nanquantile nextafter pinv polar qr real
+    rearrange rfft right_shift segment_prod slogdet solve_triangular space_to_depth
+    sparsemax stft svd unfold unique vander vectorize view view_as_complex view_as_real
     image.affine_transform image.crop_images image.elastic_transform image.extract_patches
     image.extract_patches_3d image.gaussian_blur image.hsv_to_rgb image.map_coordinates
     image.pad_images image.perspective_transform image.reconstruct_patches image.resize

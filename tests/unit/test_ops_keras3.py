@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from keras_bridge import backends, ops
-from keras_bridge.ops.composed import COMPOSED
+from keras_bridge.ops import COMPOSED
 
 from conftest import both_backends
 
@@ -40,6 +40,20 @@ def np_segment_max(data, ids, n):
     return out
 
 
+def np_attention(q, k, v, causal=False, mask=None):
+    k = np.repeat(k, q.shape[2] // k.shape[2], axis=2)
+    v = np.repeat(v, q.shape[2] // v.shape[2], axis=2)
+    logits = np.einsum("btnh,bsnh->bnts", f64(q), k) / np.sqrt(q.shape[-1])
+    keep = np.ones(logits.shape, bool)
+    if causal:
+        keep &= np.tril(np.ones(logits.shape[-2:], bool))
+    if mask is not None:
+        keep &= mask
+    logits = np.where(keep, logits, -1e30)
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return np.einsum("bnts,bsnh->btnh", e / e.sum(-1, keepdims=True), v)
+
+
 def np_scatter(idx, vals, shape):
     out = np.zeros(shape, np.float32)
     for i, v in zip(idx, vals):
@@ -48,6 +62,12 @@ def np_scatter(idx, vals, shape):
 
 
 EPS = 1e-7
+SPD = (S @ S.T + 4 * np.eye(4)).astype(np.float32)
+Q = R.standard_normal((2, 3, 4, 2)).astype(np.float32)
+KV = R.standard_normal((2, 5, 2, 2)).astype(np.float32)
+MASK = R.random((2, 1, 3, 5)) > 0.3
+MASK[..., 0] = True
+NANS = np.array([[1.0, np.nan, 3.0], [np.nan, -2.0, 0.5]], np.float32)
 PC = np.clip(P / P.sum(-1, keepdims=True), EPS, 1 - EPS)
 BO = np.clip(R.random((2, 3)), 0.05, 0.95).astype(np.float32)
 BT = (R.random((2, 3)) > 0.5).astype(np.float32)
@@ -131,6 +151,12 @@ CASES = [
                                             (c(np.int32(0)), c(V)))[1], lambda: V * 16),
     ("while_loop", lambda c: ops.while_loop(lambda s: True, lambda s: s + 1, c(V),
                                             maximum_iterations=3), lambda: V + 3),
+    ("inv", lambda c: ops.inv(c(SPD)), lambda: np.linalg.inv(f64(SPD))),
+    ("det", lambda c: ops.det(c(np.stack([SPD, S]))), lambda: np.linalg.det(f64(np.stack([SPD, S])))),
+    ("solve", lambda c: ops.solve(c(SPD), c(V[:4])), lambda: np.linalg.solve(f64(SPD), V[:4])),
+    ("solve", lambda c: ops.solve(c(SPD), c(M.T)), lambda: np.linalg.solve(f64(SPD), M.T)),
+    ("cholesky", lambda c: ops.cholesky(c(SPD)), lambda: np.linalg.cholesky(f64(SPD))),
+    ("cholesky", lambda c: ops.cholesky(c(SPD), upper=True), lambda: np.linalg.cholesky(f64(SPD)).T),
     # compositions
     ("absolute", lambda c: ops.absolute(c(X)), lambda: np.abs(X)),
     ("fabs", lambda c: ops.fabs(c(I - 2)), lambda: np.fabs(I - 2)),
@@ -194,6 +220,89 @@ CASES = [
     ("percentile", lambda c: ops.percentile(c(X), 30.0, axis=-1), lambda: np.percentile(f64(X), 30, axis=-1)),
     ("median", lambda c: ops.median(c(X), axis=0), lambda: np.median(X, axis=0)),
     ("fori_loop", lambda c: ops.fori_loop(0, 3, lambda i, v: v + i, c(V)), lambda: V + 3),
+    ("array", lambda c: ops.array(c(I), dtype="float32"), lambda: I + 0.0),
+    ("copy", lambda c: ops.copy(c(X)), lambda: X),
+    ("empty", lambda c: ops.empty((2, 3)) * 0, lambda: np.zeros((2, 3))),
+    ("empty_like", lambda c: ops.empty_like(c(I)) * 0, lambda: np.zeros_like(I)),
+    ("dstack", lambda c: ops.dstack([c(M), c(Y)]), lambda: np.dstack([M, Y])),
+    ("array_split", lambda c: ops.array_split(c(V), 3)[0], lambda: np.array_split(V, 3)[0]),
+    ("array_split", lambda c: ops.array_split(c(V), 3)[2], lambda: np.array_split(V, 3)[2]),
+    ("hsplit", lambda c: ops.hsplit(c(M), 2)[1], lambda: np.hsplit(M, 2)[1]),
+    ("vsplit", lambda c: ops.vsplit(c(S), [1])[1], lambda: np.vsplit(S, [1])[1]),
+    ("dsplit", lambda c: ops.dsplit(c(X), 2)[0], lambda: np.dsplit(X, 2)[0]),
+    ("divide_no_nan", lambda c: ops.divide_no_nan(c(V), c(V[::-1])),
+     lambda: np.where(V[::-1] == 0, 0, V / np.where(V[::-1] == 0, 1, V[::-1]))),
+    ("fmax", lambda c: ops.fmax(c(NANS), c(NANS[::-1])), lambda: np.fmax(NANS, NANS[::-1])),
+    ("fmin", lambda c: ops.fmin(c(NANS), c(NANS[::-1])), lambda: np.fmin(NANS, NANS[::-1])),
+    ("isneginf", lambda c: ops.isneginf(c(F)), lambda: np.isneginf(F)),
+    ("isposinf", lambda c: ops.isposinf(c(F)), lambda: np.isposinf(F)),
+    ("erfc", lambda c: ops.erfc(c(X)), lambda: 1 - np.vectorize(math.erf)(f64(X))),
+    ("sinc", lambda c: ops.sinc(c(V)), lambda: np.sinc(f64(V))),
+    ("heaviside", lambda c: ops.heaviside(c(V), 0.5), lambda: np.heaviside(V, 0.5)),
+    ("kron", lambda c: ops.kron(c(M[:2, :2]), c(Y)), lambda: np.kron(M[:2, :2], Y)),
+    ("kron", lambda c: ops.kron(c(V), c(M)), lambda: np.kron(V, M)),
+    ("rot90", lambda c: ops.rot90(c(M)), lambda: np.rot90(M)),
+    ("rot90", lambda c: ops.rot90(c(X), k=3, axes=(1, 2)), lambda: np.rot90(X, 3, (1, 2))),
+    ("rot90", lambda c: ops.rot90(c(M), k=2), lambda: np.rot90(M, 2)),
+    ("nan_to_num", lambda c: ops.nan_to_num(c(F)), lambda: np.nan_to_num(F)),
+    ("nan_to_num", lambda c: ops.nan_to_num(c(F), nan=1.0, posinf=9.0, neginf=-9.0),
+     lambda: np.nan_to_num(F, nan=1.0, posinf=9.0, neginf=-9.0)),
+    ("nansum", lambda c: ops.nansum(c(NANS), axis=1), lambda: np.nansum(NANS, axis=1)),
+    ("nanprod", lambda c: ops.nanprod(c(NANS)), lambda: np.nanprod(NANS)),
+    ("nanmax", lambda c: ops.nanmax(c(NANS), axis=0), lambda: np.nanmax(NANS, axis=0)),
+    ("nanmin", lambda c: ops.nanmin(c(NANS), axis=1, keepdims=True), lambda: np.nanmin(NANS, 1, keepdims=True)),
+    ("nanmean", lambda c: ops.nanmean(c(NANS), axis=1), lambda: np.nanmean(NANS, axis=1)),
+    ("nanvar", lambda c: ops.nanvar(c(NANS)), lambda: np.nanvar(f64(NANS))),
+    ("nanstd", lambda c: ops.nanstd(c(NANS), axis=1), lambda: np.nanstd(f64(NANS), axis=1)),
+    ("logaddexp2", lambda c: ops.logaddexp2(c(X), c(Y)), lambda: np.logaddexp2(f64(X), Y)),
+    ("ldexp", lambda c: ops.ldexp(c(Y), c(I[:1, :3].repeat(4, 1)[:, :4].repeat(3, 0))),
+     lambda: np.ldexp(Y, I[:1, :3].repeat(4, 1)[:, :4].repeat(3, 0))),
+    ("select", lambda c: ops.select([c(X > 0.5), c(X < -0.5)], [c(X), c(-X)], 7.0),
+     lambda: np.select([X > 0.5, X < -0.5], [X, -X], 7.0)),
+    ("geomspace", lambda c: ops.geomspace(1.0, 1000.0, 4), lambda: np.geomspace(1, 1000, 4)),
+    ("searchsorted", lambda c: ops.searchsorted(c(np.sort(V)), c(V)), lambda: np.searchsorted(np.sort(V), V)),
+    ("searchsorted", lambda c: ops.searchsorted(c(np.sort(V)), c(V), side="right"),
+     lambda: np.searchsorted(np.sort(V), V, side="right")),
+    ("isin", lambda c: ops.isin(c(I), c(np.int32([1, 4]))), lambda: np.isin(I, [1, 4])),
+    ("isin", lambda c: ops.isin(c(I), c(np.int32([1, 4])), invert=True), lambda: np.isin(I, [1, 4], invert=True)),
+    ("unravel_index", lambda c: ops.stack(ops.unravel_index(c(np.int32([0, 5, 23])), (2, 3, 4))),
+     lambda: np.stack(np.unravel_index([0, 5, 23], (2, 3, 4)))),
+    ("trapezoid", lambda c: ops.trapezoid(c(X)), lambda: np.trapezoid(X)),
+    ("trapezoid", lambda c: ops.trapezoid(c(X), x=c(np.float32([0, 1, 3])), axis=1),
+     lambda: np.trapezoid(X, x=[0, 1, 3], axis=1)),
+    ("cross", lambda c: ops.cross(c(X[..., :3]), c(Y[:, :3])), lambda: np.cross(X[..., :3], Y[:, :3])),
+    ("cross", lambda c: ops.cross(c(M[:, :3].T), c(Y[:, 1:].T), axis=0),
+     lambda: np.cross(M[:, :3].T, Y[:, 1:].T, axis=0)),
+    ("multi_hot", lambda c: ops.multi_hot(c(np.int32([[0, 2], [1, 1]])), 4),
+     lambda: np.float32([[1, 0, 1, 0], [0, 1, 0, 0]])),
+    ("multi_hot", lambda c: ops.multi_hot(c(np.int32([3, 0])), num_classes=5),
+     lambda: np.float32([1, 0, 0, 1, 0])),
+    ("rms_normalization", lambda c: ops.rms_normalization(c(X), scale=c(V[1:])),
+     lambda: X / np.sqrt((f64(X) ** 2).mean(-1, keepdims=True) + EPS) * V[1:]),
+    ("layer_normalization", lambda c: ops.layer_normalization(c(X), c(V[1:]), c(V[:4])),
+     lambda: (X - X.mean(-1, keepdims=True)) / np.sqrt(f64(X).var(-1, keepdims=True) + EPS) * V[1:] + V[:4]),
+    ("layer_normalization", lambda c: ops.layer_normalization(c(X), c(V[:3]), axis=1, epsilon=0.1),
+     lambda: (X - X.mean(1, keepdims=True)) / np.sqrt(f64(X).var(1, keepdims=True) + 0.1) * V[:3, None]),
+    ("psnr", lambda c: ops.psnr(c(P), c(P[::-1]), 1.0),
+     lambda: 20 * np.log10(1.0) - 10 * np.log10(((f64(P) - P[::-1]) ** 2).mean())),
+    ("dot_product_attention", lambda c: ops.dot_product_attention(c(Q), c(KV), c(KV)),
+     lambda: np_attention(Q, KV, KV)),
+    ("dot_product_attention", lambda c: ops.dot_product_attention(c(Q), c(KV), c(KV), mask=c(MASK), is_causal=True),
+     lambda: np_attention(Q, KV, KV, causal=True, mask=MASK)),
+    ("map", lambda c: ops.map(lambda r: ops.sum(r, axis=0), c(X)), lambda: X.sum(1)),
+    ("vectorized_map", lambda c: ops.vectorized_map(lambda r: r["a"] * 2, {"a": c(M)}), lambda: M * 2),
+    ("saturate_cast", lambda c: ops.saturate_cast(c(X * 300), "uint8"),
+     lambda: np.clip(X * 300, 0, 255).astype(np.uint8)),
+    ("segment_min", lambda c: ops.segment_min(c(M), c(np.int32([1, 1, 0]))),
+     lambda: -np_segment_max(-M, [1, 1, 0], 2)),
+    ("norm", lambda c: ops.norm(c(X)), lambda: np.linalg.norm(f64(X))),
+    ("norm", lambda c: ops.norm(c(X), ord=1, axis=-1), lambda: np.linalg.norm(X, 1, axis=-1)),
+    ("norm", lambda c: ops.norm(c(X), ord=np.inf, axis=(1, 2), keepdims=True),
+     lambda: np.linalg.norm(X, np.inf, axis=(1, 2), keepdims=True)),
+    ("norm", lambda c: ops.norm(c(S), ord=-1), lambda: np.linalg.norm(S, -1)),
+    ("matrix_power", lambda c: ops.matrix_power(c(S), 3), lambda: np.linalg.matrix_power(f64(S), 3)),
+    ("matrix_power", lambda c: ops.matrix_power(c(SPD), -2), lambda: np.linalg.matrix_power(f64(SPD), -2)),
+    ("logdet", lambda c: ops.logdet(c(SPD)), lambda: np.linalg.slogdet(f64(SPD))[1]),
     ("relu6", lambda c: ops.relu6(c(X * 5)), lambda: np.clip(X * 5, 0, 6)),
     ("hard_silu", lambda c: ops.hard_silu(c(X * 4)), lambda: X * 4 * np.clip(X * 4 / 6 + 0.5, 0, 1)),
     ("hard_swish", lambda c: ops.hard_swish(c(X * 4)), lambda: X * 4 * np.clip(X * 4 / 6 + 0.5, 0, 1)),
@@ -235,7 +344,7 @@ ENGINE_OPS = {
     "sort", "argsort", "top_k", "take_along_axis", "tril", "triu", "diagonal", "diag",
     "roll", "pad", "nonzero", "split", "bincount", "quantile", "segment_sum",
     "segment_max", "slice", "slice_update", "scatter", "scatter_update", "cond", "switch",
-    "while_loop", "dtype"}
+    "while_loop", "dtype", "inv", "det", "solve", "cholesky"}
 
 _counts = {}
 
@@ -292,6 +401,15 @@ def test_numpy_inputs_and_python_answers(backend):
     (lambda: ops.normalize(ops.convert_to_tensor(M), order=0), "order"),
     (lambda: ops.binary_crossentropy(ops.convert_to_tensor(BT), ops.convert_to_tensor(P)), "same shape"),
     (lambda: ops.unstack(ops.convert_to_tensor(X), num=3), "num=2"),
+    (lambda: ops.dot_product_attention(Q, KV, KV, flash_attention=True), "flash_attention"),
+    (lambda: ops.dot_product_attention(Q, KV[:, :, :1].repeat(3, 2), KV, ), "multiple"),
+    (lambda: ops.norm(ops.convert_to_tensor(S), ord="nuc"), "matrix ord"),
+    (lambda: ops.cross(ops.convert_to_tensor(M), ops.convert_to_tensor(M)), "length 3"),
+    (lambda: ops.rot90(ops.convert_to_tensor(M), axes=(1, 1)), "different axes"),
+    (lambda: ops.select([X > 0], [X, X]), "as many"),
+    (lambda: ops.searchsorted(V, V, side="middle"), "side"),
+    (lambda: ops.multi_hot(ops.convert_to_tensor(I)), "num_classes"),
+    (lambda: ops.psnr(P, P[:1], 1.0), "same shape"),
 ])
 def test_bad_arguments_are_errors(backend, call, match):
     with pytest.raises(ValueError, match=match):

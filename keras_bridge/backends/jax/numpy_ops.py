@@ -266,4 +266,26 @@ def dtype(x):
     return _dtype_name(_t(x).dtype)
 
 
+# ---------------------------------------------------------------- linear algebra
+
+def inv(x):
+    return jnp.linalg.inv(_float(x))
+
+
+def det(x):
+    return jnp.linalg.det(_float(x))
+
+
+def solve(a, b):
+    a, b = (_float(v) for v in _operands(a, b))
+    if b.ndim == a.ndim - 1:  # a vector right-hand side, as numpy and torch read it
+        return jnp.linalg.solve(a, b.astype(a.dtype)[..., None])[..., 0]
+    return jnp.linalg.solve(a, b.astype(a.dtype))
+
+
+def cholesky(x, upper=False):
+    low = jnp.linalg.cholesky(_float(x))
+    return jnp.swapaxes(low, -1, -2) if upper else low
+
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("builtins", "jax", "jnp", "np")]

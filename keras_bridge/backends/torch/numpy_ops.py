@@ -354,6 +354,25 @@ def dtype(x):
     return _NAMES[_t(x).dtype]
 
 
+# ---------------------------------------------------------------- linear algebra
+
+def inv(x):
+    return torch.linalg.inv(_float(x))
+
+
+def det(x):
+    return torch.linalg.det(_float(x))
+
+
+def solve(a, b):
+    a, b = (_float(v) for v in _operands(a, b))
+    return torch.linalg.solve(a, b.to(a.dtype))
+
+
+def cholesky(x, upper=False):
+    return torch.linalg.cholesky(_float(x), upper=bool(upper))
+
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
     "builtins", "np", "torch", "F")]
 del _ops
