@@ -237,6 +237,17 @@ OPS = {
                    "Apply body to loop_vars (a tuple / list, or one tensor) while cond(*loop_vars); "
                    "returns the final loop_vars in the same structure. JAX: lax.while_loop."),
     "dtype": ("(x)", "The standardized dtype name of x ('float32', 'int32', ...)."),
+    "segment_prod": ("(data, segment_ids, num_segments=None, sorted=False)",
+                     "Products of data's rows sharing a segment id; an empty segment gives 1."),
+    # integer bit operations (integer or boolean operands, numpy's promotion)
+    "bitwise_and": ("(x, y)", "Elementwise x & y."),
+    "bitwise_or": ("(x, y)", "Elementwise x | y."),
+    "bitwise_xor": ("(x, y)", "Elementwise x ^ y."),
+    "bitwise_not": ("(x)", "Elementwise ~x."),
+    "bitwise_left_shift": ("(x, y)", "Elementwise x << y."),
+    "bitwise_right_shift": ("(x, y)", "Elementwise x >> y (arithmetic for signed x)."),
+    "gcd": ("(x1, x2)", "Elementwise greatest common divisor of integers (non-negative)."),
+    "lcm": ("(x1, x2)", "Elementwise least common multiple of integers (non-negative)."),
     # linear algebra of square matrices (keras.ops.linalg), batched over leading axes
     "inv": ("(x)", "Matrix inverse of the last two axes."),
     "det": ("(x)", "Determinant of the last two axes."),

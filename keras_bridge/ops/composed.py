@@ -572,5 +572,77 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return moveaxis(out, -1, axisc)
 
 
+def bitwise_invert(x):
+    return _o.bitwise_not(x)
+
+
+def left_shift(x, y):
+    return _o.bitwise_left_shift(x, y)
+
+
+def right_shift(x, y):
+    return _o.bitwise_right_shift(x, y)
+
+
+def get_item(x, key):
+    """x[key] with numpy's basic indexing (ints, slices, None, Ellipsis)."""
+    return _o.convert_to_tensor(x)[key]
+
+
+def diagflat(x, k=0):
+    return _o.diag(ravel(x), k=k)
+
+
+def vander(x, N=None, increasing=False):
+    x = _o.convert_to_tensor(x)
+    if _o.ndim(x) != 1:
+        raise ValueError(f"Expected a 1-D input to vander. Received: shape={_o.shape(x)}")
+    n = _o.shape(x)[0] if N is None else N
+    powers = _maker(x).arange(0, n, 1, "int32")
+    if not increasing:
+        powers = _o.flip(powers, axis=0)
+    return _o.power(_o.expand_dims(x, -1), _o.cast(powers, _o.dtype(x)))
+
+
+def corrcoef(x):
+    """Pearson correlation of the rows of x (variables in rows, observations in columns)."""
+    x = _floating(x)
+    if _o.ndim(x) == 1:
+        x = _o.reshape(x, (1, -1))
+    centred = _o.subtract(x, _o.mean(x, axis=1, keepdims=True))
+    cov = _o.matmul(centred, _o.transpose(centred))
+    d = _o.sqrt(_o.diagonal(cov))
+    out = _o.divide(_o.divide(cov, _o.expand_dims(d, 1)), _o.expand_dims(d, 0))
+    return _o.clip(out, -1.0, 1.0)
+
+
+def _window(x, fn):
+    m = int(x)
+    if m < 1:
+        return _o.zeros((0,), config.floatx())
+    if m == 1:
+        return _o.ones((1,), config.floatx())
+    n = _o.cast(_o.arange(0, m), config.floatx())
+    return fn(_o.divide(n, float(m - 1)))
+
+
+def hamming(x):
+    return _window(x, lambda t: _o.subtract(0.54, _o.multiply(0.46, _o.cos(_o.multiply(t, 2 * math.pi)))))
+
+
+def hanning(x):
+    return _window(x, lambda t: _o.subtract(0.5, _o.multiply(0.5, _o.cos(_o.multiply(t, 2 * math.pi)))))
+
+
+def blackman(x):
+    return _window(x, lambda t: _o.add(
+        _o.subtract(0.42, _o.multiply(0.5, _o.cos(_o.multiply(t, 2 * math.pi)))),
+        _o.multiply(0.08, _o.cos(_o.multiply(t, 4 * math.pi)))))
+
+
+def bartlett(x):
+    return _window(x, lambda t: _o.subtract(1.0, _o.abs(_o.subtract(_o.multiply(t, 2.0), 1.0))))
+
+
 COMPOSED = sorted(n for n, v in dict(globals()).items()
                   if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == __name__)

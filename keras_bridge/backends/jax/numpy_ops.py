@@ -288,4 +288,44 @@ def cholesky(x, upper=False):
     return jnp.swapaxes(low, -1, -2) if upper else low
 
 
+# ---------------------------------------------------------------- integer bit operations
+
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    ids = _t(segment_ids)
+    return jax.ops.segment_prod(_t(data), ids, _num_segments(ids, num_segments),
+                                indices_are_sorted=sorted)
+
+
+def bitwise_and(x, y):
+    return jnp.bitwise_and(*_operands(x, y))
+
+
+def bitwise_or(x, y):
+    return jnp.bitwise_or(*_operands(x, y))
+
+
+def bitwise_xor(x, y):
+    return jnp.bitwise_xor(*_operands(x, y))
+
+
+def bitwise_not(x):
+    return jnp.bitwise_not(_t(x))
+
+
+def bitwise_left_shift(x, y):
+    return jnp.left_shift(*_operands(x, y))
+
+
+def bitwise_right_shift(x, y):
+    return jnp.right_shift(*_operands(x, y))
+
+
+def gcd(x1, x2):
+    return jnp.gcd(*_operands(x1, x2))
+
+
+def lcm(x1, x2):
+    return jnp.lcm(*_operands(x1, x2))
+
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("builtins", "jax", "jnp", "np")]

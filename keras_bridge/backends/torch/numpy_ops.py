@@ -373,6 +373,48 @@ def cholesky(x, upper=False):
     return torch.linalg.cholesky(_float(x), upper=bool(upper))
 
 
+# ---------------------------------------------------------------- integer bit operations
+
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    data = _t(data)
+    ids = _index(segment_ids, data.device)
+    out = torch.ones((_num_segments(ids, num_segments),) + tuple(data.shape[1:]),
+                     dtype=data.dtype, device=data.device)
+    return _reduce_rows(out, ids, data, "prod")
+
+
+def bitwise_and(x, y):
+    return torch.bitwise_and(*_operands(x, y))
+
+
+def bitwise_or(x, y):
+    return torch.bitwise_or(*_operands(x, y))
+
+
+def bitwise_xor(x, y):
+    return torch.bitwise_xor(*_operands(x, y))
+
+
+def bitwise_not(x):
+    return torch.bitwise_not(_t(x))
+
+
+def bitwise_left_shift(x, y):
+    return torch.bitwise_left_shift(*_operands(x, y))
+
+
+def bitwise_right_shift(x, y):
+    return torch.bitwise_right_shift(*_operands(x, y))
+
+
+def gcd(x1, x2):
+    return torch.gcd(*_operands(x1, x2))
+
+
+def lcm(x1, x2):
+    return torch.lcm(*_operands(x1, x2))
+
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
     "builtins", "np", "torch", "F")]
 del _ops
