@@ -132,4 +132,6 @@ for _module in (_composed, _nn_composed):
     for _name in _module.COMPOSED:
         globals()[_name] = getattr(_module, _name)
 
-__all__ = sorted(OPS) + COMPOSED + ["backend_for", "engine_name_of", "SYMBOLIC"]
+from keras_bridge.ops import image  # noqa: E402  (keras.ops.image, part of it)
+
+__all__ = sorted(OPS) + COMPOSED + ["backend_for", "engine_name_of", "SYMBOLIC", "image"]

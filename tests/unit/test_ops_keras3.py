@@ -378,6 +378,53 @@ def _case_id(case):
     return f"{case[0]}-{_counts[case[0]]}"
 
 
+IMG = R.random((2, 4, 6, 3)).astype(np.float32)
+
+# keras_bridge.ops.image: hand-computed or numpy references
+IMAGE_CASES = [
+    ("rgb_to_grayscale", lambda: ops.image.rgb_to_grayscale(IMG),
+     lambda: (IMG @ np.float32([0.2989, 0.5870, 0.1140]))[..., None]),
+    ("rgb_to_grayscale", lambda: ops.image.rgb_to_grayscale(np.moveaxis(IMG, -1, 1), data_format="channels_first"),
+     lambda: (IMG @ np.float32([0.2989, 0.5870, 0.1140]))[:, None]),
+    ("pad_images", lambda: ops.image.pad_images(IMG, 1, 2, target_height=7, target_width=9),
+     lambda: np.pad(IMG, [[0, 0], [1, 2], [2, 1], [0, 0]])),
+    ("crop_images", lambda: ops.image.crop_images(IMG[0], 1, 2, bottom_cropping=1, right_cropping=1),
+     lambda: IMG[0, 1:3, 2:5]),
+    ("crop_images", lambda: ops.image.crop_images(IMG, top_cropping=1, left_cropping=0, target_height=2, target_width=3),
+     lambda: IMG[:, 1:3, 0:3]),
+    ("resize", lambda: ops.image.resize(np.float32([0, 1]).reshape(1, 2, 1), (1, 4)),
+     lambda: np.float32([0, 0.25, 0.75, 1]).reshape(1, 4, 1)),
+    ("resize", lambda: ops.image.resize(np.arange(4.0, dtype=np.float32).reshape(4, 1, 1), (2, 1)),
+     lambda: np.float32([0.5, 2.5]).reshape(2, 1, 1)),
+    ("resize", lambda: ops.image.resize(np.arange(3.0, dtype=np.float32).reshape(1, 1, 3, 1), (2, 6), interpolation="nearest"),
+     lambda: np.float32([[0, 0, 1, 1, 2, 2]] * 2).reshape(1, 2, 6, 1)),
+    ("resize", lambda: ops.image.resize(IMG, (4, 6)), lambda: IMG),
+]
+
+
+@pytest.mark.parametrize("case", IMAGE_CASES, ids=[_case_id(c) for c in IMAGE_CASES])
+def test_image_op_matches_reference(backend, case):
+    name, call, reference = case
+    got = call()
+    assert backends.get(backend).is_tensor(got), name
+    np.testing.assert_allclose(ops.convert_to_numpy(got), reference(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_image_bad_arguments_are_errors(backend):
+    with pytest.raises(ValueError, match="exactly two"):
+        ops.image.pad_images(IMG, 1, 1)
+    with pytest.raises(ValueError, match="non-negative"):
+        ops.image.pad_images(IMG, 1, 1, target_height=3, target_width=9)
+    with pytest.raises(ValueError, match="rank"):
+        ops.image.rgb_to_grayscale(IMG[0, 0])
+    with pytest.raises(ValueError, match="channel"):
+        ops.image.rgb_to_grayscale(IMG[..., :2])
+    with pytest.raises(ValueError, match="interpolation"):
+        ops.image.resize(IMG, (2, 2), interpolation="bicubic")
+    with pytest.raises(ValueError, match="data_format"):
+        ops.image.resize(IMG, (2, 2), data_format="nhwc")
+
+
 def test_every_new_op_has_a_case():
     covered = {c[0] for c in CASES} | {"dtype", "is_tensor", "size"}
     assert ENGINE_OPS | set(COMPOSED) <= covered, sorted(ENGINE_OPS | set(COMPOSED) - covered)
