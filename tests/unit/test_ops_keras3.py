@@ -523,3 +523,17 @@ def test_jax_control_flow_traces_under_jit():
     x = jnp.asarray(V)
     np.testing.assert_allclose(np.asarray(f(x, 1)), (V * 2 if V.sum() > 0 else V - 1) * 3 + 3)
     np.testing.assert_allclose(np.asarray(f(-x, 0)), (-V * 2 if -V.sum() > 0 else -V - 1) + 1 + 3)
+
+
+def test_compositions_build_functional_models(backend):
+    from keras_bridge import Input, Model
+    x = Input((4,))
+    assert ops.dtype(x) == "float32"
+    model = Model(x, [ops.normalize(ops.relu6(x)), ops.logaddexp(x, ops.flip(x, axis=1)),
+                      ops.tril(ops.multiply(ops.expand_dims(x, -1), ops.expand_dims(x, 1)))])
+    a = (R.random((2, 4)) * 8 - 2).astype(np.float32)
+    norm, lae, tri = model.predict(a, verbose=0)
+    r = np.clip(a, 0, 6)
+    np.testing.assert_allclose(norm, r / np.linalg.norm(r, axis=-1, keepdims=True), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(lae, np.logaddexp(a, a[:, ::-1]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(tri, np.tril(a[:, :, None] * a[:, None, :]), rtol=1e-5, atol=1e-6)
