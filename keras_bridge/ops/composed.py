@@ -8,7 +8,7 @@ graph nodes. Signatures are Keras 3's (``keras/src/ops/{numpy,nn,math,core}.py``
 import math
 
 from keras_bridge import backends, config
-from keras_bridge import ops as _o
+from keras_bridge.ops import dispatch as _o
 
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 

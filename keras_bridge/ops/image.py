@@ -4,7 +4,7 @@ interpolation (half-pixel centres, edge samples clamped, as Keras's backends do 
 antialias). data_format None means ``config.image_data_format()``."""
 
 from keras_bridge import config
-from keras_bridge import ops as _o
+from keras_bridge.ops import dispatch as _o
 from keras_bridge.ops.composed import _floating, _maker
 
 

@@ -4,8 +4,8 @@ written once for every engine (see ``composed.py`` for the numpy ones)."""
 import math
 
 from keras_bridge import config
-from keras_bridge import ops as _o
-from keras_bridge.ops.composed import _axis, _floating, _maker, _tensors, rsqrt
+from keras_bridge.ops import dispatch as _o
+from keras_bridge.ops.composed import _axis, _floating, _maker, _tensors, full_like, rsqrt
 
 
 def relu6(x):
@@ -261,7 +261,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         keep = causal if keep is None else _o.logical_and(keep, causal)
     if keep is not None:
         big = -0.7 * {"float64": 1.7976931348623157e308}.get(_o.dtype(logits), 3.4028234663852886e38)
-        logits = _o.where(keep, logits, _o.full_like(logits, big))
+        logits = _o.where(keep, logits, full_like(logits, big))
     probs = _o.cast(_o.softmax(logits, axis=-1), _o.dtype(value))
     return _o.cast(_o.einsum("bnts,bsnh->btnh", probs, value), original)
 

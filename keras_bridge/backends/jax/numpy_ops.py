@@ -9,7 +9,30 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from keras_bridge.backends.jax.ops import _axis, _dtype_name, _float, _operands, _t
+def _ops():
+    from keras_bridge.backends.jax import ops  # imports this module: no cycle at import
+    return ops
+
+
+def _t(x):
+    return x if isinstance(x, jax.Array) else _ops().convert_to_tensor(x)
+
+
+def _float(x):
+    return _ops()._float(x)
+
+
+def _operands(*xs):
+    return _ops()._operands(*xs)
+
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _dtype_name(dtype):
+    return _ops()._dtype_name(dtype)
+
 
 
 def _unary_float(fn, name):

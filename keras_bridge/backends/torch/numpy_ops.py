@@ -8,8 +8,26 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from keras_bridge.backends.torch import ops as _ops
-from keras_bridge.backends.torch.ops import _axes, _float, _operands, _t, _NAMES
+def _ops():
+    from keras_bridge.backends.torch import ops  # imports this module: no cycle at import
+    return ops
+
+
+def _t(x):
+    return x if isinstance(x, torch.Tensor) else _ops().convert_to_tensor(x)
+
+
+def _float(x):
+    return _ops()._float(x)
+
+
+def _operands(*xs):
+    return _ops()._operands(*xs)
+
+
+def _axes(axis, ndim):
+    return _ops()._axes(axis, ndim)
+
 
 
 def _unary_float(fn, name):
@@ -351,7 +369,7 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
 
 
 def dtype(x):
-    return _NAMES[_t(x).dtype]
+    return _ops()._NAMES[_t(x).dtype]
 
 
 # ---------------------------------------------------------------- linear algebra
@@ -417,4 +435,3 @@ def lcm(x1, x2):
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
     "builtins", "np", "torch", "F")]
-del _ops
