@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+
 def _ops():
     from keras_bridge.backends.jax import ops  # imports this module: no cycle at import
     return ops
@@ -19,11 +20,13 @@ def _t(x):
 
 
 def _float(x):
-    return _ops()._float(x)
+    from keras_bridge.backends.jax.ops import _float as helper
+    return helper(x)
 
 
 def _operands(*xs):
-    return _ops()._operands(*xs)
+    from keras_bridge.backends.jax.ops import _operands as helper
+    return helper(*xs)
 
 
 def _axis(axis):
@@ -31,8 +34,8 @@ def _axis(axis):
 
 
 def _dtype_name(dtype):
-    return _ops()._dtype_name(dtype)
-
+    from keras_bridge.backends.jax.ops import _dtype_name as helper
+    return helper(dtype)
 
 
 def _unary_float(fn, name):

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+
 def _ops():
     from keras_bridge.backends.torch import ops  # imports this module: no cycle at import
     return ops
@@ -18,16 +19,18 @@ def _t(x):
 
 
 def _float(x):
-    return _ops()._float(x)
+    from keras_bridge.backends.torch.ops import _float as helper
+    return helper(x)
 
 
 def _operands(*xs):
-    return _ops()._operands(*xs)
+    from keras_bridge.backends.torch.ops import _operands as helper
+    return helper(*xs)
 
 
 def _axes(axis, ndim):
-    return _ops()._axes(axis, ndim)
-
+    from keras_bridge.backends.torch.ops import _axes as helper
+    return helper(axis, ndim)
 
 
 def _unary_float(fn, name):
@@ -369,7 +372,8 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
 
 
 def dtype(x):
-    return _ops()._NAMES[_t(x).dtype]
+    from keras_bridge.backends.torch.ops import _NAMES as names
+    return names[_t(x).dtype]
 
 
 # ---------------------------------------------------------------- linear algebra
