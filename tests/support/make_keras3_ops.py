@@ -15,7 +15,8 @@ import subprocess
 import sys
 
 SUBMODULES = ("numpy", "nn", "linalg", "image")
-_IMPORT = re.compile(r"^from\s+\S+\s+import\s+(\w+)\s+as\s+(\w+)\s*$", re.M)
+# ``from m import x as x`` lines, also wrapped in parentheses over several lines.
+_IMPORT = re.compile(r"\b(\w+)\s+as\s+(\w+)\b")
 
 
 def _show(repo, rev, path):
@@ -24,7 +25,9 @@ def _show(repo, rev, path):
 
 
 def _names(source):
-    return {alias for _, alias in _IMPORT.findall(source) if not alias.startswith("_")}
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
+    code = code.split('"""', 2)[-1]  # after the generated-file docstring
+    return {alias for _, alias in _IMPORT.findall(code) if not alias.startswith("_")}
 
 
 def main(repo, rev="HEAD"):
