@@ -169,6 +169,91 @@ OPS = {
              "with x None), returning (final carry, the ys stacked on a new leading axis). "
              "init, xs and y may be nested lists / tuples / dicts. JAX: lax.scan; torch: a "
              "Python loop (unroll ignored)."),
+    # Keras 3's keras.ops, more of numpy (ops that are compositions of these live
+    # engine-free in keras_bridge/ops/composed.py)
+    "arccos": ("(x)", "Inverse cosine (integers give floatx)."),
+    "arcsin": ("(x)", "Inverse sine."),
+    "arctan": ("(x)", "Inverse tangent."),
+    "arccosh": ("(x)", "Inverse hyperbolic cosine."),
+    "arcsinh": ("(x)", "Inverse hyperbolic sine."),
+    "arctanh": ("(x)", "Inverse hyperbolic tangent."),
+    "tan": ("(x)", "Tangent."),
+    "sinh": ("(x)", "Hyperbolic sine."),
+    "cosh": ("(x)", "Hyperbolic cosine."),
+    "erf": ("(x)", "Gauss error function."),
+    "erfinv": ("(x)", "Inverse of erf on (-1, 1)."),
+    "arctan2": ("(x1, x2)", "Angle of the point (x2, x1), quadrant-aware, as numpy.arctan2."),
+    "fmod": ("(x1, x2)", "Remainder with the dividend's sign (C fmod), as numpy.fmod."),
+    "trunc": ("(x)", "Round toward zero; integers keep their dtype."),
+    "isnan": ("(x)", "Elementwise NaN test, boolean (False for integers)."),
+    "isinf": ("(x)", "Elementwise infinity test, boolean."),
+    "isfinite": ("(x)", "Elementwise finiteness test, boolean."),
+    "signbit": ("(x)", "Whether the sign bit is set (True for -0.0), boolean."),
+    "sort": ("(x, axis=-1)", "Sorted along axis (None: flattened), ascending."),
+    "argsort": ("(x, axis=-1)", "int32 indices that sort x along axis (stable; None: flattened)."),
+    "top_k": ("(x, k, sorted=True, is_stable=True)",
+              "(values, int32 indices) of the k largest entries along the last axis; ties "
+              "keep the lower index first."),
+    "take_along_axis": ("(x, indices, axis=None)", "As numpy.take_along_axis (None: flattened x)."),
+    "tril": ("(x, k=0)", "Lower triangle of the last two axes (above diagonal k zeroed)."),
+    "triu": ("(x, k=0)", "Upper triangle of the last two axes (below diagonal k zeroed)."),
+    "diagonal": ("(x, offset=0, axis1=0, axis2=1)", "As numpy.diagonal: the diagonal moves to the last axis."),
+    "diag": ("(x, k=0)", "1-D x: a matrix with x on diagonal k; 2-D x: its diagonal k."),
+    "roll": ("(x, shift, axis=None)", "As numpy.roll (None: flattened, then reshaped)."),
+    "pad": ("(x, pad_width, mode='constant', constant_values=None)",
+            "As numpy.pad with mode 'constant' (constant_values a scalar, default 0), "
+            "'reflect' or 'symmetric'; pad_width an int, a pair or a pair per axis."),
+    "nonzero": ("(x)", "Tuple of int32 index arrays, one per axis, of the nonzero entries "
+                       "(row-major order). Its shape depends on values: not traceable by jax.jit."),
+    "split": ("(x, indices_or_sections, axis=0)",
+              "List of pieces as numpy.split: an int (equal sections, else ValueError) or "
+              "increasing split indices."),
+    "bincount": ("(x, weights=None, minlength=0, sparse=False)",
+                 "Counts (or summed weights) of each non-negative int in 1-D x, length "
+                 "max(max(x) + 1, minlength); int32 counts. sparse=True raises ValueError."),
+    "quantile": ("(x, q, axis=None, method='linear', keepdims=False)",
+                 "As numpy.quantile with q in [0, 1] (scalar or 1-D, a 1-D q adds a leading "
+                 "axis); method 'linear', 'lower', 'higher', 'midpoint' or 'nearest'."),
+    "segment_sum": ("(data, segment_ids, num_segments=None, sorted=False)",
+                    "Sums of data's rows sharing a segment id (ids in [0, num_segments)); "
+                    "num_segments None means max(segment_ids) + 1 (not traceable)."),
+    "segment_max": ("(data, segment_ids, num_segments=None, sorted=False)",
+                    "Maxima of data's rows sharing a segment id; an empty segment gives the "
+                    "dtype's lowest value (-inf for floats)."),
+    "slice": ("(inputs, start_indices, shape)", "The block of the given shape starting at start_indices."),
+    "slice_update": ("(inputs, start_indices, updates)",
+                     "A copy of inputs with the block at start_indices replaced by updates."),
+    "scatter": ("(indices, values, shape)",
+                "Zeros of shape with values added at indices (N, k) (k <= len(shape); "
+                "repeated indices sum)."),
+    "scatter_update": ("(inputs, indices, updates, reduction=None)",
+                       "A copy of inputs with the entries (or slices) at indices (N, k) set to "
+                       "updates; reduction 'add', 'mul', 'max' or 'min' combines instead."),
+    "cond": ("(pred, true_fn, false_fn)", "true_fn() if pred else false_fn(); JAX: lax.cond "
+                                          "when pred is traced (both branches same structure)."),
+    "switch": ("(index, branches, *operands)",
+               "branches[index](*operands), index clamped to the branches; JAX: lax.switch."),
+    "while_loop": ("(cond, body, loop_vars, maximum_iterations=None)",
+                   "Apply body to loop_vars (a tuple / list, or one tensor) while cond(*loop_vars); "
+                   "returns the final loop_vars in the same structure. JAX: lax.while_loop."),
+    "dtype": ("(x)", "The standardized dtype name of x ('float32', 'int32', ...)."),
+    "segment_prod": ("(data, segment_ids, num_segments=None, sorted=False)",
+                     "Products of data's rows sharing a segment id; an empty segment gives 1."),
+    # integer bit operations (integer or boolean operands, numpy's promotion)
+    "bitwise_and": ("(x, y)", "Elementwise x & y."),
+    "bitwise_or": ("(x, y)", "Elementwise x | y."),
+    "bitwise_xor": ("(x, y)", "Elementwise x ^ y."),
+    "bitwise_not": ("(x)", "Elementwise ~x."),
+    "bitwise_left_shift": ("(x, y)", "Elementwise x << y."),
+    "bitwise_right_shift": ("(x, y)", "Elementwise x >> y (arithmetic for signed x)."),
+    "gcd": ("(x1, x2)", "Elementwise greatest common divisor of integers (non-negative)."),
+    "lcm": ("(x1, x2)", "Elementwise least common multiple of integers (non-negative)."),
+    # linear algebra of square matrices (keras.ops.linalg), batched over leading axes
+    "inv": ("(x)", "Matrix inverse of the last two axes."),
+    "det": ("(x)", "Determinant of the last two axes."),
+    "solve": ("(a, b)", "x with a @ x == b (b a matrix or, with one fewer axis, a vector)."),
+    "cholesky": ("(x, upper=False)", "Cholesky factor of a symmetric positive-definite x: "
+                                     "lower L (x == L @ L^T), or its transpose when upper."),
     # randomness
     "dropout": ("(x, rate, noise_shape=None)", "Inverted dropout: zero each entry with probability rate, scale the rest by 1 / (1 - rate). The engine's random stream is used (see backends' random.py)."),
     "random_uniform": ("(shape, minval=0.0, maxval=1.0, dtype='float32', seed=None)", "Uniform samples from the engine's random stream; an int seed gives the same samples every call."),
