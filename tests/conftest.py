@@ -20,6 +20,10 @@ os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
 # torch's idle OpenMP threads spin by default; on a small CI machine they fight the test
 # process for the cores (set before torch is imported).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Under pytest-xdist each worker is one process per core: one compute thread each, so
+# workers do not oversubscribe the cores.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 backend = testing.backend_fixture()
 
