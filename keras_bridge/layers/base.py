@@ -21,6 +21,8 @@ from keras_bridge.variables import Weight
 _BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights")
 
 
+_AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
+
 class InputSpec:
     """What a layer accepts (Keras's ``InputSpec``), checked on every call.
 
@@ -180,15 +182,29 @@ class Layer:
 
     # ---- weights -------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None, **kwargs):
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None, **kwargs):
         """Create a weight in Keras layout, drawn now from the seeded numpy generator.
 
-        Keras 2 code passes every argument by keyword, which this signature accepts.
+        Keras 3's signature (Keras 2 code passes every argument by keyword, which it
+        accepts): ``shape`` defaults to ``()`` (a scalar); ``autocast`` and
+        ``aggregation`` are accepted (no mixed precision or replicas to apply them to).
         """
         if kwargs:
             raise TypeError(f"add_weight() got unexpected arguments {sorted(kwargs)}")
+        if isinstance(shape, str):
+            raise ValueError(f"`name` must be passed as a keyword argument. Received: "
+                             f"add_weight({shape!r}, ...). Use: add_weight(shape=..., "
+                             f"name={shape!r}).")
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(f"Invalid value for `aggregation` in add_weight() on layer "
+                             f"{self.name!r}. Expected one of {sorted(map(str, _AGGREGATIONS))}. "
+                             f"Received: aggregation={aggregation!r}")
+        if overwrite_with_gradient:
+            raise NotImplementedError("add_weight(overwrite_with_gradient=True) (float8 "
+                                      "training) is not supported by keras_bridge.")
         if shape is None:
-            raise ValueError(f"add_weight() on layer {self.name!r} needs a shape.")
+            shape = ()
         name = name or f"weight_{len(self._own_weights)}"
         dtype = dtype or self.dtype
         if initializer is None:
@@ -203,6 +219,13 @@ class Layer:
         if self._backend_name is not None:  # created after binding: bind it now
             self._backend().bind_weight(weight, self._device)
         return weight
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True,
+                     regularizer=None, constraint=None, name=None):
+        """Keras 3's alias of ``add_weight`` with ``shape`` and ``initializer`` required."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype,
+                               trainable=trainable, autocast=autocast,
+                               regularizer=regularizer, constraint=constraint, name=name)
 
     def _layers(self):
         """Layers assigned as attributes (directly or in lists/dicts), in order."""
