@@ -3,8 +3,9 @@
 
 The engines' train and test steps open ``collecting()`` around the forward pass; every
 layer call made inside it (eager calls, graph nodes, a subclassed model's sub-layers)
-adds its terms, and the step adds their sum to the total loss, as Keras 3 does (each
-regularizer term as computed, not divided by the batch size). Under ``jax.jit`` the
+adds its terms, and the step adds their sum to the total loss, as Keras 3 does: an
+activity regularizer's term is divided by the batch size of the output it penalises (so
+its strength does not change with the batch size; Keras 2.2 added it undivided). Under ``jax.jit`` the
 terms are tracers of that trace. Outside a step nothing is collected.
 """
 
@@ -60,7 +61,18 @@ def add_activity_losses(layer, outputs):
         return
     for output in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
         if output is not None:
-            add(layer.activity_regularizer(output))
+            add(per_sample(layer.activity_regularizer(output), output))
+
+
+def per_sample(term, output):
+    """``term`` divided by ``output``'s batch size (0 for an empty batch), as Keras 3
+    normalises activity regularization; a scalar output's term is kept."""
+    shape = ops.shape(output)
+    if not shape:
+        return term
+    if shape[0] == 0:
+        return ops.multiply(term, 0.0)
+    return ops.divide(term, float(shape[0]))
 
 
 def total(values):

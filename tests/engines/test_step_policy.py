@@ -75,7 +75,7 @@ def test_regularizers_and_added_losses_count_once(backend):
     y = np.array([[1.0, 0.0], [-1.0, 2.0]], np.float32)
     h = x.astype(np.float64) @ kernel
     expected = (np.mean((h - y) ** 2) + 0.1 * np.square(kernel).sum()
-                + 0.01 * np.abs(h).sum() + 0.5 * h.sum())
+                + 0.01 * np.abs(h).sum() / len(x) + 0.5 * h.sum())
     np.testing.assert_allclose(model.test_on_batch(x, y), expected, rtol=1e-5)
     np.testing.assert_allclose(model.train_on_batch(x, y), expected, rtol=1e-5)
 

@@ -162,8 +162,8 @@ YS = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0], [-1.0, 0.0, 1.0], [2.0, 0.5, 0.
 
 @pytest.mark.parametrize("kind", ["sequential", "functional"])
 def test_activity_regularization_adds_to_the_loss(backend, kind):
-    """loss = mse + l1 * sum|h| + l2 * sum(h^2), h the layer's input (= output), summed
-    over the batch as any activity_regularizer is (Keras 3)."""
+    """loss = mse + (l1 * sum|h| + l2 * sum(h^2)) / batch size, h the layer's input
+    (= output), normalised by the batch size as any activity_regularizer is (Keras 3.15)."""
     dense = layers.Dense(3)
     if kind == "sequential":
         model = Sequential([layers.Input((2,)), dense,
@@ -175,7 +175,8 @@ def test_activity_regularization_adds_to_the_loss(backend, kind):
     model.compile(optimizers.SGD(0.1), "mse")
     h = XS @ W + B
     np.testing.assert_allclose(model.predict(XS, verbose=0), h, rtol=1e-6)
-    expected = np.mean((h - YS) ** 2) + 0.01 * np.abs(h).sum() + 0.02 * np.square(h).sum()
+    expected = np.mean((h - YS) ** 2) + (0.01 * np.abs(h).sum()
+                                         + 0.02 * np.square(h).sum()) / len(XS)
     np.testing.assert_allclose(model.test_on_batch(XS, YS), expected, rtol=1e-5)
     np.testing.assert_allclose(model.evaluate(XS, YS, verbose=0), expected, rtol=1e-5)
     np.testing.assert_allclose(model.train_on_batch(XS, YS), expected, rtol=1e-5)
@@ -189,7 +190,7 @@ def test_activity_regularization_gradient(backend):
     model.compile(optimizers.SGD(0.1), "mse")
     model.train_on_batch(XS, YS)
     h = XS @ W + B
-    d_h = 2 * (h - YS) / h.size + 2 * 0.5 * h
+    d_h = 2 * (h - YS) / h.size + 2 * 0.5 * h / len(XS)
     new_w, new_b = model.get_weights()
     np.testing.assert_allclose(new_w, W - 0.1 * XS.T @ d_h, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(new_b, B - 0.1 * d_h.sum(0), rtol=1e-5, atol=1e-6)

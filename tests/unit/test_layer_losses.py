@@ -31,14 +31,15 @@ def _model(kind, reg):
 
 @pytest.mark.parametrize("kind", sorted(REGULARIZED))
 def test_activity_regularizer_adds_to_the_loss(backend, kind):
-    """loss = mse + l1 * sum|h| + l2 * sum(h^2), h the regularized layer's output (not
-    divided by the batch size, as Keras 3), in test_on_batch, evaluate and fit."""
+    """loss = mse + (l1 * sum|h| + l2 * sum(h^2)) / batch size, h the regularized layer's
+    output (Keras 3.15 divides activity terms by the batch size), in test_on_batch,
+    evaluate and fit (one batch of 6)."""
     set_random_seed(1)
     model, hidden = _model(kind, regularizers.l1_l2(l1=0.01, l2=0.02))
     model.compile("sgd", "mse")
     h = hidden.predict(X, verbose=0)
     mse = np.mean((model.predict(X, verbose=0) - Y) ** 2)
-    expected = mse + 0.01 * np.abs(h).sum() + 0.02 * np.square(h).sum()
+    expected = mse + (0.01 * np.abs(h).sum() + 0.02 * np.square(h).sum()) / len(X)
     np.testing.assert_allclose(model.test_on_batch(X, Y), expected, rtol=1e-5)
     np.testing.assert_allclose(model.evaluate(X, Y, batch_size=6, verbose=0), expected,
                                rtol=1e-5)
@@ -48,7 +49,7 @@ def test_activity_regularizer_adds_to_the_loss(backend, kind):
 
 
 def test_activity_regularizer_gradient(backend):
-    """One SGD step on mse + l2 * sum(h^2) against numpy's gradient."""
+    """One SGD step on mse + l2 * sum(h^2) / batch against numpy's gradient."""
     model = Sequential([Dense(3, activity_regularizer=regularizers.l2(0.5), input_shape=(2,)),
                         Dense(1, use_bias=False)])
     w1 = np.array([[0.5, -1.0, 0.25], [1.5, 0.5, -0.5]], np.float32)
@@ -61,7 +62,7 @@ def test_activity_regularizer_gradient(backend):
     model.train_on_batch(x, y)
     h = x @ w1 + b1
     d_out = 2 * (h @ w2 - y) / len(x)
-    d_h = d_out @ w2.T + 2 * 0.5 * h
+    d_h = d_out @ w2.T + 2 * 0.5 * h / len(x)
     new = model.get_weights()
     np.testing.assert_allclose(new[0], w1 - 0.1 * x.T @ d_h, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(new[1], b1 - 0.1 * d_h.sum(0), rtol=1e-5, atol=1e-6)
@@ -108,7 +109,7 @@ def test_add_loss_and_sublayer_regularizers(backend, style):
     w = first.get_weights()
     h = x @ w[0] + w[1]
     mse = np.mean((model.predict(x, verbose=0) - y) ** 2)
-    expected = mse + 0.1 * np.abs(h).sum() + 2.0 * np.mean(h ** 2)
+    expected = mse + 0.1 * np.abs(h).sum() / len(x) + 2.0 * np.mean(h ** 2)
     np.testing.assert_allclose(model.test_on_batch(x, y), expected, rtol=1e-5)
     # Outside a step, add_loss and the regularizer are ignored: calls work as usual.
     np.testing.assert_allclose(ops.convert_to_numpy(model(x)), model.predict(x, verbose=0),
