@@ -10,6 +10,7 @@ values on every call.
 
 import numpy as np
 
+from keras_bridge.backends.nn_checks import concrete_noise_shape
 from keras_bridge import config, ops
 from keras_bridge.layers.convolutional import normalize_data_format, pad_axis
 from keras_bridge.layers.reshaping import _linear_axis, _repeat_axes
@@ -241,8 +242,7 @@ def dropout(x, level, noise_shape=None, seed=None):
         return ops.dropout(x, level, noise_shape=noise_shape)
     if not 0.0 <= float(level) < 1.0:
         raise ValueError(f"Expected dropout level in [0, 1). Received: level={level}")
-    shape = tuple(ops.shape(x)) if noise_shape is None else tuple(
-        d if n is None else int(n) for n, d in zip(noise_shape, ops.shape(x)))
+    shape = concrete_noise_shape(ops.shape(x), noise_shape)
     keep = ops.greater_equal(ops.random_uniform(shape, 0.0, 1.0, seed=seed), level)
     return ops.where(keep, ops.divide(x, 1.0 - float(level)), 0.0)
 

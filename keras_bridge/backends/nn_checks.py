@@ -1,5 +1,6 @@
-"""Argument checks of ``moments``, ``batch_normalization`` and ``scan``, and Keras's
-normalization formula, engine-free: both engines' ``nn_ops`` (and torch's norm rules) go
+"""Argument checks of ``moments``, ``batch_normalization`` and ``scan``, dropout's
+``noise_shape``, and Keras's normalization formula, engine-free (the layers and ``K`` use
+the noise shape too): both engines' ``nn_ops`` (and torch's norm rules) go
 through these, so the rules, the messages and the math are stated once. Shapes are
 tuples of ints."""
 
@@ -120,3 +121,15 @@ def affine_normalize(x, mean, variance, offset, scale, epsilon, rsqrt, axis=-1):
         shape[axis] = -1
         inv, res = inv.reshape(shape), res.reshape(shape)
     return x * inv + res
+
+
+def concrete_noise_shape(input_shape, noise_shape):
+    """``noise_shape`` (None, or one entry per input axis, None entries taken from
+    ``input_shape``) as a tuple of ints: the mask shape of dropout and the noise layers."""
+    if noise_shape is None:
+        return tuple(input_shape)
+    noise_shape = tuple(noise_shape)
+    if len(noise_shape) != len(input_shape):
+        raise ValueError(f"Expected noise_shape with {len(input_shape)} entries for inputs of "
+                         f"shape {tuple(input_shape)}. Received: noise_shape={noise_shape}")
+    return tuple(d if n is None else int(n) for d, n in zip(input_shape, noise_shape))

@@ -12,6 +12,7 @@ argument is kept in the config, as Keras's is, but does not pick a separate stre
 import math
 import numbers
 
+from keras_bridge.backends.nn_checks import concrete_noise_shape
 from keras_bridge import ops, regularizers
 from keras_bridge.layers.base import Layer
 
@@ -28,16 +29,6 @@ def _rate(value):
         raise ValueError(f"Invalid value received for argument `rate`. Expected a float "
                          f"value between 0 and 1 (1 excluded). Received: rate={value!r}")
     return float(value)
-
-
-def concrete_noise_shape(input_shape, noise_shape):
-    """``noise_shape`` with its None entries taken from ``input_shape``."""
-    if noise_shape is None:
-        return tuple(input_shape)
-    if len(noise_shape) != len(input_shape):
-        raise ValueError(f"Expected noise_shape with {len(input_shape)} entries for inputs of "
-                         f"shape {tuple(input_shape)}. Received: noise_shape={noise_shape}")
-    return tuple(d if n is None else n for d, n in zip(input_shape, noise_shape))
 
 
 def alpha_dropout_coefficients(rate):

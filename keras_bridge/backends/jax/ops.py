@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keras_bridge.backends.nn_checks import concrete_noise_shape
 from keras_bridge.backends.jax.conv_ops import average_pool, conv, conv_transpose  # noqa: F401
 from keras_bridge.backends.jax.conv_ops import depthwise_conv, max_pool, separable_conv  # noqa: F401
 from keras_bridge.backends.jax.nn_ops import batch_normalization, moments, scan  # noqa: F401
@@ -624,18 +625,6 @@ def _static_rate(rate):
     return rate
 
 
-def _noise_shape(x_shape, noise_shape):
-    if noise_shape is None:
-        return tuple(x_shape)
-    noise_shape = tuple(noise_shape)
-    if len(noise_shape) != len(x_shape):
-        raise ValueError(
-            f"Expected noise_shape with {len(x_shape)} entries for inputs of shape "
-            f"{tuple(x_shape)}. Received: noise_shape={noise_shape}"
-        )
-    return tuple(d if n is None else int(n) for n, d in zip(noise_shape, x_shape))
-
-
 def dropout(x, rate, noise_shape=None):
     static = _static_rate(rate)
     x = _t(x)
@@ -643,7 +632,7 @@ def dropout(x, rate, noise_shape=None):
         return x
     x = _float(x)
     keep = 1.0 - (static if static is not None else rate)
-    mask = jax.random.bernoulli(next_key(), keep, _noise_shape(x.shape, noise_shape))
+    mask = jax.random.bernoulli(next_key(), keep, concrete_noise_shape(x.shape, noise_shape))
     return jnp.where(mask, x / keep, jnp.zeros((), x.dtype))
 
 

@@ -10,6 +10,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from keras_bridge.backends.nn_checks import concrete_noise_shape
 from keras_bridge.backends.jax.random import key_for
 
 # ops.py imports this module, so the table's helpers are not imported back: callers
@@ -107,6 +108,5 @@ def random_dropout(x, rate, noise_shape=None, seed=None):
         return x
     if rate >= 1.0:
         return jnp.zeros_like(x)
-    shape = x.shape if noise_shape is None else tuple(
-        d if n is None else int(n) for n, d in zip(noise_shape, x.shape))
+    shape = concrete_noise_shape(x.shape, noise_shape)
     return _dropout(key_for(seed), x, keep=1.0 - float(rate), shape=tuple(shape))

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from keras_bridge.backends.nn_checks import concrete_noise_shape
 from keras_bridge.backends.torch.conv_ops import average_pool, conv, conv_transpose  # noqa: F401
 from keras_bridge.backends.torch.conv_ops import depthwise_conv, max_pool, separable_conv  # noqa: F401
 from keras_bridge.backends.torch.nn_ops import batch_normalization, moments, scan  # noqa: F401
@@ -766,18 +767,6 @@ def _static_rate(rate):
     return rate
 
 
-def _noise_shape(x_shape, noise_shape):
-    if noise_shape is None:
-        return tuple(x_shape)
-    noise_shape = tuple(noise_shape)
-    if len(noise_shape) != len(x_shape):
-        raise ValueError(
-            f"Expected noise_shape with {len(x_shape)} entries for inputs of shape "
-            f"{tuple(x_shape)}. Received: noise_shape={noise_shape}"
-        )
-    return tuple(d if n is None else int(n) for n, d in zip(noise_shape, x_shape))
-
-
 def dropout(x, rate, noise_shape=None):
     rate = _static_rate(rate)
     x = _t(x)
@@ -785,7 +774,7 @@ def dropout(x, rate, noise_shape=None):
         return x
     x = _float(x)
     keep = 1.0 - rate
-    mask = torch.rand(_noise_shape(x.shape, noise_shape), device=x.device) < keep
+    mask = torch.rand(concrete_noise_shape(x.shape, noise_shape), device=x.device) < keep
     return torch.where(mask, x / keep, torch.zeros((), dtype=x.dtype, device=x.device))
 
 

@@ -10,6 +10,7 @@ import contextlib
 
 import torch
 
+from keras_bridge.backends.nn_checks import concrete_noise_shape
 from keras_bridge.backends.torch.random import generator_for, seed_value
 from keras_bridge.backends.torch.tensors import current_device
 
@@ -112,8 +113,7 @@ def random_dropout(x, rate, noise_shape=None, seed=None):
     if rate >= 1.0:
         return torch.zeros_like(x)
     keep = 1.0 - rate
-    shape = x.shape if noise_shape is None else tuple(
-        d if n is None else int(n) for n, d in zip(noise_shape, x.shape))
+    shape = concrete_noise_shape(x.shape, noise_shape)
     mask = torch.rand(shape, device=x.device, generator=generator_for(seed, x.device)) < keep
     return torch.where(mask.expand(x.shape), x / keep, torch.zeros((), dtype=x.dtype,
                                                                    device=x.device))

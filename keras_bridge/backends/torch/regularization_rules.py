@@ -19,7 +19,7 @@ from torch import nn
 from keras_bridge.layers.regularization import ActivityRegularization, AlphaDropout
 from keras_bridge.layers.regularization import GaussianDropout, GaussianNoise
 from keras_bridge.layers.regularization import alpha_dropout_coefficients
-from keras_bridge.layers.regularization import concrete_noise_shape
+from keras_bridge.backends.nn_checks import concrete_noise_shape
 
 
 class GaussianNoiseModule(nn.Module):
