@@ -28,6 +28,8 @@ has no bfloat16.
 
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
 # name -> (signature, what it must do). Every backend's ``ops`` module defines each.
 OPS = {
     # creation and conversion
@@ -452,6 +454,21 @@ def optimizer_state_names(spec):
     if algorithm == "nadam":
         return ("momentum", "velocity"), ("u_product",)
     raise ValueError(f"No state names for optimizer algorithm {algorithm!r}.")
+
+
+def check_optimizer_state(expected, values):
+    """``EngineOptimizer.load_state_dict``'s check, before anything changes: ``values``
+    has exactly the keys of ``expected`` (the optimizer's own ``state_dict()``), each with
+    its shape; else ValueError naming what differs."""
+    missing = sorted(set(expected) - set(values))
+    extra = sorted(set(values) - set(expected))
+    if missing or extra:
+        raise ValueError(f"Optimizer state does not match: missing keys {missing}, "
+                         f"unexpected keys {extra}.")
+    for key, ref in expected.items():
+        if np.shape(values[key]) != np.shape(ref):
+            raise ValueError(f"Optimizer state {key!r} has shape {np.shape(values[key])}; "
+                             f"expected {np.shape(ref)}.")
 
 
 # Capabilities a backend may declare in CAPABILITIES.

@@ -47,6 +47,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from keras_bridge.backends.contract import check_optimizer_state
+
 
 def make_optimizer(spec, weights):
     """A ``JaxOptimizer`` running ``spec`` (a ``keras_bridge.optimizers.Optimizer``) for
@@ -342,16 +344,7 @@ class JaxOptimizer:
 
     def load_state_dict(self, values):
         """Restore ``state_dict``'s output (from either engine); checks everything first."""
-        expected = self.state_dict()
-        missing = sorted(set(expected) - set(values))
-        extra = sorted(set(values) - set(expected))
-        if missing or extra:
-            raise ValueError(f"Optimizer state does not match: missing keys {missing}, "
-                             f"unexpected keys {extra}.")
-        for key, ref in expected.items():
-            if np.shape(values[key]) != np.shape(ref):
-                raise ValueError(f"Optimizer state {key!r} has shape {np.shape(values[key])}; "
-                                 f"expected {np.shape(ref)}.")
+        check_optimizer_state(self.state_dict(), values)
         base = self.state if self.state is not None else self._initial_state()
 
         def put(value, like):  # a loaded value, with the dtype and placement of ``like``

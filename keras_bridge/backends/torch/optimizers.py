@@ -53,6 +53,8 @@ import math
 import numpy as np
 import torch
 
+from keras_bridge.backends.contract import check_optimizer_state
+
 
 def make_optimizer(spec, weights):
     """A ``TorchOptimizer`` running ``spec`` (a ``keras_bridge.optimizers.Optimizer``)
@@ -451,16 +453,7 @@ class TorchOptimizer:
 
     def load_state_dict(self, values):
         """Restore ``state_dict``'s output (from either engine); checks everything first."""
-        expected = self.state_dict()
-        missing = sorted(set(expected) - set(values))
-        extra = sorted(set(values) - set(expected))
-        if missing or extra:
-            raise ValueError(f"Optimizer state does not match: missing keys {missing}, "
-                             f"unexpected keys {extra}.")
-        for key, ref in expected.items():
-            if np.shape(values[key]) != np.shape(ref):
-                raise ValueError(f"Optimizer state {key!r} has shape {np.shape(values[key])}; "
-                                 f"expected {np.shape(ref)}.")
+        check_optimizer_state(self.state_dict(), values)
         t = int(values["iterations"])
         state = self.torch_optimizer.state if self.torch_optimizer is not None else {}
         with torch.no_grad():
