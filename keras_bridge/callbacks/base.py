@@ -93,9 +93,14 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        def call(*args, **kwargs):
+        indexed = "batch" in hook or "epoch" in hook  # (index, logs) or (logs)
+
+        def call(*args, logs=None):
+            if len(args) > indexed:
+                args, logs = args[:indexed], args[indexed]
+            logs = {} if logs is None else logs  # hooks always get a dict, as in Keras 3
             for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+                getattr(cb, hook)(*args, logs)
         return call
 
 

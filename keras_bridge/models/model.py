@@ -315,32 +315,61 @@ class Model(Trainer, Layer):
         """Outputs for ``x`` as numpy arrays, computed in batches of ``batch_size``
         (default 32); ``verbose=1`` shows a progress bar (Keras 2's default is 0). ``x``
         may be a Sequence, generator or iterable of batches (``x``, or tuples whose first
-        element is ``x``), ``steps`` of them."""
+        element is ``x``), ``steps`` of them. ``callbacks`` get the predict hooks, each
+        batch's end with ``logs={"outputs": ...}`` as in Keras 3."""
         from keras_bridge.training import batches as batch_sources
         from keras_bridge.training import data
-        from keras_bridge.training.progbar import Progbar
         from keras_bridge.training.trainer import check_verbose
+        verbose = check_verbose(verbose)
         if batch_sources.is_source(x):
             if batch_size is not None:
                 raise ValueError("predict(): batch_size must not be given when x is a "
                                  "Sequence, generator or dataset of batches.")
-            return self._predict_source(x, steps, check_verbose(verbose))
+            from keras_bridge.training.batches import BatchSource
+            source = BatchSource(x, self, steps, targets="ignored", what="predict")
+            self._ensure_built(source.first()[0])
+            batches = ((xs, None) for xs, _, _, _ in source.epoch())
+            outputs = self._predict_batches(batches, source.target, source.steps, verbose,
+                                            callbacks)
+            if source.ran_out:
+                source.warn_ran_out()
+            return outputs
         arrays = self._standardize(x)
         batch_size = data.check_batch_size(batch_size)
-        verbose = check_verbose(verbose)
         n = arrays[0].shape[0]
         if n == 0:
             raise ValueError(f"Model {self.name!r} received empty input data (0 samples).")
         self._ensure_built(arrays)
+        batches = (([a[i:i + batch_size] for a in arrays], min(i + batch_size, n))
+                   for i in range(0, n, batch_size))
+        return self._predict_batches(batches, n, -(-n // batch_size), verbose, callbacks)
+
+    def _predict_batches(self, batches, target, steps, verbose, callbacks):
+        """Run the predictor over ``(inputs, samples seen or None)`` pairs with the bar and
+        the callbacks' predict hooks; the outputs concatenated and packed."""
+        from keras_bridge.callbacks.base import CallbackList
+        from keras_bridge.training.progbar import Progbar
         program = self._predictor()
-        bar = Progbar(n, verbose=verbose) if verbose else None
-        batches = []
-        for i in range(0, n, batch_size):
-            batches.append(program.predict_batch([a[i:i + batch_size] for a in arrays]))
+        cbs = CallbackList(callbacks, self, {"steps": steps, "verbose": verbose})
+        batch_logs = cbs.wants("on_predict_batch_end")
+        bar = Progbar(target, verbose=verbose) if verbose else None
+        parts = []
+        cbs.on_predict_begin()
+        for step, (xs, seen) in enumerate(batches):
+            cbs.on_predict_batch_begin(step)
+            parts.append(program.predict_batch(xs))
+            if batch_logs:
+                cbs.on_predict_batch_end(step, {"outputs": self._pack_outputs(parts[-1],
+                                                                              program)})
             if bar is not None:
-                bar.update(min(i + batch_size, n), steps=len(batches))
-        outputs = batches[0] if len(batches) == 1 else \
-            [np.concatenate(parts, axis=0) for parts in zip(*batches)]
+                bar.update(len(parts) if seen is None else seen, steps=len(parts))
+        if not parts:
+            raise ValueError("predict(): the input yielded no batches.")
+        if bar is not None and target is None:
+            bar.update(len(parts), finalize=True, steps=len(parts))
+        cbs.on_predict_end()
+        outputs = parts[0] if len(parts) == 1 else \
+            [np.concatenate(p, axis=0) for p in zip(*parts)]
         return self._pack_outputs(outputs, program)
 
     def _predictor(self):
@@ -350,27 +379,6 @@ class Model(Trainer, Layer):
             return program
         from keras_bridge.training.custom_steps import PredictSteps
         return PredictSteps(self, program)
-
-    def _predict_source(self, source, steps, verbose):
-        from keras_bridge.training.batches import BatchSource
-        from keras_bridge.training.progbar import Progbar
-        source = BatchSource(source, self, steps, targets="ignored", what="predict")
-        self._ensure_built(source.first()[0])
-        program = self._predictor()
-        bar = Progbar(source.target, verbose=verbose) if verbose else None
-        parts = []
-        for xs, _, _, _ in source.epoch():
-            parts.append(program.predict_batch(xs))
-            if bar is not None:
-                bar.update(len(parts), steps=len(parts))
-        if source.ran_out:
-            source.warn_ran_out()
-        if not parts:
-            raise ValueError("predict(): the input yielded no batches.")
-        if bar is not None and source.target is None:
-            bar.update(len(parts), finalize=True, steps=len(parts))
-        outputs = [np.concatenate(p, axis=0) for p in zip(*parts)]
-        return self._pack_outputs(outputs, program)
 
     def predict_on_batch(self, x):
         """Outputs for one batch ``x`` as numpy arrays."""

@@ -64,9 +64,11 @@ def standardize(model, x, y=None, sample_weight=None):
 
 def _weight_array(value, what):
     value = np.asarray(value, dtype=np.float32)
+    if value.ndim == 2 and value.shape[1] == 1:  # (N, 1), as Keras accepts
+        value = value[:, 0]
     if value.ndim != 1:
-        raise ValueError(f"{what} must be a 1-D array with one weight per sample. "
-                         f"Received shape {value.shape}.")
+        raise ValueError(f"{what} must be a 1-D array with one weight per sample "
+                         f"(or of shape (samples, 1)). Received shape {value.shape}.")
     return value
 
 

@@ -226,3 +226,47 @@ def test_hook_protocol(backend):
     assert calls == ["test_begin", ("test_batch", 0, ["loss"]), ("test_end", ["loss"])]
     with pytest.raises(TypeError, match="Callback instances"):
         model.fit(X, Y, verbose=0, callbacks=[print])
+
+
+class LogsRecorder(callbacks.Callback):
+    """Records every hook call with the logs it got (Keras 3 always passes a dict)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+        for hook in ("on_train_begin", "on_train_end", "on_test_begin", "on_test_end",
+                     "on_predict_begin", "on_predict_end"):
+            setattr(self, hook, lambda logs=None, hook=hook: self.calls.append((hook, logs)))
+        for hook in ("on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
+                     "on_train_batch_end", "on_predict_batch_begin", "on_predict_batch_end"):
+            setattr(self, hook, lambda index, logs=None, hook=hook:
+                    self.calls.append((hook, index, logs)))
+
+
+def test_hooks_always_get_a_logs_dict(backend):
+    rec = LogsRecorder()
+    model = _model()
+    model.fit(X, Y, epochs=1, batch_size=20, verbose=0, callbacks=[rec])
+    model.evaluate(X, Y, batch_size=40, verbose=0, callbacks=[rec])
+    assert rec.calls, "no hook was called"
+    assert all(isinstance(call[-1], dict) for call in rec.calls), rec.calls
+    assert [c[0] for c in rec.calls][:3] == ["on_train_begin", "on_epoch_begin",
+                                            "on_train_batch_begin"]
+
+
+def test_predict_runs_the_predict_hooks(backend):
+    rec = LogsRecorder()
+    model = _model()
+    out = model.predict(X, batch_size=16, callbacks=[rec])
+    names = [c[0] for c in rec.calls]
+    assert names == (["on_predict_begin"] + ["on_predict_batch_begin",
+                                             "on_predict_batch_end"] * 3
+                     + ["on_predict_end"])
+    ends = [c for c in rec.calls if c[0] == "on_predict_batch_end"]
+    assert [c[1] for c in ends] == [0, 1, 2]
+    got = np.concatenate([c[2]["outputs"] for c in ends])  # each batch's outputs, as Keras 3
+    np.testing.assert_allclose(got, out, rtol=1e-6)
+    assert ends[-1][2]["outputs"].shape == (8, 1)
+    rec.calls.clear()
+    model.predict(iter([X[:10], X[10:]]), callbacks=[rec])  # a source of batches too
+    assert [c[1] for c in rec.calls if c[0] == "on_predict_batch_end"] == [0, 1]

@@ -138,8 +138,8 @@ def test_per_output_sample_weight_errors(backend):
         model.evaluate(XS, [YA, YB], sample_weight=[WA, WB, WB], verbose=0)
     with pytest.raises(ValueError, match=r"Unknown entries in sample_weight.*\['c'\]"):
         model.evaluate(XS, [YA, YB], sample_weight={"c": WA}, verbose=0)
-    with pytest.raises(ValueError, match=r"output 'b' must be a 1-D array.*\(10, 1\)"):
-        model.evaluate(XS, [YA, YB], sample_weight=[WA, WB[:, None]], verbose=0)
+    with pytest.raises(ValueError, match=r"output 'b' must be a 1-D array.*\(10, 2\)"):
+        model.evaluate(XS, [YA, YB], sample_weight=[WA, np.ones((10, 2))], verbose=0)
     with pytest.raises(ValueError, match="cardinality.*sample_weight sizes: \\[10, 9\\]"):
         model.evaluate(XS, [YA, YB], sample_weight=[WA, WB[:9]], verbose=0)
 
@@ -210,3 +210,22 @@ def test_predict_proba_warns_outside_unit_interval(backend):
     with pytest.warns(DeprecationWarning), \
             pytest.warns(UserWarning, match="invalid probability values"):
         linear.predict_proba(XS)
+
+
+def test_sample_weight_of_shape_n_by_1_weighs_like_1d(backend):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(12, 3)).astype("float32")
+    y = rng.normal(size=(12, 1)).astype("float32")
+    sw = rng.uniform(0.1, 2.0, size=12).astype("float32")
+    trained = []
+    for weights in (sw, sw[:, None]):
+        set_random_seed(1)
+        model = Sequential([Dense(1, input_shape=(3,))])
+        model.compile(optimizers.SGD(0.1), "mse")
+        model.fit(x, y, sample_weight=weights, batch_size=4, epochs=2, shuffle=False,
+                  verbose=0)
+        trained.append(model.get_weights())
+    for a, b in zip(*trained):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"one weight per sample.*\(12, 2\)"):
+        model.fit(x, y, sample_weight=np.ones((12, 2)), verbose=0)
