@@ -109,10 +109,12 @@ def compare_engines(model, x):
     if len(installed) < 2:
         print(f"Only {installed} installed; install both engines to compare them.")
         return
-    results = testing.assert_backends_agree(model, x)
+    # A conv bias's gradient sums batch x height x width terms (thousands), which the
+    # engines add in different orders: float32 round-off reaches ~3e-5 relative there.
+    results = testing.assert_backends_agree(model, x, grad_rtol=1e-4)
     grads = len(next(iter(results.values()))[1])
-    print(f"torch and JAX agree on outputs and {grads} weight gradients "
-          "(rtol 1e-5, atol 1e-6).")
+    print(f"torch and JAX agree on outputs (rtol 1e-5, atol 1e-6) and {grads} weight "
+          "gradients (rtol 1e-4).")
 
 
 if __name__ == "__main__":

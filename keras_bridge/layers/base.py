@@ -14,6 +14,7 @@ import numpy as np
 from keras_bridge import config, context, initializers as _initializers, layer_losses
 from keras_bridge import dtype_policies as _dtype_policies, name_scope as _name_scope
 from keras_bridge import constraints as _constraints, regularizers as _regularizers
+from keras_bridge import tensor_masks
 from keras_bridge.graph import KerasTensor, Node, is_symbolic
 from keras_bridge.utils import naming, tree
 from keras_bridge.variables import Weight
@@ -383,10 +384,15 @@ class Layer:
             self._maybe_build(shapes)
             self._check_inputs(shapes)
         self.bind(backend.NAME)
+        mask = tensor_masks.masks_of(inputs)
+        if mask is not None and self._call_has_mask and "mask" not in kwargs:
+            kwargs = dict(kwargs, mask=mask)  # the mask the inputs carry, as Keras 3
         with context.running(backend.NAME):
             outputs = backend.call_layer(self, inputs, args, kwargs)
         if self.activity_regularizer is not None:
             layer_losses.add_activity_losses(self, tree.flatten(outputs))
+        if mask is not None or self._makes_masks():
+            tensor_masks.attach(outputs, self.compute_mask(inputs, kwargs.get("mask", mask)))
         return outputs
 
     def add_loss(self, loss):

@@ -70,3 +70,34 @@ def test_masked_model_agrees_across_engines():
     inp = Input(shape=(5, 2))
     out = Dense(1)(GlobalAveragePooling1D()(Dense(3)(ZeroStepMask()(inp))))
     testing.assert_backends_agree(Model(inp, out), _data())
+
+
+def test_eager_outputs_carry_masks_that_later_calls_receive(backend):
+    """Keras 3: an eager tensor carries ``_keras_mask``; a subclassed model chaining
+    layers by hand masks as a functional model does (padded steps are skipped)."""
+    from keras_bridge import Model as BaseModel
+    from keras_bridge.tensor_masks import get_keras_mask
+
+    embed = layers.Embedding(10, 3, mask_zero=True)
+    out = embed(np.array([[1, 0, 2]]))
+    np.testing.assert_array_equal(ops.convert_to_numpy(get_keras_mask(out)),
+                                  [[True, False, True]])
+    seen = SeesMask()(out)  # its call takes mask=: it gets the carried one
+    np.testing.assert_array_equal(ops.convert_to_numpy(seen)[0, 1], 0.0)
+    assert get_keras_mask(seen) is not None  # supports_masking passes it on
+
+    class Tagger(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.embed = layers.Embedding(10, 3, mask_zero=True)
+            self.rnn = layers.SimpleRNN(2)
+
+        def call(self, x):
+            return self.rnn(self.embed(x))
+
+    model = Tagger()
+    padded = ops.convert_to_numpy(model(np.array([[4, 2, 0, 0]])))
+    short = ops.convert_to_numpy(model(np.array([[4, 2]])))
+    np.testing.assert_allclose(padded, short, rtol=1e-6, atol=1e-7)
+    unmasked = ops.convert_to_numpy(model.rnn(model.embed.call(np.array([[4, 2, 0, 0]]))))
+    assert not np.allclose(unmasked, short)  # the padding would have changed the state
