@@ -35,14 +35,13 @@ def associative_scan(f, elems, reverse=False, axis=0):
     leaves = tree.flatten(elems)
     if not leaves:
         raise ValueError("associative_scan needs at least one tensor in elems.")
+    axis = _axis(axis, _o.ndim(leaves[0]))
+    if len({_o.shape(v)[axis] for v in leaves}) != 1:
+        raise ValueError(f"Expected the tensors of elems to have one length along axis "
+                         f"{axis}. Received shapes {[_o.shape(v) for v in leaves]}")
     kernel = _o.native("associative_scan", *leaves)
     if kernel is not None:
         return kernel(f, elems, reverse, axis)
-    axis = _axis(axis, _o.ndim(leaves[0]))
-    lengths = {_o.shape(v)[axis] for v in leaves}
-    if len(lengths) != 1:
-        raise ValueError(f"Expected the tensors of elems to have one length along axis "
-                         f"{axis}. Received shapes {[_o.shape(v) for v in leaves]}")
 
     def combine(a, b):
         out = tree.flatten(f(tree.pack_like(elems, a), tree.pack_like(elems, b)))

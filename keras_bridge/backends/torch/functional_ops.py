@@ -6,6 +6,8 @@ unfold / fold).
 ``grad_fn(*args, upstream=upstream)``, Keras 3's torch convention; ``jvp`` is
 ``torch.func.jvp``."""
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 
@@ -31,7 +33,17 @@ def custom_gradient_call(f, args):
     return _CustomGradient.apply(f, *args)
 
 
+def _load_jvp_decompositions():
+    # torch scripts its forward-mode decompositions on first use, warning that
+    # torch.jit.script is deprecated: torch's own internals, not the caller's code.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated",
+                                DeprecationWarning)
+        import torch._decomp.decompositions_for_jvp  # noqa: F401
+
+
 def jvp(fun, primals, tangents, has_aux=False):
+    _load_jvp_decompositions()
     return torch.func.jvp(fun, tuple(primals), tuple(tangents), has_aux=has_aux)
 
 
