@@ -272,6 +272,33 @@ OPS = {
     "random_beta": ("(shape, alpha, beta, dtype='float32', seed=None)", "Beta(alpha, beta) samples; alpha and beta broadcast to shape."),
     "random_binomial": ("(shape, counts, probabilities, dtype='float32', seed=None)", "Binomial(counts, probabilities) samples (success counts) in dtype; the parameters broadcast to shape."),
     "random_dropout": ("(x, rate, noise_shape=None, seed=None)", "Inverted dropout drawn from seed; rate a Python number in [0, 1] (1 gives zeros, as Keras 3); None in noise_shape takes x's size."),
+    # autodiff of Python functions (Keras 3's keras.ops.custom_gradient and jvp)
+    "custom_gradient_call": ("(f, args)",
+                             "f(*args) -> (y, grad_fn): y, whose gradient is grad_fn's, called "
+                             "as Keras 3 does on this engine (JAX: grad_fn(upstream); torch: "
+                             "grad_fn(*args, upstream=upstream)); one gradient per arg."),
+    "jvp": ("(fun, primals, tangents, has_aux=False)",
+            "Forward-mode (fun(*primals), J @ tangents[, aux]), as jax.jvp / torch.func.jvp."),
+}
+
+# Optional engine kernels for ops written once in keras_bridge/ops (name -> (signature,
+# what it must do)): an engine whose ``ops`` has one of these names gets its own kernel,
+# any other engine the composition. Arguments arrive normalised (tuples, a concrete
+# data_format); the results must equal the composition's.
+NATIVE = {
+    "adaptive_average_pool": ("(inputs, output_size, data_format)",
+                              "Mean over the bins [floor(i * n / out), ceil((i + 1) * n / out)) "
+                              "of each spatial axis; output_size a tuple per spatial axis."),
+    "adaptive_max_pool": ("(inputs, output_size, data_format)", "Maximum over the same bins."),
+    "unfold": ("(x, kernel_size, dilation, padding, stride)",
+               "Sliding blocks of NCHW x as (N, C * kh * kw, L), as torch.nn.functional.unfold; "
+               "every argument after x a pair."),
+    "fold": ("(x, output_size, kernel_size, dilation, padding, stride)",
+             "The sum of blocks (N, C * kh * kw, L) into (N, C, *output_size), as "
+             "torch.nn.functional.fold; pairs."),
+    "associative_scan": ("(f, elems, reverse, axis)",
+                         "Inclusive scan of the associative f over axis of the nested elems, "
+                         "as jax.lax.associative_scan."),
 }
 
 

@@ -19,6 +19,7 @@ the default engine, when the node is recorded.
 import numpy as np
 
 from keras_bridge import context
+from keras_bridge.backends.contract import OPS
 from keras_bridge.graph import KerasTensor, Node, is_learning_phase
 from keras_bridge.layers.base import Layer
 from keras_bridge.serialization.core import from_json_value, to_json_value
@@ -55,7 +56,10 @@ def _function(name):
     if name in _EXTRA:
         return _EXTRA[name][0]
     from keras_bridge import ops
-    return getattr(ops, name)
+    fn = ops
+    for part in name.split("."):  # 'image.resize' is ops.image.resize
+        fn = getattr(fn, part)
+    return fn
 
 
 class _Input:
@@ -136,8 +140,8 @@ class OpLayer(Layer):
 
     def __init__(self, function, arguments, **kwargs):
         if function not in _EXTRA:
-            from keras_bridge.backends.contract import OPS
-            if function not in OPS:
+            from keras_bridge import ops
+            if function not in OPS and function not in ops.WHOLE_NODE:
                 raise ValueError(f"Expected the name of an op of keras_bridge.ops. "
                                  f"Received: function={function!r}")
         kwargs.setdefault("name", naming.uniquify(function))

@@ -19,17 +19,19 @@ Keras 3 ops that are compositions of those are written once in ``composed.py``.
 
 from keras_bridge.backends.contract import OPS
 from keras_bridge.ops import dispatch as _dispatch
-from keras_bridge.ops.dispatch import SYMBOLIC, backend_for, engine_name_of  # noqa: F401
+from keras_bridge.ops.dispatch import SYMBOLIC, WHOLE_NODE, backend_for, engine_name_of  # noqa: F401
 
 for _name in OPS:
     globals()[_name] = getattr(_dispatch, _name)
 
 # Keras 3 ops written once from the ones above (composed.py: numpy, nn_composed.py: nn,
-# core and linalg).
+# core and linalg; functional.py: custom_gradient, associative_scan; layout.py: axis moves).
 from keras_bridge.ops import composed as _composed, nn_composed as _nn_composed  # noqa: E402
+from keras_bridge.ops import functional as _functional, layout as _layout  # noqa: E402
 
-COMPOSED = sorted(_composed.COMPOSED + _nn_composed.COMPOSED)
-for _module in (_composed, _nn_composed):
+_MODULES = (_composed, _nn_composed, _functional, _layout)
+COMPOSED = sorted(n for m in _MODULES for n in m.COMPOSED)
+for _module in _MODULES:
     for _name in _module.COMPOSED:
         globals()[_name] = getattr(_module, _name)
 

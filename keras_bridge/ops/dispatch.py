@@ -81,6 +81,10 @@ def _symbolic(name, args, kwargs):
         return x if dtype is None or str(dtype) == x.dtype else record("cast", (x, dtype), {})
     if name == "moments":  # two outputs: one graph node for each
         return (record("moments_mean", args, kwargs), record("moments_variance", args, kwargs))
+    if name in ("jvp", "custom_gradient_call"):
+        raise TypeError(f"ops.{name.replace('_call', '')} got a symbolic tensor: a graph node "
+                        "cannot hold its Python function. Call it inside a layer's call (or a "
+                        "Lambda), where it receives the engine's tensors.")
     if name == "scan":
         raise TypeError("ops.scan got a symbolic tensor: a graph node cannot hold the Python "
                         "step function. Call ops.scan inside a layer's call (or a Lambda), "
@@ -107,7 +111,37 @@ def _make(name, signature, doc):
     return op
 
 
+WHOLE_NODE = set()  # names of the ops ``whole_node`` records (OpLayer accepts them)
+
+
+def whole_node(fn):
+    """A composed op that, given symbolic tensors, is recorded as one graph node (its
+    output shape found by the trial run, ``layers/op_layer.py``) rather than one node per
+    piece: for compositions whose pieces need concrete sizes (reshapes) or that defer to
+    an engine kernel (``native``). Its name is ``fn``'s, dotted for ``ops.image``."""
+    import functools
+    name = ("image." if fn.__module__.endswith(".image") else "") + fn.__name__
+    WHOLE_NODE.add(name)
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if _engine_of((*args, *kwargs.values())) == SYMBOLIC:
+            from keras_bridge.layers.op_layer import record
+            return record(name, args, kwargs)
+        return fn(*args, **kwargs)
+    return op
+
+
+def native(name, *values):
+    """The engine's own kernel for the composed op ``name`` (``contract.NATIVE``) when the
+    engine of ``values`` has one; None for symbolic values or an engine without it."""
+    engine = _engine_of(values)
+    if engine is None or engine == SYMBOLIC:
+        return None
+    return getattr(backends.get(engine).ops, name, None)
+
+
 for _name, (_sig, _doc) in OPS.items():
     globals()[_name] = _make(_name, _sig, _doc)
 
-__all__ = sorted(OPS) + ["backend_for", "engine_name_of", "SYMBOLIC"]
+__all__ = sorted(OPS) + ["backend_for", "engine_name_of", "native", "whole_node", "SYMBOLIC"]

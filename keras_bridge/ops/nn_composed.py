@@ -376,5 +376,114 @@ def logdet(x):
     return _o.log(_o.det(x))
 
 
+def sparsemax(x, axis=-1):
+    """max(x - tau, 0), tau making the entries sum to 1 (Martins & Astudillo 2016): with x
+    sorted descending, tau = (sum of the top k - 1) / k for the largest k whose k-th entry
+    exceeds it. Keras 3.15 sums every supported prefix instead of the k-th one, so its
+    rows do not sum to 1 when k > 1; this follows the definition its docstring states."""
+    x = _floating(x)
+    n = _o.ndim(x)
+    axis = _axis(axis, n)
+    ranked = _o.negative(_o.sort(_o.negative(x), axis=axis))
+    prefix = _o.cumsum(ranked, axis=axis)
+    view = [1] * n
+    view[axis] = -1
+    r = _o.reshape(_maker(x).arange(1, _o.shape(x)[axis] + 1, 1, _o.dtype(x)), view)
+    support = _o.greater(_o.multiply(ranked, r), _o.subtract(prefix, 1.0))
+    k = _o.sum(_o.cast(support, "int32"), axis=axis, keepdims=True)
+    top = _o.take_along_axis(prefix, _o.subtract(k, 1), axis=axis)
+    tau = _o.divide(_o.subtract(top, 1.0), _o.cast(k, _o.dtype(x)))
+    return _o.maximum(_o.subtract(x, tau), 0.0)
+
+
+def _adaptive_arguments(inputs, output_size, data_format, what):
+    inputs = _floating(inputs)
+    rank = _o.ndim(inputs) - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(f"{what} expects inputs of rank 3, 4 or 5 (batch, spatial axes, "
+                         f"channels). Received: inputs.shape={_o.shape(inputs)}")
+    size = (output_size,) * rank if isinstance(output_size, int) else tuple(output_size)
+    if len(size) != rank or not all(isinstance(v, int) and v > 0 for v in size):
+        raise ValueError(f"Expected output_size a positive int or {rank} positive ints. "
+                         f"Received: output_size={output_size}")
+    data_format = data_format or config.image_data_format()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError("Expected data_format 'channels_last' or 'channels_first'. "
+                         f"Received: data_format={data_format!r}")
+    return inputs, size, data_format
+
+
+def _adaptive_pool(name, pool, inputs, output_size, data_format):
+    """Bins [floor(i n / out), ceil((i + 1) n / out)) of each spatial axis, one axis at a
+    time (both reductions are separable): a stride-1 pool for each bin width, then each
+    bin's window picked from them."""
+    x, size, data_format = _adaptive_arguments(inputs, output_size, data_format, name)
+    kernel = _o.native(name, x)
+    if kernel is not None:
+        return kernel(x, size, data_format)
+    first = 1 if data_format == "channels_last" else 2
+    for i, out in enumerate(size):
+        axis, n = first + i, _o.shape(x)[first + i]
+        starts = [j * n // out for j in range(out)]
+        widths = [-(-(j + 1) * n // out) - s for j, s in enumerate(starts)]
+        pooled, offset = [], {}
+        for w in sorted(set(widths)):
+            window = [1] * len(size)
+            window[i] = w
+            offset[w] = sum(_o.shape(p)[axis] for p in pooled)
+            pooled.append(pool(x, window, strides=1, padding="valid", data_format=data_format))
+        index = [offset[w] + s for s, w in zip(starts, widths)]
+        x = _o.take(_o.concatenate(pooled, axis=axis),
+                    _maker(x).convert_to_tensor(index, "int32"), axis=axis)
+    return x
+
+
+@_o.whole_node
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    return _adaptive_pool("adaptive_average_pool", _o.average_pool, inputs, output_size,
+                          data_format)
+
+
+@_o.whole_node
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    return _adaptive_pool("adaptive_max_pool", _o.max_pool, inputs, output_size, data_format)
+
+
+def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
+               merge_repeated=True, mask_index=0):
+    """Greedy CTC decoding as Keras 3: the best class per step (steps past a sequence's
+    length count as mask_index), repeats merged, blanks dropped and the labels moved to
+    the front, -1 after them; (labels (1, batch, max_length), -sum of the best logits
+    (batch, 1)). strategy='beam_search' is not implemented yet."""
+    if strategy == "beam_search":
+        raise NotImplementedError("ctc_decode(strategy='beam_search') is not implemented yet; "
+                                  "use strategy='greedy'.")
+    if strategy != "greedy":
+        raise ValueError(f"Invalid strategy {strategy}. Supported values are 'greedy' and "
+                         "'beam_search'.")
+    inputs, lengths = _tensors(inputs, sequence_lengths)
+    inputs = _at_least_float32(inputs)[0]
+    if _o.ndim(inputs) != 3:
+        raise ValueError("Expected inputs of shape (batch_size, max_length, num_classes). "
+                         f"Received: inputs.shape={_o.shape(inputs)}")
+    steps = _o.shape(inputs)[1]
+    make = _maker(inputs)
+    past = _o.greater_equal(_o.expand_dims(make.arange(0, steps, 1, "int32"), 0),
+                            _o.expand_dims(_o.cast(lengths, "int32"), 1))
+    labels = _o.where(past, mask_index, _o.cast(_o.argmax(inputs, axis=-1), "int32"))
+    scores = _o.where(past, 0.0, _o.max(inputs, axis=-1))
+    if merge_repeated:
+        same = _o.equal(labels[:, 1:], labels[:, :-1])
+        same = _o.concatenate([_o.zeros_like(same[:, :1]), same], axis=1)
+        labels = _o.where(same, mask_index, labels)
+    blank = _o.equal(labels, mask_index)
+    labels = _o.where(blank, -1, labels)
+    # a stable order putting the kept labels first: blanks get key `steps`
+    key = _o.where(blank, steps, _o.expand_dims(make.arange(0, steps, 1, "int32"), 0))
+    labels = _o.take_along_axis(labels, _o.argsort(key, axis=-1), axis=-1)
+    return (_o.expand_dims(labels, 0),
+            _o.negative(_o.sum(scores, axis=1, keepdims=True)))
+
+
 COMPOSED = sorted(n for n, v in dict(globals()).items()
                   if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == __name__)
