@@ -46,6 +46,11 @@ class TorchModuleMethods:
             return cls
         return engine_native("torch", "nn.Module registration", "torch").facing_class(cls)
 
+    def __reduce_ex__(self, protocol):
+        """Pickle and copy by the real class: pickle checks ``__class__``, which differs
+        on torch."""
+        return _new_instance, (type(self),), self.__getstate__()
+
     def parameters(self, recurse=True):
         """The weights' torch storage (trainable and frozen ``nn.Parameter``s), for a
         torch optimizer: stepping them changes the model."""
@@ -120,3 +125,7 @@ class TorchModuleMethods:
     @property
     def _load_state_dict_post_hooks(self):
         return self._torch_view("load_state_dict")._load_state_dict_post_hooks
+
+
+def _new_instance(cls):
+    return cls.__new__(cls)

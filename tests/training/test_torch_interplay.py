@@ -184,3 +184,18 @@ def test_pydataset_ignores_batch_size(backend):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(model.predict(Batches(), batch_size=5),
                                model.predict(X, verbose=0), rtol=1e-6)
+
+
+def test_a_torch_model_still_pickles_and_moves(on_torch):
+    """The model answers ``__class__`` with an nn.Module class; pickle and to_backend
+    still use its real class."""
+    import pickle
+    model = _dense()
+    list(model.parameters())
+    copy = pickle.loads(pickle.dumps(model))
+    assert type(copy) is Sequential
+    np.testing.assert_allclose(copy.predict(X, verbose=0), model.predict(X, verbose=0))
+    moved = model.to_backend("jax")
+    assert type(moved) is Sequential and not isinstance(moved, torch.nn.Module)
+    np.testing.assert_allclose(moved.predict(X, verbose=0), model.predict(X, verbose=0),
+                               rtol=1e-5, atol=1e-6)
