@@ -19,6 +19,12 @@ arrays; weights cross the boundary in Keras layout as numpy arrays. What an engi
 read of the front end (layers, weights, graphs) is the public API of layers and weights
 plus ``keras_bridge.backends.surface``; private front-end names (``_x``) are off limits.
 
+Optional: an engine may ship a ``native`` submodule, its interplay with its own library,
+which the front end reaches through ``keras_bridge.native.engine_native`` (a feature asked
+of an engine without it is a clear error). torch's (backends/torch/native.py) gives a
+model's ``nn.Module`` view (``model_view``, ``facing_class``) and TorchModuleWrapper's
+rule; JAX's (backends/jax/native.py) the pytrees and keys of ``layers.JaxLayer``.
+
 Dtype rules: ``cast`` and ``convert_to_tensor`` take dtype names ('float16',
 'bfloat16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'bool');
 an engine without 64-bit types enabled (JAX's default) may give the 32-bit type for

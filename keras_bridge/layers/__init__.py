@@ -51,6 +51,7 @@ from keras_bridge.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, S
 from keras_bridge.layers.activation_layers import ThresholdedReLU
 from keras_bridge.layers.regularization import ActivityRegularization, AlphaDropout
 from keras_bridge.layers.regularization import GaussianDropout, GaussianNoise
+from keras_bridge.layers.native import JaxLayer, TorchModuleWrapper
 
 __all__ = [
     "Layer", "InputSpec", "Input", "InputLayer",
@@ -82,6 +83,7 @@ __all__ = [
     "serialize", "deserialize",
     "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
     "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+    "TorchModuleWrapper", "JaxLayer",
 ]
 
 # Every built-in layer class, for the lowering conformance check.

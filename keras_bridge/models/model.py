@@ -17,11 +17,12 @@ from keras_bridge.layers.embedding import check_index_inputs
 from keras_bridge.training.data import expand_rank_1
 from keras_bridge.training.trainer import Trainer
 from keras_bridge.graph import KerasTensor, topological_nodes
+from keras_bridge.models.native_module import TorchModuleMethods
 from keras_bridge.models.plan import ExecutionPlan
 from keras_bridge.utils import tree
 
 
-class Model(Trainer, Layer):
+class Model(TorchModuleMethods, Trainer, Layer):
     """Groups layers into an object with inference (and, once compiled, training).
 
     Functional use: ``Model(inputs, outputs)`` where ``inputs`` are ``Input`` tensors
@@ -322,7 +323,7 @@ class Model(Trainer, Layer):
         from keras_bridge.training.trainer import check_verbose
         verbose = check_verbose(verbose)
         if batch_sources.is_source(x):
-            if batch_size is not None:
+            if batch_size is not None and not batch_sources.sizes_its_own_batches(x):
                 raise ValueError("predict(): batch_size must not be given when x is a "
                                  "Sequence, generator or dataset of batches.")
             from keras_bridge.training.batches import BatchSource
@@ -561,7 +562,7 @@ def _clone_unbound(model):
     for layer in layers:
         engine_state.append(layer._binding)
         if isinstance(layer, Model):
-            engine_state.append(layer._program)
+            engine_state += [layer._program, layer._native_view]
     if compiled is not None:
         weights += compiled.metrics.variables()
         engine_state += [model._trainer, compiled.engine_optimizer,

@@ -7,7 +7,12 @@ order when asked, ``on_epoch_end()`` after each epoch), a Python generator or it
 (continues where the last epoch stopped), or a re-iterable dataset (a new pass each
 epoch, e.g. ``timeseries_dataset_from_array``'s); the progress bar counts steps, as
 Keras 2's ``fit_generator`` did. A batch is ``(x, y)``, ``(x, y, sample_weight)`` or
-``x`` (Keras's unpacking; a list counts as a tuple).
+``x`` (Keras's unpacking; a list counts as a tuple). A ``torch.utils.data.DataLoader``
+is a re-iterable dataset like any other, on either engine: its tensors come to the host
+as numpy, batch by batch. Keras 3's sources (a ``PyDataset``, a ``DataLoader``) take
+their batch size from themselves, so a ``batch_size=`` given with them is ignored, as
+Keras 3 ignores it (silently); Keras 2's ``Sequence`` and generators refuse it, as tf.keras 2
+did.
 """
 
 import warnings
@@ -15,7 +20,9 @@ import warnings
 import numpy as np
 
 from keras_bridge.training import data
-from keras_bridge.utils.py_dataset import Sequence
+from keras_bridge import backends
+from keras_bridge.utils import tree
+from keras_bridge.utils.py_dataset import PyDataset, Sequence
 
 
 def is_source(x):
@@ -25,6 +32,34 @@ def is_source(x):
     if isinstance(x, (np.ndarray, list, tuple, dict, str, bytes)) or x is None:
         return False
     return hasattr(x, "__iter__") and not hasattr(x, "shape") and not hasattr(x, "__array__")
+
+
+def is_torch_dataloader(x):
+    """Whether ``x`` is a ``torch.utils.data.DataLoader`` (by its class, so torch is
+    never imported here)."""
+    return any(c.__name__ == "DataLoader" and c.__module__.startswith("torch.utils.data")
+               for c in type(x).__mro__)
+
+
+def sizes_its_own_batches(x):
+    """A Keras 3 source (``PyDataset``, ``DataLoader``): ``batch_size=`` is ignored."""
+    return isinstance(x, PyDataset) or is_torch_dataloader(x)
+
+
+def warn_if_shuffle_ignored(x, shuffle):
+    """Keras 3's warning: a DataLoader batches (and shuffles) by itself."""
+    if shuffle and is_torch_dataloader(x):
+        warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` "
+                      "was provided as a torch DataLoader. The DataLoader is expected to "
+                      "already be shuffled.", UserWarning, stacklevel=3)
+
+
+def _host(value):
+    """An engine tensor of a batch (a DataLoader's torch tensors) as a numpy array."""
+    if value is None or isinstance(value, np.ndarray) or backends.backend_of_type(
+            type(value)) is None:
+        return value
+    return backends.get(backends.backend_of_type(type(value))).to_numpy(value)
 
 
 def unpack(batch):
@@ -115,7 +150,7 @@ class BatchSource:
         self.ran_out = False
 
     def _check(self, batch):
-        x, y, sample_weight = unpack(batch)
+        x, y, sample_weight = (tree.map_structure(_host, part) for part in unpack(batch))
         if self.targets == "required" and y is None:
             raise ValueError(f"{self.what}() needs batches (x, y) or (x, y, sample_weight) "
                              f"from {type(self.source).__name__}; a batch held x only.")

@@ -162,8 +162,10 @@ class Trainer(StepMethods):
                 raise ValueError("fit(): class_weight and sample_weight cannot be used "
                                  "together; fold the class weights into sample_weight.")
         if batches.is_source(x):
-            _refuse_with_source("fit", y=y, batch_size=batch_size, sample_weight=sample_weight,
+            _refuse_with_source("fit", x, y=y, batch_size=batch_size,
+                                sample_weight=sample_weight,
                                 validation_split=validation_split or None)
+            batches.warn_if_shuffle_ignored(x, shuffle)
             train = batches.BatchSource(x, self, steps_per_epoch, shuffle, self._targets(),
                                         what="fit", class_weight=class_weight)
         else:
@@ -297,7 +299,7 @@ class Trainer(StepMethods):
         self._require_compiled("evaluating it")
         verbose = check_verbose(verbose)
         if batches.is_source(x):
-            _refuse_with_source("evaluate", y=y, batch_size=batch_size,
+            _refuse_with_source("evaluate", x, y=y, batch_size=batch_size,
                                 sample_weight=sample_weight)
             source = batches.BatchSource(x, self, steps, targets=self._targets(),
                                          what="evaluate")
@@ -379,8 +381,11 @@ def _recompile_for(compiled, output_names):
                     CompiledMetrics(compiled.metrics.spec, output_names, loss))
 
 
-def _refuse_with_source(what, **given):
-    """Arguments that belong in the batches when ``x`` is a Sequence or generator."""
+def _refuse_with_source(what, x, **given):
+    """Arguments that belong in the batches when ``x`` is a Sequence or generator; a
+    ``batch_size`` given with a Keras 3 source is ignored, as Keras 3 does."""
+    if batches.sizes_its_own_batches(x):
+        given.pop("batch_size", None)
     for name, value in given.items():
         if value is not None:
             raise ValueError(f"{what}(): {name} must not be given when x is a Sequence, "

@@ -14,7 +14,7 @@ from torch import nn
 
 from keras_bridge.backends import surface
 from keras_bridge.backends.torch import activation_rules, conv_rules, core_rules, norm_rules
-from keras_bridge.backends.torch import regularization_rules, rnn_rules, seq_rules
+from keras_bridge.backends.torch import native, regularization_rules, rnn_rules, seq_rules
 from keras_bridge.backends.torch.storage import Slot, make_tensor
 from keras_bridge.layers.core import Flatten, InputLayer, Lambda, Permute, RepeatVector
 from keras_bridge.layers.core import Reshape
@@ -24,7 +24,7 @@ from keras_bridge.layers.merging import Multiply, Subtract
 from keras_bridge.layers.op_layer import OpLayer
 
 _FAMILIES = (core_rules, activation_rules, conv_rules, norm_rules, regularization_rules,
-             rnn_rules, seq_rules)
+             rnn_rules, seq_rules, native)
 
 LOWERING = {cls: rule for family in _FAMILIES for cls, rule in family.RULES.items()}
 
@@ -41,7 +41,9 @@ class CallModule(nn.Module):
 
     def __init__(self, layer, device):
         super().__init__()
-        self.layer = layer
+        # A plain attribute, never a child module (a torch-bound model passes for an
+        # nn.Module: native.py).
+        self.__dict__["layer"] = layer
         self.takes_training = surface.takes_training(layer)
         for i, w in enumerate(surface.own_weights(layer)):
             tensor = make_tensor(w, device)
@@ -82,7 +84,7 @@ class GraphModule(nn.Module):
 
     def __init__(self, model, device):
         super().__init__()
-        self.model = model
+        self.__dict__["model"] = model  # a plain attribute, as CallModule's layer
         modules = []
         for layer in model.layers:
             layer.bind("torch", device)
