@@ -304,7 +304,10 @@ def nanquantile(x, q, axis=None, method="linear", keepdims=False):
         _c._axis(a, ndim) for a in (axis if isinstance(axis, (list, tuple)) else [axis]))
     rest = [a for a in range(ndim) if a not in axes]
     shape = _o.shape(x)
-    moved = _o.reshape(_o.transpose(x, rest + axes), [shape[a] for a in rest] + [-1])
+    size = [shape[a] for a in axes]
+    tail = -1 if None in size else math.prod(size)  # symbolic tensors: unknown sizes
+    moved = _o.reshape(_o.transpose(x, rest + axes),
+                       [-1 if shape[a] is None else shape[a] for a in rest] + [tail])
     ordered = _o.sort(moved, axis=-1)  # NaNs sort last on every engine
     valid = _o.sum(_o.cast(_o.logical_not(_o.isnan(moved)), dtype), axis=-1, keepdims=True)
     q = _o.cast(_c._tensors(q, x)[0], dtype)
@@ -319,7 +322,7 @@ def nanquantile(x, q, axis=None, method="linear", keepdims=False):
     elif method == "higher":
         low = high
     count = _o.shape(ordered)[-1]
-    tiled = _o.broadcast_to(_o.expand_dims(ordered, 0), (_o.shape(qs)[0],) + _o.shape(ordered))
+    tiled = _o.expand_dims(ordered, 0)  # take_along_axis broadcasts it over the quantiles
 
     def at(p):
         return _o.take_along_axis(tiled, _o.cast(_o.clip(p, 0, count - 1), "int32"), axis=-1)
@@ -329,8 +332,9 @@ def nanquantile(x, q, axis=None, method="linear", keepdims=False):
     out = _o.add(lo, _o.multiply(_o.subtract(hi, lo), frac))
     out = _o.where(_o.equal(valid, 0.0), float("nan"), out)
     out = _o.squeeze(out, axis=-1)
-    if keepdims:
-        out = _o.reshape(out, (-1,) + tuple(1 if a in axes else shape[a] for a in range(ndim)))
+    if keepdims:  # out is (quantiles, *rest): the reduced axes come back as size 1
+        for a in axes:
+            out = _o.expand_dims(out, a + 1)
     return _o.squeeze(out, axis=0) if scalar_q else out
 
 
