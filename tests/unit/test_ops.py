@@ -16,6 +16,7 @@ from keras_bridge import ops
 
 from conftest import both_backends
 from test_ops_keras3 import ENGINE_OPS as KERAS3_ENGINE_OPS  # Keras 3's numpy ops, tested there
+from test_ops_keras3_math import MATH_OPS  # complex, fft, linalg: tested there
 
 R = np.random.default_rng(0)
 X = R.standard_normal((2, 3, 4)).astype(np.float32)
@@ -292,7 +293,7 @@ def test_every_contract_op_is_tested_and_has_the_contract_signature(backend):
         "average_pool", "moments", "batch_normalization", "scan",
         # Keras 3's keras.random samplers: tests/unit/test_random.py
         "random_randint", "random_categorical", "random_shuffle", "random_gamma",
-        "random_beta", "random_binomial", "random_dropout"} | KERAS3_ENGINE_OPS
+        "random_beta", "random_binomial", "random_dropout"} | KERAS3_ENGINE_OPS | MATH_OPS
     assert set(OPS) <= tested, sorted(set(OPS) - tested)
     table = backends.get(backend).ops
     for name, (signature, _) in OPS.items():
