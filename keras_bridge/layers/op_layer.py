@@ -165,9 +165,12 @@ class OpLayer(Layer):
     # ---- symbolic calls: shape and dtype from a trial run --------------------------------
     def _symbolic_call(self, inputs, args, kwargs):
         inputs = inputs if isinstance(inputs, list) else [inputs]
-        shape, dtype = self._infer_output(inputs)
+        specs = self._infer_output(inputs)
         node = Node(self, inputs, args, kwargs)
-        output = KerasTensor(shape, dtype, node, 0)
+        if isinstance(specs, tuple):
+            output = KerasTensor(*specs, node, 0)
+        else:  # an op with several outputs (svd, qr, fft, ...): a tuple of them
+            output = tuple(KerasTensor(*spec, node, i) for i, spec in enumerate(specs))
         node.set_outputs(output)
         self._inbound_nodes.append(node)
         return output
@@ -185,19 +188,30 @@ class OpLayer(Layer):
         mapping = {id(w): backend.ops.convert_to_tensor(w.numpy()) for w in weights}
         with context.running(backend.NAME), substitute(mapping, trial=True):
             out = self.call(values, training=False)
+        def spec(v):
+            return tuple(int(d) for d in backend.ops.shape(v)), \
+                str(np.asarray(backend.to_numpy(v)).dtype)
+        if isinstance(out, tuple) and out and all(backend.is_tensor(v) for v in out):
+            return [spec(v) for v in out]
         if isinstance(out, (list, tuple)) or not backend.is_tensor(out):
             out = backend.ops.convert_to_tensor(out)
-        return tuple(int(d) for d in backend.ops.shape(out)), \
-            str(np.asarray(backend.to_numpy(out)).dtype)
+        return spec(out)
 
     def _infer_output(self, inputs):
         try:
-            small, dtype = self._trial(inputs, 1)
-            large, _ = self._trial(inputs, 2)
+            small = self._trial(inputs, 1)
+            large = self._trial(inputs, 2)
         except Exception as e:
             raise ValueError(
                 f"Could not apply op {self.function!r} to symbolic inputs of shapes "
                 f"{[t.shape for t in inputs]} ({type(e).__name__}: {e}).") from e
+        if isinstance(small, tuple):
+            return self._merge(small, large)
+        return [self._merge(a, b) for a, b in zip(small, large)]
+
+    def _merge(self, small, large):
+        """One output's spec from the trials at sizes 1 and 2: a size that differs is unknown."""
+        (small, dtype), (large, _) = small, large
         if len(small) != len(large):
             raise ValueError(f"Op {self.function!r} gives outputs of different ranks for "
                              f"different batch sizes, which a symbolic tensor cannot hold.")

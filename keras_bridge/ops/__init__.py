@@ -25,11 +25,13 @@ for _name in OPS:
     globals()[_name] = getattr(_dispatch, _name)
 
 # Keras 3 ops written once from the ones above (composed.py: numpy, nn_composed.py: nn,
-# core and linalg; functional.py: custom_gradient, associative_scan; layout.py: axis moves).
+# core and linalg; functional.py: custom_gradient, associative_scan; layout.py: axis moves;
+# math_composed.py: linalg, spectra, NaN statistics).
 from keras_bridge.ops import composed as _composed, nn_composed as _nn_composed  # noqa: E402
 from keras_bridge.ops import functional as _functional, layout as _layout  # noqa: E402
+from keras_bridge.ops import math_composed as _math_composed  # noqa: E402
 
-_MODULES = (_composed, _nn_composed, _functional, _layout)
+_MODULES = (_composed, _nn_composed, _functional, _layout, _math_composed)
 COMPOSED = sorted(n for m in _MODULES for n in m.COMPOSED)
 for _module in _MODULES:
     for _name in _module.COMPOSED:

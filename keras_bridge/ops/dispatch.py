@@ -92,7 +92,30 @@ def _symbolic(name, args, kwargs):
     if name == "convert_to_numpy":
         raise TypeError(f"{getattr(x, 'name', x)} is a symbolic tensor: it has no value "
                         "until a model runs. Use model.predict or K.function.")
-    return record(name, args, kwargs)
+    out = record(name, args, kwargs)
+    if name == "unique":
+        _unknown_unique_length(out, args, kwargs)
+    return out
+
+
+def _unknown_unique_length(out, args, kwargs):
+    """Without size=, how many unique entries there are depends on values: that axis of
+    the values, first indices and counts is unknown (the trial run saw zeros)."""
+    names = ["x", "sorted", "return_index", "return_inverse", "return_counts", "axis",
+             "size", "fill_value"]
+    given = dict(zip(names, args), **kwargs)
+    if given.get("size") is not None:
+        return
+    outs = out if isinstance(out, tuple) else (out,)
+    along = given.get("axis")
+    along = 0 if along is None else along % len(outs[0].shape)
+    changed = [0] + ([1] if given.get("return_index") else [])
+    if given.get("return_counts"):
+        changed.append(len(outs) - 1)
+    for i in changed:
+        shape = list(outs[i].shape)
+        shape[along if i == 0 else 0] = None
+        outs[i].shape = tuple(shape)
 
 
 def _make(name, signature, doc):

@@ -16,6 +16,7 @@ from keras_bridge import ops
 
 from conftest import both_backends
 from test_ops_keras3 import ENGINE_OPS as KERAS3_ENGINE_OPS  # Keras 3's numpy ops, tested there
+from test_ops_keras3_math import MATH_OPS  # complex, fft, linalg: tested there
 
 R = np.random.default_rng(0)
 X = R.standard_normal((2, 3, 4)).astype(np.float32)
@@ -294,7 +295,7 @@ def test_every_contract_op_is_tested_and_has_the_contract_signature(backend):
         "random_randint", "random_categorical", "random_shuffle", "random_gamma",
         "random_beta", "random_binomial", "random_dropout",
         # ops of Python functions: tests/unit/test_ops_keras3_nn.py
-        "custom_gradient_call", "jvp"} | KERAS3_ENGINE_OPS
+        "custom_gradient_call", "jvp"} | KERAS3_ENGINE_OPS | MATH_OPS
     assert set(OPS) <= tested, sorted(set(OPS) - tested)
     table = backends.get(backend).ops
     for name, (signature, _) in OPS.items():

@@ -661,6 +661,7 @@ def random_truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=N
 
 
 from keras_bridge.backends.jax.numpy_ops import *  # noqa: E402,F401,F403  (Keras 3 numpy ops)
+from keras_bridge.backends.jax.math_ops import *  # noqa: E402,F401,F403  (complex, fft, linalg)
 # Keras 3's keras.random samplers (random_ops.py); imported last, they use this table.
 from keras_bridge.backends.jax.random_ops import (  # noqa: E402,F401
     random_beta, random_binomial, random_categorical, random_dropout, random_gamma,
