@@ -106,7 +106,7 @@ class CustomSteps:
 
     def _run_stateless(self, data):
         model = self.model
-        trainable, others = model.trainable_weights, model.non_trainable_weights
+        trainable, others = model.trainable_variables, model.non_trainable_variables
         metric_vars = model.metrics_variables
         state = ([w.value for w in trainable], [w.value for w in others],
                  self.optimizer.state, [v.value for v in metric_vars])
