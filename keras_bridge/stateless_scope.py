@@ -7,7 +7,9 @@ the mapped value, and ``assign`` on any variable is recorded, read back with
 ``get_current_value``, and leaves the variable unchanged.
 """
 
-from keras_bridge import ops
+import contextlib
+
+from keras_bridge import layer_losses, ops
 from keras_bridge.variables import Weight, substitute
 
 __all__ = ["StatelessScope"]
@@ -40,17 +42,24 @@ class StatelessScope:
         self._values = values
         self.collect_losses = collect_losses
         self.initialize_variables = initialize_variables
-        self._context = None
+        # Losses layers add inside (add_loss, activity regularizers): kept here with
+        # collect_losses, else dropped, as Keras 3; never passed to an enclosing step.
+        self.losses = []
+        self._stack = None
         self._scope = None
 
     def __enter__(self):
-        self._context = substitute(self._values)
-        self._scope = self._context.__enter__()
-        self._scope.record_all = True  # assignments to unmapped variables are kept too
+        stack = contextlib.ExitStack()
+        # Assignments to unmapped variables are recorded too (stateless=True).
+        self._scope = stack.enter_context(substitute(self._values, stateless=True))
+        collected = stack.enter_context(layer_losses.collecting())
+        if self.collect_losses:
+            self.losses = collected
+        self._stack = stack
         return self
 
     def __exit__(self, *exc):
-        return self._context.__exit__(*exc)
+        return self._stack.__exit__(*exc)
 
     def get_current_value(self, variable):
         """The variable's value in this scope (its latest assignment), or None."""

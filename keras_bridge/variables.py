@@ -25,22 +25,33 @@ _substitution = contextvars.ContextVar("keras_bridge_weight_substitution", defau
 class Substitution:
     """Values to use instead of stored ones, and the assignments made meanwhile."""
 
-    def __init__(self, values, trial=False):
+    def __init__(self, values, trial=False, stateless=False):
         self.values = values  # id(weight) -> engine tensor
         self.updates = {}  # id(weight) -> engine tensor
-        self.record_all = False  # True: record assignments to weights not in ``values``
+        # A user's stateless scope (StatelessScope, stateless_call): assignments to
+        # weights not in ``values`` are recorded too, and eager engines run layers'
+        # reference calls (which read ``values``) instead of modules holding the stored
+        # tensors.
+        self.stateless = stateless
+        self.record_all = stateless
         # A trial run (shape inference) on stand-in values, not a program's step.
         self.trial = trial
 
 
 @contextlib.contextmanager
-def substitute(values, trial=False):
-    scope = Substitution(values, trial)
+def substitute(values, trial=False, stateless=False):
+    scope = Substitution(values, trial, stateless)
     token = _substitution.set(scope)
     try:
         yield scope
     finally:
         _substitution.reset(token)
+
+
+def in_stateless_scope():
+    """Whether the innermost substitution is a user's stateless scope."""
+    scope = _substitution.get()
+    return scope is not None and scope.stateless
 
 
 def current_values():

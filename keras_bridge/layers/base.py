@@ -238,16 +238,32 @@ class Layer:
                 found.extend(v for v in tree.flatten(value) if isinstance(v, Layer))
         return found
 
-    def _all_weights(self):
+    # A SeedGenerator's state is a variable of its owner but not a weight (Keras 3): it is
+    # in ``variables`` / ``non_trainable_variables``, not ``weights`` / ``get_weights``.
+    _holds_random_state = False
+
+    def _collect(self, with_seeds):
+        """Own weights, then (with_seeds) the owned generators' states, then the other
+        sub-layers' in attribute order, each once: Keras 3's order."""
+        subs = self._layers()
+        found = [] if self._holds_random_state and not with_seeds else list(self._own_weights)
+        if with_seeds:
+            found += [w for l in subs if l._holds_random_state for w in l._own_weights]
+        found += [w for l in subs if not l._holds_random_state
+                  for w in l._collect(with_seeds)]
         seen, out = set(), []
-        for w in self._own_weights + [w for l in self._layers() for w in l._all_weights()]:
+        for w in found:
             if id(w) not in seen:
                 seen.add(id(w))
                 out.append(w)
         return out
 
+    def _all_weights(self):
+        return self._collect(False)
+
     @property
     def weights(self):
+        """Every weight of this layer and its sub-layers (not random-seed state)."""
         return self._all_weights()
 
     @property
@@ -260,7 +276,18 @@ class Layer:
 
     @property
     def variables(self):
-        return self.weights
+        """``weights`` plus the state of the ``SeedGenerator``s the layers own: all the
+        state a call reads (what ``stateless_call`` and a pure engine substitute)."""
+        return self._collect(True)
+
+    @property
+    def trainable_variables(self):
+        return [v for v in self.variables if v.trainable]
+
+    @property
+    def non_trainable_variables(self):
+        """Non-trainable weights and random-seed state (Keras 3)."""
+        return [v for v in self.variables if not v.trainable]
 
     def get_weights(self):
         """Weights as numpy arrays in Keras layout."""
@@ -394,6 +421,19 @@ class Layer:
         if mask is not None or self._makes_masks():
             tensor_masks.attach(outputs, self.compute_mask(inputs, kwargs.get("mask", mask)))
         return outputs
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses=False, **kwargs):
+        """Run ``call(*args, **kwargs)`` on the given variable values instead of the
+        stored ones, changing nothing (Keras 3): returns ``(outputs,
+        non_trainable_variables)`` with the new non-trainable values (moving
+        statistics, seed state), plus the call's ``losses`` with ``return_losses``.
+        The lists match ``trainable_variables`` / ``non_trainable_variables`` 1:1.
+        Pure on JAX (``jax.jit`` / ``jax.grad`` trace it); eager on torch, where
+        gradients flow to the given tensors."""
+        from keras_bridge.layers.stateless import stateless_call
+        return stateless_call(self, trainable_variables, non_trainable_variables, args,
+                              kwargs, return_losses)
 
     def add_loss(self, loss):
         """Add a scalar tensor (a non-scalar is summed) to the loss of the training or

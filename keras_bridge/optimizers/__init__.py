@@ -269,6 +269,20 @@ class Optimizer:
             self._binding.load_state_dict(saved.values_for(weights))
         return self._binding
 
+    def build(self, variables):
+        """Keras 3's ``optimizer.build(model.trainable_variables)``: create the state for
+        ``variables`` (bound to their engine), so ``variables`` / ``stateless_apply`` can
+        be used by a hand-written training loop."""
+        variables = list(variables)
+        engines = {v.backend_name for v in variables}
+        if not variables or None in engines or len(engines) > 1:
+            raise ValueError(f"Expected optimizer.build() to receive the variables of a "
+                             f"model bound to one engine (call the model on data first). "
+                             f"Received: {len(variables)} variables on {sorted(map(str, engines))}")
+        binding = self.bind(engines.pop(), variables)
+        if getattr(binding, "state", False) is None:  # a pure engine's state: made now
+            binding.init()
+
     # ---- Keras 3's eager update (custom train steps) ------------------------------------
     def apply(self, grads, trainable_variables=None):
         """One step from ``grads`` (engine tensors in Keras layout, None to skip a

@@ -37,7 +37,11 @@ class SeedGenerator(Layer):
     ``__init__``); its state then travels with the layer's weights, which is what lets
     a jitted JAX step advance it. It is a weight-holding ``Layer`` here (Keras 3 has it
     outside the layer hierarchy), so it is listed among a subclassed model's layers.
+    As in Keras 3 its state is among its owner's ``variables`` and
+    ``non_trainable_variables``, not its ``weights`` (``get_weights``, saving).
     """
+
+    _holds_random_state = True
 
     def __init__(self, seed=None, name=None, **kwargs):
         if kwargs:

@@ -164,34 +164,10 @@ class StepMethods:
         return {m.name: m.result() for m in self._compiled.metrics.all_metrics()}
 
     # ---- Keras 3's stateless API (a JAX-style train_step(self, state, data)) ----------
-    @property
-    def trainable_variables(self):
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self):
-        return self.non_trainable_weights
-
+    # (trainable_variables, non_trainable_variables and stateless_call are Layer's.)
     @property
     def metrics_variables(self):
         return [v for m in self.metrics for v in m.variables]
-
-    def stateless_call(self, trainable_variables, non_trainable_variables, x,
-                       training=False):
-        """``(outputs, new non-trainable values)`` of the model run on the given values
-        instead of the stored weights (pure: traceable by ``jax.grad`` / ``jax.jit``)."""
-        program = self._get_program()
-        if not hasattr(program, "apply"):
-            raise NotImplementedError(
-                f"stateless_call needs a pure engine. Expected: the JAX backend. "
-                f"Received: backend={self.backend_name!r}.")
-        given = dict(zip(map(id, self.trainable_weights), trainable_variables))
-        given.update(zip(map(id, self.non_trainable_weights), non_trainable_variables))
-        values = [given[id(w)] for w in program.weights]
-        outputs, new = program.apply(values, _as_list(x), training, None)
-        new = dict(zip(map(id, program.weights), new))
-        outputs = outputs[0] if len(outputs) == 1 else outputs
-        return outputs, [new[id(w)] for w in self.non_trainable_weights]
 
     def zero_grad(self, set_to_none=True):
         """Clear the gradients ``loss.backward()`` left on the weights (torch; JAX keeps

@@ -71,10 +71,10 @@ class Trainer(StepMethods):
         else:
             output_names = self.output_names
         opt = optimizers_module.get(optimizer)
-        # An overridden train_step may compute its own loss (Keras 3's guides compile
-        # with an optimizer only).
+        # An overridden train_step or test_step may compute its own loss (Keras 3's
+        # guides compile with an optimizer only).
         own_losses = getattr(self, "_has_own_losses", lambda: False)() or \
-            overridden(self, "train_step")
+            overridden(self, "train_step") or overridden(self, "test_step")
         compiled_loss = CompiledLoss(loss, loss_weights, output_names, own_losses)
         compiled_metrics = CompiledMetrics(metrics, output_names, compiled_loss)
         self._compiled = Compiled(opt, compiled_loss, compiled_metrics)

@@ -315,11 +315,21 @@ def test_override_logs_reach_callbacks_bar_and_validation(capsys):
     assert "mean_w: 5.5" in capsys.readouterr().out
 
 
-def test_stateful_test_and_predict_steps_are_a_clear_error(backend):
+def test_jax_style_test_and_predict_steps_on_torch_are_a_clear_error():
+    keras.config.set_backend("torch")
+
     class StatefulPredict(keras.Model):
         def predict_step(self, state, data):
             return data
 
+    class StatefulTest(keras.Model):
+        def test_step(self, state, data):
+            return {}, state
+
     model = _dense_model(StatefulPredict)
-    with pytest.raises(NotImplementedError, match=r"predict_step\(self, state, data\)"):
+    with pytest.raises(NotImplementedError, match=r"predict_step\(self, state, data\).*JAX"):
         model.predict(_data()[0])
+    model = _dense_model(StatefulTest)
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(NotImplementedError, match=r"test_step\(self, state, data\).*JAX"):
+        model.evaluate(*_data(), verbose=0)

@@ -166,12 +166,16 @@ def test_fit_with_a_seeded_layer_is_reproducible(backend):
     for w, v in zip(model.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(w, v)
     np.testing.assert_array_equal(noisy.seed_generator.state.numpy(), [7, 3])  # one per step
-    assert "seed_generator/seed_generator_state" in [w.path for w in model.non_trainable_weights]
+    # Keras 3: seed state is a (non-trainable) variable of its owner, not a weight.
+    path = "seed_generator/seed_generator_state"
+    assert path in [v.path for v in model.non_trainable_variables]
+    assert path not in [w.path for w in model.weights + model.non_trainable_weights]
+    assert len(model.get_weights()) == len(model.weights)
     other, _ = _trained(8)
     assert not np.allclose(other.get_weights()[-1], model.get_weights()[-1])
     x = np.ones((2, 3), "float32")  # inference: no noise, and the state stays
-    np.testing.assert_allclose(model.predict(x, verbose=0), x @ model.get_weights()[1]
-                               + model.get_weights()[2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.predict(x, verbose=0), x @ model.get_weights()[0]
+                               + model.get_weights()[1], rtol=1e-5, atol=1e-6)
 
 
 class _StreamNoisy(layers.Layer):

@@ -18,7 +18,8 @@ class Program:
         from keras_bridge.backends.jax import device_object
         self.model = model
         self.device = device_object(device)
-        self.weights = model.weights
+        # Every variable a call reads: the weights and the SeedGenerators' states.
+        self.weights = model.variables
         # State weights (a stateful RNN's carry) may change in inference too.
         self._state_index = [i for i, w in enumerate(self.weights) if w.kind == "state"]
         self._predict = jax.jit(self._predict_fn)

@@ -22,6 +22,7 @@ from keras_bridge.backends.torch.optimizers import make_optimizer
 from keras_bridge.backends.torch.random import seed
 from keras_bridge.backends.torch.training import make_trainer
 from keras_bridge.backends.torch.tensors import using_device
+from keras_bridge.variables import in_stateless_scope
 
 NAME = "torch"
 CAPABILITIES = frozenset({"cuda", "fused_linear"})
@@ -83,6 +84,13 @@ def call_layer(layer, inputs, args, kwargs):
     kwargs = dict(kwargs)
     training = bool(kwargs.pop("training", False))
     with using_device(surface.device(layer)):
+        if in_stateless_scope():
+            # stateless_call / StatelessScope: a module computes with the tensors it
+            # stores; the layer's reference call reads the given values instead (same
+            # math), and autograd runs back to them.
+            if surface.takes_training(layer):
+                kwargs["training"] = training
+            return layer.call(inputs, *args, **kwargs)
         return surface.binding(layer)(inputs, *args, training=training, **kwargs)
 
 
