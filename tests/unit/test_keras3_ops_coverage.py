@@ -20,7 +20,7 @@ NOT_YET = frozenset("""
     jvp kaiser lstsq lu_factor matrix_rank nanargmax nanargmin nancumprod nancumsum
     nanmedian nanpercentile nanquantile nextafter pinv polar qr real rearrange rfft slogdet
     solve_triangular space_to_depth sparsemax stft svd unfold unique vectorize view
-    view_as_complex view_as_real image.affine_transform image.elastic_transform
+    view_as_complex view_as_real image.elastic_transform
     image.extract_patches image.extract_patches_3d image.gaussian_blur image.hsv_to_rgb
     image.map_coordinates image.perspective_transform image.reconstruct_patches
     image.rgb_to_hsv image.scale_and_translate image.sobel_edges image.ssim
