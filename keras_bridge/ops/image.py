@@ -99,19 +99,43 @@ def _resize_axis(x, axis, out, method):
     return _o.add(a, _o.multiply(_o.subtract(b, a), frac))
 
 
+def _to_aspect_ratio(images, h, size, crop, fill_value):
+    """The centred box of the target's aspect ratio (crop), or the image centred between
+    equal bands of ``fill_value`` (pad), that ``resize`` then scales; sizes rounded as
+    Keras 3 rounds them."""
+    height, width = _o.shape(images)[h], _o.shape(images)[h + 1]
+    want_h = int(float(width * size[0]) / size[1])
+    want_w = int(float(height * size[1]) / size[0])
+    if crop:
+        box_h, box_w = max(min(height, want_h), 1), max(min(width, want_w), 1)
+        start = [0] * _o.ndim(images)
+        shape = list(_o.shape(images))
+        start[h], start[h + 1] = int((height - box_h) / 2), int((width - box_w) / 2)
+        shape[h], shape[h + 1] = box_h, box_w
+        return _o.slice(images, start, shape)
+    top, left = int((max(height, want_h) - height) / 2), int((max(width, want_w) - width) / 2)
+    width_pad = [[0, 0]] * _o.ndim(images)
+    width_pad[h], width_pad[h + 1] = [top, top], [left, left]
+    return _o.pad(images, width_pad, constant_values=fill_value)
+
+
 def resize(images, size, interpolation="bilinear", antialias=False,
            crop_to_aspect_ratio=False, pad_to_aspect_ratio=False, fill_mode="constant",
            fill_value=0.0, data_format=None):
     if interpolation not in ("bilinear", "nearest"):
         raise ValueError("Expected interpolation 'bilinear' or 'nearest' (the others are not "
                          f"implemented yet). Received: interpolation={interpolation!r}")
-    if antialias or crop_to_aspect_ratio or pad_to_aspect_ratio:
-        raise ValueError("antialias, crop_to_aspect_ratio and pad_to_aspect_ratio are not "
-                         "implemented yet; pass False.")
+    if antialias:
+        raise ValueError("antialias=True is not implemented yet; pass False.")
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("Only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be "
+                         "True.")
     if len(size) != 2:
         raise ValueError(f"Expected size (height, width). Received: size={size}")
     images = _o.convert_to_tensor(images)
     _, h = _layout(images, data_format)
+    if crop_to_aspect_ratio or pad_to_aspect_ratio:
+        images = _to_aspect_ratio(images, h, size, crop_to_aspect_ratio, fill_value)
     original = _o.dtype(images)
     x = _floating(images) if interpolation == "bilinear" else images
     x = _resize_axis(x, h, int(size[0]), interpolation)
