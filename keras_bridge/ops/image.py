@@ -219,8 +219,10 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
         return _o.where(_o.expand_dims(inside, -1), got,
                         _o.cast(_o.full((), fill_value), _o.dtype(got)))
 
-    if interpolation == "nearest":
-        out = sample(_o.cast(_o.round(src_y), "int32"), _o.cast(_o.round(src_x), "int32"))
+    if interpolation == "nearest":  # halves round away from zero, as map_coordinates
+        def nearest(v):
+            return _o.cast(_o.multiply(_o.sign(v), _o.floor(_o.add(_o.abs(v), 0.5))), "int32")
+        out = sample(nearest(src_y), nearest(src_x))
     else:
         y0, x0 = _o.floor(src_y), _o.floor(src_x)
         wy = _o.expand_dims(_o.cast(_o.subtract(src_y, y0), _o.dtype(x)), -1)
