@@ -14,6 +14,7 @@ from keras_bridge import layers, ops
 from keras_bridge.testing import assert_backends_agree
 from support.layer_checks import assert_close, config_roundtrip, rand, run_eager
 from support.layer_checks import saved_entry_roundtrip
+from support.references import bilinear_resize
 
 FIXTURES = np.load(os.path.join(os.path.dirname(__file__), os.pardir, "support",
                                 "keras3_preprocessing.npz"))
@@ -103,21 +104,9 @@ def test_rescaling(backend):
 
 
 # ---- Resizing, CenterCrop -------------------------------------------------------------
-def _bilinear_reference(image, height, width):
-    """Half-pixel-centre bilinear resize of one (h, w, c) image, edges clamped."""
-    def axis_weights(n, out):
-        centre = np.clip((np.arange(out) + 0.5) * n / out - 0.5, 0, n - 1)
-        low = np.floor(centre).astype(int)
-        return low, np.minimum(low + 1, n - 1), centre - low
-    top, bottom, fy = axis_weights(image.shape[0], height)
-    left, right, fx = axis_weights(image.shape[1], width)
-    rows = image[top] * (1 - fy)[:, None, None] + image[bottom] * fy[:, None, None]
-    return rows[:, left] * (1 - fx)[None, :, None] + rows[:, right] * fx[None, :, None]
-
-
 def test_resizing_against_numpy_and_keras(backend):
     images = FIXTURES["images"]
-    want = np.stack([_bilinear_reference(im, 3, 4) for im in images])
+    want = np.stack([bilinear_resize(im, 3, 4) for im in images])
     assert_close(run_eager(layers.Resizing(3, 4), images, backend), want, atol=1e-6)
     nearest = run_eager(layers.Resizing(10, 12, interpolation="nearest"), images, backend)
     assert np.array_equal(nearest, images.repeat(2, axis=1).repeat(2, axis=2))
@@ -129,7 +118,7 @@ def test_resizing_against_numpy_and_keras(backend):
     ints = (images * 255).astype("uint8")
     out = run_eager(layers.Resizing(3, 4), ints, backend)
     assert out.dtype == np.uint8
-    exact = np.stack([_bilinear_reference(im.astype("float64"), 3, 4) for im in ints])
+    exact = np.stack([bilinear_resize(im.astype("float64"), 3, 4) for im in ints])
     assert np.abs(out - exact).max() <= 0.5 + 1e-4  # rounded (float32 math near halves)
 
 
@@ -152,7 +141,7 @@ def test_center_crop(backend):
     assert_close(run_eager(layers.CenterCrop(4, 3), x[0], backend), x[0, 1:5, 2:5])
     # Too small: the centred box of the output's aspect ratio (6 x 3 of 6 x 7), resized.
     small = run_eager(layers.CenterCrop(8, 4), x, backend)
-    want = np.stack([_bilinear_reference(im[:, 2:5], 8, 4) for im in x])
+    want = np.stack([bilinear_resize(im[:, 2:5], 8, 4) for im in x])
     assert_close(small, want, atol=1e-6)
 
 
@@ -161,7 +150,7 @@ def test_channels_first(backend):
     out = run_eager(layers.CenterCrop(4, 3, data_format="channels_first"), x, backend)
     assert_close(out, x[:, :, 1:5, 2:5])
     out = run_eager(layers.Resizing(3, 4, data_format="channels_first"), x, backend)
-    want = np.stack([_bilinear_reference(im.transpose(1, 2, 0), 3, 4) for im in x])
+    want = np.stack([bilinear_resize(im.transpose(1, 2, 0), 3, 4) for im in x])
     assert_close(out, want.transpose(0, 3, 1, 2), atol=1e-6)
 
 

@@ -122,12 +122,11 @@ class CenterCrop(_Sized):
 
 class RandomCrop(RandomImageLayer):
     """Crops a random (height, width) window, the same for the whole batch, in training
-    when the images are larger; otherwise (and in inference) the centred box of the
-    output's aspect ratio, resized.
+    (images not larger than the window: Keras 3's fixed box, resized).
 
-    Keras 3.15 returns the images uncropped in inference, so its output disagrees with
-    its own output shape; here inference gives the centred crop Keras 3 takes for
-    images that are too small (as Keras 2's RandomCrop did in inference).
+    In inference Keras 3.15 returns the images uncropped, so its output disagrees with
+    its own output shape; here inference crops the centred box of the output's aspect
+    ratio and resizes it (bilinear), as Keras 2's RandomCrop did.
 
     Args:
         height, width: the output size.
@@ -151,7 +150,7 @@ class RandomCrop(RandomImageLayer):
             left = ops.cast(random.uniform((), 0, float(in_w - self.width + 1),
                                            seed=self.generator), "int32")
             images = _crop(images, h, top, left, self.height, self.width)
-        else:  # Keras 3's box for this case: its top-left corner, the output's size
+        elif training:  # images too small: Keras 3's box (its corner, the output's size)
             box_h = max(min(in_h, int(in_w * self.height / self.width)), 1)
             box_w = max(min(in_w, int(in_h * self.width / self.height)), 1)
             top, left = int((in_h - box_h) / 2), int((in_w - box_w) / 2)
@@ -160,6 +159,9 @@ class RandomCrop(RandomImageLayer):
             if ops.shape(images)[h] != self.height or ops.shape(images)[w] != self.width:
                 images = ops.image.resize(images, (self.height, self.width),
                                           data_format=self.data_format)
+        else:
+            images = ops.image.resize(images, (self.height, self.width),
+                                      crop_to_aspect_ratio=True, data_format=self.data_format)
         return ops.squeeze(images, 0) if single else images
 
     def get_config(self):
