@@ -1,7 +1,7 @@
 """Colour augmentations (Keras 3's): RandomContrast, RandomBrightness. One factor is
 drawn per image; results are clipped to ``value_range``."""
 
-from keras_bridge import ops, random
+from keras_bridge import ops
 from keras_bridge.layers.preprocessing.image_layer import RandomImageLayer, factor_range
 
 
@@ -18,10 +18,9 @@ class _ColorLayer(RandomImageLayer):
         self.factor = factor_range(factor, bounds)
         self.value_range = _value_range(value_range)
 
-    def draw(self, images, low, high):
+    def per_image(self, images, low, high):
         """One uniform draw per image, shaped to broadcast over it."""
-        return random.uniform((ops.shape(images)[0], 1, 1, 1), low, high,
-                              dtype=self.compute_dtype, seed=self.generator)
+        return self.draw((ops.shape(images)[0], 1, 1, 1), low, high, self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor,
@@ -43,7 +42,7 @@ class RandomContrast(_ColorLayer):
 
     def transform(self, images):
         h, w = self._hw_axes(4)
-        scale = self.draw(images, 1.0 - self.factor[0], 1.0 + self.factor[1])
+        scale = self.per_image(images, 1.0 - self.factor[0], 1.0 + self.factor[1])
         mean = ops.mean(images, axis=(h, w), keepdims=True)
         out = ops.add(ops.multiply(ops.subtract(images, mean), scale), mean)
         return ops.clip(out, *self.value_range)
@@ -64,5 +63,5 @@ class RandomBrightness(_ColorLayer):
 
     def transform(self, images):
         low, high = self.value_range
-        delta = ops.multiply(self.draw(images, *self.factor), float(high - low))
+        delta = ops.multiply(self.per_image(images, *self.factor), float(high - low))
         return ops.clip(ops.add(images, delta), low, high)

@@ -4,7 +4,7 @@ applies it with ``ops.image.affine_transform`` (flips with ``ops.flip``)."""
 
 import math
 
-from keras_bridge import ops, random
+from keras_bridge import ops
 from keras_bridge.layers.preprocessing.image_layer import RandomImageLayer, choose
 from keras_bridge.layers.preprocessing.image_layer import factor_range
 
@@ -37,7 +37,7 @@ class _Resampling(RandomImageLayer):
                                           self.fill_value, self.data_format)
 
     def uniform(self, batch, low, high):
-        return random.uniform((batch,), low, high, seed=self.generator)
+        return self.draw((batch,), low, high)
 
     def get_config(self):
         return {**super().get_config(), "fill_mode": self.fill_mode,
@@ -61,8 +61,7 @@ class RandomFlip(RandomImageLayer):
 
     def transform(self, images):
         h, w = self._hw_axes(4)
-        flips = ops.less_equal(random.uniform((ops.shape(images)[0], 1, 1, 1),
-                                              seed=self.generator), 0.5)
+        flips = ops.less_equal(self.draw((ops.shape(images)[0], 1, 1, 1)), 0.5)
         if self.mode != "vertical":
             images = ops.where(flips, ops.flip(images, axis=w), images)
         if self.mode != "horizontal":

@@ -82,9 +82,14 @@ class RandomImageLayer(ImageLayer):
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        from keras_bridge.random import SeedGenerator
+        from keras_bridge.random import SeedGenerator  # random's SeedGenerator is a Layer
         self.seed = seed
         self.generator = SeedGenerator(seed)
+
+    def draw(self, shape, low=0.0, high=1.0, dtype=None):
+        """Uniform samples in [low, high) from the layer's generator."""
+        from keras_bridge import random
+        return random.uniform(shape, low, high, dtype=dtype, seed=self.generator)
 
     def call(self, inputs, training=True):
         images, single = self._as_batch(inputs)

@@ -2,7 +2,7 @@
 
 import numbers
 
-from keras_bridge import ops, random
+from keras_bridge import ops
 from keras_bridge.layers.preprocessing.image_layer import ImageLayer, RandomImageLayer
 
 # Keras 3's interpolation names; the ones not implemented yet are refused by name.
@@ -145,10 +145,8 @@ class RandomCrop(RandomImageLayer):
         h, w = self._hw_axes(4)
         in_h, in_w = ops.shape(images)[h], ops.shape(images)[w]
         if training and in_h > self.height and in_w > self.width:
-            top = ops.cast(random.uniform((), 0, float(in_h - self.height + 1),
-                                          seed=self.generator), "int32")
-            left = ops.cast(random.uniform((), 0, float(in_w - self.width + 1),
-                                           seed=self.generator), "int32")
+            top = ops.cast(self.draw((), 0, float(in_h - self.height + 1)), "int32")
+            left = ops.cast(self.draw((), 0, float(in_w - self.width + 1)), "int32")
             images = _crop(images, h, top, left, self.height, self.width)
         elif training:  # images too small: Keras 3's box (its corner, the output's size)
             box_h = max(min(in_h, int(in_w * self.height / self.width)), 1)
