@@ -149,3 +149,21 @@ def test_in_model_training_only_and_reproducible(backend):
     assert_close(model.predict(x, verbose=0), plain, rtol=1e-5, atol=1e-5)
     assert model.evaluate(x, y, verbose=0) == pytest.approx(float(((plain - y) ** 2).mean()),
                                                              rel=1e-5)
+
+
+@pytest.mark.parametrize("fill_mode,numpy_mode", [("mirror", "reflect"), ("reflect", "symmetric"),
+                                                  ("wrap", "wrap"), ("nearest", "edge")])
+def test_affine_transform_fill_modes_against_numpy(backend, fill_mode, numpy_mode):
+    """A shift by whole pixels samples the input padded as numpy pads (scipy's 'mirror'
+    is numpy's 'reflect', scipy's 'reflect' numpy's 'symmetric')."""
+    from keras_bridge import backends, ops
+    x = rand(2, 4, 5, 1, seed=14)
+    shift = [1, 0, 3, 0, 1, -2, 0, 0]  # input x + 3, input y - 2
+    out = ops.image.affine_transform(backends.get(backend).ops.convert_to_tensor(x), shift,
+                                     "nearest", fill_mode)
+    padded = np.pad(x, [(0, 0), (4, 4), (5, 5), (0, 0)], mode=numpy_mode)
+    assert_close(ops.convert_to_numpy(out), padded[:, 2:6, 8:13], atol=0)
+    with pytest.raises(ValueError, match="Invalid value for argument `fill_mode`"):
+        ops.image.affine_transform(x, shift, fill_mode="edge")
+    with pytest.raises(ValueError, match=r"Invalid transform: expected shape \(8,\)"):
+        ops.image.affine_transform(x, [1, 0, 0])
