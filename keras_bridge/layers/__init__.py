@@ -52,6 +52,12 @@ from keras_bridge.layers.activation_layers import ThresholdedReLU
 from keras_bridge.layers.regularization import ActivityRegularization, AlphaDropout
 from keras_bridge.layers.regularization import GaussianDropout, GaussianNoise
 from keras_bridge.layers.native import JaxLayer, TorchModuleWrapper
+from keras_bridge.layers.preprocessing import CategoryEncoding, CenterCrop, Discretization
+from keras_bridge.layers.preprocessing import Normalization, RandomBrightness, RandomContrast
+from keras_bridge.layers.preprocessing import RandomCrop, RandomFlip, RandomRotation
+from keras_bridge.layers.preprocessing import RandomTranslation, RandomZoom, Rescaling
+from keras_bridge.layers.preprocessing import Resizing
+from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
 
 __all__ = [
     "Layer", "InputSpec", "Input", "InputLayer",
@@ -84,6 +90,7 @@ __all__ = [
     "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
     "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
     "TorchModuleWrapper", "JaxLayer",
+    *(cls.__name__ for cls in _PREPROCESSING),
 ]
 
 # Every built-in layer class, for the lowering conformance check.
@@ -106,7 +113,7 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   CuDNNLSTM, CuDNNGRU, StackedRNNCells,
                   ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU,
                   GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
-                  OpLayer, Gradients)
+                  OpLayer, Gradients) + _PREPROCESSING
 
 
 def serialize(layer):

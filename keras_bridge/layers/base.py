@@ -138,6 +138,10 @@ class Layer:
         self._batch_input_shape = self._input_shape_from_kwargs(kwargs)
         params = inspect.signature(self.call).parameters
         self._call_has_training = "training" in params
+        # A call whose ``training`` defaults to a value (Keras 3's augmentation layers:
+        # True) gets that value when called directly without one, as in Keras 3.
+        default = params["training"].default if self._call_has_training else None
+        self._default_training = default if isinstance(default, bool) else None
         self._call_has_mask = "mask" in params
 
     @staticmethod
@@ -411,6 +415,8 @@ class Layer:
             self._maybe_build(shapes)
             self._check_inputs(shapes)
         self.bind(backend.NAME)
+        if self._default_training is not None and "training" not in kwargs:
+            kwargs = {**kwargs, "training": self._default_training}
         mask = tensor_masks.masks_of(inputs)
         if mask is not None and self._call_has_mask and "mask" not in kwargs:
             kwargs = dict(kwargs, mask=mask)  # the mask the inputs carry, as Keras 3

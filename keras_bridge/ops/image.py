@@ -5,7 +5,7 @@ antialias). data_format None means ``config.image_data_format()``."""
 
 from keras_bridge import config
 from keras_bridge.ops import dispatch as _o
-from keras_bridge.ops.composed import _floating, _maker
+from keras_bridge.ops.composed import _floating, _maker, _tensors
 
 
 def _layout(images, data_format):
@@ -99,19 +99,43 @@ def _resize_axis(x, axis, out, method):
     return _o.add(a, _o.multiply(_o.subtract(b, a), frac))
 
 
+def _to_aspect_ratio(images, h, size, crop, fill_value):
+    """The centred box of the target's aspect ratio (crop), or the image centred between
+    equal bands of ``fill_value`` (pad), that ``resize`` then scales; sizes rounded as
+    Keras 3 rounds them."""
+    height, width = _o.shape(images)[h], _o.shape(images)[h + 1]
+    want_h = int(float(width * size[0]) / size[1])
+    want_w = int(float(height * size[1]) / size[0])
+    if crop:
+        box_h, box_w = max(min(height, want_h), 1), max(min(width, want_w), 1)
+        start = [0] * _o.ndim(images)
+        shape = list(_o.shape(images))
+        start[h], start[h + 1] = int((height - box_h) / 2), int((width - box_w) / 2)
+        shape[h], shape[h + 1] = box_h, box_w
+        return _o.slice(images, start, shape)
+    top, left = int((max(height, want_h) - height) / 2), int((max(width, want_w) - width) / 2)
+    width_pad = [[0, 0]] * _o.ndim(images)
+    width_pad[h], width_pad[h + 1] = [top, top], [left, left]
+    return _o.pad(images, width_pad, constant_values=fill_value)
+
+
 def resize(images, size, interpolation="bilinear", antialias=False,
            crop_to_aspect_ratio=False, pad_to_aspect_ratio=False, fill_mode="constant",
            fill_value=0.0, data_format=None):
     if interpolation not in ("bilinear", "nearest"):
         raise ValueError("Expected interpolation 'bilinear' or 'nearest' (the others are not "
                          f"implemented yet). Received: interpolation={interpolation!r}")
-    if antialias or crop_to_aspect_ratio or pad_to_aspect_ratio:
-        raise ValueError("antialias, crop_to_aspect_ratio and pad_to_aspect_ratio are not "
-                         "implemented yet; pass False.")
+    if antialias:
+        raise ValueError("antialias=True is not implemented yet; pass False.")
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("Only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be "
+                         "True.")
     if len(size) != 2:
         raise ValueError(f"Expected size (height, width). Received: size={size}")
     images = _o.convert_to_tensor(images)
     _, h = _layout(images, data_format)
+    if crop_to_aspect_ratio or pad_to_aspect_ratio:
+        images = _to_aspect_ratio(images, h, size, crop_to_aspect_ratio, fill_value)
     original = _o.dtype(images)
     x = _floating(images) if interpolation == "bilinear" else images
     x = _resize_axis(x, h, int(size[0]), interpolation)
@@ -120,4 +144,101 @@ def resize(images, size, interpolation="bilinear", antialias=False,
         "float") or original == "bfloat16" else x
 
 
-COMPOSED = ["crop_images", "pad_images", "resize", "rgb_to_grayscale"]
+_FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
+
+
+def _fix_index(index, size, fill_mode):
+    """Integer sample indices moved inside [0, size) by the fill mode, as
+    ``scipy.ndimage.map_coordinates`` (and so JAX's) defines the modes."""
+    if fill_mode == "nearest":
+        return _o.clip(index, 0, size - 1)
+    if fill_mode == "wrap":
+        return _o.mod(index, size)
+    if fill_mode == "mirror":  # d c b | a b c d | c b a
+        if size == 1:
+            return _o.zeros_like(index)
+        return _o.abs(_o.subtract(_o.mod(_o.add(index, size - 1), 2 * (size - 1)), size - 1))
+    if fill_mode == "reflect":  # c b a | a b c d | d c b (half-sample symmetric)
+        period = _o.mod(_o.add(_o.multiply(index, 2), 2 * size + 1), 4 * size)
+        return _o.floor_divide(_o.subtract(_o.abs(_o.subtract(period, 2 * size)), 1), 2)
+    return _o.clip(index, 0, size - 1)  # constant: gathered clamped, then masked
+
+
+def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant",
+                     fill_value=0, data_format=None):
+    """Keras 3's ``ops.image.affine_transform``: output pixel (x, y) samples the input at
+    ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1, for each
+    transform [a0, a1, a2, b0, b1, b2, c0, c1] (one, or one per image); points outside
+    the image follow ``fill_mode`` as in ``scipy.ndimage.map_coordinates``."""
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError("Invalid value for argument `interpolation`. Expected of one "
+                         f"{{'nearest', 'bilinear'}}. Received: interpolation={interpolation!r}")
+    if fill_mode not in _FILL_MODES:
+        raise ValueError("Invalid value for argument `fill_mode`. Expected of one "
+                         f"{_FILL_MODES}. Received: fill_mode={fill_mode!r}")
+    images = _o.convert_to_tensor(images)
+    data_format, h = _layout(images, data_format)
+    transform = _floating(_tensors(images, transform)[1])
+    if _o.ndim(transform) not in (1, 2) or _o.shape(transform)[-1] != 8:
+        raise ValueError("Invalid transform: expected shape (8,) (single transform) or "
+                         f"(batch, 8). Received: transform.shape={_o.shape(transform)}")
+    single = _o.ndim(images) == 3
+    x = _o.expand_dims(images, 0) if single else images
+    if data_format == "channels_first":
+        x = _o.transpose(x, (0, 2, 3, 1))
+    batch, height, width, channels = _o.shape(x)
+    original = _o.dtype(x)
+    x = _floating(x)
+    t = _o.cast(_o.reshape(transform, (-1, 8, 1, 1)), "float32")
+    if _o.shape(t)[0] not in (1, batch):
+        raise ValueError(f"Expected one transform or one per image ({batch}). Received: "
+                         f"transform.shape={_o.shape(transform)}")
+    make = _maker(x)
+    cols = _o.reshape(make.arange(0, width, 1, "float32"), (1, 1, width))
+    rows = _o.reshape(make.arange(0, height, 1, "float32"), (1, height, 1))
+    a0, a1, a2, b0, b1, b2, c0, c1 = (t[:, i] for i in range(8))
+    k = _o.add(_o.add(_o.multiply(c0, cols), _o.multiply(c1, rows)), 1.0)
+    src_x = _o.divide(_o.add(_o.add(_o.multiply(a0, cols), _o.multiply(a1, rows)), a2), k)
+    src_y = _o.divide(_o.add(_o.add(_o.multiply(b0, cols), _o.multiply(b1, rows)), b2), k)
+    src_x = _o.broadcast_to(src_x, (batch, height, width))
+    src_y = _o.broadcast_to(src_y, (batch, height, width))
+    flat = _o.reshape(x, (batch * height * width, channels))
+    base = _o.multiply(_o.reshape(make.arange(0, batch, 1, "int32"), (batch, 1, 1)),
+                       height * width)
+
+    def sample(iy, ix):
+        """The pixels at integer indices, fill value where constant mode is outside."""
+        fy, fx = _fix_index(iy, height, fill_mode), _fix_index(ix, width, fill_mode)
+        got = _o.take(flat, _o.reshape(_o.add(base, _o.add(_o.multiply(fy, width), fx)),
+                                       (-1,)), axis=0)
+        got = _o.reshape(got, (batch, height, width, channels))
+        if fill_mode != "constant":
+            return got
+        inside = _o.logical_and(_o.logical_and(_o.greater_equal(iy, 0), _o.less(iy, height)),
+                                _o.logical_and(_o.greater_equal(ix, 0), _o.less(ix, width)))
+        return _o.where(_o.expand_dims(inside, -1), got,
+                        _o.cast(_o.full((), fill_value), _o.dtype(got)))
+
+    if interpolation == "nearest":  # halves round away from zero, as map_coordinates
+        def nearest(v):
+            return _o.cast(_o.multiply(_o.sign(v), _o.floor(_o.add(_o.abs(v), 0.5))), "int32")
+        out = sample(nearest(src_y), nearest(src_x))
+    else:
+        y0, x0 = _o.floor(src_y), _o.floor(src_x)
+        wy = _o.expand_dims(_o.cast(_o.subtract(src_y, y0), _o.dtype(x)), -1)
+        wx = _o.expand_dims(_o.cast(_o.subtract(src_x, x0), _o.dtype(x)), -1)
+        y0, x0 = _o.cast(y0, "int32"), _o.cast(x0, "int32")
+        y1, x1 = _o.add(y0, 1), _o.add(x0, 1)
+        top = _o.add(_o.multiply(sample(y0, x0), _o.subtract(1.0, wx)),
+                     _o.multiply(sample(y0, x1), wx))
+        bottom = _o.add(_o.multiply(sample(y1, x0), _o.subtract(1.0, wx)),
+                        _o.multiply(sample(y1, x1), wx))
+        out = _o.add(_o.multiply(top, _o.subtract(1.0, wy)), _o.multiply(bottom, wy))
+    if original != _o.dtype(out):
+        out = _o.cast(out, original)
+    if data_format == "channels_first":
+        out = _o.transpose(out, (0, 3, 1, 2))
+    return _o.squeeze(out, 0) if single else out
+
+
+COMPOSED = ["affine_transform", "crop_images", "pad_images", "resize", "rgb_to_grayscale"]

@@ -24,6 +24,9 @@ DELEGATIONS = {
         "K.function runs its graph as a Model",
     ("keras_bridge.layers", "keras_bridge.models"):
         "the Gradients layer (K.gradients) runs its graph as a Model",
+    ("keras_bridge.layers", "keras_bridge.random"):
+        "the augmentation layers make a SeedGenerator (a Layer, so random imports layers) "
+        "and draw from it",
 }
 
 # Namespaces whose modules are parts of their own: the engines and the engine-side

@@ -167,3 +167,15 @@ def np_rnn(kind, x, weights, initial=None, mask=None, go_backwards=False, zero_o
         states = new
         outputs.append(out)
     return np.stack(outputs, 1), states
+
+
+def bilinear_resize(image, height, width):
+    """Half-pixel-centre bilinear resize of one (h, w, c) image, edges clamped."""
+    def axis_weights(n, out):
+        centre = np.clip((np.arange(out) + 0.5) * n / out - 0.5, 0, n - 1)
+        low = np.floor(centre).astype(int)
+        return low, np.minimum(low + 1, n - 1), centre - low
+    top, bottom, fy = axis_weights(image.shape[0], height)
+    left, right, fx = axis_weights(image.shape[1], width)
+    rows = image[top] * (1 - fy)[:, None, None] + image[bottom] * fy[:, None, None]
+    return rows[:, left] * (1 - fx)[None, :, None] + rows[:, right] * fx[None, :, None]

@@ -14,7 +14,7 @@ LIST = os.path.join(os.path.dirname(__file__), os.pardir, "support", "keras3_ops
 
 # Keras 3 ops not provided yet (submodule-only names as 'image.x').
 NOT_YET = frozenset("""
-    image.affine_transform image.elastic_transform image.extract_patches
+    image.elastic_transform image.extract_patches
     image.extract_patches_3d image.gaussian_blur image.hsv_to_rgb image.map_coordinates
     image.perspective_transform image.reconstruct_patches image.rgb_to_hsv
     image.scale_and_translate image.sobel_edges image.ssim

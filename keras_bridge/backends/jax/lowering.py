@@ -17,6 +17,7 @@ from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum,
 from keras_bridge.layers.merging import Multiply, Subtract
 from keras_bridge.layers.gradients import Gradients
 from keras_bridge.layers.op_layer import OpLayer
+from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS
 
 
 class Slot:
@@ -48,7 +49,8 @@ LOWERING = {}
 # Built-in layers whose reference call is traced as is (see the module docstring).
 RUNS_OWN_CALL = frozenset({InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute,
                            RepeatVector, Lambda, Add, Subtract, Multiply, Average, Maximum,
-                           Minimum, Concatenate, Dot, OpLayer, Gradients})
+                           Minimum, Concatenate, Dot, OpLayer, Gradients}).union(
+    PREPROCESSING_LAYERS)
 
 
 # Rules of the other layer families live in their own modules.

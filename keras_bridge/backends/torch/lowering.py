@@ -22,6 +22,7 @@ from keras_bridge.layers.gradients import Gradients
 from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
 from keras_bridge.layers.merging import Multiply, Subtract
 from keras_bridge.layers.op_layer import OpLayer
+from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS
 
 _FAMILIES = (core_rules, activation_rules, conv_rules, norm_rules, regularization_rules,
              rnn_rules, seq_rules, native)
@@ -31,7 +32,7 @@ LOWERING = {cls: rule for family in _FAMILIES for cls, rule in family.RULES.item
 # Built-in layers with no torch rule: their reference call (ops on torch tensors) runs.
 RUNS_OWN_CALL = frozenset({InputLayer, Flatten, Reshape, Permute, RepeatVector, Lambda,
                            Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-                           Dot, OpLayer, Gradients}).union(
+                           Dot, OpLayer, Gradients}).union(PREPROCESSING_LAYERS).union(
     *(family.OWN_CALL for family in _FAMILIES))
 
 

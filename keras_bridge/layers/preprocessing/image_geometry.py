@@ -1,0 +1,164 @@
+"""Geometric augmentations (Keras 3's): RandomFlip, RandomRotation, RandomZoom,
+RandomTranslation. Each draws one transformation per image from its generator and
+applies it with ``ops.image.affine_transform`` (flips with ``ops.flip``)."""
+
+import math
+
+from keras_bridge import ops
+from keras_bridge.layers.preprocessing.image_layer import RandomImageLayer, choose
+from keras_bridge.layers.preprocessing.image_layer import factor_range
+
+_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+_INTERPOLATIONS = ("nearest", "bilinear")
+_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+
+
+def _affine(a0, a1, a2, b0, b1, b2):
+    """(batch, 8) transforms from (batch,) coefficients (no projective part)."""
+    zero = ops.zeros_like(a0)
+    return ops.stack([a0, a1, a2, b0, b1, b2, zero, zero], axis=1)
+
+
+class _Resampling(RandomImageLayer):
+    """An augmentation that resamples the image through an affine map."""
+
+    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.fill_mode = choose("fill_mode", fill_mode, _FILL_MODES)
+        self.interpolation = choose("interpolation", interpolation, _INTERPOLATIONS)
+        self.fill_value = fill_value
+
+    def transform(self, images):
+        h, w = self._hw_axes(4)
+        shape = ops.shape(images)
+        matrix = self.matrices(shape[0], shape[h], shape[w])
+        return ops.image.affine_transform(images, matrix, self.interpolation, self.fill_mode,
+                                          self.fill_value, self.data_format)
+
+    def uniform(self, batch, low, high):
+        return self.draw((batch,), low, high)
+
+    def get_config(self):
+        return {**super().get_config(), "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value, "interpolation": self.interpolation}
+
+
+class RandomFlip(RandomImageLayer):
+    """Flips each image (both axes together in 'horizontal_and_vertical') with
+    probability 1/2 in training.
+
+    Args:
+        mode: 'horizontal', 'vertical' or 'horizontal_and_vertical'.
+        seed: int seed of the layer's generator.
+        data_format: 'channels_last' or 'channels_first' (default: the config's).
+    """
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None,
+                 **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.mode = choose("mode", mode, _MODES)
+
+    def transform(self, images):
+        h, w = self._hw_axes(4)
+        flips = ops.less_equal(self.draw((ops.shape(images)[0], 1, 1, 1)), 0.5)
+        if self.mode != "vertical":
+            images = ops.where(flips, ops.flip(images, axis=w), images)
+        if self.mode != "horizontal":
+            images = ops.where(flips, ops.flip(images, axis=h), images)
+        return images
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+class RandomRotation(_Resampling):
+    """Rotates each image about its centre by an angle drawn uniformly from
+    ``factor * 360`` degrees in training.
+
+    Args:
+        factor: a fraction f of a full turn (angles in [-f, f]) or a pair (lower, upper).
+        fill_mode: 'reflect', 'wrap', 'constant' or 'nearest' (points outside the image).
+        interpolation: 'bilinear' or 'nearest'.
+        seed: int seed of the layer's generator.
+        fill_value: the value outside the image for fill_mode='constant'.
+        data_format: 'channels_last' or 'channels_first'.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.factor = factor_range(factor, (-1, 1))
+
+    def matrices(self, batch, height, width):
+        degrees = self.uniform(batch, self.factor[0] * 360.0, self.factor[1] * 360.0)
+        angle = ops.multiply(degrees, math.pi / 180.0)
+        cos, sin = ops.cos(angle), ops.sin(angle)
+        cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+        a2 = ops.add(ops.subtract(cx, ops.multiply(cos, cx)), ops.multiply(sin, cy))
+        b2 = ops.subtract(ops.subtract(cy, ops.multiply(sin, cx)), ops.multiply(cos, cy))
+        return _affine(cos, ops.negative(sin), a2, sin, cos, b2)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+class RandomZoom(_Resampling):
+    """Zooms each image about its centre in training: a factor f > 0 zooms out (the
+    image shrinks by up to f), f < 0 zooms in.
+
+    Args:
+        height_factor: f (zoom in [1 - f, 1 + f] on the height) or a pair, in (-1, 1].
+        width_factor: the same for the width; None keeps the aspect ratio.
+        fill_mode, interpolation, seed, fill_value, data_format: as RandomRotation.
+    """
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self._height = factor_range(height_factor, (-1, 1), "height_factor", True)
+        self._width = None if width_factor is None else \
+            factor_range(width_factor, (-1, 1), "width_factor", True)
+
+    def matrices(self, batch, height, width):
+        zoom_h = self.uniform(batch, 1.0 + self._height[0], 1.0 + self._height[1])
+        zoom_w = zoom_h if self._width is None else \
+            self.uniform(batch, 1.0 + self._width[0], 1.0 + self._width[1])
+        zero = ops.zeros_like(zoom_h)
+        return _affine(zoom_w, zero, ops.multiply((width - 1) / 2.0, ops.subtract(1.0, zoom_w)),
+                       zero, zoom_h, ops.multiply((height - 1) / 2.0, ops.subtract(1.0, zoom_h)))
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor,
+                "width_factor": self.width_factor}
+
+
+class RandomTranslation(_Resampling):
+    """Shifts each image by fractions of its height and width drawn uniformly in
+    training.
+
+    Args:
+        height_factor: f (shifts in [-f, f] of the height) or a pair, in [-1, 1].
+        width_factor: the same for the width.
+        fill_mode, interpolation, seed, fill_value, data_format: as RandomRotation.
+    """
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self._height = factor_range(height_factor, (-1, 1), "height_factor")
+        self._width = factor_range(width_factor, (-1, 1), "width_factor")
+
+    def matrices(self, batch, height, width):
+        dy = ops.multiply(self.uniform(batch, *self._height), float(height))
+        dx = ops.multiply(self.uniform(batch, *self._width), float(width))
+        one, zero = ops.ones_like(dx), ops.zeros_like(dx)
+        return _affine(one, zero, ops.negative(dx), zero, one, ops.negative(dy))
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor,
+                "width_factor": self.width_factor}
