@@ -51,6 +51,9 @@ from keras_bridge.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, S
 from keras_bridge.layers.activation_layers import ThresholdedReLU
 from keras_bridge.layers.regularization import ActivityRegularization, AlphaDropout
 from keras_bridge.layers.regularization import GaussianDropout, GaussianNoise
+from keras_bridge.layers.einsum_dense import EinsumDense
+from keras_bridge.layers.attention import AdditiveAttention, Attention, GroupQueryAttention
+from keras_bridge.layers.attention import GroupedQueryAttention, MultiHeadAttention
 
 __all__ = [
     "Layer", "InputSpec", "Input", "InputLayer",
@@ -82,6 +85,8 @@ __all__ = [
     "serialize", "deserialize",
     "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU",
     "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+    "EinsumDense", "Attention", "AdditiveAttention", "MultiHeadAttention",
+    "GroupQueryAttention", "GroupedQueryAttention",
 ]
 
 # Every built-in layer class, for the lowering conformance check.
@@ -104,7 +109,8 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   CuDNNLSTM, CuDNNGRU, StackedRNNCells,
                   ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU,
                   GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
-                  OpLayer, Gradients)
+                  EinsumDense, Attention, AdditiveAttention, MultiHeadAttention,
+                  GroupedQueryAttention, OpLayer, Gradients)
 
 
 def serialize(layer):

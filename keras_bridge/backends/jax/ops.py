@@ -17,6 +17,7 @@ from keras_bridge.backends.nn_checks import concrete_noise_shape
 from keras_bridge.backends.jax.conv_ops import average_pool, conv, conv_transpose  # noqa: F401
 from keras_bridge.backends.jax.conv_ops import depthwise_conv, max_pool, separable_conv  # noqa: F401
 from keras_bridge.backends.jax.nn_ops import batch_normalization, moments, scan  # noqa: F401
+from keras_bridge.backends.jax.nn_ops import dot_product_attention  # noqa: F401
 from keras_bridge.backends.jax.random import key_for, next_key
 
 _DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",

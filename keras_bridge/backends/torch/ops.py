@@ -16,6 +16,7 @@ from keras_bridge.backends.nn_checks import concrete_noise_shape
 from keras_bridge.backends.torch.conv_ops import average_pool, conv, conv_transpose  # noqa: F401
 from keras_bridge.backends.torch.conv_ops import depthwise_conv, max_pool, separable_conv  # noqa: F401
 from keras_bridge.backends.torch.nn_ops import batch_normalization, moments, scan  # noqa: F401
+from keras_bridge.backends.torch.nn_ops import dot_product_attention  # noqa: F401
 from keras_bridge.backends.torch.random import generator_for
 from keras_bridge.backends.torch.tensors import current_device, host_to_device
 
