@@ -285,7 +285,9 @@ class _HeadsAttention(Layer):
 
     supports_masking = True
     _mask_source = False
-    _value_mask_names = ("value_mask", "key_mask")
+    # Keras 3.15's MultiHeadAttention reads the query's mask only from the tensor (its
+    # query_mask argument is overwritten); GroupedQueryAttention uses the argument.
+    _takes_query_mask_argument = True
 
     def _init_common(self, dropout, use_bias, sliding_window, flash_attention,
                      kernel_initializer, bias_initializer, kernel_regularizer,
@@ -367,6 +369,8 @@ class _HeadsAttention(Layer):
         key = inputs.get("key", value)
         masks = {name: inputs.get(f"{name}_mask", carried.get(name))
                  for name in ("query", "value", "key")}
+        if not self._takes_query_mask_argument:
+            masks["query"] = carried.get("query")
         if "key" not in inputs:
             masks["key"] = None
         causal_only = bool(use_causal_mask) and self._sliding_window is None and \
@@ -436,8 +440,9 @@ class _HeadsAttention(Layer):
 
     def compute_mask(self, inputs, mask=None):
         carried = mask if isinstance(mask, dict) else {}
-        query_mask = inputs.get("query_mask", carried.get("query")) \
-            if isinstance(inputs, dict) else None
+        query_mask = carried.get("query")
+        if self._takes_query_mask_argument and isinstance(inputs, dict):
+            query_mask = inputs.get("query_mask", query_mask)
         if _OutputsWithScores.wanted(self):
             return [query_mask, None]
         return query_mask
@@ -482,12 +487,15 @@ class MultiHeadAttention(_HeadsAttention):
     Call: ``layer(query, value, key=None, query_mask=None, value_mask=None,
     key_mask=None, attention_mask=None, return_attention_scores=False, training=None,
     use_causal_mask=False)``; in a graph the query / value / key masks are those the
-    tensors carry.
+    tensors carry. As in Keras 3.15, the ``query_mask`` argument is ignored (only the
+    query tensor's own mask counts); ``attention_mask`` hides query rows eagerly.
 
     Example:
         x = Input((10, 16))
         y = MultiHeadAttention(num_heads=2, key_dim=8)(x, x)   # (None, 10, 16)
     """
+
+    _takes_query_mask_argument = False
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, sliding_window=None,

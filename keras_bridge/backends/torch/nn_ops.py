@@ -122,8 +122,18 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
     if attn_bias is not None:
         while attn_bias.dim() < 4:
             attn_bias = attn_bias.unsqueeze(0)
+    query = query.transpose(1, 2)
+    if hidden is not None:
+        # A fully hidden query row attends uniformly. Reach that with a zero query and
+        # no bias on the row, so, as with JAX's where-masking, no gradient flows to the
+        # query and keys through the hidden logits (an additive bias would pass one).
+        while hidden.dim() < 4:
+            hidden = hidden.unsqueeze(0)
+        blind = hidden.all(-1, keepdim=True)
+        query = query.masked_fill(blind, 0.0)
+        attn_bias = attn_bias.masked_fill(blind, 0.0)
     out = F.scaled_dot_product_attention(
-        query.transpose(1, 2), key.transpose(1, 2), value.transpose(1, 2),
+        query, key.transpose(1, 2), value.transpose(1, 2),
         attn_mask=attn_bias, is_causal=bool(is_causal), scale=scale,
         enable_gqa=heads != kv_heads)
     return out.transpose(1, 2)
