@@ -292,7 +292,9 @@ def test_every_contract_op_is_tested_and_has_the_contract_signature(backend):
         "average_pool", "moments", "batch_normalization", "scan",
         # Keras 3's keras.random samplers: tests/unit/test_random.py
         "random_randint", "random_categorical", "random_shuffle", "random_gamma",
-        "random_beta", "random_binomial", "random_dropout"} | KERAS3_ENGINE_OPS
+        "random_beta", "random_binomial", "random_dropout",
+        # tests/unit/test_ops_keras3.py and tests/layers/test_layers_attention.py
+        "dot_product_attention"} | KERAS3_ENGINE_OPS
     assert set(OPS) <= tested, sorted(set(OPS) - tested)
     table = backends.get(backend).ops
     for name, (signature, _) in OPS.items():
