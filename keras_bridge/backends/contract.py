@@ -168,6 +168,17 @@ OPS = {
                 "(mean, variance) of x over axes (an int or a list of ints), the population "
                 "variance; float16 / bfloat16 reduced in float32 and cast back. "
                 "synchronized=True (TensorFlow only in Keras) raises NotImplementedError."),
+    "dot_product_attention": ("(query, key, value, bias=None, mask=None, scale=None, "
+                              "is_causal=False, flash_attention=None, "
+                              "attn_logits_soft_cap=None)",
+                              "softmax(Q K^T * scale + bias) V for (B, T, N, H) query and "
+                              "(B, S, K, H) key / value, K dividing N (grouped-query); scale "
+                              "defaults to 1 / sqrt(H); mask (broadcastable to (B, N, T, S), "
+                              "True = attend) and is_causal (top-left lower triangle) hide "
+                              "logits behind a large finite negative, so a fully hidden row "
+                              "attends uniformly. Each engine calls its fused kernel (torch "
+                              "scaled_dot_product_attention, jax.nn.dot_product_attention). "
+                              "flash_attention=True and attn_logits_soft_cap are refused."),
     "batch_normalization": ("(x, mean, variance, axis, offset=None, scale=None, "
                             "epsilon=0.001)",
                             "(x - mean) * scale / sqrt(variance + epsilon) + offset, with mean, "

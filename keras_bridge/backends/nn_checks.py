@@ -133,3 +133,33 @@ def concrete_noise_shape(input_shape, noise_shape):
         raise ValueError(f"Expected noise_shape with {len(input_shape)} entries for inputs of "
                          f"shape {tuple(input_shape)}. Received: noise_shape={noise_shape}")
     return tuple(d if n is None else int(n) for d, n in zip(input_shape, noise_shape))
+
+
+def attention_heads(query_shape, key_shape, value_shape, flash_attention,
+                    attn_logits_soft_cap):
+    """``(query heads, key heads)`` of ``dot_product_attention``'s 4-D (B, T, N, H) query
+    and (B, S, K, H) key / value, checked: K must divide N. flash_attention=True (a kernel
+    choice Keras makes on GPU) and attn_logits_soft_cap (TPU-only in Keras) are refused."""
+    if flash_attention:
+        raise ValueError("dot_product_attention(flash_attention=True) is not supported: "
+                         "each engine picks its fused kernel itself. Pass None or False.")
+    if attn_logits_soft_cap is not None:
+        raise ValueError("attn_logits_soft_cap is only supported for JAX on TPU. "
+                         "Set attn_logits_soft_cap=None.")
+    shapes = {"query": tuple(query_shape), "key": tuple(key_shape),
+              "value": tuple(value_shape)}
+    if any(len(s) != 4 for s in shapes.values()):
+        raise ValueError("Expected 4-D query, key and value (B, T, N, H) for "
+                         "dot_product_attention. Received: " +
+                         ", ".join(f"{k}.shape={v}" for k, v in shapes.items()))
+    heads, kv_heads = shapes["query"][2], shapes["key"][2]
+    if shapes["value"][2] != kv_heads or heads % kv_heads:
+        raise ValueError(f"Expected the query heads ({heads}) to be a multiple of the key "
+                         f"and value heads (key {kv_heads}, value {shapes['value'][2]}).")
+    return heads, kv_heads
+
+
+def large_negative(dtype_name):
+    """The finite stand-in for -inf that hides attention logits (Keras's value): a fully
+    hidden row then attends uniformly instead of giving NaN."""
+    return -0.7 * (65504.0 if dtype_name == "float16" else 3.38953e38)

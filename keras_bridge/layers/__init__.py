@@ -58,6 +58,9 @@ from keras_bridge.layers.preprocessing import RandomCrop, RandomFlip, RandomRota
 from keras_bridge.layers.preprocessing import RandomTranslation, RandomZoom, Rescaling
 from keras_bridge.layers.preprocessing import Resizing
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
+from keras_bridge.layers.einsum_dense import EinsumDense
+from keras_bridge.layers.attention import AdditiveAttention, Attention, GroupQueryAttention
+from keras_bridge.layers.attention import GroupedQueryAttention, MultiHeadAttention
 
 __all__ = [
     "Layer", "InputSpec", "Input", "InputLayer",
@@ -91,6 +94,8 @@ __all__ = [
     "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
     "TorchModuleWrapper", "JaxLayer",
     *(cls.__name__ for cls in _PREPROCESSING),
+    "EinsumDense", "Attention", "AdditiveAttention", "MultiHeadAttention",
+    "GroupQueryAttention", "GroupedQueryAttention",
 ]
 
 # Every built-in layer class, for the lowering conformance check.
@@ -113,7 +118,8 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   CuDNNLSTM, CuDNNGRU, StackedRNNCells,
                   ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU,
                   GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
-                  OpLayer, Gradients) + _PREPROCESSING
+                  EinsumDense, Attention, AdditiveAttention, MultiHeadAttention,
+                  GroupedQueryAttention, OpLayer, Gradients) + _PREPROCESSING
 
 
 def serialize(layer):

@@ -31,8 +31,8 @@ def _engine_of(values):
     found = None
     for v in values:
         tp = type(v)
-        if tp is list or tp is tuple:
-            name = _engine_of(v)
+        if tp is list or tp is tuple or tp is dict:
+            name = _engine_of(v.values() if tp is dict else v)
             if name == SYMBOLIC:
                 return name
             found = found or name

@@ -5,7 +5,7 @@ import math
 
 from keras_bridge import config
 from keras_bridge.ops import dispatch as _o
-from keras_bridge.ops.composed import _axis, _floating, _maker, _tensors, full_like, rsqrt
+from keras_bridge.ops.composed import _axis, _floating, _maker, _tensors, rsqrt
 
 
 def relu6(x):
@@ -222,48 +222,6 @@ def psnr(x1, x2, max_val):
     mse = _o.mean(_o.square(_o.subtract(x1, x2)))
     return _o.subtract(20.0 * math.log10(max_val), _o.multiply(10.0, _o.divide(_o.log(mse),
                                                                             math.log(10.0))))
-
-
-def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
-                          flash_attention=None, attn_logits_soft_cap=None):
-    """softmax(Q K^T * scale + bias, masked) V over (B, T, N, H) queries and (B, S, K, H)
-    keys / values (K dividing N: grouped-query attention). The math is the reference
-    one; flash_attention=True and attn_logits_soft_cap (TPU-only in Keras) are refused."""
-    if flash_attention:
-        raise ValueError("flash_attention=True is not supported; pass None or False.")
-    if attn_logits_soft_cap is not None:
-        raise ValueError("attn_logits_soft_cap is only supported for JAX on TPU. "
-                         "Set attn_logits_soft_cap=None.")
-    query, key, value = _tensors(query, key, value)
-    if _o.ndim(query) != 4 or _o.ndim(key) != 4:
-        raise ValueError("Expected 4-D query, key and value (B, T, N, H). Received: "
-                         f"query.shape={_o.shape(query)}, key.shape={_o.shape(key)}")
-    heads, kv_heads = _o.shape(query)[2], _o.shape(key)[2]
-    if heads % kv_heads:
-        raise ValueError(f"Expected the query heads ({heads}) to be a multiple of the key "
-                         f"heads ({kv_heads}).")
-    if kv_heads != heads:  # grouped-query attention: each key head serves a group
-        key = _o.repeat(key, heads // kv_heads, axis=2)
-        value = _o.repeat(value, heads // kv_heads, axis=2)
-    original = _o.dtype(query)
-    scale = 1.0 / math.sqrt(_o.shape(query)[-1]) if scale is None else scale
-    compute = "float32" if original in ("float16", "bfloat16") else original
-    logits = _o.einsum("btnh,bsnh->bnts", _o.cast(query, compute), _o.cast(key, compute))
-    logits = _o.multiply(logits, scale)
-    if bias is not None:
-        logits = _o.add(logits, _o.cast(bias, _o.dtype(logits)))
-    keep = None
-    if mask is not None:
-        keep = _o.cast(mask, "bool")
-    if is_causal:
-        t, s = _o.shape(logits)[2], _o.shape(logits)[3]
-        causal = _o.cast(_o.tril(_maker(logits).ones((t, s), "int32")), "bool")
-        keep = causal if keep is None else _o.logical_and(keep, causal)
-    if keep is not None:
-        big = -0.7 * {"float64": 1.7976931348623157e308}.get(_o.dtype(logits), 3.4028234663852886e38)
-        logits = _o.where(keep, logits, full_like(logits, big))
-    probs = _o.cast(_o.softmax(logits, axis=-1), _o.dtype(value))
-    return _o.cast(_o.einsum("bnts,bsnh->btnh", probs, value), original)
 
 
 def map(f, xs):

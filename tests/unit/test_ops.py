@@ -295,7 +295,9 @@ def test_every_contract_op_is_tested_and_has_the_contract_signature(backend):
         "random_randint", "random_categorical", "random_shuffle", "random_gamma",
         "random_beta", "random_binomial", "random_dropout",
         # ops of Python functions: tests/unit/test_ops_keras3_nn.py
-        "custom_gradient_call", "jvp"} | KERAS3_ENGINE_OPS | MATH_OPS
+        "custom_gradient_call", "jvp",
+        # tests/unit/test_ops_keras3.py and tests/layers/test_layers_attention.py
+        "dot_product_attention"} | KERAS3_ENGINE_OPS | MATH_OPS
     assert set(OPS) <= tested, sorted(set(OPS) - tested)
     table = backends.get(backend).ops
     for name, (signature, _) in OPS.items():

@@ -11,6 +11,11 @@ JAX offers a better primitive than the reference call's ops (e.g. convolutions).
 import jax
 import numpy as np
 
+# Attention layers run their call: its einsums and ops.dot_product_attention are the
+# engine's fused kernels already.
+from keras_bridge.layers.attention import AdditiveAttention, Attention, GroupedQueryAttention
+from keras_bridge.layers.attention import MultiHeadAttention
+from keras_bridge.layers.einsum_dense import EinsumDense
 from keras_bridge.layers.core import Activation, Dense, Dropout, Flatten, InputLayer
 from keras_bridge.layers.core import Lambda, Permute, RepeatVector, Reshape
 from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum
@@ -49,8 +54,9 @@ LOWERING = {}
 # Built-in layers whose reference call is traced as is (see the module docstring).
 RUNS_OWN_CALL = frozenset({InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute,
                            RepeatVector, Lambda, Add, Subtract, Multiply, Average, Maximum,
-                           Minimum, Concatenate, Dot, OpLayer, Gradients}).union(
-    PREPROCESSING_LAYERS)
+                           Minimum, Concatenate, Dot, OpLayer, Gradients, EinsumDense,
+                           Attention, AdditiveAttention, MultiHeadAttention,
+                           GroupedQueryAttention}).union(PREPROCESSING_LAYERS)
 
 
 # Rules of the other layer families live in their own modules.

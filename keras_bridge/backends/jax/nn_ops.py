@@ -8,6 +8,7 @@ float32 and the results clipped to the half type's range and cast back, as Keras
 once and compiled as a loop (``unroll`` steps per iteration).
 """
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -54,3 +55,25 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     leaves = [] if xs is None else [v for v in tree.flatten(xs) if v is not None]
     n = checks.scan_length([tuple(jnp.shape(v)) for v in leaves], length, xs is not None)
     return lax.scan(f, init, xs, length=n, reverse=reverse, unroll=unroll)
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
+                          is_causal=False, flash_attention=None, attn_logits_soft_cap=None):
+    """``jax.nn.dot_product_attention`` (XLA; cuDNN's fused kernel where XLA picks it),
+    whose (B, T, N, H) layout, grouped heads and large-negative masking are Keras's.
+    Its bias and mask must be 4-D, so lower ranks are broadcast from the left."""
+    o = _ops()
+    query, key, value = (o._float(x) for x in (query, key, value))
+    dtype = jnp.result_type(query.dtype, key.dtype, value.dtype)
+    query, key, value = (x.astype(dtype) for x in (query, key, value))
+    checks.attention_heads(query.shape, key.shape, value.shape, flash_attention,
+                           attn_logits_soft_cap)
+
+    def four_d(x, as_dtype):
+        x = o._t(x).astype(as_dtype)
+        return x.reshape((1,) * (4 - x.ndim) + x.shape)
+
+    return jax.nn.dot_product_attention(
+        query, key, value, bias=None if bias is None else four_d(bias, dtype),
+        mask=None if mask is None else four_d(mask, jnp.bool_), scale=scale,
+        is_causal=bool(is_causal))

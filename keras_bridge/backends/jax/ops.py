@@ -19,6 +19,7 @@ from keras_bridge.backends.jax.conv_ops import depthwise_conv, max_pool, separab
 from keras_bridge.backends.jax.nn_ops import batch_normalization, moments, scan  # noqa: F401
 from keras_bridge.backends.jax.functional_ops import (  # noqa: F401
     associative_scan, custom_gradient_call, jvp)
+from keras_bridge.backends.jax.nn_ops import dot_product_attention  # noqa: F401
 from keras_bridge.backends.jax.random import key_for, next_key
 
 _DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",

@@ -16,6 +16,11 @@ from keras_bridge.backends import surface
 from keras_bridge.backends.torch import activation_rules, conv_rules, core_rules, norm_rules
 from keras_bridge.backends.torch import native, regularization_rules, rnn_rules, seq_rules
 from keras_bridge.backends.torch.storage import Slot, make_tensor
+# Attention layers run their call: its einsums and ops.dot_product_attention are the
+# engine's fused kernels already.
+from keras_bridge.layers.attention import AdditiveAttention, Attention, GroupedQueryAttention
+from keras_bridge.layers.attention import MultiHeadAttention
+from keras_bridge.layers.einsum_dense import EinsumDense
 from keras_bridge.layers.core import Flatten, InputLayer, Lambda, Permute, RepeatVector
 from keras_bridge.layers.core import Reshape
 from keras_bridge.layers.gradients import Gradients
@@ -32,7 +37,9 @@ LOWERING = {cls: rule for family in _FAMILIES for cls, rule in family.RULES.item
 # Built-in layers with no torch rule: their reference call (ops on torch tensors) runs.
 RUNS_OWN_CALL = frozenset({InputLayer, Flatten, Reshape, Permute, RepeatVector, Lambda,
                            Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-                           Dot, OpLayer, Gradients}).union(PREPROCESSING_LAYERS).union(
+                           Dot, OpLayer, Gradients, EinsumDense, Attention,
+                           AdditiveAttention, MultiHeadAttention, GroupedQueryAttention}).union(
+    PREPROCESSING_LAYERS).union(
     *(family.OWN_CALL for family in _FAMILIES))
 
 

@@ -93,3 +93,47 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     stacked = [None if col[0] is None else torch.stack([_t(v) for v in col])
                for col in columns]
     return carry, tree.pack_like(ys[0], stacked)
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
+                          is_causal=False, flash_attention=None, attn_logits_soft_cap=None):
+    """``torch.nn.functional.scaled_dot_product_attention`` (flash / memory-efficient
+    kernels on CUDA) in Keras's (B, T, N, H) layout. A mask becomes an additive bias of
+    Keras's large negative, folded with ``is_causal`` when both are given (SDPA takes one
+    or the other)."""
+    from keras_bridge.backends.torch.ops import _promoted
+    query, key, value = _promoted(_float(query), _float(key), _float(value))
+    heads, kv_heads = checks.attention_heads(query.shape, key.shape, value.shape,
+                                             flash_attention, attn_logits_soft_cap)
+    t, s = query.shape[1], key.shape[1]
+    hidden = None if mask is None else ~_t(mask).to(torch.bool)
+    if is_causal and (hidden is not None or bias is not None):
+        causal = torch.ones((t, s), dtype=torch.bool, device=query.device).tril()
+        hidden = ~causal if hidden is None else hidden | ~causal
+        is_causal = False
+    attn_bias = None
+    if hidden is not None:
+        negative = checks.large_negative(str(query.dtype).rsplit(".", 1)[-1])
+        attn_bias = torch.zeros(hidden.shape, dtype=query.dtype,
+                                device=query.device).masked_fill(hidden, negative)
+    if bias is not None:
+        bias = _t(bias).to(query.dtype)
+        attn_bias = bias if attn_bias is None else attn_bias + bias
+    if attn_bias is not None:
+        while attn_bias.dim() < 4:
+            attn_bias = attn_bias.unsqueeze(0)
+    query = query.transpose(1, 2)
+    if hidden is not None:
+        # A fully hidden query row attends uniformly. Reach that with a zero query and
+        # no bias on the row, so, as with JAX's where-masking, no gradient flows to the
+        # query and keys through the hidden logits (an additive bias would pass one).
+        while hidden.dim() < 4:
+            hidden = hidden.unsqueeze(0)
+        blind = hidden.all(-1, keepdim=True)
+        query = query.masked_fill(blind, 0.0)
+        attn_bias = attn_bias.masked_fill(blind, 0.0)
+    out = F.scaled_dot_product_attention(
+        query, key.transpose(1, 2), value.transpose(1, 2),
+        attn_mask=attn_bias, is_causal=bool(is_causal), scale=scale,
+        enable_gqa=heads != kv_heads)
+    return out.transpose(1, 2)

@@ -18,6 +18,7 @@ from keras_bridge.backends.torch.conv_ops import depthwise_conv, max_pool, separ
 from keras_bridge.backends.torch.nn_ops import batch_normalization, moments, scan  # noqa: F401
 from keras_bridge.backends.torch.functional_ops import (  # noqa: F401
     adaptive_average_pool, adaptive_max_pool, custom_gradient_call, fold, jvp, unfold)
+from keras_bridge.backends.torch.nn_ops import dot_product_attention  # noqa: F401
 from keras_bridge.backends.torch.random import generator_for
 from keras_bridge.backends.torch.tensors import current_device, host_to_device
 
