@@ -13,8 +13,11 @@ ignores ``module`` when it loads, so these files load back unchanged.
 _FAMILIES = ("layers", "initializers", "regularizers", "constraints", "optimizers",
              "losses", "metrics", "activations")
 _MODULES = {f"keras_bridge.{name}": f"keras.{name}" for name in _FAMILIES}
+# A config without ``module`` (what get_config of a built-in family gives), by the key
+# that holds it: an initializer inside a layer config, compile's optimizer, losses, ...
 _NESTED_FAMILY = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers",
-                  "_constraint": "keras.constraints"}
+                  "_constraint": "keras.constraints", "optimizer": "keras.optimizers",
+                  "loss": "keras.losses", "metrics": "keras.metrics"}
 _MARKERS = ("__keras_tensor__", "__tuple__", "__numpy__", "function")
 
 
@@ -22,10 +25,13 @@ def to_keras3(value, key=""):
     """A copy of a serialized object (layer, model, compile config, ...) with Keras
     3's module names."""
     if isinstance(value, list):
-        return [to_keras3(v) for v in value]
+        return [to_keras3(v, key) for v in value]
     if not isinstance(value, dict):
         return value
-    out = {k: to_keras3(v, k) for k, v in value.items()}
+    # A dict without class_name (compile's loss keyed by output) passes its key on.
+    plain = not isinstance(value.get("class_name"), str)
+    out = {k: to_keras3(v, key if plain and key in ("loss", "metrics") else k)
+           for k, v in value.items()}
     class_name = out.get("class_name")
     if not isinstance(class_name, str) or class_name in _MARKERS or \
             not isinstance(out.get("config"), (dict, list)):
