@@ -49,6 +49,9 @@ def _check_model_path(filepath, action):
     if path.endswith((".weights.h5", ".weights.npz")):
         detail = ("that is a weights file; use model.save_weights / model.load_weights for "
                   "it")
+    elif path.endswith((".h5", ".hdf5")):
+        detail = ("Keras 2's HDF5 model format is not read or written by this version; "
+                  "use .keras, which Keras 3 loads too")
     else:
         detail = "the native format is the .keras zip archive"
     raise ValueError(f"{action}() needs a path ending in '.keras'. Received: "
