@@ -129,10 +129,34 @@ def _short(value, limit=200):
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+# Keys newer Keras 3 releases write into layer configs, at the value that changes
+# nothing (a feature off); such a key is dropped on loading, any other value is kept
+# so the layer refuses it by name.
+_KERAS3_NO_OP_KEYS = {"optional": False, "quantization_config": None, "renorm": False,
+                      "renorm_clipping": None, "lora_rank": None, "lora_alpha": None}
+# Keys of Keras 3.15's initializer configs that are no-ops when null.
+_INITIALIZER_NO_OP_KEYS = ("input_axes", "output_axes")
+
+
+def _drop_no_op_keys(config):
+    for key, value in _KERAS3_NO_OP_KEYS.items():
+        if key in config and config[key] == value:
+            config.pop(key)
+    if "renorm" not in config and config.get("renorm_momentum") is not None:
+        config.pop("renorm_momentum")  # only read with renorm=True
+    for key, value in config.items():
+        inner = value.get("config") if isinstance(value, dict) else None
+        if key.endswith("_initializer") and isinstance(inner, dict):
+            value["config"] = {k: v for k, v in inner.items()
+                               if not (k in _INITIALIZER_NO_OP_KEYS and v is None)}
+
+
 def _normalize(cls, config):
     """Keras 3 spellings -> this project's: ``batch_shape``, dtype policies, and
-    InputLayer's ``sparse`` / ``ragged`` flags (accepted when False)."""
+    InputLayer's ``sparse`` / ``ragged`` flags (accepted when False), and the no-op keys
+    of newer Keras 3 configs dropped."""
     config = from_json_value(dict(config))
+    _drop_no_op_keys(config)
     if "batch_shape" in config and "batch_input_shape" not in config:
         config["batch_input_shape"] = config.pop("batch_shape")
     dtype = config.get("dtype")

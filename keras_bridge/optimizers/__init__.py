@@ -91,6 +91,11 @@ def _epsilon(value):
     return _number(value, "epsilon")
 
 
+# Keras 3 optimizer config keys at the value that turns their feature off.
+_KERAS3_NO_OP_KEYS = {"use_ema": False, "ema_momentum": None, "ema_overwrite_frequency": None,
+                      "loss_scale_factor": None, "gradient_accumulation_steps": None}
+
+
 class Optimizer:
     """Base class of the optimizers: checked hyper-parameters, config, and the binding.
 
@@ -386,6 +391,10 @@ class Optimizer:
         """An optimizer from ``get_config``'s dict (Keras 3 configs load too)."""
         config = dict(config)
         config.pop("is_legacy_optimizer", None)  # written by tf.keras 2.11+
+        for key, off in _KERAS3_NO_OP_KEYS.items():  # written by Keras 3, feature off
+            if key in config and (config[key] == off or key == "ema_momentum"
+                                  and not config.get("use_ema")):
+                config.pop(key)
         decay = config.pop("decay", None)  # a saved Keras 2 decay restores without a warning
         optimizer = cls(**config)
         if decay:

@@ -1,6 +1,7 @@
-"""Saving and loading: ``.keras`` model archives, ``.weights.npz`` weight files, configs.
+"""Saving and loading: ``.keras`` model archives and ``.weights.h5`` weight files in
+Keras 3's format (Keras 3 loads ours, we load Keras 3's), ``.weights.npz``, configs.
 
-Files hold data only: JSON and numpy arrays, never pickle or code. A file written on
+Files hold data only: JSON, HDF5 datasets and numpy arrays, never pickle or code. A file written on
 one engine loads on the other (weights are stored in Keras layout). See README.md for
 the formats. Saving sits above the models (it imports them); the serialization core it
 re-exports (``register_keras_serializable``, ``serialize_keras_object``, ...) sits
@@ -9,8 +10,8 @@ below the layers, in ``keras_bridge.serialization``.
 Example:
     model.save("model.keras")
     model = keras_bridge.saving.load_model("model.keras")
-    model.save_weights("model.weights.npz")
-    model.load_weights("model.weights.npz")
+    model.save_weights("model.weights.h5")
+    model.load_weights("model.weights.h5")
 """
 
 from keras_bridge.saving.archive import load_model, save_model

@@ -1,53 +1,57 @@
 """The ``.keras`` archive: ``save_model`` and ``load_model``.
 
-A ``.keras`` file is a zip archive (members stored, not compressed) holding:
+A ``.keras`` file is written in Keras 3's layout, so Keras 3 loads it
+(``keras.models.load_model``), as a zip archive holding:
 
-- ``metadata.json``: ``{"format": "keras_bridge.keras", "format_version": 1,
-  "keras_bridge_version", "backend" (the engine that wrote it), "date_saved"}``;
-- ``config.json``: the model as Keras-style JSON (``{"module", "class_name",
-  "config", "registered_name"}``, a functional model with ``layers``,
-  ``inbound_nodes``, ``input_layers``, ``output_layers``), plus ``compile_config``
-  when the model was compiled;
-- ``model.weights.npz``: the weights, exactly a ``.weights.npz`` file;
-- ``optimizer.npz`` (when the model was compiled and trained): the optimizer state.
+- ``metadata.json``: ``{"keras_version", "keras_bridge_version", "backend" (the
+  engine that wrote it), "date_saved"}``; ``keras_version`` is the Keras release whose
+  format the file follows;
+- ``config.json``: the model in Keras 3's serialization (``{"module", "class_name",
+  "config", "registered_name", "build_config"}``, built-ins under Keras's names, see
+  ``keras3_config``), plus ``compile_config`` when the model was compiled;
+- ``model.weights.h5``: the weights, and the optimizer state once trained, exactly as
+  in a ``.weights.h5`` file (``keras3_weights``).
 
-Everything is read and checked (zip CRCs, JSON, array headers and sizes, weights
-against the architecture, optimizer state against the weights) before the model is
-returned; a damaged file raises ``InvalidFileError`` naming the file and the problem.
+Loading reads that layout whoever wrote it (Keras 3 on any backend, or keras_bridge),
+and the earlier keras_bridge layout (``metadata.json`` with ``"format":
+"keras_bridge.keras"``, ``model.weights.npz`` and ``optimizer.npz``). Everything is
+read and checked (zip CRCs, JSON, HDF5 structure, weights against the architecture)
+before the model is returned; a damaged file raises ``InvalidFileError`` naming the
+file and the problem.
 """
 
 import datetime
+import io
 import os
 
 from keras_bridge.layers.serialization import deserialize_layer, serialize_layer
-from keras_bridge.saving import npz
+from keras_bridge.saving import h5_file, keras3_config, keras3_weights, npz
 from keras_bridge.saving.atomic import atomic_write, check_overwrite
 from keras_bridge.saving.compile_config import compile_arguments, compile_config
 from keras_bridge.saving.npz import InvalidFileError
-from keras_bridge.saving.optimizer_state import (
-    check_payload, optimizer_payload, restore_payload)
+from keras_bridge.saving.optimizer_state import check_payload, restore_payload
 from keras_bridge.saving.weights_file import (
-    MANIFEST, assign, check_manifest, plan_assignment, read_weights, weights_payload)
+    assign, check_manifest, plan_assignment, read_weights)
 from keras_bridge.serialization.registration import scope_for
 from keras_bridge.serialization.safe_mode import in_safe_mode, refuse_lambda, safe_mode_scope
 from keras_bridge.version import __version__
 
-FORMAT = "keras_bridge.keras"
-FORMAT_VERSION = 1
-METADATA, CONFIG, WEIGHTS, OPTIMIZER = ("metadata.json", "config.json", "model.weights.npz",
-                                        "optimizer.npz")
+KERAS_FORMAT_VERSION = "3.15.1"  # the Keras release whose .keras layout is written
+LEGACY_FORMAT = "keras_bridge.keras"  # the layout of keras_bridge 0.1's files
+METADATA, CONFIG, WEIGHTS_H5 = "metadata.json", "config.json", "model.weights.h5"
+LEGACY_WEIGHTS, LEGACY_OPTIMIZER = "model.weights.npz", "optimizer.npz"
 
 
 def _check_model_path(filepath, action):
     path = os.fspath(filepath)
     if path.endswith(".keras"):
         return path
-    if path.endswith((".h5", ".hdf5")):
-        detail = ("Keras 2's HDF5 format needs h5py, which keras_bridge does not use; "
-                  "save as .keras instead")
-    elif path.endswith(".weights.npz"):
+    if path.endswith((".weights.h5", ".weights.npz")):
         detail = ("that is a weights file; use model.save_weights / model.load_weights for "
                   "it")
+    elif path.endswith((".h5", ".hdf5")):
+        detail = ("Keras 2's HDF5 model format is not read or written by this version; "
+                  "use .keras, which Keras 3 loads too")
     else:
         detail = "the native format is the .keras zip archive"
     raise ValueError(f"{action}() needs a path ending in '.keras'. Received: "
@@ -72,52 +76,59 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     path = _check_model_path(filepath, "save")
     check_overwrite(path, overwrite)
     # Everything is gathered before the file is touched: an error leaves it as it was.
-    config = serialize_layer(model)
-    weights_manifest, arrays = weights_payload(model)
-    nested = {WEIGHTS: ({MANIFEST: weights_manifest}, arrays)}
-    if include_optimizer and getattr(model, "_compiled", None) is not None:
-        config["compile_config"] = compile_config(model)
-        state = optimizer_payload(model)
-        if state is not None:
-            nested[OPTIMIZER] = ({MANIFEST: state[0]}, state[1])
-    metadata = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                "keras_bridge_version": __version__,
+    compiled = include_optimizer and getattr(model, "_compiled", None) is not None
+    config = keras3_config.model_entry(model, serialize_layer(model),
+                                       compile_config(model) if compiled else None)
+    weights = io.BytesIO()
+    keras3_weights.write(weights, model, include_optimizer=compiled)
+    metadata = {"keras_version": KERAS_FORMAT_VERSION, "keras_bridge_version": __version__,
                 "backend": model.backend_name,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     with atomic_write(path, overwrite) as f:
-        npz.write_zip(f, {METADATA: metadata, CONFIG: config}, {}, nested)
+        npz.write_zip(f, {METADATA: metadata, CONFIG: config}, {},
+                      raw={WEIGHTS_H5: weights.getvalue()})
 
 
 def read_archive(path):
-    """Every part of a ``.keras`` archive, parsed and checked: ``{"metadata", "config",
-    "weights": (manifest, arrays), "optimizer": (manifest, arrays) or None}``."""
+    """Every part of a ``.keras`` archive, parsed and checked: ``{"layout": "keras3" or
+    "legacy", "metadata", "config", "weights", "optimizer"}``; Keras 3's layout gives
+    ``weights`` as ``h5_file.read``'s groups (the optimizer is among them), the legacy
+    one ``(manifest, arrays)`` and ``optimizer`` ``(manifest, arrays)`` or None."""
     where = f"'{path}'"
     npz.check_file(path, ".keras archive")
-    members = npz.read_zip(path, where, ".keras archive", required=(METADATA, CONFIG))
-    metadata = npz.parse_json(members[METADATA], f"member {METADATA!r} of {where}")
-    if isinstance(metadata, dict) and "format" not in metadata and "keras_version" in metadata:
-        raise InvalidFileError(
-            f"{where} was written by Keras {metadata['keras_version']}, not keras_bridge: its "
-            "weights are HDF5 (model.weights.h5), which keras_bridge does not read. Its "
-            "architecture loads with keras_bridge.saving.model_from_json(<config.json>); "
-            "copy the weights with set_weights.")
-    check_manifest(metadata, FORMAT, where, FORMAT_VERSION)
-    if WEIGHTS not in members:
-        raise InvalidFileError(f"{where} is not a complete .keras archive: it has no member "
-                               f"{WEIGHTS!r} (members: {sorted(members)}).")
+    members = npz.read_zip(path, where, ".keras archive", required=(CONFIG,))
+    metadata = {}
+    if METADATA in members:
+        metadata = npz.parse_json(members[METADATA], f"member {METADATA!r} of {where}")
     config = npz.parse_json(members[CONFIG], f"member {CONFIG!r} of {where}")
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise InvalidFileError(f"member {CONFIG!r} of {where} is not a model config.")
-    weights = read_weights(members[WEIGHTS], f"member {WEIGHTS!r} of {where}")
+    parts = {"metadata": metadata, "config": config, "optimizer": None}
+    if isinstance(metadata, dict) and metadata.get("format") == LEGACY_FORMAT:
+        return {**parts, **_read_legacy(members, metadata, where)}
+    if WEIGHTS_H5 not in members:
+        found = [m for m in members if m not in (METADATA, CONFIG)]
+        raise InvalidFileError(f"{where} is not a complete .keras archive: it has no member "
+                               f"{WEIGHTS_H5!r} (members: {sorted(members)}"
+                               f"{'; Keras npz weights are not read' if LEGACY_WEIGHTS in found else ''}).")
+    weights = h5_file.read(members[WEIGHTS_H5], f"member {WEIGHTS_H5!r} of {where}")
+    return {**parts, "layout": "keras3", "weights": weights}
+
+
+def _read_legacy(members, metadata, where):
+    check_manifest(metadata, LEGACY_FORMAT, where, 1)
+    if LEGACY_WEIGHTS not in members:
+        raise InvalidFileError(f"{where} is not a complete .keras archive: it has no member "
+                               f"{LEGACY_WEIGHTS!r} (members: {sorted(members)}).")
+    weights = read_weights(members[LEGACY_WEIGHTS], f"member {LEGACY_WEIGHTS!r} of {where}")
     optimizer = None
-    if OPTIMIZER in members:
-        inner = f"member {OPTIMIZER!r} of {where}"
+    if LEGACY_OPTIMIZER in members:
+        inner = f"member {LEGACY_OPTIMIZER!r} of {where}"
         json_members, arrays = npz.split_members(
-            npz.read_zip(members[OPTIMIZER], inner, "optimizer state file",
-                         required=(MANIFEST,)), inner)
-        optimizer = (json_members[MANIFEST], arrays)
-    return {"metadata": metadata, "config": config, "weights": weights,
-            "optimizer": optimizer}
+            npz.read_zip(members[LEGACY_OPTIMIZER], inner, "optimizer state file",
+                         required=("manifest.json",)), inner)
+        optimizer = (json_members["manifest.json"], arrays)
+    return {"layout": "legacy", "weights": weights, "optimizer": optimizer}
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -152,8 +163,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         if safe_mode:
             refuse_lambda(config)
         model = deserialize_layer(config, custom_objects, safe_mode)
-        manifest, arrays = parts["weights"]
-        assign(plan_assignment(model, manifest, arrays, f"member {WEIGHTS!r} of {where}"))
+        if parts["layout"] == "keras3":
+            inner = f"member {WEIGHTS_H5!r} of {where}"
+            assign(keras3_weights.plan(model, parts["weights"], inner))
+        else:
+            manifest, arrays = parts["weights"]
+            inner = f"member {LEGACY_WEIGHTS!r} of {where}"
+            assign(plan_assignment(model, manifest, arrays, inner))
         compile_cfg = config.get("compile_config")
         if not compile or not compile_cfg:
             return model
@@ -164,9 +180,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                 f"The model in {where} loaded, but its training configuration could not be "
                 f"restored ({type(e).__name__}: {e}). Pass the custom losses / metrics in "
                 "custom_objects, or load with compile=False.") from e
-        if parts["optimizer"] is not None:
+        if parts["layout"] == "keras3":
+            keras3_weights.restore_optimizer(model, parts["weights"], inner)
+        elif parts["optimizer"] is not None:
             state_manifest, state = parts["optimizer"]
-            inner = f"member {OPTIMIZER!r} of {where}"
+            inner = f"member {LEGACY_OPTIMIZER!r} of {where}"
             check_payload(model, model.optimizer, state_manifest, state, inner)
             restore_payload(model, model.optimizer, state_manifest, state, inner)
     return model

@@ -24,9 +24,10 @@ class InvalidFileError(ValueError):
     """A file that is not what it should be: truncated, corrupted, or foreign."""
 
 
-def write_zip(fileobj, json_members, arrays, nested=None):
+def write_zip(fileobj, json_members, arrays, nested=None, raw=None):
     """Write a zip to ``fileobj``: JSON members, then ``<key>.npy`` per array, then
-    ``nested`` members (name -> (json_members, arrays)) each written as a zip inside."""
+    ``nested`` members (name -> (json_members, arrays)) each written as a zip inside,
+    then ``raw`` members (name -> bytes)."""
     with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         for name, value in json_members.items():
             zf.writestr(name, json.dumps(value))
@@ -37,6 +38,8 @@ def write_zip(fileobj, json_members, arrays, nested=None):
         for name, (inner_json, inner_arrays) in (nested or {}).items():
             with zf.open(name, "w", force_zip64=True) as member:
                 write_zip(member, inner_json, inner_arrays)
+        for name, data in (raw or {}).items():
+            zf.writestr(name, data)
 
 
 def check_file(path, kind):
@@ -54,10 +57,9 @@ def check_file(path, kind):
                                "Was the save that wrote it interrupted?")
     if head.startswith(b"\x89HDF"):
         raise InvalidFileError(
-            f"'{path}' is an HDF5 file (Keras 2's .h5 format), not a {kind}. keras_bridge "
-            "reads its own .keras and .weights.npz files and does not depend on h5py; "
-            "load the file with Keras and save it again with keras_bridge, or rebuild the "
-            "model and call set_weights.")
+            f"'{path}' is an HDF5 file (Keras 2's .h5 or a .weights.h5 format), not a "
+            f"{kind}. Load a .weights.h5 file with model.load_weights; Keras 2 .h5 model "
+            "files are not read by this version.")
     if any(sig.startswith(head) for sig in _ZIP_SIGNATURES) and \
             os.path.getsize(path) < len(_ZIP_SIGNATURES[0]):
         raise InvalidFileError(f"'{path}' is truncated: it holds only {len(head)} byte(s) of "

@@ -1,4 +1,6 @@
-"""Optimizer state in a ``.keras`` archive, and resuming it on either engine.
+"""Optimizer state in the ``.keras`` archives of keras_bridge 0.1 (``optimizer.npz``;
+files now hold it in Keras 3's layout, see ``keras3_optimizer``), and resuming it on
+either engine.
 
 Engine optimizers give their state as ``state_dict()``: ``iterations``,
 ``learning_rate``, ``<i>/<slot>`` per trainable weight in Keras layout (``0/momentum``,

@@ -1,4 +1,5 @@
-"""``save_weights`` / ``load_weights`` and the ``.weights.npz`` format.
+"""``save_weights`` / ``load_weights``: Keras 3's ``.weights.h5`` (see
+``keras3_weights``) and keras_bridge's ``.weights.npz``, described here.
 
 A ``.weights.npz`` file is a zip archive in numpy's npz layout (members stored, not
 compressed), readable with ``numpy.load(path, allow_pickle=False)``:
@@ -26,12 +27,13 @@ import numpy as np
 
 from keras_bridge.models.model import Model
 from keras_bridge.models.sequential import Sequential
-from keras_bridge.saving import npz
+from keras_bridge.saving import h5_file, keras3_weights, npz
 from keras_bridge.saving.atomic import atomic_write
 from keras_bridge.saving.npz import InvalidFileError
 from keras_bridge.version import __version__
 
 SUFFIX = ".weights.npz"
+H5_SUFFIX = ".weights.h5"
 FORMAT = "keras_bridge.weights"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -113,15 +115,16 @@ def weights_payload(model):
 
 def check_weights_path(filepath, action):
     path = os.fspath(filepath)
-    if path.endswith(SUFFIX) or (action == "load_weights" and path.endswith(".keras")):
+    if path.endswith((H5_SUFFIX, SUFFIX)) or (action == "load_weights"
+                                              and path.endswith(".keras")):
         return path
     hint = ""
     if path.endswith((".h5", ".hdf5")):
-        hint = (" keras_bridge writes weights with numpy (npz), not HDF5, so it needs no "
-                "h5py.")
+        hint = (" Keras 2's HDF5 weight files (.h5 without '.weights') are not read or "
+                "written by this version.")
     also = " (or a .keras model file)" if action == "load_weights" else ""
-    raise ValueError(f"{action}() needs a path ending in '{SUFFIX}'{also}. Received: "
-                     f"filepath='{path}'.{hint} For example: "
+    raise ValueError(f"{action}() needs a path ending in '{H5_SUFFIX}' (Keras 3's format) "
+                     f"or '{SUFFIX}'{also}. Received: filepath='{path}'.{hint} For example: "
                      f"model.{action}('{_suggest(path)}').")
 
 
@@ -131,13 +134,19 @@ def _suggest(path):
         if stem.endswith(ext):
             stem = stem[:-len(ext)]
             break
-    return (stem or "model") + SUFFIX
+    return (stem or "model") + H5_SUFFIX
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Write ``model``'s weights to a ``.weights.npz`` file, atomically."""
+    """Write ``model``'s weights, atomically: ``.weights.h5`` in Keras 3's format (with
+    the optimizer state once trained, as Keras writes it), or ``.weights.npz``."""
     path = check_weights_path(filepath, "save_weights")
     _require_built(model, "save its weights")
+    if path.endswith(H5_SUFFIX):
+        groups = keras3_weights.groups_to_write(model)
+        with atomic_write(path, overwrite) as f:
+            h5_file.write(f, groups)
+        return
     manifest, arrays = weights_payload(model)
     with atomic_write(path, overwrite) as f:
         npz.write_zip(f, {MANIFEST: manifest}, arrays)
@@ -287,15 +296,31 @@ def assign(plan):
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
-    """Load a ``.weights.npz`` file (or the weights of a ``.keras`` archive) into
+    """Load a ``.weights.h5`` (Keras 3), ``.weights.npz`` or ``.keras`` file into
     ``model``; the whole file is checked before any weight changes."""
     path = check_weights_path(filepath, "load_weights")
     where = f"'{path}'"
     if path.endswith(".keras"):
         from keras_bridge.saving.archive import read_archive
-        manifest, arrays = read_archive(path)["weights"]
+        parts = read_archive(path)
+        if parts["layout"] == "keras3":
+            return _load_keras3(model, parts["weights"], where, skip_mismatch, by_name)
+        manifest, arrays = parts["weights"]
+    elif path.endswith(H5_SUFFIX):
+        return _load_keras3(model, h5_file.read(path, where), where, skip_mismatch, by_name)
     else:
         manifest, arrays = read_weights(path, where)
     if manifest["weights"]:
         _require_built(model, "load weights")
     assign(plan_assignment(model, manifest, arrays, where, skip_mismatch, by_name))
+
+
+def _load_keras3(model, groups, where, skip_mismatch, by_name):
+    if by_name:
+        raise ValueError("load_weights(by_name=True) matches layers by name in Keras 2's "
+                         f".h5 files; {where} is a Keras 3 file, whose weights are matched "
+                         "by the model's structure. Load it without by_name.")
+    _require_built(model, "load weights")
+    plan = keras3_weights.plan(model, groups, where, skip_mismatch)
+    keras3_weights.restore_optimizer(model, groups, where)
+    assign(plan)

@@ -46,9 +46,9 @@ def test_sequential_round_trip(backend, tmp_path):
     assert loaded.backend_name == backend
     _assert_same(loaded.predict(x), expected)
     with zipfile.ZipFile(tmp_path / "clf.keras") as zf:
-        assert zf.namelist() == ["metadata.json", "config.json", "model.weights.npz"]
+        assert zf.namelist() == ["metadata.json", "config.json", "model.weights.h5"]
         metadata = json.loads(zf.read("metadata.json"))
-    assert metadata["backend"] == backend and metadata["format"] == "keras_bridge.keras"
+    assert metadata["backend"] == backend and metadata["keras_version"] == "3.15.1"
     assert metadata["keras_bridge_version"] == keras_bridge.__version__
 
 
@@ -517,10 +517,10 @@ def test_files_move_between_engines(tmp_path):
 
 def test_paths_and_overwrite(tmp_path):
     model = Sequential([Dense(1, input_shape=(2,))])
-    with pytest.raises(ValueError, match=r"'\.keras'.*h5py"):
+    with pytest.raises(ValueError, match=r"'\.keras'.*Keras 2's HDF5"):
         model.save(tmp_path / "m.h5")
-    with pytest.raises(ValueError, match=r"'\.weights\.npz'.*m\.weights\.npz"):
-        model.save_weights(tmp_path / "m.weights.h5")
+    with pytest.raises(ValueError, match=r"'\.weights\.h5'.*m\.weights\.h5"):
+        model.save_weights(tmp_path / "m.h5")
     with pytest.raises(ValueError, match="save_format"):
         model.save(tmp_path / "m.keras", save_format="tf")
     model.save(tmp_path / "m.keras")

@@ -1,0 +1,101 @@
+"""The optimizer's variables in Keras 3's files: ``optimizer/vars/<i>``.
+
+Keras 3 numbers an optimizer's variables in creation order: ``iterations``, then
+``learning_rate`` (absent with a schedule), then each ``add_optimizer_variables``
+call's slots for every trainable variable of the model (several names in one call
+are interleaved per variable: Adam's m0, v0, m1, v1, ...; separate calls are
+separate blocks: RMSprop's velocities, then its momentums), then algorithm-wide
+variables (Nadam's ``u_product``). The engine optimizers' ``state_dict`` uses keys
+``<i>/<slot>`` instead; this module converts between the two.
+"""
+
+import warnings
+
+import numpy as np
+
+from keras_bridge.saving.npz import InvalidFileError
+
+# Keras 3.15's slot blocks per algorithm, each block one add_optimizer_variables call.
+SLOT_BLOCKS = {
+    "sgd": (("momentum",),),
+    "adam": (("momentum", "velocity"), ("velocity_hat",)),
+    "rmsprop": (("velocity",), ("momentum",), ("average_gradient",)),
+    "adagrad": (("accumulator",),),
+    "adadelta": (("accumulated_grad", "accumulated_delta_var"),),
+    "adamax": (("momentum", "norm"),),
+    "nadam": (("momentum", "velocity"),),
+}
+GLOBALS = {"nadam": ("u_product",)}
+
+
+def _layout(optimizer, slots, count):
+    """The keras_bridge state key of each Keras variable, in Keras's order."""
+    keys = ["iterations"]
+    if optimizer.learning_rate_schedule is None:
+        keys.append("learning_rate")
+    for block in SLOT_BLOCKS.get(optimizer.algorithm, ()):
+        block = [s for s in block if s in slots]
+        keys.extend(f"{i}/{slot}" for i in range(count) for slot in block)
+    keys.extend(GLOBALS.get(optimizer.algorithm, ()))
+    return keys
+
+
+def _slot_names(optimizer):
+    from keras_bridge.backends.contract import optimizer_state_names
+    return set(optimizer_state_names(optimizer)[0])
+
+
+def keras_variables(model):
+    """The model's optimizer state as Keras's list of arrays, or None when there is
+    none yet (never trained)."""
+    compiled = getattr(model, "_compiled", None)
+    state = compiled.optimizer.state_for_saving() if compiled is not None else None
+    if state is None:
+        return None
+    weights, arrays = state
+    index = {id(w): i for i, w in enumerate(weights) if w is not None}
+    trainable = model.trainable_weights
+    missing = [w for w in trainable if id(w) not in index]
+    if missing or len(trainable) != len(index):
+        raise ValueError(f"The optimizer state of model {model.name!r} does not cover "
+                         "exactly its trainable weights, so it cannot be saved in Keras's "
+                         "layout. Save with include_optimizer=False.")
+    optimizer = compiled.optimizer
+    out = []
+    for key in _layout(optimizer, _slot_names(optimizer), len(trainable)):
+        if "/" in key:
+            i, slot = key.split("/", 1)
+            key = f"{index[id(trainable[int(i)])]}/{slot}"
+        out.append(np.asarray(arrays[key]))
+    return out
+
+
+def restore(model, variables, where):
+    """Hand Keras's optimizer variables to the compiled model's optimizer (applied
+    when training starts). A count that does not fit the optimizer is skipped with a
+    warning, as Keras does; a shape that does not fit is an error."""
+    optimizer = model.optimizer
+    trainable = model.trainable_weights
+    keys = _layout(optimizer, _slot_names(optimizer), len(trainable))
+    if len(variables) != len(keys):
+        warnings.warn(f"Skipping the optimizer state in {where}: it has {len(variables)} "
+                      f"variables, but optimizer {optimizer.name!r} "
+                      f"({type(optimizer).__name__}) of this model has {len(keys)}.",
+                      stacklevel=3)
+        return
+    arrays = {}
+    for key, value in zip(keys, variables):
+        if "/" in key:
+            weight = trainable[int(key.split("/", 1)[0])]
+            if tuple(np.shape(value)) != weight.shape:
+                raise InvalidFileError(
+                    f"{where}: optimizer variable {len(arrays)} ({key.split('/', 1)[1]} of "
+                    f"weight {weight.path!r}) has shape {np.shape(value)}, the weight has "
+                    f"{weight.shape}.")
+        elif np.shape(value) != ():
+            raise InvalidFileError(f"{where}: optimizer variable {key!r} should be a scalar; "
+                                   f"it has shape {np.shape(value)}.")
+        arrays[key] = value
+    if "learning_rate" not in arrays:
+        arrays["learning_rate"] = np.float32(optimizer.learning_rate)
+    optimizer.restore_state(list(trainable), arrays, where)

@@ -1,0 +1,83 @@
+"""Files moving between keras_bridge and a real Keras 3, both ways, when ``keras`` is
+installed (the ``test`` extra installs it). Keras runs in a subprocess with its own
+KERAS_HOME (Keras writes keras.json when imported) and KERAS_BACKEND=jax, so this
+process never imports it and ~/.keras is never touched."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from keras_bridge import saving
+from keras_bridge.layers import (LSTM, BatchNormalization, Bidirectional, Conv2D, Dense,
+                                 Embedding, Flatten, Input)
+from keras_bridge.models import Model, Sequential
+from tests.support.layer_checks import assert_close
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("keras") is None,
+                                reason="needs the keras package (pip install keras)")
+
+_KERAS_SIDE = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import keras
+    from keras import layers
+    folder = sys.argv[1]
+    # 1. Load what keras_bridge wrote and predict.
+    data = np.load(f"{folder}/bridge.npz")
+    model = keras.models.load_model(f"{folder}/bridge.keras")
+    weights_only = keras.models.model_from_json(model.to_json())
+    weights_only.load_weights(f"{folder}/bridge.weights.h5")
+    np.savez(f"{folder}/keras_predictions.npz", full=model.predict(data["x"], verbose=0),
+             weights_only=weights_only.predict(data["x"], verbose=0),
+             iterations=int(model.optimizer.iterations))
+    # 2. Write a model for keras_bridge.
+    keras.utils.set_random_seed(0)
+    a = keras.Input((5,), dtype="int32")
+    h = layers.Bidirectional(layers.LSTM(3))(layers.Embedding(9, 4)(a))
+    mine = keras.Model(a, layers.Dense(2)(h))
+    mine.compile("adam", "mse")
+    x = np.random.default_rng(0).integers(0, 9, size=(4, 5)).astype("int32")
+    mine.fit(x, np.ones((4, 2)), verbose=0)
+    mine.save(f"{folder}/keras.keras")
+    mine.save_weights(f"{folder}/keras.weights.h5")
+    np.savez(f"{folder}/keras.npz", x=x, y=mine.predict(x, verbose=0))
+""")
+
+
+def _run_keras(folder):
+    env = dict(os.environ, KERAS_HOME=str(folder / "keras_home"), KERAS_BACKEND="jax")
+    result = subprocess.run([sys.executable, "-c", _KERAS_SIDE, str(folder)], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_files_move_between_keras_bridge_and_keras(backend, tmp_path):
+    model = Sequential([Input((6, 6, 2)), Conv2D(3, 3, activation="relu"),
+                        BatchNormalization(), Flatten(), Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4, 6, 6, 2)).astype("float32")
+    model.fit(x, np.eye(2)[[0, 1, 1, 0]], verbose=0)
+    model.save(tmp_path / "bridge.keras")
+    model.save_weights(tmp_path / "bridge.weights.h5")
+    expected = model.predict(x, verbose=0)
+    np.savez(tmp_path / "bridge.npz", x=x)
+    _run_keras(tmp_path)
+    keras_side = np.load(tmp_path / "keras_predictions.npz")
+    assert_close(keras_side["full"], expected, rtol=1e-5, atol=1e-6)
+    assert_close(keras_side["weights_only"], expected, rtol=1e-5, atol=1e-6)
+    assert int(keras_side["iterations"]) == 1  # Keras resumed our optimizer state
+    # The reverse: Keras's files in keras_bridge.
+    ref = np.load(tmp_path / "keras.npz")
+    loaded = saving.load_model(tmp_path / "keras.keras")
+    assert isinstance(loaded, Model)
+    assert_close(loaded.predict(ref["x"], verbose=0), ref["y"], rtol=1e-5, atol=1e-6)
+    a = Input((5,), dtype="int32")
+    rebuilt = Model(a, Dense(2)(Bidirectional(LSTM(3))(Embedding(9, 4)(a))))
+    rebuilt.load_weights(tmp_path / "keras.weights.h5")
+    assert_close(rebuilt.predict(ref["x"], verbose=0), ref["y"], rtol=1e-5, atol=1e-6)
