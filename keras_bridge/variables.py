@@ -78,6 +78,10 @@ class Weight(TensorOperators):
 
     _kb_is_weight = True  # recognised by ops dispatch without an isinstance import
 
+    # A stateful RNN's carried state is a variable of its layer but not a weight (Keras 3
+    # keeps it out of ``weights``, ``get_weights`` and weight files).
+    _is_state = False
+
     def __init__(self, name, shape, dtype, initial, trainable=True, owner=None,
                  regularizer=None, constraint=None):
         self.name = name

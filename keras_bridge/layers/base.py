@@ -243,14 +243,16 @@ class Layer:
         return found
 
     # A SeedGenerator's state is a variable of its owner but not a weight (Keras 3): it is
-    # in ``variables`` / ``non_trainable_variables``, not ``weights`` / ``get_weights``.
+    # in ``variables`` / ``non_trainable_variables``, not ``weights`` / ``get_weights``;
+    # so is a weight marked ``_is_state`` (a stateful RNN's states).
     _holds_random_state = False
 
     def _collect(self, with_seeds):
         """Own weights, then (with_seeds) the owned generators' states, then the other
         sub-layers' in attribute order, each once: Keras 3's order."""
         subs = self._layers()
-        found = [] if self._holds_random_state and not with_seeds else list(self._own_weights)
+        found = [] if self._holds_random_state and not with_seeds else \
+            [w for w in self._own_weights if with_seeds or not w._is_state]
         if with_seeds:
             found += [w for l in subs if l._holds_random_state for w in l._own_weights]
         found += [w for l in subs if not l._holds_random_state

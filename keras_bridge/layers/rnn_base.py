@@ -173,6 +173,8 @@ class _Recurrent(Layer):
             self.states = [self.add_weight(shape=(shape[0],) + tuple(dims),
                                            initializer="zeros", trainable=False, name=name)
                            for dims, name in zip(self._state_dims(shape), self._state_names)]
+            for state in self.states:  # carried between batches, not a weight (Keras 3)
+                state._is_state = True
         self.input_spec = InputSpec(ndim=self._input_ndim,
                                     axes={self._feature_axis: shape[self._feature_axis]})
         self.built = True

@@ -239,6 +239,8 @@ def _count_weights(model):
                 frozen[id(w)] = w
             return
         for w in layer._own_weights:
+            if w._is_state:
+                continue
             (trainable if w.trainable else frozen)[id(w)] = w
         for child in layer._layers():
             visit(child, path)

@@ -76,7 +76,7 @@ def weight_entries(model):
             entries.append(WeightEntry(key, layer, weight))
 
     def visit(container, prefix):
-        for i, weight in enumerate(container._own_weights):
+        for i, weight in enumerate(w for w in container._own_weights if not w._is_state):
             add(f"{prefix}vars/{i}", container, weight)
         counts = {}
         for layer in container.layers:

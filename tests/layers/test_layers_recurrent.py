@@ -295,6 +295,25 @@ def test_stateful_carries_states_and_resets(backend, kind):
            np_rnn(kind, x[:, :3], layer.get_weights()[:3], initial=start)[0])
 
 
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simple"])
+def test_stateful_states_are_variables_not_weights(backend, kind):
+    """Keras 3 lists a stateful RNN's states in no weight list: ``get_weights`` of a
+    stateful layer is the stateless one's, so weights move between the two (and Keras)."""
+    x = _rand(2, 5, 3)
+    stateful = _make(kind, 4, stateful=True)
+    stateful(_tensor(x))
+    plain = _make(kind, 4)
+    plain(_tensor(x))
+    assert [w.shape for w in stateful.get_weights()] == [w.shape for w in plain.get_weights()]
+    assert len(stateful.weights) == 3 and stateful.non_trainable_weights == []
+    assert [id(v) for v in stateful.non_trainable_variables] == [id(s) for s in stateful.states]
+    stateful.set_weights(plain.get_weights())
+    stateful.reset_states()
+    _close(_numpy(stateful(_tensor(x))), _numpy(plain(_tensor(x))))
+    model = Sequential([Input(batch_shape=(2, 5, 3)), _make(kind, 4, stateful=True)])
+    assert model.count_params() == plain.count_params()
+
+
 def test_stateful_in_training_and_sequential_tutorial(backend):
     """The stateful regressor's shape: batch_input_shape=, output_dim=, training steps
     carry the states across batches (no gradient through the previous batch)."""
