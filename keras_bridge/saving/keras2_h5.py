@@ -268,6 +268,10 @@ def legacy_config(value):
     return out
 
 
+# tf.keras 2.11+ optimizer settings that do not change the arithmetic of a step.
+_TF_KERAS_OPTIMIZER_KEYS = ("jit_compile", "is_legacy_optimizer")
+
+
 def _compile_config(training):
     """``compile_config``'s layout from a ``training_config``."""
     optimizer = dict(training.get("optimizer_config") or {})
@@ -275,6 +279,11 @@ def _compile_config(training):
     if isinstance(name, str) and name.startswith("Custom>"):  # tf.keras 2.11+'s spelling
         optimizer["class_name"] = name[len("Custom>"):]
     optimizer.setdefault("registered_name", None)
+    config = {k: v for k, v in dict(optimizer.get("config") or {}).items()
+              if k not in _TF_KERAS_OPTIMIZER_KEYS}
+    if config.get("decay") == 0.0:  # Keras 2's default: no time-based decay
+        del config["decay"]
+    optimizer["config"] = config
     return {"optimizer": optimizer, "loss": training.get("loss"),
             "metrics": training.get("metrics"), "loss_weights": training.get("loss_weights")}
 
