@@ -1,5 +1,6 @@
 """Saving and loading: ``.keras`` model archives and ``.weights.h5`` weight files in
-Keras 3's format (Keras 3 loads ours, we load Keras 3's), ``.weights.npz``, configs.
+Keras 3's format (Keras 3 loads ours, we load Keras 3's), Keras 2's HDF5 ``.h5`` model
+and weight files (``keras2_h5``), ``.weights.npz``, configs.
 
 Files hold data only: JSON, HDF5 datasets and numpy arrays, never pickle or code. A file written on
 one engine loads on the other (weights are stored in Keras layout). See README.md for
@@ -12,6 +13,8 @@ Example:
     model = keras_bridge.saving.load_model("model.keras")
     model.save_weights("model.weights.h5")
     model.load_weights("model.weights.h5")
+    model = keras_bridge.saving.load_model("trained_with_keras2.h5")
+    model.load_weights("keras2_weights.h5", by_name=True)
 """
 
 from keras_bridge.saving.archive import load_model, save_model

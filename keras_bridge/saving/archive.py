@@ -25,7 +25,7 @@ import io
 import os
 
 from keras_bridge.layers.serialization import deserialize_layer, serialize_layer
-from keras_bridge.saving import h5_file, keras3_config, keras3_weights, npz
+from keras_bridge.saving import h5_file, keras2_h5, keras3_config, keras3_weights, npz
 from keras_bridge.saving.atomic import atomic_write, check_overwrite
 from keras_bridge.saving.compile_config import compile_arguments, compile_config
 from keras_bridge.saving.npz import InvalidFileError
@@ -44,18 +44,15 @@ LEGACY_WEIGHTS, LEGACY_OPTIMIZER = "model.weights.npz", "optimizer.npz"
 
 def _check_model_path(filepath, action):
     path = os.fspath(filepath)
-    if path.endswith(".keras"):
+    if path.endswith(".keras") or keras2_h5.is_keras2_path(path):
         return path
     if path.endswith((".weights.h5", ".weights.npz")):
         detail = ("that is a weights file; use model.save_weights / model.load_weights for "
                   "it")
-    elif path.endswith((".h5", ".hdf5")):
-        detail = ("Keras 2's HDF5 model format is not read or written by this version; "
-                  "use .keras, which Keras 3 loads too")
     else:
         detail = "the native format is the .keras zip archive"
-    raise ValueError(f"{action}() needs a path ending in '.keras'. Received: "
-                     f"filepath='{path}' ({detail}).")
+    raise ValueError(f"{action}() needs a path ending in '.keras' (or '.h5' for Keras 2's "
+                     f"HDF5 format). Received: filepath='{path}' ({detail}).")
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
@@ -64,7 +61,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
 
     Args:
         model: A Sequential or functional model.
-        filepath: Path ending in ``.keras``.
+        filepath: Path ending in ``.keras``, or ``.h5`` / ``.hdf5`` for Keras 2's HDF5
+            format (``keras2_h5``).
         overwrite: If False, an existing file is an error (Keras asks interactively).
         include_optimizer: Whether to save the compile configuration and optimizer
             state.
@@ -74,6 +72,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         model = keras_bridge.saving.load_model("model.keras")
     """
     path = _check_model_path(filepath, "save")
+    if keras2_h5.is_keras2_path(path):
+        return keras2_h5.save_model(model, path, overwrite, include_optimizer)
     check_overwrite(path, overwrite)
     # Everything is gathered before the file is touched: an error leaves it as it was.
     compiled = include_optimizer and getattr(model, "_compiled", None) is not None
@@ -136,7 +136,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     backend (``keras_bridge.config.set_backend``), whichever engine wrote it.
 
     Args:
-        filepath: Path of a ``.keras`` archive.
+        filepath: Path of a ``.keras`` archive, or of a Keras 2 HDF5 model file
+            (``.h5`` / ``.hdf5``).
         custom_objects: Dict name -> class or function for user layers, losses,
             metrics and functions that are not registered.
         compile: Whether to restore the training configuration (optimizer with its
@@ -155,6 +156,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             safe_mode, or the parts of the file do not fit together.
     """
     path = _check_model_path(filepath, "load_model")
+    if keras2_h5.is_keras2_path(path):
+        return keras2_h5.load_model(path, custom_objects, compile, safe_mode)
     where = f"'{path}'"
     parts = read_archive(path)
     config = parts["config"]

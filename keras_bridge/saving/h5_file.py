@@ -53,9 +53,9 @@ def check_signature(head, where):
                                f"it starts with {head[:8]!r}.")
 
 
-def read(source, where):
-    """``{group path: (name, {key: array})}`` for every ``vars`` group of an HDF5 file
-    (a path, or the bytes of one inside a ``.keras`` archive)."""
+def open_file(source, where):
+    """An ``h5py.File`` open for reading (a path, or the bytes of one), after checking
+    that it is a readable HDF5 file; a damaged one raises ``InvalidFileError``."""
     h5py = _h5py()
     if isinstance(source, bytes):
         check_signature(source[:8], where)
@@ -71,10 +71,17 @@ def read(source, where):
         check_signature(head, where)
         handle = source
     try:
-        f = h5py.File(handle, "r")
+        return h5py.File(handle, "r")
     except Exception as e:  # OSError from HDF5 for truncated or damaged files
         raise InvalidFileError(f"{where} is not a readable HDF5 file: it is truncated or "
                                f"corrupted ({type(e).__name__}: {e}).") from e
+
+
+def read(source, where):
+    """``{group path: (name, {key: array})}`` for every ``vars`` group of an HDF5 file
+    (a path, or the bytes of one inside a ``.keras`` archive)."""
+    h5py = _h5py()
+    f = open_file(source, where)
     groups = {}
     try:
         with f:
@@ -98,7 +105,7 @@ def _collect(h5py, group, path, where, groups):
         if not isinstance(child, h5py.Group):
             continue  # a dataset outside any vars group: not Keras's, ignored
         if key == "vars":
-            groups[full] = (_name(child), {k: _dataset(h5py, child, k, f"{full}/{k}", where)
+            groups[full] = (_name(child), {k: read_dataset(child, k, f"{full}/{k}", where)
                                            for k in child})
         else:
             _collect(h5py, child, full, where, groups)
@@ -110,7 +117,10 @@ def _name(group):
                                                           else None)
 
 
-def _dataset(h5py, group, key, full, where):
+def read_dataset(group, key, full, where):
+    """The array of dataset ``key`` of ``group`` (``full``: its path, for messages),
+    refusing links, data kept outside the file, non-numbers and decompression bombs."""
+    h5py = _h5py()
     link = group.get(key, getlink=True)
     if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
         raise InvalidFileError(f"{where} holds a {type(link).__name__} at {full!r}; weight "

@@ -48,6 +48,14 @@ def _slot_names(optimizer):
 def keras_variables(model):
     """The model's optimizer state as Keras's list of arrays, or None when there is
     none yet (never trained)."""
+    named = keras_named_variables(model)
+    return None if named is None else [array for _, array in named]
+
+
+def keras_named_variables(model):
+    """``[(Keras's variable path, array)]`` of the model's optimizer state, in Keras's
+    order (``adam/iteration``, ``adam/learning_rate``, ``adam/dense_kernel_momentum``,
+    ...), or None when there is none yet."""
     compiled = getattr(model, "_compiled", None)
     state = compiled.optimizer.state_for_saving() if compiled is not None else None
     if state is None:
@@ -63,10 +71,13 @@ def keras_variables(model):
     optimizer = compiled.optimizer
     out = []
     for key in _layout(optimizer, _slot_names(optimizer), len(trainable)):
+        name = "iteration" if key == "iterations" else key
         if "/" in key:
             i, slot = key.split("/", 1)
-            key = f"{index[id(trainable[int(i)])]}/{slot}"
-        out.append(np.asarray(arrays[key]))
+            weight = trainable[int(i)]
+            key = f"{index[id(weight)]}/{slot}"
+            name = f"{weight.path.replace('/', '_')}_{slot}"
+        out.append((f"{optimizer.name}/{name}", np.asarray(arrays[key])))
     return out
 
 

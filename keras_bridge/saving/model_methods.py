@@ -15,9 +15,14 @@ from keras_bridge.serialization.safe_mode import in_safe_mode, refuse_lambda
 
 def save(model, filepath, overwrite=True, include_optimizer=True, **kwargs):
     save_format = kwargs.pop("save_format", None)
-    if save_format not in (None, "keras"):
+    if save_format not in (None, "keras", "h5"):
         raise ValueError(f"save_format={save_format!r} is not supported; keras_bridge "
-                         "saves the .keras format (save_format='keras').")
+                         "saves the .keras format (save_format='keras') and Keras 2's HDF5 "
+                         "format (save_format='h5', a path ending in '.h5').")
+    path = str(filepath)
+    if save_format is not None and path.endswith(".keras") != (save_format == "keras"):
+        raise ValueError(f"save_format={save_format!r} does not match filepath='{path}': a "
+                         "'.keras' path holds the .keras format, a '.h5' path the 'h5' one.")
     if kwargs:
         raise TypeError(f"save() got unexpected arguments {sorted(kwargs)}.")
     save_model(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer)

@@ -27,7 +27,7 @@ import numpy as np
 
 from keras_bridge.models.model import Model
 from keras_bridge.models.sequential import Sequential
-from keras_bridge.saving import h5_file, keras3_weights, npz
+from keras_bridge.saving import h5_file, keras2_h5, keras3_weights, npz
 from keras_bridge.saving.atomic import atomic_write
 from keras_bridge.saving.npz import InvalidFileError
 from keras_bridge.version import __version__
@@ -115,17 +115,13 @@ def weights_payload(model):
 
 def check_weights_path(filepath, action):
     path = os.fspath(filepath)
-    if path.endswith((H5_SUFFIX, SUFFIX)) or (action == "load_weights"
-                                              and path.endswith(".keras")):
+    if path.endswith((SUFFIX, *keras2_h5.SUFFIXES)) or (action == "load_weights"
+                                                        and path.endswith(".keras")):
         return path
-    hint = ""
-    if path.endswith((".h5", ".hdf5")):
-        hint = (" Keras 2's HDF5 weight files (.h5 without '.weights') are not read or "
-                "written by this version.")
     also = " (or a .keras model file)" if action == "load_weights" else ""
-    raise ValueError(f"{action}() needs a path ending in '{H5_SUFFIX}' (Keras 3's format) "
-                     f"or '{SUFFIX}'{also}. Received: filepath='{path}'.{hint} For example: "
-                     f"model.{action}('{_suggest(path)}').")
+    raise ValueError(f"{action}() needs a path ending in '{H5_SUFFIX}' (Keras 3's format), "
+                     f"'.h5' (Keras 2's HDF5 format) or '{SUFFIX}'{also}. Received: "
+                     f"filepath='{path}'. For example: model.{action}('{_suggest(path)}').")
 
 
 def _suggest(path):
@@ -139,9 +135,12 @@ def _suggest(path):
 
 def save_weights(model, filepath, overwrite=True):
     """Write ``model``'s weights, atomically: ``.weights.h5`` in Keras 3's format (with
-    the optimizer state once trained, as Keras writes it), or ``.weights.npz``."""
+    the optimizer state once trained, as Keras writes it), other ``.h5`` / ``.hdf5``
+    paths in Keras 2's (``keras2_h5``), or ``.weights.npz``."""
     path = check_weights_path(filepath, "save_weights")
     _require_built(model, "save its weights")
+    if keras2_h5.is_keras2_path(path):
+        return keras2_h5.save_weights(model, path, overwrite)
     if path.endswith(H5_SUFFIX):
         groups = keras3_weights.groups_to_write(model)
         with atomic_write(path, overwrite) as f:
@@ -296,10 +295,14 @@ def assign(plan):
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
-    """Load a ``.weights.h5`` (Keras 3), ``.weights.npz`` or ``.keras`` file into
+    """Load a ``.weights.h5`` (Keras 3), Keras 2 ``.h5`` (weights or full model; a
+    ``.weights.h5`` in Keras 2's layout too), ``.weights.npz`` or ``.keras`` file into
     ``model``; the whole file is checked before any weight changes."""
     path = check_weights_path(filepath, "load_weights")
     where = f"'{path}'"
+    if path.endswith(keras2_h5.SUFFIXES) and (keras2_h5.is_keras2_path(path) or
+                                              keras2_h5.is_keras2_file(path, where)):
+        return keras2_h5.load_weights(model, path, skip_mismatch, by_name)
     if path.endswith(".keras"):
         from keras_bridge.saving.archive import read_archive
         parts = read_archive(path)

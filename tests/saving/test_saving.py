@@ -517,10 +517,10 @@ def test_files_move_between_engines(tmp_path):
 
 def test_paths_and_overwrite(tmp_path):
     model = Sequential([Dense(1, input_shape=(2,))])
-    with pytest.raises(ValueError, match=r"'\.keras'.*Keras 2's HDF5"):
-        model.save(tmp_path / "m.h5")
+    with pytest.raises(ValueError, match=r"'\.keras' \(or '\.h5'.*m\.json"):
+        model.save(tmp_path / "m.json")
     with pytest.raises(ValueError, match=r"'\.weights\.h5'.*m\.weights\.h5"):
-        model.save_weights(tmp_path / "m.h5")
+        model.save_weights(tmp_path / "m.keras")
     with pytest.raises(ValueError, match="save_format"):
         model.save(tmp_path / "m.keras", save_format="tf")
     model.save(tmp_path / "m.keras")
