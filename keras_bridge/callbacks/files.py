@@ -9,14 +9,15 @@ from keras_bridge.callbacks.monitor import Monitor, with_accuracy_aliases
 
 
 class ModelCheckpoint(Callback):
-    """Save the model (``.keras``) or its weights (``.weights.npz``) during training.
+    """Save the model (``.keras``, Keras 2's ``.h5``) or its weights (``.weights.h5``,
+    ``.weights.npz``) during training.
 
     ``filepath`` may hold ``str.format`` fields filled from the epoch (from 1), the batch
     (with an integer ``save_freq``) and the logs: ``'ckpt-{epoch:02d}-{val_loss:.2f}.keras'``.
 
     Args:
-        filepath: where to save; ends in ``.keras``, or ``.weights.npz`` with
-            ``save_weights_only``.
+        filepath: where to save; ends in ``.keras`` or ``.h5``, or ``.weights.h5`` /
+            ``.weights.npz`` with ``save_weights_only`` (as Keras 3).
         monitor: logs key compared with ``save_best_only``.
         verbose: 1 prints each save.
         save_best_only: save only when ``monitor`` improves on the best so far.
@@ -39,12 +40,12 @@ class ModelCheckpoint(Callback):
         if kwargs:
             raise TypeError(f"ModelCheckpoint got unexpected arguments {sorted(kwargs)}.")
         self.filepath = os.fspath(filepath)
-        suffix = ".weights.npz" if save_weights_only else ".keras"
-        if not self.filepath.endswith(suffix):
+        suffixes = (".weights.h5", ".weights.npz") if save_weights_only else (".keras", ".h5")
+        if not self.filepath.endswith(suffixes):
             what = "weights (save_weights_only=True)" if save_weights_only else "models"
-            raise ValueError(f"ModelCheckpoint saves {what} to paths ending in '{suffix}'. "
-                             f"Received: filepath={self.filepath!r}. keras_bridge writes "
-                             "no HDF5 (.h5) files.")
+            raise ValueError(f"ModelCheckpoint saves {what} to paths ending in "
+                             f"{' or '.join(repr(s) for s in suffixes)}. "
+                             f"Received: filepath={self.filepath!r}.")
         if save_freq != "epoch" and (isinstance(save_freq, bool) or
                                      not isinstance(save_freq, int) or save_freq <= 0):
             raise ValueError(f"save_freq must be 'epoch' or a positive number of batches. "

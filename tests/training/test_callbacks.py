@@ -150,10 +150,26 @@ def test_model_checkpoint(backend, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.glob("b*.keras")) == ["b1-2.keras", "b1-4.keras"]
 
 
+def test_model_checkpoint_writes_keras_formats(backend, tmp_path):
+    """Keras 3's checkpoint paths: .keras and legacy .h5 models, .weights.h5 weights."""
+    model = _model()
+    paths = [tmp_path / "m.keras", tmp_path / "m.h5", tmp_path / "w.weights.h5"]
+    cbs = [callbacks.ModelCheckpoint(str(p), save_weights_only=p.name.startswith("w"),
+                                     monitor="loss") for p in paths]
+    model.fit(X, Y, epochs=1, verbose=0, callbacks=cbs)
+    for path in paths[:2]:
+        np.testing.assert_allclose(load_model(str(path)).predict(X), model.predict(X),
+                                   rtol=1e-6)
+    other = _model(optimizers.SGD(0.5))
+    other.layers[0].set_weights([w + 1 for w in other.layers[0].get_weights()])
+    other.load_weights(str(paths[2]))
+    np.testing.assert_allclose(other.predict(X), model.predict(X), rtol=1e-6)
+
+
 def test_model_checkpoint_errors(backend, tmp_path):
-    with pytest.raises(ValueError, match="'.keras'.*no HDF5"):
-        callbacks.ModelCheckpoint(str(tmp_path / "best.h5"))
-    with pytest.raises(ValueError, match="'.weights.npz'"):
+    with pytest.raises(ValueError, match=r"'.keras' or '.h5'.*best.hdf"):
+        callbacks.ModelCheckpoint(str(tmp_path / "best.hdf"))
+    with pytest.raises(ValueError, match=r"'.weights.h5' or '.weights.npz'"):
         callbacks.ModelCheckpoint(str(tmp_path / "w.keras"), save_weights_only=True)
     with pytest.raises(ValueError, match="save_freq"):
         callbacks.ModelCheckpoint(str(tmp_path / "m.keras"), save_freq=0)
