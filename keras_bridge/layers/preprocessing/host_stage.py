@@ -95,7 +95,12 @@ def _host_feeds(model):
 
 
 def has_host_stage(model):
-    return bool(getattr(model, "_functional", False) and _host_feeds(model))
+    return bool(encoded_positions(model))
+
+
+def encoded_positions(model):
+    """The positions of ``model``'s inputs that the host stage encodes."""
+    return _host_feeds(model).keys() if getattr(model, "_functional", False) else ()
 
 
 def encode_inputs(model, arrays):
