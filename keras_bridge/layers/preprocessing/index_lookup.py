@@ -90,6 +90,8 @@ class IndexLookup(Layer):
         self._idf = None  # one IDF weight per index (tf_idf), float32
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
+        else:
+            self._vocabulary_changed()  # the (empty) tables
 
     # ---- the vocabulary ----------------------------------------------------------
     def _oov_start(self):
@@ -399,6 +401,7 @@ class StringLookup(HostLayer, IndexLookup):
 
     def host_encode(self, strings):
         """Strings (any shape) to their int64 indices, on the host."""
+        self._require_vocabulary()
         strings = as_text(strings, self.encoding)
         if self.num_oov_indices == 0:
             oov = [s for s in strings.reshape(-1) if s not in self._index
