@@ -57,6 +57,8 @@ from keras_bridge.layers.preprocessing import Normalization, RandomBrightness, R
 from keras_bridge.layers.preprocessing import RandomCrop, RandomFlip, RandomRotation
 from keras_bridge.layers.preprocessing import RandomTranslation, RandomZoom, Rescaling
 from keras_bridge.layers.preprocessing import Resizing
+from keras_bridge.layers.preprocessing import IntegerLookup, Pipeline, StringLookup
+from keras_bridge.layers.preprocessing import TextVectorization
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
 from keras_bridge.layers.einsum_dense import EinsumDense
 from keras_bridge.layers.attention import AdditiveAttention, Attention, GroupQueryAttention

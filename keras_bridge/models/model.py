@@ -14,6 +14,7 @@ from keras_bridge import backends
 from keras_bridge import config
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.embedding import check_index_inputs
+from keras_bridge.layers.preprocessing import host_stage
 from keras_bridge.training.data import expand_rank_1
 from keras_bridge.training.trainer import Trainer
 from keras_bridge.graph import KerasTensor, topological_nodes
@@ -210,8 +211,10 @@ class Model(TorchModuleMethods, Trainer, Layer):
             raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} input(s) "
                              f"{self.input_names}, but it received {len(flat)} input "
                              f"tensors.")
-        for name, t, shape in zip(self.input_names, self.inputs, flat):
-            _check_shape(self.name, name, t.shape, tuple(shape))
+        encoded = host_stage.encoded_positions(self)  # checked before their encoding
+        for i, (name, t, shape) in enumerate(zip(self.input_names, self.inputs, flat)):
+            if i not in encoded:
+                _check_shape(self.name, name, t.shape, tuple(shape))
 
     def _flatten_inputs(self, inputs):
         if isinstance(inputs, dict):
@@ -308,9 +311,10 @@ class Model(TorchModuleMethods, Trainer, Layer):
                              f"of samples. Received sizes: {[a.shape[0] for a in arrays]}")
         dtypes = [t.dtype for t in self.inputs] if self._functional else \
             [config.floatx()] * len(arrays)
-        return [a.astype(d, copy=False) if np.issubdtype(a.dtype, np.floating)
-                or np.issubdtype(np.dtype(d), np.floating) else a
-                for a, d in zip(arrays, dtypes)]
+        arrays = [a.astype(d, copy=False) if d != "string" and (
+                  np.issubdtype(a.dtype, np.floating) or np.issubdtype(np.dtype(d), np.floating))
+                  else a for a, d in zip(arrays, dtypes)]
+        return host_stage.encode_inputs(self, arrays)  # strings to indices, on the host
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Outputs for ``x`` as numpy arrays, computed in batches of ``batch_size``
@@ -396,9 +400,11 @@ class Model(TorchModuleMethods, Trainer, Layer):
         return outputs if len(outputs) > 1 else outputs[0]
 
     def __call__(self, inputs, *args, **kwargs):
-        if not self.built and not any(isinstance(t, KerasTensor)
-                                      for t in tree.flatten(inputs)):
+        symbolic = any(isinstance(t, KerasTensor) for t in tree.flatten(inputs))
+        if not self.built and not symbolic:
             self.built = True  # a subclass builds its layers while running call
+        if not symbolic and host_stage.has_host_stage(self):
+            inputs = host_stage.encode_inputs(self, self._flatten_inputs(inputs))
         return super().__call__(inputs, *args, **kwargs)
 
     # ---- description ----------------------------------------------------------------------

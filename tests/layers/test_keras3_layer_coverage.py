@@ -24,8 +24,10 @@ NOT_YET = {
     "SpectralNormalization": "normalization wrapper: issue 14 part 2",
     "ReversibleEmbedding": "Keras 3.15 embedding with a reverse projection: not planned yet",
     **{n: _PREPROC for n in (
-        "HashedCrossing", "IntegerLookup", "MelSpectrogram", "Pipeline", "STFTSpectrogram",
-        "StringLookup", "TextVectorization", "MaxNumBoundingBoxes")},
+        "MelSpectrogram", "STFTSpectrogram", "MaxNumBoundingBoxes")},
+    "HashedCrossing": "Keras 3 crosses and hashes with TensorFlow's tf.sparse.cross_hashed "
+                      "(FarmHash64) on every backend; a TensorFlow-free port giving the same "
+                      "bins is not written yet",
     "Hashing": "Keras 3 hashes with TensorFlow's FarmHash64 (tf.strings) on every backend; "
                "a TensorFlow-free port giving the same bins is not written yet",
     **{n: _AUGMENT for n in (

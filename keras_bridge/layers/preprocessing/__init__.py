@@ -1,6 +1,7 @@
 """Keras 3's preprocessing layers, by family: numerical (normalization), categorical,
-image sizing, and image augmentation (geometry, colour). Hashing, HashedCrossing and
-the string lookups are not here yet (Keras 3's Hashing needs TensorFlow on every
+image sizing, image augmentation (geometry, colour), vocabulary lookups and text
+(strings are encoded on the host: host_stage.py), and Pipeline. Hashing and
+HashedCrossing are not here (Keras 3 hashes with TensorFlow's FarmHash64 on every
 backend)."""
 
 from keras_bridge.layers.preprocessing.categorical import CategoryEncoding, Discretization
@@ -8,10 +9,14 @@ from keras_bridge.layers.preprocessing.image_color import RandomBrightness, Rand
 from keras_bridge.layers.preprocessing.image_geometry import RandomFlip, RandomRotation
 from keras_bridge.layers.preprocessing.image_geometry import RandomTranslation, RandomZoom
 from keras_bridge.layers.preprocessing.image_sizing import CenterCrop, RandomCrop, Resizing
+from keras_bridge.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from keras_bridge.layers.preprocessing.normalization import Normalization, Rescaling
+from keras_bridge.layers.preprocessing.pipeline import Pipeline
+from keras_bridge.layers.preprocessing.text_vectorization import TextVectorization
 
 PREPROCESSING_LAYERS = (Normalization, Rescaling, Resizing, CenterCrop, RandomCrop,
                         RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
-                        RandomContrast, RandomBrightness, Discretization, CategoryEncoding)
+                        RandomContrast, RandomBrightness, Discretization, CategoryEncoding,
+                        IntegerLookup, StringLookup, TextVectorization, Pipeline)
 
 __all__ = [cls.__name__ for cls in PREPROCESSING_LAYERS]
