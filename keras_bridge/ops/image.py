@@ -6,18 +6,8 @@ antialias). data_format None means ``config.image_data_format()``."""
 from keras_bridge import config
 from keras_bridge.ops import dispatch as _o
 from keras_bridge.ops.composed import _floating, _maker, _tensors
-
-
-def _layout(images, data_format):
-    data_format = data_format or config.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError("Expected data_format 'channels_last' or 'channels_first'. "
-                         f"Received: data_format={data_format!r}")
-    if _o.ndim(images) not in (3, 4):
-        raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 "
-                         f"(batch of images). Received: images.shape={_o.shape(images)}")
-    h_axis = _o.ndim(images) - (3 if data_format == "channels_last" else 2)
-    return data_format, h_axis
+from keras_bridge.ops.image_base import FILL_MODES, INTERPOLATIONS, check_choice, sample
+from keras_bridge.ops.image_base import layout as _layout
 
 
 def rgb_to_grayscale(images, data_format=None):
@@ -144,38 +134,14 @@ def resize(images, size, interpolation="bilinear", antialias=False,
         "float") or original == "bfloat16" else x
 
 
-_FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
-
-
-def _fix_index(index, size, fill_mode):
-    """Integer sample indices moved inside [0, size) by the fill mode, as
-    ``scipy.ndimage.map_coordinates`` (and so JAX's) defines the modes."""
-    if fill_mode == "nearest":
-        return _o.clip(index, 0, size - 1)
-    if fill_mode == "wrap":
-        return _o.mod(index, size)
-    if fill_mode == "mirror":  # d c b | a b c d | c b a
-        if size == 1:
-            return _o.zeros_like(index)
-        return _o.abs(_o.subtract(_o.mod(_o.add(index, size - 1), 2 * (size - 1)), size - 1))
-    if fill_mode == "reflect":  # c b a | a b c d | d c b (half-sample symmetric)
-        period = _o.mod(_o.add(_o.multiply(index, 2), 2 * size + 1), 4 * size)
-        return _o.floor_divide(_o.subtract(_o.abs(_o.subtract(period, 2 * size)), 1), 2)
-    return _o.clip(index, 0, size - 1)  # constant: gathered clamped, then masked
-
-
 def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant",
                      fill_value=0, data_format=None):
     """Keras 3's ``ops.image.affine_transform``: output pixel (x, y) samples the input at
     ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1, for each
     transform [a0, a1, a2, b0, b1, b2, c0, c1] (one, or one per image); points outside
     the image follow ``fill_mode`` as in ``scipy.ndimage.map_coordinates``."""
-    if interpolation not in ("nearest", "bilinear"):
-        raise ValueError("Invalid value for argument `interpolation`. Expected of one "
-                         f"{{'nearest', 'bilinear'}}. Received: interpolation={interpolation!r}")
-    if fill_mode not in _FILL_MODES:
-        raise ValueError("Invalid value for argument `fill_mode`. Expected of one "
-                         f"{_FILL_MODES}. Received: fill_mode={fill_mode!r}")
+    check_choice("interpolation", interpolation, INTERPOLATIONS)
+    check_choice("fill_mode", fill_mode, FILL_MODES)
     images = _o.convert_to_tensor(images)
     data_format, h = _layout(images, data_format)
     transform = _floating(_tensors(images, transform)[1])
@@ -203,37 +169,10 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     src_x = _o.broadcast_to(src_x, (batch, height, width))
     src_y = _o.broadcast_to(src_y, (batch, height, width))
     flat = _o.reshape(x, (batch * height * width, channels))
-    base = _o.multiply(_o.reshape(make.arange(0, batch, 1, "int32"), (batch, 1, 1)),
-                       height * width)
-
-    def sample(iy, ix):
-        """The pixels at integer indices, fill value where constant mode is outside."""
-        fy, fx = _fix_index(iy, height, fill_mode), _fix_index(ix, width, fill_mode)
-        got = _o.take(flat, _o.reshape(_o.add(base, _o.add(_o.multiply(fy, width), fx)),
-                                       (-1,)), axis=0)
-        got = _o.reshape(got, (batch, height, width, channels))
-        if fill_mode != "constant":
-            return got
-        inside = _o.logical_and(_o.logical_and(_o.greater_equal(iy, 0), _o.less(iy, height)),
-                                _o.logical_and(_o.greater_equal(ix, 0), _o.less(ix, width)))
-        return _o.where(_o.expand_dims(inside, -1), got,
-                        _o.cast(_o.full((), fill_value), _o.dtype(got)))
-
-    if interpolation == "nearest":  # halves round away from zero, as map_coordinates
-        def nearest(v):
-            return _o.cast(_o.multiply(_o.sign(v), _o.floor(_o.add(_o.abs(v), 0.5))), "int32")
-        out = sample(nearest(src_y), nearest(src_x))
-    else:
-        y0, x0 = _o.floor(src_y), _o.floor(src_x)
-        wy = _o.expand_dims(_o.cast(_o.subtract(src_y, y0), _o.dtype(x)), -1)
-        wx = _o.expand_dims(_o.cast(_o.subtract(src_x, x0), _o.dtype(x)), -1)
-        y0, x0 = _o.cast(y0, "int32"), _o.cast(x0, "int32")
-        y1, x1 = _o.add(y0, 1), _o.add(x0, 1)
-        top = _o.add(_o.multiply(sample(y0, x0), _o.subtract(1.0, wx)),
-                     _o.multiply(sample(y0, x1), wx))
-        bottom = _o.add(_o.multiply(sample(y1, x0), _o.subtract(1.0, wx)),
-                        _o.multiply(sample(y1, x1), wx))
-        out = _o.add(_o.multiply(top, _o.subtract(1.0, wy)), _o.multiply(bottom, wy))
+    offset = _o.multiply(_o.reshape(make.arange(0, batch, 1, "int32"), (batch, 1, 1)),
+                         height * width)
+    out = sample(flat, (height, width), [src_y, src_x], INTERPOLATIONS[interpolation],
+                 fill_mode, fill_value, offset)
     if original != _o.dtype(out):
         out = _o.cast(out, original)
     if data_format == "channels_first":
