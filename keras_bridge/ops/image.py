@@ -1,7 +1,9 @@
-"""Part of Keras 3's ``keras.ops.image``, written once from the engine ops: colour to
-grayscale, padding and cropping to a target size, and resizing by nearest or bilinear
+"""Keras 3's ``keras.ops.image``, written once from the engine ops. Here: colour
+(grayscale, HSV), padding and cropping to a target size, resizing by nearest or bilinear
 interpolation (half-pixel centres, edge samples clamped, as Keras's backends do without
-antialias). data_format None means ``config.image_data_format()``."""
+antialias) and affine warps; the filters, patches and other warps live in
+``image_filters.py``, ``image_patches.py`` and ``image_warps.py``. data_format None
+means ``config.image_data_format()``."""
 
 from keras_bridge import config
 from keras_bridge.ops import dispatch as _o
@@ -24,6 +26,64 @@ def rgb_to_grayscale(images, data_format=None):
     weights = _maker(x).convert_to_tensor([0.2989, 0.5870, 0.1140], _o.dtype(x))
     gray = _o.tensordot(x, weights, axes=([_o.ndim(x) + channels], [0]))
     return _o.cast(_o.expand_dims(gray, channels), original)
+
+
+_EPS = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23,
+        "float64": 2.0 ** -52}  # machine epsilon, below which rgb_to_hsv reads 0
+
+
+def _three_planes(images, data_format, what):
+    """The three colour planes of float images, and the channel axis."""
+    images = _o.convert_to_tensor(images)
+    data_format, _ = _layout(images, data_format)
+    if _o.dtype(images) not in _EPS:
+        raise ValueError(f"Invalid images dtype: expected float dtype for {what}. "
+                         f"Received: images.dtype={_o.dtype(images)}")
+    axis = _o.ndim(images) - 1 if data_format == "channels_last" else _o.ndim(images) - 3
+    if _o.shape(images)[axis] != 3:
+        raise ValueError(f"Expected images with 3 channels for {what}. Received: "
+                         f"images.shape={_o.shape(images)}")
+    return images, [_o.take(images, i, axis=axis) for i in range(3)], axis
+
+
+@_o.whole_node
+def rgb_to_hsv(images, data_format=None):
+    """Hue, saturation and value in [0, 1] of float RGB images in [0, 1] (hue 0 red,
+    1/3 green, 2/3 blue); grey pixels get hue 0."""
+    images, _, axis = _three_planes(images, data_format, "rgb_to_hsv")
+    eps = _EPS[_o.dtype(images)]
+    images = _o.where(_o.less(_o.abs(images), eps), _o.zeros_like(images), images)
+    r, g, b = (_o.take(images, i, axis=axis) for i in range(3))
+    value = _o.maximum(_o.maximum(r, g), b)
+    spread = _o.subtract(value, _o.minimum(_o.minimum(r, g), b))
+    positive_value, positive_spread = _o.greater(value, 0.0), _o.greater(spread, 0.0)
+    one = _o.ones_like(value)
+    saturation = _o.where(positive_value,
+                          _o.divide(spread, _o.where(positive_value, value, one)),
+                          _o.zeros_like(value))
+    norm = _o.divide(1.0, _o.multiply(6.0, _o.where(positive_spread, spread, one)))
+    hue = _o.where(_o.equal(value, g), _o.add(_o.multiply(norm, _o.subtract(b, r)), 2.0 / 6.0),
+                   _o.add(_o.multiply(norm, _o.subtract(r, g)), 4.0 / 6.0))
+    hue = _o.where(_o.equal(value, r), _o.multiply(norm, _o.subtract(g, b)), hue)
+    hue = _o.add(_o.where(positive_spread, hue, _o.zeros_like(hue)),
+                 _o.cast(_o.less(hue, 0.0), _o.dtype(hue)))  # negative hues wrap to (0, 1)
+    return _o.stack([hue, saturation, value], axis=axis)
+
+
+@_o.whole_node
+def hsv_to_rgb(images, data_format=None):
+    """RGB of float HSV images (the inverse of ``rgb_to_hsv``); hue is read modulo 1."""
+    _, (hue, saturation, value), axis = _three_planes(images, data_format, "hsv_to_rgb")
+    sector = _o.multiply(_o.mod(hue, 1.0), 6.0)
+    grey = _o.subtract(1.0, saturation)
+
+    def channel(shape):
+        return _o.multiply(value, _o.add(grey, _o.multiply(saturation, _o.clip(shape, 0.0, 1.0))))
+
+    red = channel(_o.subtract(_o.abs(_o.subtract(sector, 3.0)), 1.0))
+    green = channel(_o.subtract(2.0, _o.abs(_o.subtract(sector, 2.0))))
+    blue = channel(_o.subtract(2.0, _o.abs(_o.subtract(sector, 4.0))))
+    return _o.stack([red, green, blue], axis=axis)
 
 
 def _sides(first, last, target, size, what):
@@ -180,4 +240,14 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     return _o.squeeze(out, 0) if single else out
 
 
-COMPOSED = ["affine_transform", "crop_images", "pad_images", "resize", "rgb_to_grayscale"]
+# The rest of keras.ops.image, by kind: filters, patches, warps.
+from keras_bridge.ops.image_filters import gaussian_blur, sobel_edges, ssim  # noqa: E402
+from keras_bridge.ops.image_patches import (  # noqa: E402
+    extract_patches, extract_patches_3d, reconstruct_patches)
+from keras_bridge.ops.image_warps import (  # noqa: E402
+    elastic_transform, map_coordinates, perspective_transform, scale_and_translate)
+
+COMPOSED = ["affine_transform", "crop_images", "elastic_transform", "extract_patches",
+            "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates",
+            "pad_images", "perspective_transform", "reconstruct_patches", "resize",
+            "rgb_to_grayscale", "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"]
