@@ -141,9 +141,11 @@ def whole_node(fn):
     """A composed op that, given symbolic tensors, is recorded as one graph node (its
     output shape found by the trial run, ``layers/op_layer.py``) rather than one node per
     piece: for compositions whose pieces need concrete sizes (reshapes) or that defer to
-    an engine kernel (``native``). Its name is ``fn``'s, dotted for ``ops.image``."""
+    an engine kernel (``native``). Its name is ``fn``'s, dotted for ``ops.image`` (whose
+    functions live in the ``ops/image*.py`` modules)."""
     import functools
-    name = ("image." if fn.__module__.endswith(".image") else "") + fn.__name__
+    image = fn.__module__.rsplit(".", 1)[-1].startswith("image")  # ops/image*.py
+    name = ("image." if image else "") + fn.__name__
     WHOLE_NODE.add(name)
 
     @functools.wraps(fn)

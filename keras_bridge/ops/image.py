@@ -1,23 +1,15 @@
-"""Part of Keras 3's ``keras.ops.image``, written once from the engine ops: colour to
-grayscale, padding and cropping to a target size, and resizing by nearest or bilinear
+"""Keras 3's ``keras.ops.image``, written once from the engine ops. Here: colour
+(grayscale, HSV), padding and cropping to a target size, resizing by nearest or bilinear
 interpolation (half-pixel centres, edge samples clamped, as Keras's backends do without
-antialias). data_format None means ``config.image_data_format()``."""
+antialias) and affine warps; the filters, patches and other warps live in
+``image_filters.py``, ``image_patches.py`` and ``image_warps.py``. data_format None
+means ``config.image_data_format()``."""
 
 from keras_bridge import config
 from keras_bridge.ops import dispatch as _o
 from keras_bridge.ops.composed import _floating, _maker, _tensors
-
-
-def _layout(images, data_format):
-    data_format = data_format or config.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError("Expected data_format 'channels_last' or 'channels_first'. "
-                         f"Received: data_format={data_format!r}")
-    if _o.ndim(images) not in (3, 4):
-        raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 "
-                         f"(batch of images). Received: images.shape={_o.shape(images)}")
-    h_axis = _o.ndim(images) - (3 if data_format == "channels_last" else 2)
-    return data_format, h_axis
+from keras_bridge.ops.image_base import FILL_MODES, INTERPOLATIONS, check_choice, sample
+from keras_bridge.ops.image_base import layout as _layout
 
 
 def rgb_to_grayscale(images, data_format=None):
@@ -34,6 +26,64 @@ def rgb_to_grayscale(images, data_format=None):
     weights = _maker(x).convert_to_tensor([0.2989, 0.5870, 0.1140], _o.dtype(x))
     gray = _o.tensordot(x, weights, axes=([_o.ndim(x) + channels], [0]))
     return _o.cast(_o.expand_dims(gray, channels), original)
+
+
+_EPS = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23,
+        "float64": 2.0 ** -52}  # machine epsilon, below which rgb_to_hsv reads 0
+
+
+def _three_planes(images, data_format, what):
+    """The three colour planes of float images, and the channel axis."""
+    images = _o.convert_to_tensor(images)
+    data_format, _ = _layout(images, data_format)
+    if _o.dtype(images) not in _EPS:
+        raise ValueError(f"Invalid images dtype: expected float dtype for {what}. "
+                         f"Received: images.dtype={_o.dtype(images)}")
+    axis = _o.ndim(images) - 1 if data_format == "channels_last" else _o.ndim(images) - 3
+    if _o.shape(images)[axis] != 3:
+        raise ValueError(f"Expected images with 3 channels for {what}. Received: "
+                         f"images.shape={_o.shape(images)}")
+    return images, [_o.take(images, i, axis=axis) for i in range(3)], axis
+
+
+@_o.whole_node
+def rgb_to_hsv(images, data_format=None):
+    """Hue, saturation and value in [0, 1] of float RGB images in [0, 1] (hue 0 red,
+    1/3 green, 2/3 blue); grey pixels get hue 0."""
+    images, _, axis = _three_planes(images, data_format, "rgb_to_hsv")
+    eps = _EPS[_o.dtype(images)]
+    images = _o.where(_o.less(_o.abs(images), eps), _o.zeros_like(images), images)
+    r, g, b = (_o.take(images, i, axis=axis) for i in range(3))
+    value = _o.maximum(_o.maximum(r, g), b)
+    spread = _o.subtract(value, _o.minimum(_o.minimum(r, g), b))
+    positive_value, positive_spread = _o.greater(value, 0.0), _o.greater(spread, 0.0)
+    one = _o.ones_like(value)
+    saturation = _o.where(positive_value,
+                          _o.divide(spread, _o.where(positive_value, value, one)),
+                          _o.zeros_like(value))
+    norm = _o.divide(1.0, _o.multiply(6.0, _o.where(positive_spread, spread, one)))
+    hue = _o.where(_o.equal(value, g), _o.add(_o.multiply(norm, _o.subtract(b, r)), 2.0 / 6.0),
+                   _o.add(_o.multiply(norm, _o.subtract(r, g)), 4.0 / 6.0))
+    hue = _o.where(_o.equal(value, r), _o.multiply(norm, _o.subtract(g, b)), hue)
+    hue = _o.add(_o.where(positive_spread, hue, _o.zeros_like(hue)),
+                 _o.cast(_o.less(hue, 0.0), _o.dtype(hue)))  # negative hues wrap to (0, 1)
+    return _o.stack([hue, saturation, value], axis=axis)
+
+
+@_o.whole_node
+def hsv_to_rgb(images, data_format=None):
+    """RGB of float HSV images (the inverse of ``rgb_to_hsv``); hue is read modulo 1."""
+    _, (hue, saturation, value), axis = _three_planes(images, data_format, "hsv_to_rgb")
+    sector = _o.multiply(_o.mod(hue, 1.0), 6.0)
+    grey = _o.subtract(1.0, saturation)
+
+    def channel(shape):
+        return _o.multiply(value, _o.add(grey, _o.multiply(saturation, _o.clip(shape, 0.0, 1.0))))
+
+    red = channel(_o.subtract(_o.abs(_o.subtract(sector, 3.0)), 1.0))
+    green = channel(_o.subtract(2.0, _o.abs(_o.subtract(sector, 2.0))))
+    blue = channel(_o.subtract(2.0, _o.abs(_o.subtract(sector, 4.0))))
+    return _o.stack([red, green, blue], axis=axis)
 
 
 def _sides(first, last, target, size, what):
@@ -144,38 +194,14 @@ def resize(images, size, interpolation="bilinear", antialias=False,
         "float") or original == "bfloat16" else x
 
 
-_FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
-
-
-def _fix_index(index, size, fill_mode):
-    """Integer sample indices moved inside [0, size) by the fill mode, as
-    ``scipy.ndimage.map_coordinates`` (and so JAX's) defines the modes."""
-    if fill_mode == "nearest":
-        return _o.clip(index, 0, size - 1)
-    if fill_mode == "wrap":
-        return _o.mod(index, size)
-    if fill_mode == "mirror":  # d c b | a b c d | c b a
-        if size == 1:
-            return _o.zeros_like(index)
-        return _o.abs(_o.subtract(_o.mod(_o.add(index, size - 1), 2 * (size - 1)), size - 1))
-    if fill_mode == "reflect":  # c b a | a b c d | d c b (half-sample symmetric)
-        period = _o.mod(_o.add(_o.multiply(index, 2), 2 * size + 1), 4 * size)
-        return _o.floor_divide(_o.subtract(_o.abs(_o.subtract(period, 2 * size)), 1), 2)
-    return _o.clip(index, 0, size - 1)  # constant: gathered clamped, then masked
-
-
 def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant",
                      fill_value=0, data_format=None):
     """Keras 3's ``ops.image.affine_transform``: output pixel (x, y) samples the input at
     ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1, for each
     transform [a0, a1, a2, b0, b1, b2, c0, c1] (one, or one per image); points outside
     the image follow ``fill_mode`` as in ``scipy.ndimage.map_coordinates``."""
-    if interpolation not in ("nearest", "bilinear"):
-        raise ValueError("Invalid value for argument `interpolation`. Expected of one "
-                         f"{{'nearest', 'bilinear'}}. Received: interpolation={interpolation!r}")
-    if fill_mode not in _FILL_MODES:
-        raise ValueError("Invalid value for argument `fill_mode`. Expected of one "
-                         f"{_FILL_MODES}. Received: fill_mode={fill_mode!r}")
+    check_choice("interpolation", interpolation, INTERPOLATIONS)
+    check_choice("fill_mode", fill_mode, FILL_MODES)
     images = _o.convert_to_tensor(images)
     data_format, h = _layout(images, data_format)
     transform = _floating(_tensors(images, transform)[1])
@@ -203,37 +229,10 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     src_x = _o.broadcast_to(src_x, (batch, height, width))
     src_y = _o.broadcast_to(src_y, (batch, height, width))
     flat = _o.reshape(x, (batch * height * width, channels))
-    base = _o.multiply(_o.reshape(make.arange(0, batch, 1, "int32"), (batch, 1, 1)),
-                       height * width)
-
-    def sample(iy, ix):
-        """The pixels at integer indices, fill value where constant mode is outside."""
-        fy, fx = _fix_index(iy, height, fill_mode), _fix_index(ix, width, fill_mode)
-        got = _o.take(flat, _o.reshape(_o.add(base, _o.add(_o.multiply(fy, width), fx)),
-                                       (-1,)), axis=0)
-        got = _o.reshape(got, (batch, height, width, channels))
-        if fill_mode != "constant":
-            return got
-        inside = _o.logical_and(_o.logical_and(_o.greater_equal(iy, 0), _o.less(iy, height)),
-                                _o.logical_and(_o.greater_equal(ix, 0), _o.less(ix, width)))
-        return _o.where(_o.expand_dims(inside, -1), got,
-                        _o.cast(_o.full((), fill_value), _o.dtype(got)))
-
-    if interpolation == "nearest":  # halves round away from zero, as map_coordinates
-        def nearest(v):
-            return _o.cast(_o.multiply(_o.sign(v), _o.floor(_o.add(_o.abs(v), 0.5))), "int32")
-        out = sample(nearest(src_y), nearest(src_x))
-    else:
-        y0, x0 = _o.floor(src_y), _o.floor(src_x)
-        wy = _o.expand_dims(_o.cast(_o.subtract(src_y, y0), _o.dtype(x)), -1)
-        wx = _o.expand_dims(_o.cast(_o.subtract(src_x, x0), _o.dtype(x)), -1)
-        y0, x0 = _o.cast(y0, "int32"), _o.cast(x0, "int32")
-        y1, x1 = _o.add(y0, 1), _o.add(x0, 1)
-        top = _o.add(_o.multiply(sample(y0, x0), _o.subtract(1.0, wx)),
-                     _o.multiply(sample(y0, x1), wx))
-        bottom = _o.add(_o.multiply(sample(y1, x0), _o.subtract(1.0, wx)),
-                        _o.multiply(sample(y1, x1), wx))
-        out = _o.add(_o.multiply(top, _o.subtract(1.0, wy)), _o.multiply(bottom, wy))
+    offset = _o.multiply(_o.reshape(make.arange(0, batch, 1, "int32"), (batch, 1, 1)),
+                         height * width)
+    out = sample(flat, (height, width), [src_y, src_x], INTERPOLATIONS[interpolation],
+                 fill_mode, fill_value, offset)
     if original != _o.dtype(out):
         out = _o.cast(out, original)
     if data_format == "channels_first":
@@ -241,4 +240,14 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     return _o.squeeze(out, 0) if single else out
 
 
-COMPOSED = ["affine_transform", "crop_images", "pad_images", "resize", "rgb_to_grayscale"]
+# The rest of keras.ops.image, by kind: filters, patches, warps.
+from keras_bridge.ops.image_filters import gaussian_blur, sobel_edges, ssim  # noqa: E402
+from keras_bridge.ops.image_patches import (  # noqa: E402
+    extract_patches, extract_patches_3d, reconstruct_patches)
+from keras_bridge.ops.image_warps import (  # noqa: E402
+    elastic_transform, map_coordinates, perspective_transform, scale_and_translate)
+
+COMPOSED = ["affine_transform", "crop_images", "elastic_transform", "extract_patches",
+            "extract_patches_3d", "gaussian_blur", "hsv_to_rgb", "map_coordinates",
+            "pad_images", "perspective_transform", "reconstruct_patches", "resize",
+            "rgb_to_grayscale", "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"]

@@ -13,12 +13,7 @@ from keras_bridge import ops
 LIST = os.path.join(os.path.dirname(__file__), os.pardir, "support", "keras3_ops.txt")
 
 # Keras 3 ops not provided yet (submodule-only names as 'image.x').
-NOT_YET = frozenset("""
-    image.elastic_transform image.extract_patches
-    image.extract_patches_3d image.gaussian_blur image.hsv_to_rgb image.map_coordinates
-    image.perspective_transform image.reconstruct_patches image.rgb_to_hsv
-    image.scale_and_translate image.sobel_edges image.ssim
-""".split())
+NOT_YET = frozenset()
 
 
 def keras3_names():
