@@ -13,8 +13,6 @@ divide by both scales; the gradient reaches the inputs through the dequantized k
 as Keras 3's custom gradient defines it.
 """
 
-import warnings
-
 from keras_bridge import ops
 from keras_bridge.dtype_policies import QUANTIZATION_MODES
 from keras_bridge.quantizers import SUPPORTED_MODES, check_quantization_config, \
