@@ -11,7 +11,11 @@ variables' is not implemented yet.
 
 import numpy as np
 
-__all__ = ["DTypePolicy", "FloatDTypePolicy", "get", "serialize", "deserialize"]
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy", "get", "serialize",
+           "deserialize"]
+
+# Keras 3's quantization modes (keras_bridge.quantizers says which ones layers implement).
+QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
 
 _MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 
@@ -108,6 +112,52 @@ class DTypePolicy:
 FloatDTypePolicy = DTypePolicy  # Keras 3.0's name, kept by Keras as an alias
 
 
+class QuantizedDTypePolicy(DTypePolicy):
+    """The policy of a quantized layer, named ``"<mode>_from_<source>"`` (Keras 3):
+    ``"int8_from_float32"`` computes in float32 from int8 weights. ``source_name``
+    (default: the global policy) gives the compute and float variable dtypes."""
+
+    def __init__(self, mode, source_name=None):
+        if source_name is None:
+            source_name = global_policy().name
+        if mode not in QUANTIZATION_MODES:
+            raise ValueError(f"Invalid quantization mode. Expected one of "
+                             f"{QUANTIZATION_MODES}. Received: mode={mode!r}")
+        super().__init__(source_name)
+        if mode == "int8" and self._compute_dtype == "float16":
+            raise ValueError(f"Quantization mode='{mode}' doesn't work well with "
+                             "compute_dtype='float16'.")
+        self._source_name, self._quantization_mode = source_name, mode
+        self._name = f"{mode}_from_{source_name}"
+
+    quantization_mode = property(lambda self: self._quantization_mode)
+    source_name = property(lambda self: self._source_name)
+
+    def get_config(self):
+        return {"mode": self._quantization_mode, "source_name": self._source_name}
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.name == self.name
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def __repr__(self):
+        return f'<QuantizedDTypePolicy "{self._name}">'
+
+
+def _quantized_by_name(name):
+    mode, sep, source = name.partition("_from_")
+    if not sep or not source:
+        raise ValueError("Cannot convert `policy` into a valid pair (`mode`, `source_name`) "
+                         f"to instantiate `QuantizedDTypePolicy`. Received: policy={name!r}")
+    return QuantizedDTypePolicy(mode, source)
+
+
+def is_quantized_name(name):
+    return isinstance(name, str) and name.startswith(QUANTIZATION_MODES)
+
+
 def refuse_mixed(policy, where):
     if policy.is_mixed:
         raise NotImplementedError(
@@ -123,7 +173,8 @@ def get(identifier):
     if isinstance(identifier, DTypePolicy):
         return identifier
     if isinstance(identifier, str):
-        return DTypePolicy(identifier)
+        return _quantized_by_name(identifier) if is_quantized_name(identifier) \
+            else DTypePolicy(identifier)
     if isinstance(identifier, dict):
         return deserialize(identifier)
     raise ValueError(f"Expected a DTypePolicy, its name or its serialized dict. Received: "
@@ -131,16 +182,35 @@ def get(identifier):
 
 
 def serialize(policy):
+    if isinstance(policy, QuantizedDTypePolicy):
+        return {"module": "keras.dtype_policies", "class_name": "QuantizedDTypePolicy",
+                "config": policy.get_config(), "registered_name": None}
     return {"module": "keras", "class_name": "DTypePolicy",
             "config": policy.get_config(), "registered_name": None}
 
 
 def deserialize(config_dict):
+    if isinstance(config_dict, dict) and config_dict.get("class_name") == \
+            "QuantizedDTypePolicy" and isinstance(config_dict.get("config"), dict):
+        return QuantizedDTypePolicy.from_config(config_dict["config"])
     if config_dict.get("class_name") not in ("DTypePolicy", "FloatDTypePolicy") or \
             not isinstance(config_dict.get("config"), dict):
         raise ValueError(f"Expected a serialized DTypePolicy {{'class_name': 'DTypePolicy', "
                          f"'config': {{'name': ...}}}}. Received: {config_dict!r}")
     return DTypePolicy.from_config(config_dict["config"])
+
+
+def split_quantized(dtype):
+    """``(quantization_mode, dtype)`` of a layer's ``dtype`` argument: a quantized policy
+    (object, name or serialized dict) gives its mode and its source policy's name; any
+    other value gives ``(None, dtype)``."""
+    if isinstance(dtype, dict) and dtype.get("class_name") == "QuantizedDTypePolicy":
+        dtype = deserialize(dtype)
+    elif is_quantized_name(dtype):
+        dtype = _quantized_by_name(dtype)
+    if isinstance(dtype, QuantizedDTypePolicy):
+        return dtype.quantization_mode, dtype.source_name
+    return None, dtype
 
 
 def layer_dtype(dtype):

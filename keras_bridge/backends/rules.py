@@ -57,6 +57,10 @@ def ruled_class(cls, table, own_call=frozenset()):
 
 def rule_for(layer, table, own_call=frozenset()):
     """The rule of ``table`` (an engine's ``LOWERING``) that computes ``layer``, or None
-    when its own ``call`` must run; ``own_call`` is the engine's ``RUNS_OWN_CALL``."""
+    when its own ``call`` must run; ``own_call`` is the engine's ``RUNS_OWN_CALL``.
+    A quantized layer (int8 Dense, Embedding) always runs its own call: the rules are
+    the float layers' math."""
+    if getattr(layer, "quantization_mode", None) is not None:
+        return None
     klass = ruled_class(type(layer), table, own_call)
     return None if klass is None else table[klass]

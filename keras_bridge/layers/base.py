@@ -115,6 +115,7 @@ class Layer:
     # Whether a mask on the input passes through this layer unchanged (Keras's flag).
     supports_masking = False
     activity_regularizer = None  # layers taking ``activity_regularizer=`` set it
+    _quantization_mode = None  # "int8" once quantized (layers/quantized.py)
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         unknown = set(kwargs) - set(_BASE_KWARGS)
@@ -126,6 +127,15 @@ class Layer:
         self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
         self._parent_path = _name_scope.current_path()  # prefix of its weights' paths
         self._trainable = bool(trainable)
+        # A quantized policy ("int8_from_float32", as a quantized layer's config holds):
+        # the layer builds its quantized weights (layers/quantized.py).
+        self._quantization_mode, dtype = _dtype_policies.split_quantized(dtype)
+        if self._quantization_mode is not None and \
+                not getattr(self, "_can_build_quantized", False):
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} cannot be quantized (dtype policy "
+                f"'{self._quantization_mode}_from_{dtype}'); keras_bridge quantizes "
+                "Dense, EinsumDense and Embedding.")
         self.dtype = _dtype_policies.layer_dtype(dtype)
         self.built = False
         self.input_spec = None
@@ -163,8 +173,15 @@ class Layer:
     def dtype_policy(self):
         """Keras 3's view of ``dtype``: a single-dtype ``DTypePolicy``."""
         dtype = self.dtype
-        return _dtype_policies.DTypePolicy(dtype if isinstance(dtype, str) else
-                                           np.dtype(dtype).name)
+        name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+        if self._quantization_mode is not None:
+            return _dtype_policies.QuantizedDTypePolicy(self._quantization_mode, name)
+        return _dtype_policies.DTypePolicy(name)
+
+    @property
+    def quantization_mode(self):
+        """The quantization mode of this layer (``"int8"``), None if not quantized."""
+        return self._quantization_mode
 
     @property
     def compute_dtype(self):
@@ -516,6 +533,8 @@ class Layer:
     def get_config(self):
         """Plain values that rebuild this layer with ``from_config``."""
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._quantization_mode is not None:  # Keras 3 writes the policy itself
+            cfg["dtype"] = _dtype_policies.serialize(self.dtype_policy)
         if self._batch_input_shape is not None:
             cfg["batch_input_shape"] = self._batch_input_shape
         return cfg

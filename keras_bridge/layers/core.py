@@ -8,6 +8,7 @@ import numpy as np
 
 from keras_bridge import activations, constraints, initializers, ops, regularizers
 from keras_bridge.layers.base import InputSpec, Layer
+from keras_bridge.layers.quantized import Quantizable, int8_contract
 from keras_bridge.graph import KerasTensor, Node
 from keras_bridge.utils import lazy, naming
 
@@ -75,7 +76,7 @@ def _check_positive_int(layer_name, arg, value):
     return int(value)
 
 
-class Dense(Layer):
+class Dense(Quantizable, Layer):
     """``activation(inputs @ kernel + bias)``, kernel of shape ``(input_dim, units)``.
 
     Args:
@@ -84,14 +85,19 @@ class Dense(Layer):
         use_bias: whether to add a bias vector.
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         activity_regularizer, kernel_constraint, bias_constraint: as in Keras.
+        quantization_config: None, or the int8 config a quantized Dense saves
+            (``quantize("int8")`` sets it; layers/quantized.py).
     """
 
     supports_masking = True
+    _float_weight_name = "kernel"
+    _keras3_quantized_order = ("kernel", "bias", "kernel_scale")
 
     def __init__(self, units=None, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, quantization_config=None,
+                 **kwargs):
         if "output_dim" in kwargs:
             warnings.warn("Dense(output_dim=...) is deprecated; use Dense(units=...).",
                           DeprecationWarning, stacklevel=2)
@@ -108,16 +114,21 @@ class Dense(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
+        self._init_quantization(quantization_config)
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
         if input_dim is None:
             raise ValueError(f"The last dimension of the input to Dense layer {self.name!r} "
                              f"must be known. Received: input_shape={tuple(input_shape)}")
-        self.kernel = self.add_weight(shape=(input_dim, self.units),
-                                      initializer=self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self._input_dim = int(input_dim)
+        if self._quantization_mode is not None:
+            self._build_quantized()
+        else:
+            self.kernel = self.add_weight(shape=(input_dim, self.units),
+                                          initializer=self.kernel_initializer, name="kernel",
+                                          regularizer=self.kernel_regularizer,
+                                          constraint=self.kernel_constraint)
         self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
                                     name="bias", regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint) if self.use_bias else None
@@ -127,14 +138,28 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
+    def _quantized_shapes(self):
+        return [("kernel", (self._input_dim, self.units), "int8"),
+                ("kernel_scale", (self.units,), self.dtype)]
+
+    def _quantized_weights(self, kernel):
+        from keras_bridge.quantizers import abs_max_quantize
+        q, scale = abs_max_quantize(kernel, axis=0, to_numpy=True)  # per output unit
+        return [("kernel", q), ("kernel_scale", scale[0])]
+
     def call(self, inputs):
-        x = ops.matmul(inputs, self.kernel)
+        if self._quantization_mode == "int8":
+            x = int8_contract(ops.matmul, lambda up, k: ops.matmul(up, ops.transpose(k)),
+                              inputs, self.kernel, self.kernel_scale, -1,
+                              self.compute_dtype)
+        else:
+            x = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             x = ops.add(x, self.bias)
         return self.activation(x)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
+        return self._quantized_config({**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
@@ -143,7 +168,7 @@ class Dense(Layer):
                 "bias_regularizer": serialize_or_none(self.bias_regularizer),
                 "activity_regularizer": serialize_or_none(self.activity_regularizer),
                 "kernel_constraint": serialize_or_none(self.kernel_constraint),
-                "bias_constraint": serialize_or_none(self.bias_constraint)}
+                "bias_constraint": serialize_or_none(self.bias_constraint)})
 
 
 def serialize_or_none(obj):

@@ -17,6 +17,7 @@ import numpy as np
 from keras_bridge import activations, constraints, initializers, ops, regularizers
 from keras_bridge.layers.base import InputSpec, Layer
 from keras_bridge.layers.core import serialize_or_none
+from keras_bridge.layers.quantized import Quantizable, int8_contract
 
 _FORMS = (  # (pattern over the equation with '...' as '0', where the ellipsis is)
     (re.compile(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$"), None),
@@ -120,7 +121,79 @@ class _FansOverAxes:
         return np.transpose(grouped, np.argsort(order))
 
 
-class EinsumDense(Layer):
+class Int8Layout:
+    """How int8 quantization lays out the scales of an equation without an ellipsis:
+    the contracted axes of the inputs (``input_axes``) and of the kernel
+    (``kernel_axes``), the kernel scale's shape as Keras 3 stores it (``stored``,
+    broadcastable against the output), and the reshapes between the scales and the
+    output or the kernel."""
+
+    def __init__(self, equation, kernel_shape):
+        if "..." in equation:
+            raise NotImplementedError(
+                f"int8 quantization of EinsumDense with an ellipsis in its equation "
+                f"({equation!r}) is not supported (Keras 3.15.1 cannot quantize it either).")
+        ins, self.w_spec = equation.split("->")[0].split(",")
+        self.in_spec, self.out_spec = ins, equation.split("->")[1]
+        w, out = self.w_spec, self.out_spec
+        self.input_axes = tuple(i for i, c in enumerate(ins) if c not in out)
+        self.kernel_axes = tuple(i for i, c in enumerate(w) if c not in out)
+        kept = [c for c in out if c in w]  # the kernel's letters, in output order
+        self.kept_sizes = [kernel_shape[w.index(c)] for c in kept]
+        self.to_kernel_order = [kept.index(c) for c in w if c in out]
+        self.output_aligned = tuple(kernel_shape[w.index(c)] if c in w else 1 for c in out)
+        self.stored = _keras3_scale_shape(w, out, kernel_shape)
+        self.grad_equation = f"{out},{w}->{ins}"
+
+    def kernel_scale(self, keepdims_scale):
+        """The stored scale from abs_max_quantize's (kernel rank, 1 on kernel_axes)."""
+        flat = np.squeeze(keepdims_scale, axis=self.kernel_axes)
+        order = np.argsort(self.to_kernel_order)  # kernel order -> output order
+        return np.reshape(np.transpose(flat, order), self.stored)
+
+    def scale_to_output(self, scale):
+        return ops.reshape(scale, self.output_aligned)
+
+    def scale_to_kernel(self, scale):
+        x = ops.transpose(ops.reshape(scale, self.kept_sizes), self.to_kernel_order)
+        for axis in self.kernel_axes:
+            x = ops.expand_dims(x, axis)
+        return x
+
+    def input_scale_to_output(self, scale):
+        x = ops.squeeze(scale, axis=self.input_axes)
+        kept = [c for c in self.in_spec if c in self.out_spec]
+        x = ops.transpose(x, [kept.index(c) for c in self.out_spec if c in kept])
+        for i, c in enumerate(self.out_spec):
+            if c not in self.in_spec:
+                x = ops.expand_dims(x, i)
+        return x
+
+
+def _keras3_scale_shape(w_spec, out_spec, kernel_shape):
+    """The kernel scale's shape as Keras 3 (3.15.1) builds it: the kernel's shape with
+    the contracted axes set to 1, its output letters in output order, each contracted
+    axis moved to an output position the kernel lacks (squeezed when none is left), and
+    1 at the output positions still missing."""
+    reduced = [i for i, c in enumerate(w_spec) if c not in out_spec]
+    free = [i for i, c in enumerate(out_spec) if c not in w_spec]
+    order = [w_spec.index(c) for c in out_spec if c in w_spec]
+    squeezed, slot = [], 0
+    for axis in reduced:
+        if free:
+            slot = free.pop(0)
+        else:
+            squeezed.append(axis)
+        order.insert(slot, axis)
+    shape = [1 if i in reduced else int(kernel_shape[i]) for i in order]
+    for position in sorted(free):
+        shape.insert(position, 1)
+    for position in sorted(squeezed, reverse=True):
+        shape.pop(position)
+    return tuple(shape)
+
+
+class EinsumDense(Quantizable, Layer):
     """A dense layer given by an einsum equation: ``einsum(equation, inputs, kernel)
     (+ bias) -> activation``.
 
@@ -133,13 +206,18 @@ class EinsumDense(Layer):
         bias_axes: output letters the bias spans (None: no bias).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         activity_regularizer, kernel_constraint, bias_constraint: as in Dense.
-        lora_rank, lora_alpha, gptq_unpacked_column_size, quantization_config: Keras 3's
-            LoRA and quantization; only their defaults are accepted.
+        lora_rank, lora_alpha, gptq_unpacked_column_size: Keras 3's LoRA and GPTQ;
+            only their defaults are accepted.
+        quantization_config: None, or the int8 config a quantized layer saves
+            (``quantize("int8")``: int8 kernel + ``kernel_scale``; layers/quantized.py).
 
     Example:
         layer = EinsumDense("abc,cde->abde", output_shape=(None, 4, 8), bias_axes="de")
         layer(np.zeros((2, 5, 16)))  # shape (2, 5, 4, 8); kernel (16, 4, 8)
     """
+
+    _float_weight_name = "kernel"
+    _keras3_quantized_order = ("kernel", "bias", "kernel_scale")
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -148,10 +226,9 @@ class EinsumDense(Layer):
                  gptq_unpacked_column_size=None, quantization_config=None,
                  activity_regularizer=None, **kwargs):
         for name, value in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha),
-                            ("gptq_unpacked_column_size", gptq_unpacked_column_size),
-                            ("quantization_config", quantization_config)):
+                            ("gptq_unpacked_column_size", gptq_unpacked_column_size)):
             if value is not None:
-                raise NotImplementedError(f"EinsumDense({name}=...) (LoRA / quantization) "
+                raise NotImplementedError(f"EinsumDense({name}=...) (LoRA / GPTQ) "
                                           "is not supported by keras_bridge; leave it None.")
         super().__init__(**kwargs)
         if not isinstance(equation, str):
@@ -172,6 +249,7 @@ class EinsumDense(Layer):
         self.lora_rank = self.lora_alpha = None
         self.lora_enabled = False
         self.kernel = self.bias = None
+        self._init_quantization(quantization_config)
 
     def _shapes(self, input_shape):
         return EinsumShapes(self.equation, self.bias_axes, input_shape,
@@ -182,9 +260,13 @@ class EinsumDense(Layer):
         init = self.kernel_initializer
         if isinstance(init, initializers.VarianceScaling):
             init = _FansOverAxes(init, shapes.input_axes, shapes.output_axes)
-        self.kernel = self.add_weight(shape=shapes.kernel, initializer=init, name="kernel",
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self._kernel_shape = shapes.kernel
+        if self._quantization_mode is not None:
+            self._build_quantized()
+        else:
+            self.kernel = self.add_weight(shape=shapes.kernel, initializer=init,
+                                          name="kernel", regularizer=self.kernel_regularizer,
+                                          constraint=self.kernel_constraint)
         if shapes.bias is not None:
             self.bias = self.add_weight(shape=shapes.bias, initializer=self.bias_initializer,
                                         name="bias", regularizer=self.bias_regularizer,
@@ -195,8 +277,35 @@ class EinsumDense(Layer):
     def compute_output_shape(self, input_shape):
         return self._shapes(input_shape).output
 
+    def _int8_layout(self):
+        return Int8Layout(self.equation, self._kernel_shape)
+
+    def _quantized_shapes(self):
+        return [("kernel", self._kernel_shape, "int8"),
+                ("kernel_scale", self._int8_layout().stored, self.dtype)]
+
+    def _quantized_weights(self, kernel):
+        from keras_bridge.quantizers import abs_max_quantize
+        layout = self._int8_layout()
+        q, scale = abs_max_quantize(kernel, axis=layout.kernel_axes, to_numpy=True)
+        return [("kernel", q), ("kernel_scale", layout.kernel_scale(scale))]
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        if self.built and mode == "int8":
+            self._int8_layout()  # an equation it cannot lay out fails before any change
+        super().quantize(mode, type_check=type_check, config=config)
+
     def call(self, inputs):
-        x = ops.einsum(self.equation, inputs, self.kernel)
+        if self._quantization_mode == "int8":
+            layout = self._int8_layout()
+            x = int8_contract(
+                lambda a, b: ops.einsum(self.equation, a, b),
+                lambda up, k: ops.einsum(layout.grad_equation, up, k),
+                inputs, self.kernel, self.kernel_scale, layout.input_axes,
+                self.compute_dtype, layout.input_scale_to_output, layout.scale_to_output,
+                layout.scale_to_kernel)
+        else:
+            x = ops.einsum(self.equation, inputs, self.kernel)
         if self.bias is not None:
             x = ops.add(x, self.bias)
         return self.activation(x)
@@ -213,4 +322,4 @@ class EinsumDense(Layer):
                 "activity_regularizer": serialize_or_none(self.activity_regularizer),
                 "kernel_constraint": serialize_or_none(self.kernel_constraint),
                 "bias_constraint": serialize_or_none(self.bias_constraint),
-                "quantization_config": None}
+                "quantization_config": self.quantization_config}

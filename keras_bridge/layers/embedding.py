@@ -26,6 +26,7 @@ import numpy as np
 
 from keras_bridge import constraints, initializers, ops, regularizers
 from keras_bridge.layers.base import Layer
+from keras_bridge.layers.quantized import Quantizable
 from keras_bridge.utils import tree
 
 
@@ -40,7 +41,7 @@ def _positive_int(arg, value):
     return int(value)
 
 
-class Embedding(Layer):
+class Embedding(Quantizable, Layer):
     """Turns non-negative integers (indices) into dense vectors of fixed size.
 
     The input holds integers in ``[0, input_dim)`` (floats are truncated to integers,
@@ -63,14 +64,20 @@ class Embedding(Layer):
     An out-of-range index raises a ValueError in eager calls and at data entry; see
     the module docstring for what happens inside compiled device steps.
 
+    ``quantize("int8")`` keeps an int8 matrix and one scale per row
+    (``embeddings_scale``, Keras 3's layout; layers/quantized.py).
+
     Example:
         model = Sequential([Embedding(1000, 64)])
         model.predict(np.random.randint(1000, size=(32, 10))).shape  # (32, 10, 64)
     """
 
+    _float_weight_name = "embeddings"
+    _keras3_quantized_order = ("embeddings", "embeddings_scale")
+
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 activity_regularizer=None, **kwargs):
+                 activity_regularizer=None, quantization_config=None, **kwargs):
         input_length = kwargs.pop("input_length", None)
         if input_length is not None:
             warnings.warn("Embedding(input_length=...) is deprecated; pass "
@@ -90,6 +97,7 @@ class Embedding(Layer):
         self.supports_masking = self.mask_zero
         self._mask_source = self.mask_zero  # only a mask_zero Embedding starts masks
         self.embeddings = None
+        self._init_quantization(quantization_config)
         if weights is not None:  # the matrix does not depend on the input: build now
             if not (isinstance(weights, (list, tuple)) and len(weights) == 1):
                 weights = [weights]
@@ -97,6 +105,10 @@ class Embedding(Layer):
             self.set_weights(weights)
 
     def build(self, input_shape=None):
+        if self._quantization_mode is not None:
+            self._build_quantized()
+            self.built = True
+            return
         self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
                                           initializer=self.embeddings_initializer,
                                           name="embeddings",
@@ -118,10 +130,23 @@ class Embedding(Layer):
             check_indices(self, inputs)
         if "int" not in str(inputs.dtype):
             inputs = ops.cast(inputs, "int32")
+        if self._quantization_mode == "int8":  # int8 rows over their scales
+            rows = ops.cast(ops.take(self.embeddings, inputs, axis=0), self.compute_dtype)
+            scale = ops.take(self.embeddings_scale, inputs, axis=0)
+            return ops.divide(rows, ops.expand_dims(scale, -1))
         return ops.take(self.embeddings, inputs, axis=0)
 
+    def _quantized_shapes(self):
+        return [("embeddings", (self.input_dim, self.output_dim), "int8"),
+                ("embeddings_scale", (self.input_dim,), self.dtype)]
+
+    def _quantized_weights(self, embeddings):
+        from keras_bridge.quantizers import abs_max_quantize
+        q, scale = abs_max_quantize(embeddings, axis=-1, to_numpy=True)  # per row
+        return [("embeddings", q), ("embeddings_scale", scale[:, 0])]
+
     def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim,
+        return self._quantized_config({**super().get_config(), "input_dim": self.input_dim,
                 "output_dim": self.output_dim,
                 "embeddings_initializer": _serialize(initializers,
                                                      self.embeddings_initializer),
@@ -129,7 +154,7 @@ class Embedding(Layer):
                                                      self.embeddings_regularizer),
                 "activity_regularizer": _serialize(regularizers, self.activity_regularizer),
                 "embeddings_constraint": _serialize(constraints, self.embeddings_constraint),
-                "mask_zero": self.mask_zero}
+                "mask_zero": self.mask_zero})
 
 
 # ---- the out-of-range check -------------------------------------------------------------

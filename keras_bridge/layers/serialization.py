@@ -160,7 +160,7 @@ def _normalize(cls, config):
     if "batch_shape" in config and "batch_input_shape" not in config:
         config["batch_input_shape"] = config.pop("batch_shape")
     dtype = config.get("dtype")
-    if isinstance(dtype, dict):  # Keras 3 DTypePolicy
+    if isinstance(dtype, dict) and dtype.get("class_name") != "QuantizedDTypePolicy":
         config["dtype"] = (dtype.get("config") or {}).get("name")
     if issubclass(cls, InputLayer):
         for flag in ("sparse", "ragged"):

@@ -6,6 +6,7 @@ engine's program then owns the weights until ``to_backend`` makes a copy elsewhe
 """
 
 import copy
+import re
 import warnings
 
 import numpy as np
@@ -267,6 +268,51 @@ class Model(TorchModuleMethods, Trainer, Layer):
             self._program = backends.get(self._backend_name).compile_program(self,
                                                                              self._device)
         return self._program
+
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize the weights of every layer that can be (Dense, EinsumDense,
+        Embedding) to ``mode`` (``"int8"``), as Keras 3's ``Model.quantize``. The model
+        must be built. ``filters``: a regex (or list of them) matched against layer
+        names, or a callable of the layer, choosing the layers to quantize. Other layers
+        with weights are left as they are, with a warning (Keras 3's behaviour). The
+        engine program, the train step and the optimizer's state are remade on next
+        use (the trainable weights change)."""
+        from keras_bridge.layers import quantized
+        type_check = kwargs.pop("type_check", True)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to "
+                             f"{type(self).__name__}: {kwargs}")
+        if filters is not None and not isinstance(filters, (str, list, tuple)) and \
+                not callable(filters):
+            raise ValueError("The `filters` argument must be a regex string, a list of "
+                             f"regex strings, or a callable. Received: {type(filters)}")
+        mode = quantized.resolve_mode(mode, config)
+        if mode not in quantized.QUANTIZATION_MODES or mode not in quantized.SUPPORTED_MODES:
+            quantized.check_quantize_args(self, mode)  # the error for this mode
+        if not self.built:
+            raise ValueError(f"Cannot quantize model {self.name!r}: it is not built yet. "
+                             "Build it (call it on data, or start it with an Input) first.")
+        layers = [l for l in _walk_layers(self) if not l._layers() and l is not self]
+        chosen = [l for l in layers if _matches(l, filters)]
+        bound, device = self._backend_name, self._device
+        for layer in _walk_layers(self):
+            quantized.unbind(layer)
+            if isinstance(layer, Model):
+                layer._program = layer._trainer = None
+        if self._compiled is not None:
+            self._compiled.engine_optimizer = None
+            self._compiled.optimizer._binding = None
+        for layer in chosen:
+            if isinstance(layer, quantized.Quantizable):
+                try:
+                    layer.quantize(mode, type_check=type_check)
+                except NotImplementedError as error:  # a subclass, an ellipsis equation
+                    warnings.warn(str(error), stacklevel=2)
+            elif layer._own_weights:
+                warnings.warn(f"Layer {type(layer).__name__} does not have a `quantize` "
+                              "method implemented.", stacklevel=2)
+        if bound is not None:
+            self.bind(bound, device)
 
     def to_backend(self, name):
         """A copy of this model on engine ``name``, with the same graph and weights.
@@ -597,6 +643,15 @@ def _clone_unbound(model):
             clone._compiled.optimizer.restore_state(
                 [memo.get(id(w)) for w in weights], arrays, where=f"model {model.name!r}")
     return clone
+
+
+def _matches(layer, filters):
+    if filters is None:
+        return True
+    if callable(filters):
+        return bool(filters(layer))
+    patterns = [filters] if isinstance(filters, str) else list(filters)
+    return any(re.search(p, layer.name) for p in patterns)
 
 
 def _walk_layers(root):
