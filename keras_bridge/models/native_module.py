@@ -46,6 +46,11 @@ class TorchModuleMethods:
             return cls
         return engine_native("torch", "nn.Module registration", "torch").facing_class(cls)
 
+    @__class__.setter
+    def __class__(self, cls):
+        """``model.__class__ = Subclass`` still changes the real class."""
+        object.__dict__["__class__"].__set__(self, cls)
+
     def __reduce_ex__(self, protocol):
         """Pickle and copy by the real class: pickle checks ``__class__``, which differs
         on torch."""

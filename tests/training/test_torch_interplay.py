@@ -199,3 +199,17 @@ def test_a_torch_model_still_pickles_and_moves(on_torch):
     assert type(moved) is Sequential and not isinstance(moved, torch.nn.Module)
     np.testing.assert_allclose(moved.predict(X, verbose=0), model.predict(X, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_assigning_the_class_of_a_model_still_works(backend):
+    """The nn.Module recognition must not break Python's ``obj.__class__ = Sub``."""
+    from keras_bridge import Sequential, layers
+
+    class Sub(Sequential):
+        def extra(self):
+            return "sub"
+
+    model = Sequential([layers.Input((2,)), layers.Dense(1)])
+    model.predict(np.zeros((1, 2), "float32"))
+    model.__class__ = Sub
+    assert type(model) is Sub and model.extra() == "sub"
