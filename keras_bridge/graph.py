@@ -106,7 +106,19 @@ class Node:
 
     @property
     def input_tensors(self):
-        return [t for t in tree.flatten(self.inputs) if isinstance(t, KerasTensor)]
+        """The symbolic tensors the call reads: in ``inputs``, then in the extra
+        positional and keyword arguments (``Endpoint()(targets, logits)``)."""
+        found = [t for t in tree.flatten(self.inputs) if isinstance(t, KerasTensor)]
+        if self.args or self.kwargs:
+            found += [t for t in tree.flatten([list(self.args), self.kwargs])
+                      if isinstance(t, KerasTensor)]
+        return found
+
+    @property
+    def reads_tensors_in_arguments(self):
+        """Whether symbolic tensors come in the extra arguments, not only ``inputs``."""
+        return any(isinstance(t, KerasTensor)
+                   for t in tree.flatten([list(self.args), self.kwargs]))
 
     @property
     def output_tensors(self):

@@ -397,7 +397,9 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        if any(is_symbolic(x) for x in tree.flatten(inputs)):
+        if any(is_symbolic(x) for x in tree.flatten(inputs)) or (
+                (args or kwargs) and any(isinstance(x, KerasTensor)
+                                         for x in tree.flatten([list(args), kwargs]))):
             return self._symbolic_call(inputs, args, kwargs)
         return self._eager_call(inputs, args, kwargs)
 
@@ -408,7 +410,10 @@ class Layer:
         if not self.built:
             self._maybe_build(shapes)
             self._check_inputs(shapes)
-        out_shapes = self.compute_output_shape(shapes)
+        if any(isinstance(x, KerasTensor) for x in tree.flatten([list(args), kwargs])):
+            out_shapes = self._output_shape_with_tensor_arguments(shapes, args, kwargs)
+        else:
+            out_shapes = self.compute_output_shape(shapes)
         first = tree.flatten(inputs)[0]
         dtype = self.compute_output_dtype(first.dtype)
         node = Node(self, inputs, args, kwargs)
@@ -419,6 +424,21 @@ class Layer:
         node.set_outputs(outputs)
         self._inbound_nodes.append(node)
         return outputs
+
+    def _output_shape_with_tensor_arguments(self, shapes, args, kwargs):
+        """Output shape of a call given symbolic tensors beyond ``inputs``
+        (``Endpoint()(targets, logits)``): a ``compute_output_shape`` of the layer gets
+        the shapes of the positional tensors (Keras 3 passes every tensor's shape), else
+        ``call`` runs on zero arrays of all of them."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            extra = [a.shape for a in args if isinstance(a, KerasTensor)]
+            try:
+                inspect.signature(self.compute_output_shape).bind(shapes, *extra)
+            except TypeError:
+                return self.compute_output_shape(shapes)
+            return self.compute_output_shape(shapes, *extra)
+        from keras_bridge.layers.shape_inference import infer_output_shape
+        return infer_output_shape(self, shapes, args=args, kwargs=kwargs)
 
     def _eager_call(self, inputs, args, kwargs):
         from keras_bridge import backends

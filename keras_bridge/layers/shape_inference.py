@@ -13,12 +13,16 @@ from keras_bridge.utils import tree
 from keras_bridge.variables import substitute
 
 
-def _run(layer, input_shape, fill, dtype):
+def _run(layer, input_shape, fill, dtype, args=(), kwargs=None):
+    from keras_bridge.graph import KerasTensor
     backend = context.active_backend()
 
-    def make(shape):
+    def make(shape, dtype=dtype):
         return backend.ops.convert_to_tensor(
             np.zeros(tuple(fill if d is None else d for d in shape), dtype=dtype))
+
+    def concrete(value):  # a symbolic tensor among the extra arguments
+        return make(value.shape, value.dtype) if isinstance(value, KerasTensor) else value
 
     if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], tuple):
         inputs = [make(s) for s in input_shape]
@@ -27,14 +31,18 @@ def _run(layer, input_shape, fill, dtype):
     values = {id(w): backend.ops.convert_to_tensor(w.numpy(), dtype=w.dtype)
               for w in layer.weights}
     with context.running(backend.NAME), substitute(values, trial=True):
-        outputs = layer.call(inputs)
+        outputs = layer.call(inputs, *tree.map_structure(concrete, list(args)),
+                             **{k: tree.map_structure(concrete, v)
+                                for k, v in (kwargs or {}).items()})
     return tree.map_structure(lambda t: tuple(backend.ops.shape(t)), outputs)
 
 
-def infer_output_shape(layer, input_shape, dtype="float32"):
+def infer_output_shape(layer, input_shape, dtype="float32", args=(), kwargs=None):
+    """The output shape of ``layer.call(inputs, *args, **kwargs)`` for inputs of
+    ``input_shape``; symbolic tensors among ``args`` / ``kwargs`` become zeros too."""
     try:
-        small = _run(layer, input_shape, 1, dtype)
-        large = _run(layer, input_shape, 2, dtype)
+        small = _run(layer, input_shape, 1, dtype, args, kwargs)
+        large = _run(layer, input_shape, 2, dtype, args, kwargs)
     except Exception as e:
         raise ValueError(
             f"Could not infer the output shape of layer {layer.name!r} "

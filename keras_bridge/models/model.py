@@ -123,8 +123,12 @@ class Model(TorchModuleMethods, Trainer, Layer):
 
     def _has_own_losses(self):
         """Whether the model may bring a loss of its own, so compile() needs none: symbolic
-        add_loss terms, or a subclass's call, which may add_loss (checked per step)."""
-        return bool(self._loss_tensors) or type(self).call is not Model.call
+        add_loss terms, or a subclass's call or a user-defined layer's call in the graph
+        (Keras's endpoint layers), which may add_loss (checked per step)."""
+        if self._loss_tensors or type(self).call is not Model.call:
+            return True
+        return any(not type(node.layer).__module__.startswith("keras_bridge.")
+                   for node in getattr(self, "_nodes", ()))
 
     @property
     def input(self):

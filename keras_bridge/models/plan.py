@@ -30,15 +30,24 @@ class Step:
     place of tensors; ``arg_index`` the value's position when the input is one tensor
     (else -1); ``out_index`` likewise for a single output tensor (else -1)."""
     __slots__ = ("layer", "args", "arg_index", "extra", "kwargs", "out_ids", "out_index",
-                 "regularized", "takes_training", "takes_mask")
+                 "regularized", "takes_training", "takes_mask", "packed")
 
     def __init__(self, node, ids):
         layer = self.layer = node.layer
-        self.args = tree.map_structure(
-            lambda t: Ref(ids[id(t)]) if isinstance(t, KerasTensor) else t, node.inputs)
+
+        def ref(t):
+            return Ref(ids[id(t)]) if isinstance(t, KerasTensor) else t
+
+        self.args = tree.map_structure(ref, node.inputs)
         self.arg_index = self.args.i if isinstance(self.args, Ref) else -1
         self.extra = tuple(node.args)
         self.kwargs = dict(node.kwargs)
+        # Tensors in the extra arguments: the executor resolves (inputs, args, kwargs)
+        # as one structure and unpacks it for the call.
+        self.packed = node.reads_tensors_in_arguments
+        if self.packed:
+            self.extra = tuple(tree.map_structure(ref, list(node.args)))
+            self.kwargs = {k: tree.map_structure(ref, v) for k, v in node.kwargs.items()}
         self.out_ids = tuple(ids[id(t)] for t in node.output_tensors)
         self.out_index = self.out_ids[0] if isinstance(node.outputs, KerasTensor) else -1
         self.regularized = layer.activity_regularizer is not None
@@ -103,11 +112,14 @@ class Executor:
                              f"Received: {len(callables)}.")
         self.plan = plan
         self.steps = tuple(
-            (fn, s.arg_index, s.args, s.extra, s.kwargs,
+            (_Unpacking(fn) if s.packed else fn, -1 if s.packed else s.arg_index,
+             (s.args, s.extra, s.kwargs) if s.packed else s.args,
+             () if s.packed else s.extra, {} if s.packed else s.kwargs,
              (always_takes_training or s.takes_training) and "training" not in s.kwargs,
              s.out_index, s.out_ids,
              s.layer if s.regularized and adds_activity_losses else None,
-             s.layer, s.takes_mask and "mask" not in s.kwargs)
+             _PackedMasks(s.layer) if s.packed else s.layer,
+             s.takes_mask and "mask" not in s.kwargs)
             for fn, s in zip(callables, plan.steps))
         self.n_values = plan.n_values
         self.output_ids = plan.output_ids
@@ -169,3 +181,29 @@ class Executor:
         if self.loss_ids:
             layer_losses.add_model_losses([values[i] for i in self.loss_ids])
         return [values[i] for i in self.output_ids]
+
+
+class _Unpacking:
+    """Calls ``fn(inputs, *args, **kwargs)`` from the resolved ``(inputs, args, kwargs)``
+    of a step whose extra arguments hold tensors; a mask given is the inputs' part."""
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, packed, **kw):
+        inputs, args, kwargs = packed
+        if "mask" in kw:
+            kw["mask"] = kw["mask"][0]
+        return self.fn(inputs, *args, **kwargs, **kw)
+
+
+class _PackedMasks:
+    """``compute_mask`` of a packed step's layer, on the inputs' part."""
+    __slots__ = ("layer",)
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def compute_mask(self, packed, mask):
+        return self.layer.compute_mask(packed[0], None if mask is None else mask[0])
