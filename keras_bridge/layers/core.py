@@ -363,3 +363,15 @@ __getattr__, __dir__ = lazy.reexports(__name__, {
     "SpatialDropout3D": "keras_bridge.layers.reshaping",
     "ActivityRegularization": "keras_bridge.layers.regularization",
 })
+
+
+class Identity(Layer):
+    """Returns its inputs unchanged (a placeholder layer; masks pass through)."""
+
+    supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

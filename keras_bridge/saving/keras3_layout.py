@@ -71,7 +71,7 @@ def _fused_cell_name(layer):
 def own_weights(layer):
     """A layer's own weights as Keras numbers them: trainable ones first (whether the
     layer is frozen or not), then the others."""
-    own = list(layer._own_weights)
+    own = list(layer._keras_own_weights())
     return [w for w in own if w._trainable] + [w for w in own if not w._trainable]
 
 
