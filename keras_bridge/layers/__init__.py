@@ -61,6 +61,12 @@ from keras_bridge.layers.preprocessing import IntegerLookup, Pipeline, StringLoo
 from keras_bridge.layers.preprocessing import TextVectorization
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
 from keras_bridge.layers.einsum_dense import EinsumDense
+from keras_bridge.layers.core import Identity
+from keras_bridge.layers.normalization import RMSNormalization
+from keras_bridge.layers.spectral_normalization import SpectralNormalization
+from keras_bridge.layers.pooling import AdaptiveAveragePooling1D, AdaptiveAveragePooling2D
+from keras_bridge.layers.pooling import AdaptiveAveragePooling3D, AdaptiveMaxPooling1D
+from keras_bridge.layers.pooling import AdaptiveMaxPooling2D, AdaptiveMaxPooling3D
 from keras_bridge.layers.attention import AdditiveAttention, Attention, GroupQueryAttention
 from keras_bridge.layers.attention import GroupedQueryAttention, MultiHeadAttention
 
@@ -98,6 +104,9 @@ __all__ = [
     *(cls.__name__ for cls in _PREPROCESSING),
     "EinsumDense", "Attention", "AdditiveAttention", "MultiHeadAttention",
     "GroupQueryAttention", "GroupedQueryAttention",
+    "Identity", "RMSNormalization", "SpectralNormalization",
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
 ]
 
 # Every built-in layer class, for the lowering conformance check.
@@ -121,7 +130,11 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU,
                   GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
                   EinsumDense, Attention, AdditiveAttention, MultiHeadAttention,
-                  GroupedQueryAttention, OpLayer, Gradients) + _PREPROCESSING
+                  GroupedQueryAttention, OpLayer, Gradients,
+                  Identity, RMSNormalization, SpectralNormalization,
+                  AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+                  AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+                  AdaptiveMaxPooling3D) + _PREPROCESSING
 
 
 def serialize(layer):

@@ -264,6 +264,11 @@ class Layer:
     # so is a weight marked ``_is_state`` (a stateful RNN's states).
     _holds_random_state = False
 
+    def _keras_own_weights(self):
+        """The variables Keras 3 tracks on this layer itself, as its files number them
+        (a wrapper that holds its inner layer's kernel as an attribute lists it too)."""
+        return self._own_weights
+
     def _collect(self, with_seeds):
         """Own weights, then (with_seeds) the owned generators' states, then the other
         sub-layers' in attribute order, each once: Keras 3's order."""

@@ -10,6 +10,7 @@ from keras_bridge import activations, constraints, initializers, ops, regularize
 from keras_bridge.layers.base import InputSpec, Layer
 from keras_bridge.layers.quantized import Quantizable, int8_contract
 from keras_bridge.graph import KerasTensor, Node
+from keras_bridge.layers.seeded import seed_generator
 from keras_bridge.utils import lazy, naming
 
 
@@ -198,7 +199,14 @@ class Activation(Layer):
 
 class Dropout(Layer):
     """In training, zeros a fraction ``rate`` of inputs and scales the rest by
-    ``1 / (1 - rate)``; in inference it passes inputs through."""
+    ``1 / (1 - rate)``; in inference it passes inputs through.
+
+    Its mask comes from its own ``seed_generator`` (made from ``seed``, as in Keras 3),
+    whose state is a non-trainable variable: a pure call (``stateless_call`` inside a
+    user's ``jax.jit``, JAX's train step) reads it and returns it advanced, so each call
+    draws a new mask. Torch's ``fit`` lowers the layer to ``F.dropout`` on torch's own
+    generator instead (see ``backends/torch/core_rules.py``).
+    """
 
     supports_masking = True
 
@@ -210,12 +218,15 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
         self.seed = seed
+        if self.rate > 0:
+            self.seed_generator = seed_generator(seed)
 
     def call(self, inputs, training=None):
         if training and self.rate >= 1:
             return ops.zeros_like(inputs)
         if training and self.rate > 0:
-            return ops.dropout(inputs, self.rate, noise_shape=self.noise_shape)
+            return ops.random_dropout(inputs, self.rate, self.noise_shape,
+                                      seed=self.seed_generator.next())
         return inputs
 
     def compute_output_shape(self, input_shape):
@@ -377,3 +388,15 @@ __getattr__, __dir__ = lazy.reexports(__name__, {
     "SpatialDropout3D": "keras_bridge.layers.reshaping",
     "ActivityRegularization": "keras_bridge.layers.regularization",
 })
+
+
+class Identity(Layer):
+    """Returns its inputs unchanged (a placeholder layer; masks pass through)."""
+
+    supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

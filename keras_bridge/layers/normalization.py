@@ -430,3 +430,46 @@ class UnitNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+class RMSNormalization(Layer):
+    """Root-mean-square normalization (Zhang & Sennrich, 2019):
+    ``x * rsqrt(mean(x ** 2 over axis) + epsilon) * scale``, as Keras 3.
+
+    Args:
+        axis: int or list of ints, the axes to normalize over (default the last); after
+            ``build`` it is held as a sorted list, as Keras 3 does.
+        epsilon: small float added to the mean square (default 1e-6).
+
+    Weights: ``scale``, shape ``input_shape[axis]`` (one entry per normalized axis),
+    initialized to ones. Like Keras 3 the scale is multiplied in by broadcasting, so an
+    ``axis`` other than the last needs a scale shape that broadcasts against the input.
+    """
+
+    supports_masking = True
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = _check_axes("RMSNormalization", axis)
+        self.epsilon = _check_epsilon("RMSNormalization", epsilon)
+
+    def build(self, input_shape):
+        _resolve_axes(self, self.axis, input_shape)
+        if isinstance(self.axis, list):
+            self.axis = sorted(self.axis)
+        else:
+            self.axis = [self.axis]
+        shape = tuple(input_shape[a] for a in self.axis)
+        self.scale = self.add_weight(name="scale", shape=shape, initializer="ones")
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        _resolve_axes(self, self.axis, input_shape, sizes_known=False)
+        return input_shape
+
+    def call(self, inputs):
+        return ops.rms_normalization(inputs, scale=self.scale, axis=tuple(self.axis),
+                                     epsilon=self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

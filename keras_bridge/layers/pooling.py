@@ -230,3 +230,96 @@ GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (GlobalMaxPooling1D, GlobalM
                                                      GlobalMaxPooling3D)
 GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)
+
+
+_SPATIAL_NAMES = {1: "length", 2: "(height, width)", 3: "(depth, height, width)"}
+
+
+class _AdaptivePooling(Layer):
+    """Pools each spatial axis of length ``n`` into ``output_size`` bins, bin ``i`` covering
+    ``[floor(i n / out), ceil((i + 1) n / out))`` whatever ``n`` is (PyTorch's and Keras
+    3's adaptive pooling), with Keras 3's ``ops.adaptive_average_pool`` /
+    ``ops.adaptive_max_pool``.
+
+    Args:
+        output_size: int (the same for every spatial axis) or a tuple of ``rank`` ints.
+        data_format: 'channels_last' or 'channels_first'; default
+            ``config.image_data_format()``.
+    """
+
+    rank = None
+    pool = None  # the ops function
+
+    def __init__(self, output_size, data_format=None, **kwargs):
+        name = type(self).__name__
+        if isinstance(output_size, int) and not isinstance(output_size, bool):
+            size = (output_size,) * self.rank
+        elif isinstance(output_size, (tuple, list)) and len(output_size) == self.rank:
+            size = tuple(output_size)
+        else:
+            raise TypeError(f"`output_size` of {name} must be an integer or a "
+                            f"{_SPATIAL_NAMES[self.rank]} tuple of {self.rank} integers. "
+                            f"Received: {output_size!r} of type {type(output_size)}")
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size):
+            raise ValueError(f"`output_size` of {name} must hold positive integers. "
+                             f"Received: output_size={output_size!r}")
+        super().__init__(**kwargs)
+        self.output_size = size
+        self.data_format = normalize_data_format(data_format, name)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def compute_output_shape(self, input_shape):
+        if self.data_format == "channels_last":
+            return (input_shape[0], *self.output_size, input_shape[-1])
+        return (input_shape[0], input_shape[1], *self.output_size)
+
+    def call(self, inputs):
+        return type(self).pool(inputs, self.output_size, data_format=self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "output_size": self.output_size,
+                "data_format": self.data_format}
+
+
+class _AdaptiveAveragePooling(_AdaptivePooling):
+    pool = staticmethod(ops.adaptive_average_pool)
+
+
+class _AdaptiveMaxPooling(_AdaptivePooling):
+    pool = staticmethod(ops.adaptive_max_pool)
+
+
+class AdaptiveAveragePooling1D(_AdaptiveAveragePooling):
+    __doc__ = _AdaptivePooling.__doc__
+    rank = 1
+
+
+class AdaptiveAveragePooling2D(_AdaptiveAveragePooling):
+    __doc__ = _AdaptivePooling.__doc__
+    rank = 2
+
+
+class AdaptiveAveragePooling3D(_AdaptiveAveragePooling):
+    __doc__ = _AdaptivePooling.__doc__
+    rank = 3
+
+
+class AdaptiveMaxPooling1D(_AdaptiveMaxPooling):
+    __doc__ = _AdaptivePooling.__doc__
+    rank = 1
+
+
+class AdaptiveMaxPooling2D(_AdaptiveMaxPooling):
+    __doc__ = _AdaptivePooling.__doc__
+    rank = 2
+
+
+class AdaptiveMaxPooling3D(_AdaptiveMaxPooling):
+    __doc__ = _AdaptivePooling.__doc__
+    rank = 3
+
+
+# Adaptive poolings run their call (ops.adaptive_*_pool) on both engines.
+ADAPTIVE_POOLING = frozenset({AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+                              AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                              AdaptiveMaxPooling2D, AdaptiveMaxPooling3D})

@@ -2,11 +2,11 @@
 ActivityRegularization.
 
 The noise layers act only in training (``training=True``: ``fit``, ``train_on_batch``,
-or an explicit call argument) and pass their input through in inference. Their noise
-comes from the engine's random stream, as Dropout's mask does: torch's global generator,
-JAX's key (the jitted train step's key scope, else the seeded module key; see
-``keras_bridge/backends/*/random.py``). ``set_random_seed`` makes it repeatable; the ``seed``
-argument is kept in the config, as Keras's is, but does not pick a separate stream.
+or an explicit call argument) and pass their input through in inference. As Dropout's
+mask, their noise comes from the layer's own ``seed_generator`` (Keras 3's, made from
+``seed``; see ``keras_bridge/layers/seeded.py``), so a pure call advances it; torch's
+``fit`` lowers them to modules drawing from torch's generator
+(``backends/torch/regularization_rules.py``).
 """
 
 import math
@@ -15,6 +15,7 @@ import numbers
 from keras_bridge.backends.nn_checks import concrete_noise_shape
 from keras_bridge import ops, regularizers
 from keras_bridge.layers.base import Layer
+from keras_bridge.layers.seeded import seed_generator
 
 # SELU's constants: AlphaDropout sets dropped units to SELU's negative saturation value.
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -44,7 +45,7 @@ class GaussianNoise(Layer):
 
     Args:
         stddev: float >= 0, the noise's standard deviation.
-        seed: kept in the config (see the module docstring).
+        seed: int or None, the seed of the layer's generator.
     """
 
     supports_masking = True
@@ -57,11 +58,13 @@ class GaussianNoise(Layer):
                              f"non-negative float. Received: stddev={stddev!r}")
         self.stddev = float(stddev)
         self.seed = seed
+        if self.stddev > 0:
+            self.seed_generator = seed_generator(seed)
 
     def call(self, inputs, training=None):
         if training and self.stddev > 0:
             noise = ops.random_normal(ops.shape(inputs), stddev=self.stddev,
-                                      dtype=inputs.dtype)
+                                      dtype=inputs.dtype, seed=self.seed_generator.next())
             return ops.add(inputs, noise)
         return inputs
 
@@ -78,7 +81,7 @@ class GaussianDropout(Layer):
 
     Args:
         rate: float in [0, 1), the drop probability of the Dropout this stands for.
-        seed: kept in the config (see the module docstring).
+        seed: int or None, the seed of the layer's generator.
     """
 
     supports_masking = True
@@ -87,12 +90,14 @@ class GaussianDropout(Layer):
         super().__init__(**kwargs)
         self.rate = _rate(rate)
         self.seed = seed
+        if self.rate > 0:
+            self.seed_generator = seed_generator(seed)
 
     def call(self, inputs, training=None):
         if training and self.rate > 0:
             stddev = math.sqrt(self.rate / (1.0 - self.rate))
             noise = ops.random_normal(ops.shape(inputs), mean=1.0, stddev=stddev,
-                                      dtype=inputs.dtype)
+                                      dtype=inputs.dtype, seed=self.seed_generator.next())
             return ops.multiply(inputs, noise)
         return inputs
 
@@ -112,7 +117,7 @@ class AlphaDropout(Layer):
         rate: float in [0, 1), the drop probability.
         noise_shape: shape of the drop mask, None entries taken from the input (e.g.
             ``(None, 1, None)`` drops whole time steps).
-        seed: kept in the config (see the module docstring).
+        seed: int or None, the seed of the layer's generator.
     """
 
     supports_masking = True
@@ -122,13 +127,15 @@ class AlphaDropout(Layer):
         self.rate = _rate(rate)
         self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
         self.seed = seed
+        if self.rate > 0:
+            self.seed_generator = seed_generator(seed)
 
     def call(self, inputs, training=None):
         if not (training and self.rate > 0):
             return inputs
         shape = concrete_noise_shape(ops.shape(inputs), self.noise_shape)
-        kept = ops.cast(ops.greater_equal(ops.random_uniform(shape), self.rate),
-                        inputs.dtype)
+        uniform = ops.random_uniform(shape, seed=self.seed_generator.next())
+        kept = ops.cast(ops.greater_equal(uniform, self.rate), inputs.dtype)
         alpha_p, a, b = alpha_dropout_coefficients(self.rate)
         x = ops.add(ops.multiply(inputs, kept), ops.multiply(alpha_p, ops.subtract(1.0, kept)))
         return ops.add(ops.multiply(a, x), b)

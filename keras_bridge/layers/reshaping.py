@@ -12,6 +12,7 @@ import numpy as np
 
 from keras_bridge import ops
 from keras_bridge.layers.base import InputSpec, Layer
+from keras_bridge.layers.seeded import seed_generator
 from keras_bridge.layers.convolutional import normalize_data_format, normalize_tuple
 from keras_bridge.layers.convolutional import pad_axis
 
@@ -284,7 +285,8 @@ class _SpatialDropout(_Spatial):
         rate: float in [0, 1], the fraction of channels to drop.
         data_format: 'channels_last' or 'channels_first' (not for SpatialDropout1D);
             default ``config.image_data_format()``.
-        seed: accepted for Keras compatibility; the engine's random stream is used.
+        seed: int or None, the seed of the layer's generator (as Dropout's; see
+            ``keras_bridge/layers/seeded.py``).
     """
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
@@ -297,6 +299,8 @@ class _SpatialDropout(_Spatial):
                              f"value between 0 and 1. Received: rate={rate!r}")
         self.rate = float(rate)
         self.seed = seed
+        if self.rate > 0:
+            self.seed_generator = seed_generator(seed)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -308,7 +312,8 @@ class _SpatialDropout(_Spatial):
             return ops.zeros_like(inputs)
         axes = self.spatial_axes()
         noise_shape = tuple(1 if i in axes else None for i in range(self.rank + 2))
-        return ops.dropout(inputs, self.rate, noise_shape=noise_shape)
+        return ops.random_dropout(inputs, self.rate, noise_shape,
+                                  seed=self.seed_generator.next())
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}

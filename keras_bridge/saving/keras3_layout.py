@@ -75,7 +75,7 @@ def own_weights(layer):
     quantized = getattr(layer, "_keras3_saved_weights", None)
     if quantized is not None and quantized() is not None:
         return quantized()
-    own = [w for w in layer._own_weights if not w._is_state]
+    own = [w for w in layer._keras_own_weights() if not w._is_state]
     return [w for w in own if w._trainable] + [w for w in own if not w._trainable]
 
 

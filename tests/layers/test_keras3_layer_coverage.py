@@ -16,12 +16,7 @@ LIST = os.path.join(os.path.dirname(__file__), os.pardir, "support", "keras3_lay
 
 _PREPROC = "preprocessing layer: issue 14 part 3"
 _AUGMENT = "augmentation layer: issue 14 part 3"
-_POOL = "adaptive pooling: issue 14 part 2"
 NOT_YET = {
-    **{f"Adaptive{kind}Pooling{d}D": _POOL for kind in ("Average", "Max") for d in (1, 2, 3)},
-    "Identity": "utility layer: issue 14 part 2",
-    "RMSNormalization": "normalization layer: issue 14 part 2",
-    "SpectralNormalization": "normalization wrapper: issue 14 part 2",
     "ReversibleEmbedding": "Keras 3.15 embedding with a reverse projection: not planned yet",
     **{n: _PREPROC for n in (
         "MelSpectrogram", "STFTSpectrogram", "MaxNumBoundingBoxes")},

@@ -277,3 +277,62 @@ def test_noise_layers_keep_masks(backend):
     shorter = model.predict(tokens[:, :2], verbose=0)
     np.testing.assert_allclose(full, shorter, rtol=1e-5, atol=1e-6)
     assert ops.convert_to_numpy(layers.GaussianNoise(0.1).compute_mask(None, True))
+
+
+# ---- each random layer owns a SeedGenerator (Keras 3) ----------------------------------------
+def _random_layers():
+    return [layers.Dropout(0.5, seed=3), layers.SpatialDropout1D(0.5, seed=3),
+            layers.GaussianNoise(0.5, seed=3), layers.GaussianDropout(0.4, seed=3),
+            layers.AlphaDropout(0.3, seed=3)]
+
+
+RANDOM_IDS = ["Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout"]
+
+
+@pytest.mark.parametrize("index", range(5), ids=RANDOM_IDS)
+def test_seed_state_is_a_variable_not_a_weight_and_seed_repeats(backend, index):
+    x = rand(4, 6, 8, seed=2)
+    layer = _random_layers()[index]
+    layer(x)
+    assert layer.weights == [] and layer.get_weights() == []
+    assert layer.non_trainable_variables == [layer.seed_generator.state]
+    np.testing.assert_array_equal(layer.seed_generator.state.numpy(), [3, 0])
+    assert config_roundtrip(layer).seed == 3
+    if backend == "torch":
+        return  # torch's eager call and fit run the torch rule, on torch's generator
+    first = run_eager(layer, x, backend, training=True)
+    np.testing.assert_array_equal(layer.seed_generator.state.numpy(), [3, 1])
+    again = run_eager(_random_layers()[index], x, backend, training=True)
+    np.testing.assert_array_equal(first, again)  # the same seed= gives the same noise
+    assert not np.array_equal(first, run_eager(layer, x, backend, training=True))
+
+
+def test_rate_zero_makes_no_generator_as_keras():
+    assert not hasattr(layers.Dropout(0.0), "seed_generator")
+    assert not hasattr(layers.GaussianNoise(0.0), "seed_generator")
+    assert layers.Dropout(0.0).non_trainable_variables == []
+
+
+@pytest.mark.parametrize("index", range(5), ids=RANDOM_IDS)
+def test_masks_advance_under_jax_jit_stateless_call(index):
+    """Inside a user's jax.jit, the state passed in picks the noise and comes back
+    advanced: consecutive calls differ, the same state repeats (before, the mask was
+    baked into the trace and repeated)."""
+    import jax
+    from keras_bridge import config
+    config.set_backend("jax")
+    layer = _random_layers()[index]
+    x = rand(4, 6, 8, seed=2, low=1.0, high=2.0)
+    layer(x)
+    fn = jax.jit(lambda ntv, x: layer.stateless_call([], ntv, x, training=True))
+    start = [layer.seed_generator.state.numpy()]
+    out1, state1 = fn(start, x)
+    out2, state2 = fn(state1, x)
+    again, _ = fn(start, x)
+    np.testing.assert_array_equal(np.asarray(state2[0]), [3, 2])
+    assert not np.array_equal(np.asarray(out1), np.asarray(out2))
+    np.testing.assert_array_equal(np.asarray(out1), np.asarray(again))
+    eager, _ = layer.stateless_call([], [np.array([3, 1], "int32")], x, training=True)
+    # The same state eagerly: the same draws (XLA's fusion may round the arithmetic).
+    np.testing.assert_allclose(np.asarray(out2), np.asarray(eager), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(layer.seed_generator.state.numpy(), [3, 0])  # untouched

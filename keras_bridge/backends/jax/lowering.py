@@ -23,6 +23,10 @@ from keras_bridge.layers.merging import Multiply, Subtract
 from keras_bridge.layers.gradients import Gradients
 from keras_bridge.layers.op_layer import OpLayer
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS
+from keras_bridge.layers.core import Identity
+from keras_bridge.layers.normalization import RMSNormalization
+from keras_bridge.layers.spectral_normalization import SpectralNormalization
+from keras_bridge.layers.pooling import ADAPTIVE_POOLING
 
 
 class Slot:
@@ -56,7 +60,8 @@ RUNS_OWN_CALL = frozenset({InputLayer, Dense, Activation, Dropout, Flatten, Resh
                            RepeatVector, Lambda, Add, Subtract, Multiply, Average, Maximum,
                            Minimum, Concatenate, Dot, OpLayer, Gradients, EinsumDense,
                            Attention, AdditiveAttention, MultiHeadAttention,
-                           GroupedQueryAttention}).union(PREPROCESSING_LAYERS)
+                           GroupedQueryAttention, Identity, RMSNormalization, SpectralNormalization}).union(
+    PREPROCESSING_LAYERS, ADAPTIVE_POOLING)
 
 
 # Rules of the other layer families live in their own modules.

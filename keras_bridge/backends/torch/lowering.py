@@ -28,6 +28,10 @@ from keras_bridge.layers.merging import Add, Average, Concatenate, Dot, Maximum,
 from keras_bridge.layers.merging import Multiply, Subtract
 from keras_bridge.layers.op_layer import OpLayer
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS
+from keras_bridge.layers.core import Identity
+from keras_bridge.layers.normalization import RMSNormalization
+from keras_bridge.layers.spectral_normalization import SpectralNormalization
+from keras_bridge.layers.pooling import ADAPTIVE_POOLING
 
 _FAMILIES = (core_rules, activation_rules, conv_rules, norm_rules, regularization_rules,
              rnn_rules, seq_rules, native)
@@ -38,8 +42,9 @@ LOWERING = {cls: rule for family in _FAMILIES for cls, rule in family.RULES.item
 RUNS_OWN_CALL = frozenset({InputLayer, Flatten, Reshape, Permute, RepeatVector, Lambda,
                            Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
                            Dot, OpLayer, Gradients, EinsumDense, Attention,
-                           AdditiveAttention, MultiHeadAttention, GroupedQueryAttention}).union(
-    PREPROCESSING_LAYERS).union(
+                           AdditiveAttention, MultiHeadAttention, GroupedQueryAttention,
+                           Identity, RMSNormalization, SpectralNormalization}).union(
+    PREPROCESSING_LAYERS, ADAPTIVE_POOLING).union(
     *(family.OWN_CALL for family in _FAMILIES))
 
 
