@@ -116,13 +116,16 @@ class Model(TorchModuleMethods, Trainer, Layer):
 
     @property
     def losses(self):
-        """The symbolic losses given to ``add_loss``."""
-        return list(self._loss_tensors)
+        """The symbolic losses given to ``add_loss``, then the layers' (see
+        ``Layer.losses``)."""
+        return list(self._loss_tensors) + super().losses
 
     def _has_own_losses(self):
         """Whether the model may bring a loss of its own, so compile() needs none: symbolic
-        add_loss terms, or a subclass's call, which may add_loss (checked per step)."""
-        return bool(self._loss_tensors) or type(self).call is not Model.call
+        add_loss terms, or a call written by the user (the model's or a layer's in it),
+        which may add_loss (checked per step)."""
+        return bool(self._loss_tensors) or type(self).call is not Model.call or any(
+            not type(layer).__module__.startswith("keras_bridge.") for layer in self._sublayers())
 
     @property
     def input(self):
