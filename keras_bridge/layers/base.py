@@ -140,6 +140,7 @@ class Layer:
         self.built = False
         self.input_spec = None
         self._own_weights = []
+        self._kept_losses = []  # add_loss terms of the last eager call (``losses``)
         self._inbound_nodes = []
         self._backend_name = None  # engine this layer is bound to
         self._binding = None  # engine-private object (a torch module, ...)
@@ -464,10 +465,10 @@ class Layer:
         mask = tensor_masks.masks_of(inputs)
         if mask is not None and self._call_has_mask and "mask" not in kwargs:
             kwargs = dict(kwargs, mask=mask)  # the mask the inputs carry, as Keras 3
-        with context.running(backend.NAME):
+        with context.running(backend.NAME), layer_losses.eager_call(self):
             outputs = backend.call_layer(self, inputs, args, kwargs)
-        if self.activity_regularizer is not None:
-            layer_losses.add_activity_losses(self, tree.flatten(outputs))
+            if self.activity_regularizer is not None:
+                layer_losses.add_activity_losses(self, tree.flatten(outputs))
         if mask is not None or self._makes_masks():
             tensor_masks.attach(outputs, self.compute_mask(inputs, kwargs.get("mask", mask)))
         return outputs
@@ -488,8 +489,31 @@ class Layer:
     def add_loss(self, loss):
         """Add a scalar tensor (a non-scalar is summed) to the loss of the training or
         test step running this call (``fit``, ``evaluate``, ``train_on_batch``,
-        ``test_on_batch``); outside a step it is ignored."""
-        layer_losses.add(loss)
+        ``test_on_batch``); outside a step the layer keeps it in ``losses`` until its
+        next top-level call."""
+        for value in tree.flatten(loss):
+            layer_losses.add(value, self)
+
+    @property
+    def losses(self):
+        """The ``add_loss`` terms (and activity-regularizer terms) of this layer and its
+        sub-layers from the last eager call, then the regularizer term of each trainable
+        weight that has one (Keras 3)."""
+        kept = [v for each in [self] + self._sublayers()
+                for v in getattr(each, "_kept_losses", ())]
+        return kept + [w.regularizer(w.value) for w in self.trainable_weights
+                       if w.regularizer is not None]
+
+    def _sublayers(self):
+        """Every layer below this one (sub-layers of sub-layers too), each once."""
+        found, seen, todo = [], {id(self)}, list(self._layers())
+        while todo:
+            layer = todo.pop(0)
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                found.append(layer)
+                todo.extend(layer._layers())
+        return found
 
     # ---- engines ---------------------------------------------------------------
     def _preferred_backend(self):

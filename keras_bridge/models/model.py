@@ -118,17 +118,16 @@ class Model(TorchModuleMethods, Trainer, Layer):
 
     @property
     def losses(self):
-        """The symbolic losses given to ``add_loss``."""
-        return list(self._loss_tensors)
+        """The symbolic losses given to ``add_loss``, then the layers' (see
+        ``Layer.losses``)."""
+        return list(self._loss_tensors) + super().losses
 
     def _has_own_losses(self):
         """Whether the model may bring a loss of its own, so compile() needs none: symbolic
-        add_loss terms, or a subclass's call or a user-defined layer's call in the graph
-        (Keras's endpoint layers), which may add_loss (checked per step)."""
-        if self._loss_tensors or type(self).call is not Model.call:
-            return True
-        return any(not type(node.layer).__module__.startswith("keras_bridge.")
-                   for node in getattr(self, "_nodes", ()))
+        add_loss terms, or a call written by the user (the model's or a layer's in it),
+        which may add_loss (checked per step)."""
+        return bool(self._loss_tensors) or type(self).call is not Model.call or any(
+            not type(layer).__module__.startswith("keras_bridge.") for layer in self._sublayers())
 
     @property
     def input(self):
