@@ -14,7 +14,7 @@ from keras_bridge.utils import tree
 class KerasTensor(TensorOperators):
     """A symbolic tensor: shape and dtype, and the node that produced it."""
 
-    __slots__ = ("shape", "dtype", "node", "index", "name", "__weakref__")
+    __slots__ = ("shape", "dtype", "node", "index", "name", "_mask", "__weakref__")
     _kb_is_symbolic = True  # recognised by ops dispatch without an isinstance import
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
@@ -24,6 +24,17 @@ class KerasTensor(TensorOperators):
         self.node = node
         self.index = index
         self.name = name or (f"{node.layer.name}/output_{index}" if node else "keras_tensor")
+        self._mask = None
+
+    @property
+    def _keras_mask(self):
+        """The symbolic mask of this tensor (Keras 3), or None: made by a layer such as
+        ``Embedding(mask_zero=True)`` and passed on by layers that support masking."""
+        return self._mask
+
+    @_keras_mask.setter
+    def _keras_mask(self, mask):
+        self._mask = mask
 
     @property
     def ndim(self):

@@ -416,7 +416,12 @@ class Layer:
         if not self.built:
             self._maybe_build(shapes)
             self._check_inputs(shapes)
-        if any(isinstance(x, KerasTensor) for x in tree.flatten([list(args), kwargs])):
+        mask = tensor_masks.masks_of(inputs)
+        if mask is not None and self._call_has_mask and "mask" not in kwargs:
+            # the call sees the mask while its shape is inferred, as it will at run time
+            out_shapes = self._output_shape_with_tensor_arguments(
+                shapes, args, dict(kwargs, mask=mask))
+        elif any(isinstance(x, KerasTensor) for x in tree.flatten([list(args), kwargs])):
             out_shapes = self._output_shape_with_tensor_arguments(shapes, args, kwargs)
         else:
             out_shapes = self.compute_output_shape(shapes)
@@ -429,7 +434,20 @@ class Layer:
             outputs = KerasTensor(out_shapes, dtype, node, 0)
         node.set_outputs(outputs)
         self._inbound_nodes.append(node)
+        if mask is not None or self._makes_masks():
+            self._attach_symbolic_mask(inputs, mask, outputs)
         return outputs
+
+    def _attach_symbolic_mask(self, inputs, mask, outputs):
+        """``outputs._keras_mask``: ``compute_mask`` on the symbolic inputs (Keras 3). The
+        model computes masks again when it runs, so a ``compute_mask`` that cannot take
+        symbolic tensors only leaves the symbolic mask unknown (None)."""
+        try:
+            out_mask = self.compute_mask(inputs, mask)
+        except Exception:  # noqa: BLE001 - informative only, see the docstring
+            return
+        if out_mask is not None:
+            tensor_masks.attach(outputs, out_mask)
 
     def _output_shape_with_tensor_arguments(self, shapes, args, kwargs):
         """Output shape of a call given symbolic tensors beyond ``inputs``

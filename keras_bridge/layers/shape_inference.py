@@ -18,8 +18,9 @@ def _run(layer, input_shape, fill, dtype, args=(), kwargs=None):
     backend = context.active_backend()
 
     def make(shape, dtype=dtype):
+        fn = np.ones if np.dtype(dtype) == np.bool_ else np.zeros  # masks: all steps real
         return backend.ops.convert_to_tensor(
-            np.zeros(tuple(fill if d is None else d for d in shape), dtype=dtype))
+            fn(tuple(fill if d is None else d for d in shape), dtype=dtype))
 
     def concrete(value):  # a symbolic tensor among the extra arguments
         return make(value.shape, value.dtype) if isinstance(value, KerasTensor) else value

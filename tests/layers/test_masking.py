@@ -101,3 +101,31 @@ def test_eager_outputs_carry_masks_that_later_calls_receive(backend):
     np.testing.assert_allclose(padded, short, rtol=1e-6, atol=1e-7)
     unmasked = ops.convert_to_numpy(model.rnn(model.embed.call(np.array([[4, 2, 0, 0]]))))
     assert not np.allclose(unmasked, short)  # the padding would have changed the state
+
+
+def test_symbolic_tensors_carry_masks_and_calls_see_them_while_shapes_are_inferred(backend):
+    """Keras 3's masking guide: ``x._keras_mask`` on a symbolic tensor, and a custom layer
+    whose call needs the mask is given it while its output shape is found."""
+    from keras_bridge import Input as KInput, Model as KModel
+
+    class TemporalSoftmax(layers.Layer):
+        def call(self, inputs, mask=None):
+            assert mask is not None, "the mask must reach the call"
+            m = ops.expand_dims(ops.cast(mask, "float32"), -1)
+            e = ops.exp(inputs) * m
+            return e / ops.sum(e, axis=1, keepdims=True)
+
+    inputs = KInput((None,), dtype="int32")
+    embedded = layers.Embedding(10, 3, mask_zero=True)(inputs)
+    assert embedded._keras_mask is not None and embedded._keras_mask.shape == (None, None)
+    assert embedded._keras_mask.dtype == "bool"
+    scores = Dense(1)(embedded)
+    assert scores._keras_mask is embedded._keras_mask  # Dense passes it on
+    assert inputs._keras_mask is None
+    model = KModel(inputs, TemporalSoftmax()(scores))
+    ids = np.array([[3, 1, 0, 0], [2, 5, 7, 0]])
+    got = model.predict(ids, verbose=0)
+    emb = model.layers[1].get_weights()[0]
+    kernel, bias = model.layers[2].get_weights()
+    z = np.exp(emb[ids] @ kernel + bias) * (ids != 0)[..., None]
+    np.testing.assert_allclose(got, z / z.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
