@@ -20,15 +20,14 @@ are recorded for error messages.
 """
 
 import os
-import re
 import warnings
 
 import numpy as np
 
 from keras_bridge.models.model import Model
-from keras_bridge.models.sequential import Sequential
 from keras_bridge.saving import h5_file, keras2_h5, keras3_weights, npz
 from keras_bridge.saving.atomic import atomic_write
+from keras_bridge.saving.keras3_layout import class_path_name
 from keras_bridge.saving.npz import InvalidFileError
 from keras_bridge.version import __version__
 
@@ -50,22 +49,6 @@ class WeightEntry:
                 f"{self.weight.name!r}")
 
 
-def _snake_case(name):
-    """Keras 3's ``to_snake_case`` ('Conv2D' -> 'conv2d'), fixed here because keys in
-    saved files must never change."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def _structural_name(layer):
-    if isinstance(layer, Sequential):
-        return "sequential"
-    if type(layer) is Model and getattr(layer, "_functional", False):
-        return "functional"
-    return _snake_case(type(layer).__name__)
-
-
 def weight_entries(model):
     """Every weight of ``model`` once, with its key, in the model's weight order."""
     entries, seen_layers, seen_weights = [], set(), set()
@@ -83,7 +66,7 @@ def weight_entries(model):
             if id(layer) in seen_layers:
                 continue
             seen_layers.add(id(layer))
-            base = _structural_name(layer)
+            base = class_path_name(layer)
             n = counts.get(base, 0)
             counts[base] = n + 1
             path = f"{prefix}layers/{base if n == 0 else f'{base}_{n}'}/"
