@@ -11,7 +11,7 @@ from test_examples import _example
 
 def test_transformer_classifier_example_learns(backend, capsys):
     history, (loss, accuracy), model = _example("transformer_classifier")["main"](
-        epochs=3, samples=800, verbose=2, batch_size=16)
+        epochs=5, samples=800, verbose=2, batch_size=16)
     losses = history.history["loss"]
     assert losses[-1] < losses[0]
     assert accuracy > 0.75  # word order decides; a bag of words cannot beat 0.5
