@@ -116,6 +116,7 @@ class CompiledMetrics:
             metrics_module.Mean(name=f"{name}_loss") if multi and loss is not None else None
             for name, loss in zip(self.output_names, compiled_loss.losses)]
         self.metrics = None  # per output: list of Metric, made once shapes are known
+        self.container = None  # CompileMetrics over them (Keras 3's model.metrics entry)
 
     def _entries(self, metrics):
         if metrics is None:
@@ -178,6 +179,16 @@ class CompiledMetrics:
             resolved = metrics_module.MeanMetricWrapper(resolved)
         resolved.name = _entry_name(entry, resolved)
         return resolved
+
+    def keras3_metrics(self):
+        """``model.metrics`` as Keras 3 lists them: the loss trackers, then one
+        ``CompileMetrics`` holding the compiled metrics (when there are any)."""
+        out = [self.loss_tracker] + [t for t in self.output_loss_trackers if t is not None]
+        if any(self.metrics or ()):
+            if self.container is None:
+                self.container = CompileMetrics(self)
+            out.append(self.container)
+        return out
 
     def all_metrics(self):
         """Every metric in the order Keras 2 reports them."""
@@ -245,3 +256,62 @@ def regularization_loss(weights):
     """Sum of the weights' regularizer terms, or None when no weight has one."""
     return layer_losses.total(w.regularizer(w.value) for w in weights
                               if w.regularizer is not None)
+
+
+class CompileMetrics(metrics_module.Metric):
+    """The compiled metrics as one metric, as Keras 3's ``model.metrics`` lists them
+    (after the loss tracker): ``update_state(y, y_pred)`` routes each output to its
+    metrics, ``result()`` is a ``{name: value}`` dict, and the stateless methods work on
+    the concatenated variables of the members — so a JAX-style step that keeps the last
+    ``stateless_result`` as its logs gets every metric."""
+
+    def __init__(self, compiled):
+        super().__init__(name="compile_metrics")
+        self._compiled = compiled
+
+    def members(self):
+        return [m for objs in self._compiled.metrics or () for m in objs]
+
+    @property
+    def variables(self):
+        return [v for m in self.members() for v in m.variables]
+
+    def bind(self, backend_name, device=None):
+        for metric in self.members():
+            metric.bind(backend_name, device)
+        self._backend_name, self._device = backend_name, device
+        return self
+
+    def _per_output(self, value):
+        names = self._compiled.output_names
+        if len(names) == 1:
+            return [value]
+        if isinstance(value, dict):
+            return [value[n] for n in names]
+        return list(value)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        outputs = zip(self._compiled.metrics, self._per_output(y_true),
+                      self._per_output(y_pred))
+        for i, (objs, t, p) in enumerate(outputs):
+            for metric in objs:
+                metric.update_state(t, p, sample_weight=weight_for_output(sample_weight, i))
+
+    def result(self):
+        return {m.name: m.result() for m in self.members()}
+
+    def reset_state(self):
+        for metric in self.members():
+            metric.reset_state()
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        from keras_bridge.variables import substitute
+        own, values = self.variables, list(metric_variables)
+        with substitute({id(v): a for v, a in zip(own, values)}) as scope:
+            self.update_state(*args, **kwargs)
+        return [scope.updates.get(id(v), a) for v, a in zip(own, values)]
+
+    def stateless_result(self, metric_variables):
+        from keras_bridge.variables import substitute
+        with substitute({id(v): a for v, a in zip(self.variables, metric_variables)}):
+            return self.result()

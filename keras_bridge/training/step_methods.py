@@ -73,13 +73,14 @@ class StepMethods:
     # ---- metrics ---------------------------------------------------------------------
     @property
     def metrics(self):
-        """Compiled metrics (the loss tracker first, as Keras 3), then metrics made as
+        """Compiled metrics as Keras 3 lists them (the loss tracker, then one
+        ``compile_metrics`` metric whose result is a dict), then metrics made as
         attributes of the model. A model compiled without a loss whose steps are
         overridden has no compiled loss tracker (its step tracks its own loss)."""
         compiled = []
         if self._compiled is not None:
             built = self._compiled.metrics.metrics is not None
-            compiled = self._compiled.metrics.all_metrics() if built else []
+            compiled = self._compiled.metrics.keras3_metrics() if built else []
             if self._compiled.loss.spec is None and (overridden(self, "train_step")
                                                     or overridden(self, "test_step")):
                 tracker = self._compiled.metrics.loss_tracker

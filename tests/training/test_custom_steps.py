@@ -333,3 +333,54 @@ def test_jax_style_test_and_predict_steps_on_torch_are_a_clear_error():
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(NotImplementedError, match=r"test_step\(self, state, data\).*JAX"):
         model.evaluate(*_data(), verbose=0)
+
+
+def test_compiled_metrics_are_one_compile_metrics_entry(backend):
+    """Keras 3 lists ``[loss, compile_metrics]``: the second routes each output to its
+    metrics and its result is a dict of them."""
+    keras.config.set_backend(backend)
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(2, name="a")(inputs)
+    model = keras.Model(inputs, [hidden, keras.layers.Dense(1, name="b")(hidden)])
+    model.compile("sgd", loss="mse", metrics={"a": ["mae"], "b": ["mse"]})
+    x, y = _data()
+    model.evaluate(x, [y, y[:, :1]], verbose=0)
+    names = [m.name for m in model.metrics]
+    assert names == ["loss", "a_loss", "b_loss", "compile_metrics"]
+    container = model.metrics[-1]
+    container.reset_state()
+    pa, pb = model.predict(x, verbose=0)
+    container.update_state([y, y[:, :1]], [pa, pb])
+    result = {k: float(ops.convert_to_numpy(v)) for k, v in container.result().items()}
+    np.testing.assert_allclose(result["a_mae"], np.abs(y - pa).mean(), rtol=1e-5)
+    np.testing.assert_allclose(result["b_mse"], ((y[:, :1] - pb) ** 2).mean(), rtol=1e-5)
+    assert len(container.variables) == 4  # total and count of each member
+
+
+class LastResultLogs(keras.Model):
+    """Keras 3's JAX guide pattern: the logs are the last metric's stateless result."""
+
+    def train_step(self, state, data):
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        x, y = data
+        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x)
+        loss = self.compute_loss(x, y, y_pred)
+        new_vars, logs = [], []
+        for metric in self.metrics:
+            part = metrics_variables[len(new_vars):len(new_vars) + len(metric.variables)]
+            part = metric.stateless_update_state(part, loss) if metric.name == "loss" \
+                else metric.stateless_update_state(part, y, y_pred)
+            logs = metric.stateless_result(part)
+            new_vars += part
+        return logs, (trainable, non_trainable, optimizer_variables, new_vars)
+
+
+def test_jax_style_step_keeping_the_last_result_reports_the_compiled_metrics():
+    keras.config.set_backend("jax")
+    x, y = _data()
+    model = _dense_model(LastResultLogs)
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    W, b = (w.numpy() for w in model.trainable_weights)  # unchanged: no update applied
+    np.testing.assert_allclose(history.history["mae"], [np.abs(y - (x @ W + b)).mean()],
+                               rtol=1e-5)
