@@ -88,6 +88,11 @@ def _shape_of(x):
         else tuple(int(d) for d in x.shape)
 
 
+def trainable_first(weights):
+    """``weights`` with the trainable ones first, each group in its order."""
+    return [w for w in weights if w._trainable] + [w for w in weights if not w._trainable]
+
+
 class Layer:
     """Base class of all layers; subclass it for custom layers.
 
@@ -266,9 +271,11 @@ class Layer:
     _holds_random_state = False
 
     def _keras_own_weights(self):
-        """The variables Keras 3 tracks on this layer itself, as its files number them
-        (a wrapper that holds its inner layer's kernel as an attribute lists it too)."""
-        return self._own_weights
+        """The variables Keras 3 saves for this layer itself, in its files' order: the
+        trainable ones first (whether the layer is frozen or not), then the others. A
+        layer Keras numbers differently (a quantized Dense, a wrapper holding its inner
+        layer's kernel) overrides this."""
+        return trainable_first(self._own_weights)
 
     def _collect(self, with_seeds):
         """Own weights, then (with_seeds) the owned generators' states, then the other

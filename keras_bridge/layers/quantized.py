@@ -109,10 +109,11 @@ class Quantizable:
             setattr(self, name, self.add_weight(shape=shape, initializer="zeros",
                                                 dtype=dtype, trainable=False, name=name))
 
-    def _keras3_saved_weights(self):
-        """Own weights in the order Keras 3 stores them (quantized layers only)."""
+    def _keras_own_weights(self):
+        """Once quantized, the order Keras 3 saves the layer in (Dense: kernel, bias,
+        kernel_scale); before, the float layer's."""
         if self._quantization_mode is None:
-            return None
+            return super()._keras_own_weights()
         return [getattr(self, n) for n in self._keras3_quantized_order
                 if getattr(self, n, None) is not None]
 

@@ -13,7 +13,7 @@ trainable kernel, while an eager or torch call stores it.
 import numbers
 
 from keras_bridge import initializers, ops
-from keras_bridge.layers.base import InputSpec
+from keras_bridge.layers.base import InputSpec, trainable_first
 from keras_bridge.layers.sequence import Wrapper
 
 
@@ -64,7 +64,7 @@ class SpectralNormalization(Wrapper):
         return self._kernel
 
     def _keras_own_weights(self):
-        return [self._kernel] + list(self._own_weights)
+        return trainable_first([self._kernel] + list(self._own_weights))
 
     def _collect(self, with_seeds):
         found = super()._collect(with_seeds)

@@ -69,14 +69,9 @@ def _fused_cell_name(layer):
 
 
 def own_weights(layer):
-    """A layer's own weights as Keras numbers them: trainable ones first (whether the
-    layer is frozen or not), then the others; a quantized layer in the order Keras 3
-    saves it (Dense: kernel, bias, kernel_scale)."""
-    quantized = getattr(layer, "_keras3_saved_weights", None)
-    if quantized is not None and quantized() is not None:
-        return quantized()
-    own = [w for w in layer._keras_own_weights() if not w._is_state]
-    return [w for w in own if w._trainable] + [w for w in own if not w._trainable]
+    """A layer's own weights as Keras numbers them (``Layer._keras_own_weights``),
+    without a stateful RNN's carried states."""
+    return [w for w in layer._keras_own_weights() if not w._is_state]
 
 
 @functools.lru_cache(maxsize=None)
