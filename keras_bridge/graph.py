@@ -67,6 +67,13 @@ def is_symbolic(x):
     return isinstance(x, KerasTensor)
 
 
+def symbolic_in_arguments(args, kwargs):
+    """The symbolic tensors among a call's extra positional and keyword arguments."""
+    if not args and not kwargs:
+        return []
+    return [t for t in tree.flatten([list(args), kwargs]) if isinstance(t, KerasTensor)]
+
+
 class _LearningPhase(KerasTensor):
     """``K.learning_phase()``: a scalar placeholder for the mode, fed as the last input
     of ``K.function`` (0 inference, 1 training). It is not a value of the graph: an op
@@ -119,17 +126,13 @@ class Node:
     def input_tensors(self):
         """The symbolic tensors the call reads: in ``inputs``, then in the extra
         positional and keyword arguments (``Endpoint()(targets, logits)``)."""
-        found = [t for t in tree.flatten(self.inputs) if isinstance(t, KerasTensor)]
-        if self.args or self.kwargs:
-            found += [t for t in tree.flatten([list(self.args), self.kwargs])
-                      if isinstance(t, KerasTensor)]
-        return found
+        return [t for t in tree.flatten(self.inputs) if isinstance(t, KerasTensor)] + \
+            symbolic_in_arguments(self.args, self.kwargs)
 
     @property
     def reads_tensors_in_arguments(self):
         """Whether symbolic tensors come in the extra arguments, not only ``inputs``."""
-        return any(isinstance(t, KerasTensor)
-                   for t in tree.flatten([list(self.args), self.kwargs]))
+        return bool(symbolic_in_arguments(self.args, self.kwargs))
 
     @property
     def output_tensors(self):

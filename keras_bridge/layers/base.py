@@ -15,7 +15,7 @@ from keras_bridge import config, context, initializers as _initializers, layer_l
 from keras_bridge import dtype_policies as _dtype_policies, name_scope as _name_scope
 from keras_bridge import constraints as _constraints, regularizers as _regularizers
 from keras_bridge import tensor_masks
-from keras_bridge.graph import KerasTensor, Node, is_symbolic
+from keras_bridge.graph import KerasTensor, Node, is_symbolic, symbolic_in_arguments
 from keras_bridge.utils import naming, tree
 from keras_bridge.variables import Weight
 
@@ -410,9 +410,8 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        if any(is_symbolic(x) for x in tree.flatten(inputs)) or (
-                (args or kwargs) and any(isinstance(x, KerasTensor)
-                                         for x in tree.flatten([list(args), kwargs]))):
+        if any(is_symbolic(x) for x in tree.flatten(inputs)) or \
+                symbolic_in_arguments(args, kwargs):
             return self._symbolic_call(inputs, args, kwargs)
         return self._eager_call(inputs, args, kwargs)
 
@@ -428,7 +427,7 @@ class Layer:
             # the call sees the mask while its shape is inferred, as it will at run time
             out_shapes = self._output_shape_with_tensor_arguments(
                 shapes, args, dict(kwargs, mask=mask))
-        elif any(isinstance(x, KerasTensor) for x in tree.flatten([list(args), kwargs])):
+        elif symbolic_in_arguments(args, kwargs):
             out_shapes = self._output_shape_with_tensor_arguments(shapes, args, kwargs)
         else:
             out_shapes = self.compute_output_shape(shapes)
