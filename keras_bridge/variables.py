@@ -81,6 +81,8 @@ class Weight(TensorOperators):
     # A stateful RNN's carried state is a variable of its layer but not a weight (Keras 3
     # keeps it out of ``weights``, ``get_weights`` and weight files).
     _is_state = False
+    # The object that binds this weight when its value is first read (a metric).
+    _holder = None
 
     def __init__(self, name, shape, dtype, initial, trainable=True, owner=None,
                  regularizer=None, constraint=None):
@@ -125,6 +127,11 @@ class Weight(TensorOperators):
                 v = scope.values.get(id(self))
             if v is not None:
                 return v
+        if self.slot is None and self._holder is not None:
+            # A metric's state is engine storage from its first use, as Keras 3's
+            # variables are from creation: reading it binds its metric.
+            from keras_bridge import config
+            self._holder.bind(config.backend())
         if self.slot is None:
             raise RuntimeError(
                 f"Weight {self.path!r} is not bound to an engine yet; call the model (or "

@@ -149,6 +149,7 @@ class Metric:
         initial = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
         weight = Weight(f"{self.name}/{var_name}", shape, dtype, initial, trainable=False,
                         owner=None)
+        weight._holder = self
         self._variables.append(weight)
         self._variable_names.append(var_name)
         self._initial_values.append(initial.copy())

@@ -280,6 +280,15 @@ class Optimizer:
         be used by a hand-written training loop."""
         variables = list(variables)
         engines = {v.backend_name for v in variables}
+        if engines == {None} and all(getattr(v, "owner", None) is not None
+                                     for v in variables):
+            # A built model's variables before any call (Keras 3 builds a Functional
+            # model at construction): bind their layers to the default engine now.
+            from keras_bridge import config
+            default = config.backend()
+            for layer in {id(v.owner): v.owner for v in variables}.values():
+                layer.bind(default)
+            engines = {v.backend_name for v in variables}
         if not variables or None in engines or len(engines) > 1:
             raise ValueError(f"Expected optimizer.build() to receive the variables of a "
                              f"model bound to one engine (call the model on data first). "

@@ -311,3 +311,22 @@ def test_a_jax_style_step_returning_a_wrong_state_is_a_clear_error():
         model.evaluate(_x(4), _x(4, 2), verbose=0)
     for v, b in zip(model.variables, before):
         np.testing.assert_array_equal(v.numpy(), b)
+
+
+def test_a_hand_written_loop_starts_before_the_model_or_metric_is_used(backend):
+    # Keras 3's loop-from-scratch guides build the optimizer on a functional model that
+    # was never called and read a fresh metric's variables: both bind to the default engine.
+    model = _dense_bn_model()
+    optimizer = keras.optimizers.Adam(1e-3)
+    optimizer.build(model.trainable_variables)
+    assert {v.backend_name for v in model.variables} == {backend}
+    if backend == "jax":  # the pure update's state, what a JAX loop carries
+        assert optimizer.variables is not None
+    metric = keras.metrics.CategoricalAccuracy()
+    state = _values(metric.variables)
+    y = np.eye(3, dtype="float32")[[0, 1, 2, 1]]
+    y_pred = np.eye(3, dtype="float32")[[0, 1, 0, 0]]
+    state = metric.stateless_update_state(state, y, y_pred)
+    for variable, value in zip(metric.variables, state):
+        variable.assign(value)
+    assert float(_np(metric.result())) == pytest.approx(0.5)
