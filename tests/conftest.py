@@ -17,12 +17,6 @@ from keras_bridge import testing  # noqa: E402
 
 # Numerics pinned for parity: full float32 matmuls on JAX, no TF32 on CUDA.
 os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
-# The suite's JAX programs are tiny and each is compiled once: XLA's backend optimization
-# passes cost more compile time than they save in run time (about a quarter of the JAX
-# tests' time). Results stay float32-exact enough for the parity tolerances.
-_FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _FAST_COMPILE).strip()
 # torch's idle OpenMP threads spin by default; on a small CI machine they fight the test
 # process for the cores (set before torch is imported).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
