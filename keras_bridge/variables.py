@@ -81,7 +81,7 @@ class Weight(TensorOperators):
     # A stateful RNN's carried state is a variable of its layer but not a weight (Keras 3
     # keeps it out of ``weights``, ``get_weights`` and weight files).
     _is_state = False
-    # The object that binds this weight when its value is first read (a metric).
+    # The metric whose first read of this weight binds it (Metric._bind_like).
     _holder = None
 
     def __init__(self, name, shape, dtype, initial, trainable=True, owner=None,
@@ -129,9 +129,9 @@ class Weight(TensorOperators):
                 return v
         if self.slot is None and self._holder is not None:
             # A metric's state is engine storage from its first use, as Keras 3's
-            # variables are from creation: reading it binds its metric.
-            from keras_bridge import config
-            self._holder.bind(config.backend())
+            # variables are from creation: reading it binds its metric by the metric's
+            # own rule (the running program's engine, else the default).
+            self._holder._bind_like(())
         if self.slot is None:
             raise RuntimeError(
                 f"Weight {self.path!r} is not bound to an engine yet; call the model (or "
