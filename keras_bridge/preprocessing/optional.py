@@ -4,20 +4,10 @@ The image utilities import them on first use, so ``keras_bridge.preprocessing`` 
 without them and only the functions that need one fail, naming what to install.
 """
 
-import importlib
-
-HINT = "pip install 'keras-bridge[image]'"
-
-_PACKAGES = {"PIL": "Pillow", "scipy": "SciPy"}
+from keras_bridge.utils import optional
 
 
 def require(module, purpose):
     """``module`` imported (e.g. ``'PIL.Image'``), or an ImportError naming ``purpose``
-    and the install command."""
-    top = module.split(".")[0]
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise ImportError(f"{purpose} requires {_PACKAGES.get(top, top)}, which is not "
-                          f"installed (import of {module!r} failed). Install it with: "
-                          f"{HINT}") from e
+    and the install command (``utils.optional.require`` with the ``image`` extra)."""
+    return optional.require(module, purpose, "image")

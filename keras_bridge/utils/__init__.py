@@ -20,7 +20,8 @@ from keras_bridge.utils.sequence_utils import pad_sequences
 from keras_bridge.utils.sequence_utils import timeseries_dataset_from_array
 
 _KERAS2 = {name: f"keras_bridge.utils.{name}" for name in (
-    "generic_utils", "layer_utils", "conv_utils", "io_utils", "vis_utils", "multi_gpu_utils")}
+    "generic_utils", "layer_utils", "conv_utils", "io_utils", "vis_utils", "multi_gpu_utils",
+    "model_visualization")}
 _KERAS2.update({name: "keras_bridge.utils.generic_utils" for name in (
     "CustomObjectScope", "custom_object_scope", "get_custom_objects",
     "serialize_keras_object", "deserialize_keras_object", "Progbar")})
@@ -28,8 +29,8 @@ _KERAS2.update({name: "keras_bridge.serialization" for name in (
     "register_keras_serializable", "get_registered_name", "get_registered_object")})
 _KERAS2.update({"get_source_inputs": "keras_bridge.utils.layer_utils",
                 "print_summary": "keras_bridge.utils.layer_utils",
-                "plot_model": "keras_bridge.utils.vis_utils",
-                "model_to_dot": "keras_bridge.utils.vis_utils",
+                "plot_model": "keras_bridge.utils.model_visualization",
+                "model_to_dot": "keras_bridge.utils.model_visualization",
                 "HDF5Matrix": "keras_bridge.utils.io_utils",
                 "multi_gpu_model": "keras_bridge.utils.multi_gpu_utils",
                 # Keras 3's helper for custom train_step / test_step overrides.

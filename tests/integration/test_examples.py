@@ -90,3 +90,23 @@ def test_mnist_example_says_where_to_place_the_file_when_offline(tmp_path):
     assert str(tmp_path / "datasets") in lines[0]
     cache = tmp_path / "datasets"
     assert not cache.exists() or not any(cache.iterdir())  # no partial file left
+
+
+def test_plot_and_tensorboard_example(tmp_path, capsys):
+    pytest.importorskip("pydot")
+    pytest.importorskip("tensorboardX")
+    import os
+    picture, logs, history = _example("plot_and_tensorboard")["main"](
+        out=str(tmp_path), epochs=2)
+    with open(picture, "rb") as f:
+        data = f.read()
+    if picture.endswith(".dot"):
+        source = data.decode()
+        assert all(f"<b>{name}</b>" in source for name in ("features", "wide", "narrow",
+                                                            "join", "score"))
+        assert source.count("->") == 5
+    else:
+        assert data.startswith(b"\x89PNG")
+    assert sorted(os.listdir(logs)) == ["train", "validation"]
+    assert len(history.history["loss"]) == 2
+    assert "tensorboard --logdir" in capsys.readouterr().out
