@@ -394,6 +394,74 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+
+def get_window(window, length, periodic=False):
+    """``window`` (a name, or values) as a float64 array of ``length``: 'hann' and
+    'hamming' here, other names through SciPy's ``get_window`` (as Keras 3 does)."""
+    if not isinstance(window, (str, tuple)):
+        return np.asarray(window, "float64")
+    if window in ("hann", "hamming"):
+        if length == 1:
+            return np.ones(1)
+        a = 0.5 if window == "hann" else 0.54
+        period = length if periodic else length - 1
+        return a - (1 - a) * np.cos(2 * np.pi * np.arange(length) / period)
+    try:
+        from scipy import signal
+    except ImportError:
+        raise ImportError(f"The window {window!r} needs SciPy ('hann' and 'hamming' do "
+                          f"not): pip install 'keras-bridge[audio]'.") from None
+    return signal.get_window(window, length, fftbins=periodic)
+
+
+class STFT(Initializer):
+    """Kernels of a convolution that computes a short-time Fourier transform
+    (STFTSpectrogram's): shape ``(frame_length, 1, bins)``, entry ``[t, 0, f]`` the cos
+    (``side='real'``) or sin (``'imag'``) of ``-2 pi t f / (2 (bins - 1))``, times the
+    window and divided by its L2 norm (``scaling='density'``) or sum (``'spectrum'``).
+
+    Args:
+        side: 'real' or 'imag'.
+        window: a window name ('hann', 'hamming', or SciPy's), its values, or None.
+        scaling: 'density', 'spectrum' or None.
+        periodic: a periodic window (else symmetric).
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError("Scaling is invalid, it must be `None`, 'density' or "
+                             f"'spectrum'. Received scaling={scaling}")
+        if isinstance(window, str):
+            get_window(window, 1)  # an unknown name fails here, as in Keras
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        frame_length, _, bins = _check_shape(shape)
+        dtype = _numpy_dtype(dtype)
+        # Keras's arithmetic, in the weight's dtype, so the kernels match it to the ulp.
+        freq = np.arange(bins, dtype=dtype) / dtype.type((bins - 1) * 2)
+        time = np.arange(frame_length, dtype=dtype).reshape(-1, 1, 1)
+        args = (dtype.type(-2) * time) * freq.reshape(1, 1, -1) * dtype.type(np.pi)
+        kernel = (np.cos(args) if self.side == "real" else np.sin(args)).astype(dtype)
+        if self.window is None:
+            return kernel
+        win = get_window(self.window, frame_length, self.periodic).astype(dtype)
+        if win.shape != (frame_length,):
+            raise ValueError(f"The shape of `window` must be equal to [frame_length]."
+                             f"Received: window shape={win.shape}")
+        win = win.reshape(-1, 1, 1)
+        scale = {"density": lambda: np.sqrt(np.sum(np.square(win))),
+                 "spectrum": lambda: np.sum(np.abs(win)), None: lambda: dtype.type(1)}
+        return (kernel * win / scale[self.scaling]()).astype(dtype)
+
+    def get_config(self):
+        window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
 # snake_case spellings, usable as classes (``initializers.he_normal(seed=1)``) as in Keras.
 zeros = Zeros
 ones = Ones
@@ -410,11 +478,12 @@ lecun_uniform = LecunUniform
 lecun_normal = LecunNormal
 orthogonal = Orthogonal
 identity = Identity
+stft = STFT
 zero, one, uniform, normal = Zeros, Ones, RandomUniform, RandomNormal  # Keras 2
 
 _CLASSES = (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
             VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
-            LecunUniform, LecunNormal, Orthogonal, Identity)
+            LecunUniform, LecunNormal, Orthogonal, Identity, STFT)
 
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
@@ -422,6 +491,7 @@ _BY_NAME.update({
     # Keras 2 short names and Keras 3's class names for the last two
     "zero": Zeros, "one": Ones, "uniform": RandomUniform, "normal": RandomNormal,
     "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity,
+    "STFTInitializer": STFT,
 })
 
 
@@ -470,6 +540,6 @@ __all__ = [cls.__name__ for cls in _CLASSES] + [
     "Initializer", "compute_fans", "get", "serialize", "deserialize",
     "zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal",
     "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-    "lecun_uniform", "lecun_normal", "orthogonal", "identity",
+    "lecun_uniform", "lecun_normal", "orthogonal", "identity", "stft",
     "zero", "one", "uniform", "normal",
 ]

@@ -59,6 +59,8 @@ from keras_bridge.layers.preprocessing import RandomTranslation, RandomZoom, Res
 from keras_bridge.layers.preprocessing import Resizing
 from keras_bridge.layers.preprocessing import IntegerLookup, Pipeline, StringLookup
 from keras_bridge.layers.preprocessing import TextVectorization
+from keras_bridge.layers.preprocessing import HashedCrossing, Hashing
+from keras_bridge.layers.preprocessing import MelSpectrogram, STFTSpectrogram
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
 from keras_bridge.layers.einsum_dense import EinsumDense
 from keras_bridge.layers.core import Identity

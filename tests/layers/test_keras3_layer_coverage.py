@@ -18,13 +18,7 @@ _PREPROC = "preprocessing layer: issue 14 part 3"
 _AUGMENT = "augmentation layer: issue 14 part 3"
 NOT_YET = {
     "ReversibleEmbedding": "Keras 3.15 embedding with a reverse projection: not planned yet",
-    **{n: _PREPROC for n in (
-        "MelSpectrogram", "STFTSpectrogram", "MaxNumBoundingBoxes")},
-    "HashedCrossing": "Keras 3 crosses and hashes with TensorFlow's tf.sparse.cross_hashed "
-                      "(FarmHash64) on every backend; a TensorFlow-free port giving the same "
-                      "bins is not written yet",
-    "Hashing": "Keras 3 hashes with TensorFlow's FarmHash64 (tf.strings) on every backend; "
-               "a TensorFlow-free port giving the same bins is not written yet",
+    "MaxNumBoundingBoxes": _PREPROC,
     **{n: _AUGMENT for n in (
         "AugMix", "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix",
         "Equalization", "MixUp", "RandAugment", "RandomColorDegeneration",

@@ -176,7 +176,7 @@ def test_lookup_errors(backend):
         layers.StringLookup(vocabulary=VOCAB, invert=True)(inputs)
     numbers = keras.Input(shape=(2,))
     late = layers.StringLookup(vocabulary=VOCAB)(layers.Dense(2)(numbers))
-    with pytest.raises(ValueError, match="must read a model input directly"):
+    with pytest.raises(ValueError, match="must read model inputs directly"):
         keras.Model(numbers, late).predict(np.zeros((1, 2)), verbose=0)
     model = keras.Model(inputs, layers.StringLookup(vocabulary=VOCAB)(inputs))
     with pytest.raises(ValueError, match="which takes strings"):

@@ -1,10 +1,11 @@
 """Keras 3's preprocessing layers, by family: numerical (normalization), categorical,
 image sizing, image augmentation (geometry, colour), vocabulary lookups and text
-(strings are encoded on the host: host_stage.py), and Pipeline. Hashing and
-HashedCrossing are not here (Keras 3 hashes with TensorFlow's FarmHash64 on every
-backend)."""
+(strings are encoded on the host: host_stage.py), hashing (on the host too), audio
+spectrograms, and Pipeline."""
 
+from keras_bridge.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
 from keras_bridge.layers.preprocessing.categorical import CategoryEncoding, Discretization
+from keras_bridge.layers.preprocessing.hashing import HashedCrossing, Hashing
 from keras_bridge.layers.preprocessing.image_color import RandomBrightness, RandomContrast
 from keras_bridge.layers.preprocessing.image_geometry import RandomFlip, RandomRotation
 from keras_bridge.layers.preprocessing.image_geometry import RandomTranslation, RandomZoom
@@ -17,6 +18,7 @@ from keras_bridge.layers.preprocessing.text_vectorization import TextVectorizati
 PREPROCESSING_LAYERS = (Normalization, Rescaling, Resizing, CenterCrop, RandomCrop,
                         RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
                         RandomContrast, RandomBrightness, Discretization, CategoryEncoding,
-                        IntegerLookup, StringLookup, TextVectorization, Pipeline)
+                        IntegerLookup, StringLookup, TextVectorization, Pipeline, Hashing,
+                        HashedCrossing, MelSpectrogram, STFTSpectrogram)
 
 __all__ = [cls.__name__ for cls in PREPROCESSING_LAYERS]
