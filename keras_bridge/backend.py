@@ -542,7 +542,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         axis: The class axis.
 
     Returns:
-        A tensor of ``output``'s shape without ``axis``.
+        A tensor of ``output``'s shape without ``axis``; NaN where a label is outside
+        ``[0, classes)``.
     """
     if not from_logits:
         output, from_logits = _logits_or(output, "softmax", axis)
@@ -561,8 +562,13 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     target = ops.reshape(ops.cast(target, "int32"),
                          tuple(-1 if d is None else d for d in out_shape[:-1]))
     labels = ops.one_hot(target, out_shape[-1], dtype=dtype(output))
-    return ops.negative(ops.sum(ops.multiply(labels, ops.log_softmax(output, axis=-1)),
-                                axis=-1))
+    losses = ops.negative(ops.sum(ops.multiply(labels, ops.log_softmax(output, axis=-1)),
+                                  axis=-1))
+    # A label outside [0, classes) would give a row of zeros and a loss of 0, trained on
+    # silently: NaN instead, on both engines, where the data-entry check cannot see it
+    # (custom steps; see training/targets.py). Its gradient is zero.
+    valid = ops.logical_and(ops.greater_equal(target, 0), ops.less(target, out_shape[-1]))
+    return ops.where(valid, losses, float("nan"))
 
 
 # ---------------------------------------------------------------- creation

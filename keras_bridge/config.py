@@ -11,11 +11,11 @@ backend is a default for models first used afterwards, not a lock: ``set_backend
 changes it and ``model.to_backend`` moves a model.
 """
 
-import json
+import math
 import os
 import warnings
 
-from keras_bridge import backends
+from keras_bridge import backends, bounded_json
 from keras_bridge import dtype_policies as _dtype_policies
 
 _UNSUPPORTED = {
@@ -48,9 +48,18 @@ def _read_file():
     if not os.path.exists(path):
         return path, {}
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError as e:  # a directory in its place, no read permission, ...
+        what = "it is a directory" if os.path.isdir(path) else f"{type(e).__name__}: " \
+            f"{e.strerror or e}"
+        raise ConfigError(
+            f"Could not read {path} ({what}). Expected a readable file holding a JSON "
+            "object of settings. Make it readable, replace or remove it, or set "
+            "KERAS_HOME to another folder.") from None
+    try:
+        data = bounded_json.loads(text.decode("utf-8"))
+    except ValueError as e:  # not UTF-8, not JSON, or nested too deeply
         raise ConfigError(
             f"Could not parse {path}: {e}. Expected a JSON object such as "
             '{"backend": "torch", "floatx": "float32", "epsilon": 1e-07, '
@@ -84,6 +93,13 @@ def _check_backend(name, source, fix):
     return key
 
 
+def _finite_positive(number):
+    try:
+        return number > 0 and math.isfinite(number)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 def _check_value(key, value, source):
     fix = (f"Edit {key!r} in {source} or remove it to use the default."
            if source.endswith(".json") else f"Pass a valid value to {source}.")
@@ -91,8 +107,11 @@ def _check_value(key, value, source):
         ok = value in _FLOATX
         expected = f"one of {_FLOATX}"
     elif key == "epsilon":
-        ok = not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
-        expected = "a positive number"
+        # Infinity and NaN parse from JSON (Python's json accepts them) but would make
+        # every clipped crossentropy NaN.
+        ok = not isinstance(value, bool) and isinstance(value, (int, float)) and \
+            _finite_positive(value)
+        expected = "a finite positive number"
     else:
         ok = value in _DATA_FORMATS
         expected = f"one of {_DATA_FORMATS}"

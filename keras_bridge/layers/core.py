@@ -29,9 +29,13 @@ class InputLayer(Layer):
                 raise ValueError("An input needs a shape: pass shape= (without the batch axis).")
             input_shape = (input_shape,) if isinstance(input_shape, int) else input_shape
             batch_shape = (batch_size,) + tuple(input_shape)
-        for d in batch_shape:
+        for i, d in enumerate(batch_shape):
+            # A sample axis may be empty; a batch of no samples could hold no data.
             if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer))
-                                  or d < 0):
+                                  or d < (1 if i == 0 else 0)):
+                if i == 0:
+                    raise ValueError(f"Expected batch_size to be a positive integer or None "
+                                     f"(any batch size). Received: batch_size={d!r}")
                 raise ValueError(f"Input shape dimensions must be non-negative ints or None. "
                                  f"Received: shape={batch_shape[1:]}")
         super().__init__(name=name, dtype=dtype, **kwargs)  # default: the global policy

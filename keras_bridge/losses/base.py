@@ -110,20 +110,45 @@ def _reduce(losses, sample_weight, mask, reduction):
     return ops.divide(total, float(max(int(np.prod(K.int_shape(losses))), 1)))
 
 
+def rank_alignment(true_shape, pred_shape):
+    """Keras 3's alignment of targets and predictions whose ranks differ by one, the
+    longer with a trailing length-1 axis: which of 'expand_true', 'squeeze_true',
+    'expand_pred', 'squeeze_pred' to apply (a rank-1 side is expanded, else the longer
+    squeezed), or None. Shapes only, so data entry can check before any engine work."""
+    rank_true, rank_pred = len(true_shape), len(pred_shape)
+    if rank_pred == rank_true + 1 and pred_shape[-1] == 1:
+        return "expand_true" if rank_true == 1 else "squeeze_pred"
+    if rank_true == rank_pred + 1 and true_shape[-1] == 1:
+        return "expand_pred" if rank_pred == 1 else "squeeze_true"
+    return None
+
+
+def aligned_shapes(true_shape, pred_shape):
+    """``(true_shape, pred_shape)`` after ``rank_alignment``."""
+    action = rank_alignment(true_shape, pred_shape)
+    true_shape, pred_shape = tuple(true_shape), tuple(pred_shape)
+    if action == "expand_true":
+        true_shape += (1,)
+    elif action == "squeeze_true":
+        true_shape = true_shape[:-1]
+    elif action == "expand_pred":
+        pred_shape += (1,)
+    elif action == "squeeze_pred":
+        pred_shape = pred_shape[:-1]
+    return true_shape, pred_shape
+
+
 def _same_rank(y_true, y_pred):
-    """Keras 3's alignment: when the ranks differ by one and the longer has a trailing
-    length-1 axis, expand a rank-1 tensor, else squeeze that axis."""
-    rank_true, rank_pred = K.ndim(y_true), K.ndim(y_pred)
-    if rank_pred == rank_true + 1 and K.int_shape(y_pred)[-1] == 1:
-        if rank_true == 1:
-            y_true = ops.expand_dims(y_true, -1)
-        else:
-            y_pred = ops.squeeze(y_pred, -1)
-    elif rank_true == rank_pred + 1 and K.int_shape(y_true)[-1] == 1:
-        if rank_pred == 1:
-            y_pred = ops.expand_dims(y_pred, -1)
-        else:
-            y_true = ops.squeeze(y_true, -1)
+    """Targets and predictions aligned by ``rank_alignment``."""
+    action = rank_alignment(K.int_shape(y_true), K.int_shape(y_pred))
+    if action == "expand_true":
+        y_true = ops.expand_dims(y_true, -1)
+    elif action == "squeeze_true":
+        y_true = ops.squeeze(y_true, -1)
+    elif action == "expand_pred":
+        y_pred = ops.expand_dims(y_pred, -1)
+    elif action == "squeeze_pred":
+        y_pred = ops.squeeze(y_pred, -1)
     return y_true, y_pred
 
 

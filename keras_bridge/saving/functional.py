@@ -10,8 +10,7 @@ kwargs], ...]`` is read too. As in Keras, a one-element list of inputs or output
 loads as a single tensor.
 """
 
-import json
-
+from keras_bridge import bounded_json
 from keras_bridge.graph import KerasTensor
 from keras_bridge.layers.serialization import deserialize_layer, serialize_layer
 from keras_bridge.models.model import Model
@@ -48,8 +47,8 @@ def model_from_json(json_string, custom_objects=None, safe_mode=True):
         safe_mode: If True (default), refuse ``Lambda`` layers.
     """
     try:
-        config = json.loads(json_string)
-    except (TypeError, ValueError, RecursionError) as e:
+        config = bounded_json.loads(json_string)
+    except (TypeError, ValueError) as e:
         raise ValueError(f"model_from_json() needs the JSON text of a model config "
                          f"({type(e).__name__}: {e}).") from e
     return model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)

@@ -27,6 +27,7 @@ import warnings
 
 import numpy as np
 
+from keras_bridge import bounded_json
 from keras_bridge.saving import h5_file, keras3_config, keras3_optimizer
 from keras_bridge.saving.atomic import atomic_write, check_overwrite
 from keras_bridge.saving.compile_config import compile_arguments, compile_config
@@ -240,8 +241,8 @@ def load_weights(model, path, skip_mismatch=False, by_name=False):
 # ---- loading a model ----------------------------------------------------------------------
 def _parse_json(text, what):
     try:
-        return json.loads(text, object_hook=_decode_tuple)
-    except (TypeError, ValueError, RecursionError) as e:
+        return bounded_json.loads(text, object_hook=_decode_tuple)
+    except (TypeError, ValueError) as e:
         raise InvalidFileError(f"{what} is not valid JSON ({type(e).__name__}: {e}).") from e
 
 

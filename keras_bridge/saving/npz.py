@@ -16,6 +16,8 @@ import zipfile
 
 import numpy as np
 
+from keras_bridge import bounded_json
+
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 _NUMERIC_KINDS = "biufc"  # bool, int, uint, float, complex
 
@@ -120,8 +122,8 @@ def _check_member_size(info, where):
 
 def parse_json(data, where):
     try:
-        return json.loads(data.decode("utf-8"))
-    except Exception as e:  # UnicodeDecodeError, JSONDecodeError, RecursionError
+        return bounded_json.loads(data.decode("utf-8"))
+    except Exception as e:  # UnicodeDecodeError, JSONDecodeError, nested too deeply
         raise InvalidFileError(f"{where} is not valid JSON ({type(e).__name__}: {e}).") \
             from e
 

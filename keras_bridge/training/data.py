@@ -36,7 +36,8 @@ def _as_arrays(data, names, what, model_name):
 
 
 def standardize(model, x, y=None, sample_weight=None):
-    """(xs, ys, sample_weight) as numpy, checked against the model and each other."""
+    """(xs, ys, sample_weight) as numpy, checked against the model and each other, and
+    the targets against the compiled losses and metrics (``training/targets.py``)."""
     xs = model._standardize(x)
     model._ensure_built(xs)  # a deferred Sequential learns its outputs here
     ys = None
@@ -59,6 +60,9 @@ def standardize(model, x, y=None, sample_weight=None):
                          f"same number of samples. {detail}")
     if not sizes or sizes == {0}:
         raise ValueError(f"Model {model.name!r} received empty data (0 samples).")
+    if ys is not None:
+        from keras_bridge.training import targets  # via compile_utils, it imports this module
+        targets.check(model, ys)
     return xs, ys, sample_weight
 
 

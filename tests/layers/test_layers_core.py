@@ -104,6 +104,19 @@ def test_input_bad_dimensions(shape):
         Input(shape=shape)
 
 
+@pytest.mark.parametrize("kwargs", [{"shape": (3,), "batch_size": 0},
+                                    {"shape": (3,), "batch_size": -2},
+                                    {"batch_shape": (0, 3)}])
+def test_input_batch_size_must_be_positive(backend, kwargs):
+    with pytest.raises(ValueError, match="batch_size to be a positive integer or None"):
+        Input(**kwargs)
+    with pytest.raises(ValueError, match="batch_size"):
+        Sequential([layers.Dense(2, input_shape=(3,), batch_size=0)])
+    assert Input(shape=(0,), batch_size=2).shape == (2, 0)  # an empty sample axis is fine
+    model = Sequential([Input(shape=(3,), batch_size=1), layers.Dense(2)])
+    assert model.predict(np.ones((1, 3), np.float32), verbose=0).shape == (1, 2)
+
+
 def test_input_layer_config_roundtrip():
     layer = layers.InputLayer(input_shape=(3, 4), batch_size=2, name="inp")
     clone = _roundtrip(layer)

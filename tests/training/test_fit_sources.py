@@ -242,8 +242,9 @@ def test_class_weight(backend):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="cannot be used together"):
         model.fit(X, one_hot, class_weight=weights, sample_weight=per_sample)
+    weighted = ((X[i:i + 20], one_hot[i:i + 20], SW[i:i + 20]) for i in range(0, 100, 20))
     with pytest.raises(ValueError, match="cannot be used together"):
-        model.fit(endless(weighted=True), steps_per_epoch=1, class_weight=weights)
+        model.fit(weighted, steps_per_epoch=1, class_weight=weights)
     with pytest.raises(ValueError, match="keys must be non-negative class ids"):
         model.fit(X, one_hot, class_weight={"a": 1.0})
     with pytest.raises(ValueError, match="must be a dict"):

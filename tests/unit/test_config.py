@@ -176,6 +176,51 @@ def test_wrong_value_in_file(home, key, value, accepted):
     assert accepted in message
 
 
+@pytest.mark.parametrize("text, shown", [('{"epsilon": Infinity}', "inf"),
+                                         ('{"epsilon": NaN}', "nan"),
+                                         ('{"epsilon": 1e999}', "inf"),
+                                         ('{"epsilon": 0}', "0")])
+def test_epsilon_must_be_finite_and_positive(home, text, shown):
+    """Python's json reads Infinity and NaN; either would make every crossentropy NaN."""
+    path = write(home, text)
+    with pytest.raises(config.ConfigError) as info:
+        config.epsilon()
+    message = str(info.value)
+    assert path in message and f"Received: {shown} " in message
+    assert "finite positive number" in message and f"Edit 'epsilon' in {path}" in message
+    os.remove(path)
+    config.reset()
+    with pytest.raises(config.ConfigError, match="set_epsilon"):
+        config.set_epsilon(float("inf"))
+    assert config.epsilon() == 1e-7  # unchanged
+
+
+@pytest.mark.parametrize("text", ["[" * 200000, '{"a": ' * 150 + "1" + "}" * 150],
+                         ids=["past-the-parser", "past-the-bound"])
+def test_deeply_nested_file(home, text):
+    path = write(home, text)
+    message = error_of()
+    assert path in message and "nests" in message and "Fix or delete" in message
+
+
+def test_unreadable_file(home, monkeypatch):
+    path = write(home, "{}")
+
+    def refuse(*args, **kwargs):  # root reads any file, so the refusal is simulated
+        raise PermissionError(13, "Permission denied", path)
+    monkeypatch.setattr(config, "open", refuse, raising=False)
+    message = error_of()
+    assert path in message and "PermissionError" in message and "readable" in message
+    assert "KERAS_HOME" in message
+
+
+def test_directory_in_place_of_the_file(home):
+    (home / "keras.json").mkdir()
+    message = error_of()
+    assert str(home / "keras.json") in message and "it is a directory" in message
+    assert "remove it" in message
+
+
 def test_wrong_value_in_file_says_how_to_fix(home):
     path = write(home, {"floatx": "float8"})
     assert f"Edit 'floatx' in {path}" in error_of()
