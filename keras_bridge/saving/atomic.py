@@ -62,7 +62,9 @@ def atomic_write(path, overwrite=True):
                                 "exist.")
     mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else _default_mode()
     name = os.path.basename(path)
-    with _writing_lock:
+    # The lock is taken with Ctrl-C held back: a KeyboardInterrupt raised as a ``with``
+    # block ends can skip its exit and leave the lock held for good.
+    with guards.uninterrupted(), _writing_lock:
         _remove_stale(folder, name)
     tmp = f = None
     try:
