@@ -17,6 +17,8 @@ import zipfile
 
 import numpy as np
 
+from keras_bridge.saving.npz import read_member
+
 try:  # numpy >= 2 (and 1.26's forward-compatibility alias)
     from numpy._core import multiarray as _multiarray
     from numpy._core import numeric as _numeric
@@ -114,8 +116,7 @@ def load_npz(path):
                 raise ValueError(
                     f"Refusing to load {info.filename!r} from {path}: it declares "
                     f"{info.file_size} bytes but stores {info.compress_size}.")
-            with archive.open(info) as member:
-                stream = io.BytesIO(member.read())
+            stream = io.BytesIO(read_member(archive, info, str(path)))
             source = f"{path}:{info.filename}"
             arrays[info.filename[: -len(".npy")]] = _read_npy(stream, source)
     return arrays

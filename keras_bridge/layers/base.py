@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from keras_bridge import config, context, initializers as _initializers, layer_losses
+from keras_bridge import config, context, guards, initializers as _initializers, layer_losses
 from keras_bridge import dtype_policies as _dtype_policies, name_scope as _name_scope
 from keras_bridge import constraints as _constraints, regularizers as _regularizers
 from keras_bridge import tensor_masks
@@ -550,6 +550,12 @@ class Layer:
 
     def bind(self, backend_name, device=None):
         """Give this layer's weights to an engine (once); numpy copies are dropped."""
+        if self._backend_name == backend_name:
+            return
+        with guards.engine_lock:  # another thread may be binding it right now
+            self._bind_once(backend_name, device)
+
+    def _bind_once(self, backend_name, device):
         if self._backend_name == backend_name:
             return
         if self._backend_name is not None:

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from keras_bridge import backends
-from keras_bridge import config
+from keras_bridge import config, guards
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.embedding import check_index_inputs
 from keras_bridge.layers.preprocessing import host_stage
@@ -244,7 +244,9 @@ class Model(TorchModuleMethods, Trainer, Layer):
         """Subclassed and deferred models build on first data; integer inputs of
         Embeddings are checked here, once per call on the host (see embedding.py)."""
         if not self.built:
-            self.build_from_data(sample_inputs)
+            with guards.engine_lock:  # two threads' first calls build it once
+                if not self.built:
+                    self.build_from_data(sample_inputs)
         check_index_inputs(self, sample_inputs)
 
     def build_from_data(self, inputs):
@@ -267,9 +269,11 @@ class Model(TorchModuleMethods, Trainer, Layer):
 
     def _get_program(self):
         if self._program is None:
-            self.bind(self.backend_name)
-            self._program = backends.get(self._backend_name).compile_program(self,
-                                                                             self._device)
+            with guards.engine_lock:  # bound and compiled once, whichever thread is first
+                if self._program is None:
+                    self.bind(self.backend_name)
+                    self._program = backends.get(self._backend_name).compile_program(
+                        self, self._device)
         return self._program
 
     def quantize(self, mode=None, config=None, filters=None, **kwargs):
@@ -365,6 +369,7 @@ class Model(TorchModuleMethods, Trainer, Layer):
                   else a for a, d in zip(arrays, dtypes)]
         return host_stage.encode_inputs(self, arrays)  # strings to indices, on the host
 
+    @guards.handles_interrupts
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Outputs for ``x`` as numpy arrays, computed in batches of ``batch_size``
         (default 32); ``verbose=1`` shows a progress bar (Keras 2's default is 0). ``x``
@@ -411,7 +416,8 @@ class Model(TorchModuleMethods, Trainer, Layer):
         cbs.on_predict_begin()
         for step, (xs, seen) in enumerate(batches):
             cbs.on_predict_batch_begin(step)
-            parts.append(program.predict_batch(xs))
+            with guards.uninterrupted():  # a stateful layer's carry is committed whole
+                parts.append(program.predict_batch(xs))
             if batch_logs:
                 cbs.on_predict_batch_end(step, {"outputs": self._pack_outputs(parts[-1],
                                                                               program)})
@@ -439,7 +445,9 @@ class Model(TorchModuleMethods, Trainer, Layer):
         arrays = self._standardize(x)
         self._ensure_built(arrays)
         program = self._predictor()
-        return self._pack_outputs(program.predict_batch(arrays), program)
+        with guards.uninterrupted():
+            outputs = program.predict_batch(arrays)
+        return self._pack_outputs(outputs, program)
 
     def _pack_outputs(self, outputs, program=None):
         if program is not None and hasattr(program, "pack"):  # an overridden predict_step

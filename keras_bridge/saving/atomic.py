@@ -2,13 +2,23 @@
 
 A save writes a temporary file in the target's folder (same file system, so the
 rename is atomic), flushes it to disk, then renames it over the target with
-``os.replace``. A crash, an exception or a SIGKILL in the middle leaves the previous
-file as it was; only a hidden ``.<name>.*.tmp`` file may be left behind by a kill.
+``os.replace``. A crash, an exception, Ctrl-C or a SIGKILL in the middle leaves the
+previous file as it was. Only a kill can leave the temporary file behind: Ctrl-C is
+held back while the file is made and its cleanup armed, and while it is removed.
+
+The temporary file is ``.<name>.<pid>-<host>.<random>.tmp``: the next save to the same
+path removes those of this host whose process has ended (a save still running in
+another process keeps its own; POSIX only, where a process can be probed).
 """
 
 import contextlib
 import os
+import socket
 import tempfile
+import threading
+import zlib
+
+from keras_bridge import guards
 
 
 def _default_mode():
@@ -51,10 +61,21 @@ def atomic_write(path, overwrite=True):
         raise FileNotFoundError(f"Cannot save to '{path}': the folder '{folder}' does not "
                                 "exist.")
     mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else _default_mode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=folder)
+    name = os.path.basename(path)
+    # The lock is taken with Ctrl-C held back: a KeyboardInterrupt raised as a ``with``
+    # block ends can skip its exit and leave the lock held for good.
+    with guards.uninterrupted(), _writing_lock:
+        _remove_stale(folder, name)
+    tmp = f = None
     try:
-        with os.fdopen(fd, "wb") as f:
+        # No Ctrl-C between making the file and naming it for the cleanup below; no
+        # other thread's _remove_stale before it is listed as being written.
+        with guards.uninterrupted(), _writing_lock:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.{_owner()}.", suffix=".tmp",
+                                       dir=folder)
+            _writing.add(tmp)
+            f = os.fdopen(fd, "wb")
+        with f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -64,10 +85,59 @@ def atomic_write(path, overwrite=True):
         else:
             _link_no_clobber(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        with guards.uninterrupted():
+            if f is not None:
+                f.close()
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
         raise
+    finally:
+        _writing.discard(tmp)
     _fsync_folder(folder)
+
+
+_writing = set()  # the temporary files this process is writing now
+_writing_lock = threading.Lock()
+
+
+def _owner():
+    """``<pid>-<host>``: which process writes a temporary file (the host as a short
+    hash, so the name stays one plain word)."""
+    return f"{os.getpid()}-{zlib.crc32(socket.gethostname().encode()) & 0xFFFFFF:06x}"
+
+
+def _remove_stale(folder, name):
+    """Remove the temporary files of saves to ``name`` killed on this host: their
+    process is gone (or is this one, which is not writing them: a reused pid)."""
+    if os.name != "posix":  # os.kill(pid, 0) would not probe there
+        return
+    prefix, host = f".{name}.", _owner().split("-")[1]
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        parts = entry[len(prefix):].split(".") if entry.startswith(prefix) else ()
+        if len(parts) != 3 or parts[2] != "tmp":  # <pid>-<host>.<random>.tmp
+            continue
+        pid, _, owner_host = parts[0].partition("-")
+        full = os.path.join(folder, entry)
+        if owner_host != host or not pid.isdigit() or full in _writing or \
+                (int(pid) != os.getpid() and _alive(int(pid))):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(full)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def _link_no_clobber(tmp, path):

@@ -5,8 +5,9 @@ The file holds one group per saved object, ``<path>/vars`` with a ``name``
 attribute, and in it one dataset per variable named ``0``, ``1``, ... (see
 ``keras3_layout``). Reading takes the whole file into numpy arrays before anything
 uses it, and refuses what Keras refuses: soft and external links, external or
-virtual datasets, non-numeric data, and datasets that claim far more data than the
-file stores. bfloat16 variables (stored by Keras as 16-bit words with a ``dtype``
+virtual datasets, non-numeric data, and files whose datasets claim far more data than
+they store (checked for the whole file when it is opened, before any dataset is read:
+HDF5 allocates a dataset's declared shape whatever its compressed chunks hold). bfloat16 variables (stored by Keras as 16-bit words with a ``dtype``
 attribute) are widened to float32, which holds every bfloat16 value exactly.
 """
 
@@ -20,8 +21,10 @@ from keras_bridge.saving.npz import InvalidFileError
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NUMERIC_KINDS = "biuf"
-_BOMB_FLOOR_BYTES = 1 << 32
-_MAX_EXPANSION = 1000
+# Keras writes datasets uncompressed (declared == stored); a compressed file may expand
+# up to _MAX_EXPANSION times what it stores, or to _BOMB_FLOOR_BYTES in all.
+_BOMB_FLOOR_BYTES = 64 << 20
+_MAX_EXPANSION = 100
 
 
 def _h5py():
@@ -71,10 +74,41 @@ def open_file(source, where):
         check_signature(head, where)
         handle = source
     try:
-        return h5py.File(handle, "r")
+        f = h5py.File(handle, "r")
     except Exception as e:  # OSError from HDF5 for truncated or damaged files
         raise InvalidFileError(f"{where} is not a readable HDF5 file: it is truncated or "
                                f"corrupted ({type(e).__name__}: {e}).") from e
+    try:
+        _check_sizes(h5py, f, where)
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def _check_sizes(h5py, f, where):
+    """Refuse a file whose datasets declare far more data than they store, before any
+    is read (a decompression bomb)."""
+    declared, stored, largest = 0, 0, (0, "")
+
+    def visit(name, obj):
+        nonlocal declared, stored, largest
+        if isinstance(obj, h5py.Dataset) and obj.dtype.kind in _NUMERIC_KINDS:
+            size = math.prod(obj.shape or ()) * obj.dtype.itemsize
+            declared += size
+            stored += obj.id.get_storage_size()
+            largest = max(largest, (size, name))
+
+    try:
+        f.visititems(visit)
+    except Exception as e:
+        raise InvalidFileError(f"{where} is damaged: reading its structure failed "
+                               f"({type(e).__name__}: {e}).") from e
+    if declared > max(_BOMB_FLOOR_BYTES, _MAX_EXPANSION * stored):
+        raise InvalidFileError(
+            f"{where}: its datasets declare {declared} bytes but the file stores only "
+            f"{stored} of them (the largest, {largest[1]!r}, declares {largest[0]}); "
+            "refused as corrupted or hostile.")
 
 
 def read(source, where):
@@ -119,7 +153,8 @@ def _name(group):
 
 def read_dataset(group, key, full, where):
     """The array of dataset ``key`` of ``group`` (``full``: its path, for messages),
-    refusing links, data kept outside the file, non-numbers and decompression bombs."""
+    refusing links, data kept outside the file and non-numbers (sizes were checked by
+    ``open_file``)."""
     h5py = _h5py()
     link = group.get(key, getlink=True)
     if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
@@ -139,8 +174,4 @@ def read_dataset(group, key, full, where):
     if ds.dtype.kind not in _NUMERIC_KINDS or ds.dtype.fields is not None:
         raise InvalidFileError(f"{where}: variable {full!r} has dtype {ds.dtype}; weight "
                                "files hold numbers only.")
-    declared = math.prod(ds.shape) * ds.dtype.itemsize
-    if declared > _BOMB_FLOOR_BYTES and declared > _MAX_EXPANSION * ds.id.get_storage_size():
-        raise InvalidFileError(f"{where}: variable {full!r} declares {declared} bytes but the "
-                               "file stores almost none of them; refused.")
     return np.asarray(ds[()])

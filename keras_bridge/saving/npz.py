@@ -1,8 +1,9 @@
 """Reading and writing the zip files behind ``.keras`` and ``.weights.npz``, safely.
 
 Writing: a zip archive (stored, not compressed) whose arrays are ``.npy`` members, as
-``numpy.savez`` writes them, plus JSON members. Reading: every member is read in full
-(the zip's CRC-32 of each member is checked), JSON with ``json``, arrays by parsing the
+``numpy.savez`` writes them, plus JSON members. Reading: every member is read whole
+(``read_member``: in bounded chunks, never past the size the zip declares for it, its
+CRC-32 checked), JSON with ``json``, arrays by parsing the
 ``.npy`` header and checking that the data has exactly the size the header describes
 before viewing it; object arrays are refused. Nothing is ever unpickled, and a damaged
 file fails here, before any model is touched.
@@ -96,16 +97,38 @@ def read_zip(source, where, kind, required=()):
                                    f"{missing[0]!r} (members: {names}).")
         if len(set(names)) != len(names):
             raise InvalidFileError(f"{where} holds the same member name twice: {names}.")
-        members = {}
-        for info in infos:
-            _check_member_size(info, where)
-            try:
-                members[info.filename] = zf.read(info)
-            except Exception as e:
-                raise InvalidFileError(
-                    f"{where} is corrupted: member {info.filename!r} cannot be read "
-                    f"intact ({type(e).__name__}: {e}).") from e
+        members = {info.filename: read_member(zf, info, where) for info in infos}
     return members
+
+
+_CHUNK = 1 << 20
+
+
+def read_member(zf, info, where):
+    """The bytes of member ``info`` of the open zip ``zf``, read in chunks of at most
+    1 MiB of inflated data and never more than the size the zip declares for it: a
+    member whose data inflates past that (a zip bomb that lies about its size) stops
+    there, failing its CRC-32, instead of being inflated in full first, as
+    ``ZipFile.read`` does."""
+    _check_member_size(info, where)
+    parts, size = [], 0
+    try:
+        with zf.open(info) as member:
+            while size <= info.file_size:
+                chunk = member.read(_CHUNK)
+                if not chunk:
+                    break
+                parts.append(chunk)
+                size += len(chunk)
+    except Exception as e:  # BadZipFile (CRC), EOFError, zlib.error
+        raise InvalidFileError(
+            f"{where} is corrupted: member {info.filename!r} cannot be read intact; its "
+            f"data does not match the size ({info.file_size} bytes) and CRC-32 the zip "
+            f"declares ({type(e).__name__}: {e}).") from e
+    if size != info.file_size:
+        raise InvalidFileError(f"{where} is corrupted: member {info.filename!r} holds "
+                               f"{size} bytes, not the {info.file_size} the zip declares.")
+    return b"".join(parts)
 
 
 def _check_member_size(info, where):

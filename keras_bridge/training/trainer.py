@@ -9,7 +9,7 @@ weights and are read back only when the progress bar draws or an epoch ends.
 
 import warnings
 
-from keras_bridge import backends
+from keras_bridge import backends, guards
 from keras_bridge import optimizers as optimizers_module
 from keras_bridge import seeding as kb_random
 from keras_bridge.callbacks import CallbackList, History
@@ -98,31 +98,35 @@ class Trainer(StepMethods):
 
     def _get_trainer(self, xs, ys):
         """The engine's train/test steps, made on first use (and after a trainable flag
-        changes, as Keras requires a recompile for)."""
+        changes, as Keras requires a recompile for), under the engine lock: two
+        threads may fit a fresh model together."""
         self._ensure_built(xs)
-        if self._compiled.loss.output_names != list(self.output_names):
-            self._compiled = _recompile_for(self._compiled, self.output_names)
-        program = self._get_program()
-        # Layer flags too: a frozen BatchNormalization changes its call, not its weights.
-        flags = (tuple(w.trainable for w in self.weights),
-                 tuple(w.owner.trainable for w in self.weights if w.owner is not None))
-        if self._trainer is not None and self._trainer_flags == flags:
+        with guards.engine_lock:
+            if self._compiled.loss.output_names != list(self.output_names):
+                self._compiled = _recompile_for(self._compiled, self.output_names)
+            program = self._get_program()
+            # Layer flags too: a frozen BatchNormalization changes its call, not its
+            # weights.
+            flags = (tuple(w.trainable for w in self.weights),
+                     tuple(w.owner.trainable for w in self.weights if w.owner is not None))
+            if self._trainer is not None and self._trainer_flags == flags:
+                return self._trainer
+            check_supported(self)  # before anything is bound: an override we cannot run
+            compiled = self._compiled
+            preds = [tuple(t.shape) for t in self.outputs] \
+                if getattr(self, "_functional", False) \
+                else [(None,) + tuple(ys[i].shape[1:]) for i in range(len(ys))]
+            compiled.metrics.build([a.shape for a in ys], preds)
+            for metric in compiled.metrics.all_metrics():
+                metric.bind(self._backend_name, self._device)
+            compiled.engine_optimizer = compiled.optimizer.bind(self._backend_name,
+                                                                self.trainable_weights)
+            backend = backends.get(self._backend_name)
+            self._trainer = backend.make_trainer(program, StepPolicy(self, compiled))
+            if uses_custom_steps(self):
+                self._trainer = CustomSteps(self, self._trainer, program)
+            self._trainer_flags = flags
             return self._trainer
-        check_supported(self)  # before anything is bound: an override we cannot run
-        compiled = self._compiled
-        preds = [tuple(t.shape) for t in self.outputs] if getattr(self, "_functional", False) \
-            else [(None,) + tuple(ys[i].shape[1:]) for i in range(len(ys))]
-        compiled.metrics.build([a.shape for a in ys], preds)
-        for metric in compiled.metrics.all_metrics():
-            metric.bind(self._backend_name, self._device)
-        compiled.engine_optimizer = compiled.optimizer.bind(self._backend_name,
-                                                            self.trainable_weights)
-        backend = backends.get(self._backend_name)
-        self._trainer = backend.make_trainer(program, StepPolicy(self, compiled))
-        if uses_custom_steps(self):
-            self._trainer = CustomSteps(self, self._trainer, program)
-        self._trainer_flags = flags
-        return self._trainer
 
     def _log_source(self, trainer):
         """What the loop resets and reads the logs from: the compiled metrics, or the
@@ -135,6 +139,7 @@ class Trainer(StepMethods):
                           f"the loss and metrics but changes nothing.", UserWarning,
                           stacklevel=3)
 
+    @guards.handles_interrupts
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
             sample_weight=None, steps_per_epoch=None, validation_steps=None, class_weight=None,
@@ -197,7 +202,8 @@ class Trainer(StepMethods):
             seen = step = 0
             for step, (xb, yb, swb, size) in enumerate(train.epoch(rng)):
                 cbs.on_train_batch_begin(step)
-                trainer.train_step(xb, yb, swb)
+                with guards.uninterrupted():
+                    trainer.train_step(xb, yb, swb)
                 seen += size
                 cbs.on_train_batch_end(step, metrics.results() if batch_logs else None)
                 if bar is not None and (train.target is None or seen < train.target) \
@@ -277,7 +283,8 @@ class Trainer(StepMethods):
         seen = step = 0
         for step, (xb, yb, swb, size) in enumerate(source.epoch()):
             cbs.on_test_batch_begin(step)
-            trainer.test_step(xb, yb, swb)
+            with guards.uninterrupted():
+                trainer.test_step(xb, yb, swb)
             cbs.on_test_batch_end(step, metrics.results() if batch_logs else None)
             seen += size
             if bar is not None and (source.target is None or seen < source.target) \
@@ -291,6 +298,7 @@ class Trainer(StepMethods):
             bar.update(seen, logs, finalize=True, steps=step + 1)
         return logs
 
+    @guards.handles_interrupts
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss (and metrics) on the data: a scalar when there are no metrics, else a list
@@ -356,7 +364,8 @@ class Trainer(StepMethods):
         metrics = self._log_source(trainer)
         if reset_metrics:
             metrics.reset()
-        trainer.train_step(xs, ys, sw)
+        with guards.uninterrupted():
+            trainer.train_step(xs, ys, sw)
         return self._format_logs(metrics.results(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
@@ -368,7 +377,8 @@ class Trainer(StepMethods):
         metrics = self._log_source(trainer)
         if reset_metrics:
             metrics.reset()
-        trainer.test_step(xs, ys, sw)
+        with guards.uninterrupted():
+            trainer.test_step(xs, ys, sw)
         return self._format_logs(metrics.results(), return_dict)
 
 

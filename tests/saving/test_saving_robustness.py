@@ -5,10 +5,12 @@ import io
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import textwrap
 import time
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -103,6 +105,79 @@ def test_truncated_weights_file_changes_nothing(tmp_path):
         with pytest.raises(InvalidFileError, match="cut.weights.npz"):
             target.load_weights(tmp_path / "cut.weights.npz")
     for got, want in zip(target.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
+def _lying_member(data, name, declared):
+    """``data`` (a zip) with member ``name`` declaring ``declared`` bytes in its local
+    header and in the central directory, whatever it really inflates to."""
+    data = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        info = zf.getinfo(name)
+    data[info.header_offset + 22:info.header_offset + 26] = struct.pack("<I", declared)
+    at = data.index(b"PK\x01\x02")
+    while True:  # the central directory entry of ``name``
+        length = struct.unpack("<H", data[at + 28:at + 30])[0]
+        if data[at + 46:at + 46 + length].decode() == name:
+            break
+        at = data.index(b"PK\x01\x02", at + 4)
+    data[at + 24:at + 28] = struct.pack("<I", declared)
+    return bytes(data)
+
+
+def _zip_of(members):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return out.getvalue()
+
+
+def test_zip_member_lying_about_its_size_is_not_inflated(archive, tmp_path):
+    """A member declaring 1 KiB that inflates to 64 MiB of zeros (64 KiB compressed) is
+    read no further than its declared size: the error names the file and the member,
+    and the memory used stays far below what inflating it would take."""
+    bomb = b"\0" * (64 << 20)
+    _, data, _ = archive
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    npy = io.BytesIO()
+    np.lib.format.write_array(npy, np.zeros(1 << 24, np.float32))  # 64 MiB of zeros
+    cases = [  # (file, member, its bytes, load)
+        ("bomb.keras", "config.json", {**members, "config.json": bomb}, saving.load_model),
+        ("bomb.weights.npz", "hidden.kernel.npy", {"manifest.json": b"{}",
+                                                   "hidden.kernel.npy": npy.getvalue()},
+         _model().load_weights),
+    ]
+    for filename, member, content, load in cases:
+        path = tmp_path / filename
+        path.write_bytes(_lying_member(_zip_of(content), member, 1024))
+        tracemalloc.start()
+        try:
+            with pytest.raises(InvalidFileError, match=f"{filename}.*{member}.*1024 bytes"):
+                load(path)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 8 << 20, peak  # inflating it whole took 141 MiB
+
+
+def test_hdf5_dataset_declaring_far_more_than_it_stores(tmp_path):
+    """A compressed dataset of 256 MiB that stores nothing (never written: HDF5 would
+    allocate all of it on reading) is refused before any dataset is read."""
+    import h5py
+    model = _model()
+    path = tmp_path / "bomb.weights.h5"
+    model.save_weights(path)
+    with h5py.File(path, "a") as f:
+        del f["layers/dense/vars/0"]
+        f["layers/dense/vars"].create_dataset("0", shape=(1 << 26,), dtype="f4",
+                                              chunks=(1 << 20,), compression="gzip")
+    assert path.stat().st_size < 1 << 20
+    before = model.get_weights()
+    with pytest.raises(InvalidFileError, match="bomb.weights.h5.*declare.*'layers/dense/vars/0'"):
+        model.load_weights(path)
+    for got, want in zip(model.get_weights(), before):
         np.testing.assert_array_equal(got, want)
 
 
@@ -239,7 +314,6 @@ def test_sigkill_during_save_keeps_previous_file(kind, tmp_path):
     old = Sequential([Dense(64, input_shape=(32,)), Dense(64), Dense(3)])
     target = tmp_path / ("m.keras" if kind == "model" else f"m.{kind}")
     (old.save if kind == "model" else old.save_weights)(target)
-    before = target.read_bytes()
     marker = tmp_path / "writing"
     process = subprocess.Popen([sys.executable, "-c", _KILLED_SAVE, str(target), str(marker),
                                 kind])
@@ -251,6 +325,10 @@ def test_sigkill_during_save_keeps_previous_file(kind, tmp_path):
             time.sleep(0.02)
         temporary = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
         assert len(temporary) == 1 and temporary[0].name.startswith(f".{target.name}.")
+        # A save to the same path meanwhile leaves the running save's file alone.
+        (old.save if kind == "model" else old.save_weights)(target)
+        assert temporary[0].exists()
+        before = target.read_bytes()
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
@@ -263,6 +341,66 @@ def test_sigkill_during_save_keeps_previous_file(kind, tmp_path):
         loaded.load_weights(target)
     for got, want in zip(loaded.get_weights(), old.get_weights()):
         np.testing.assert_array_equal(got, want)
+    # The killed save's temporary file is left; the next save to the path removes it.
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == \
+        [temporary[0].name]
+    (old.save if kind == "model" else old.save_weights)(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, "writing"])
+
+
+# SIGINT raised at every line an atomic write runs in atomic.py and in the standard
+# modules it calls for the temporary file (tempfile.mkstemp, os.fdopen), one point per
+# write; every save writes through atomic_write.
+_INTERRUPTED_WRITES = textwrap.dedent("""
+    import os, signal, sys, tempfile
+    from keras_bridge.saving import atomic
+    folder = sys.argv[1]
+    target = os.path.join(folder, "m.keras")
+    watched = {atomic.__file__, tempfile.__file__, os.__file__}
+    point, kept = 0, b"save 0"
+    while True:
+        point += 1
+        count = [0]
+
+        def trace(frame, event, arg):
+            if frame.f_code.co_filename not in watched:
+                return None
+            if event == "line":
+                count[0] += 1
+                if count[0] == point:
+                    signal.raise_signal(signal.SIGINT)
+            return trace
+
+        content = b"save %d" % point
+        sys.settrace(trace)
+        try:
+            with atomic.atomic_write(target) as f:
+                f.write(content)
+            done = True
+        except KeyboardInterrupt:
+            done = False
+        finally:
+            sys.settrace(None)
+        left = [n for n in os.listdir(folder) if n != "m.keras"]
+        assert not left, (point, left)
+        with open(target, "rb") as f:  # this write's content, or the last one kept
+            last = f.read()
+        assert last in (content, kept), (point, last)
+        kept = last
+        if done:
+            break
+    print(point)
+""")
+
+
+def test_ctrl_c_at_any_point_of_a_save_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "m.keras").write_bytes(b"save 0")
+    # Before, an interrupt in the first mkstemp of a process could also leave tempfile's
+    # own lock held: every later save hung (a timeout here).
+    result = subprocess.run([sys.executable, "-c", _INTERRUPTED_WRITES, str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout) > 20  # the points tried, mkstemp's among them
 
 
 def test_error_during_save_keeps_previous_file(tmp_path, monkeypatch):

@@ -1,0 +1,115 @@
+"""What keeps a model whole under threads and Ctrl-C.
+
+``engine_lock``: binding a model to an engine and making its program or train step
+happen once, under this lock (checked again inside it), so two threads that use a
+fresh model together do not both bind it (the second would read weights the first had
+already handed to the engine). Binding is rare, so one reentrant lock for every model
+is enough and cannot deadlock between models that share layers.
+
+``uninterrupted()``: a step that changes a model's state (weights, optimizer state, metrics,
+a stateful layer's carry) is committed whole or not at all with respect to Ctrl-C.
+Python raises ``KeyboardInterrupt`` between any two bytecodes: landing between a JAX
+step that donated the old weights and the assignment of the new ones, it left the
+model holding deleted arrays; inside a torch optimizer's ``step`` it left some weights
+or moments updated and others not. A SIGINT during a step is only noted and handed to
+the handler that was in place once the step has committed (by default:
+``KeyboardInterrupt``, with the model holding the weights after that step). Deferring
+keeps each engine's step as it is, where "commit before donate" would copy the weights
+every step. A second SIGINT during one step is delivered at once: the way out of a
+step that hangs, at the cost of that guarantee.
+
+The handler is installed for a whole ``fit`` / ``evaluate`` / ``predict`` call
+(``handles_interrupts``) and each step only flips a flag: ``signal.signal`` costs tens
+of microseconds, too much per batch. A block outside such a call (``train_on_batch``, a
+save) installs it for itself. Only the main thread receives signals, so in other threads
+both do nothing.
+"""
+
+import contextlib
+import functools
+import signal
+import threading
+
+engine_lock = threading.RLock()
+
+
+class _State:
+    installed = False  # our handler holds SIGINT (main thread)
+    previous = None  # the handler it replaced, given every SIGINT outside a step
+    in_step = False
+    pending = False
+
+
+_state = _State()
+
+
+def _on_sigint(signum, frame):
+    if _state.in_step and not _state.pending:
+        _state.pending = True
+        return
+    _deliver(signum, frame)
+
+
+def _deliver(signum, frame):
+    previous = _state.previous
+    if callable(previous):  # signal.default_int_handler raises KeyboardInterrupt
+        previous(signum, frame)
+    elif previous == signal.SIG_DFL:  # what the process asked for: be terminated
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGINT)
+    # SIG_IGN: nothing
+
+
+def _main_thread():
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def _installed():
+    if _state.installed or not _main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:  # a handler set outside Python: it could not be put back
+        yield
+        return
+    _state.previous = previous
+    signal.signal(signal.SIGINT, _on_sigint)
+    _state.installed = True
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _state.installed = False
+
+
+def handles_interrupts(method):
+    """Decorate a public method whose loop runs ``uninterrupted()`` blocks: the SIGINT handler
+    is installed once for the whole call."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with _installed():
+            return method(*args, **kwargs)
+    return wrapper
+
+
+@contextlib.contextmanager
+def uninterrupted():
+    """A block that Ctrl-C does not split (a step committing a model's new state, a
+    temporary file made and registered for its cleanup): SIGINT waits until it ends."""
+    if not _main_thread() or _state.in_step:
+        yield
+        return
+    with _installed():
+        if not _state.installed:  # no Python handler to defer to
+            yield
+            return
+        _state.pending = False  # one left by a SIGINT racing a step's end
+        _state.in_step = True
+        try:
+            yield
+        finally:
+            _state.in_step = False
+            if _state.pending:
+                _state.pending = False
+                _deliver(signal.SIGINT, None)
