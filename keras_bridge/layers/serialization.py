@@ -58,9 +58,14 @@ def serialize_layer(layer):
     else:
         config, class_name = layer.get_config(), cls.__name__
         _check_config_covers_init(layer, config)
-    return {"module": public_module(cls), "class_name": class_name,
-            "config": to_json_value(config, where),
-            "registered_name": registered_name_or_none(cls)}
+    entry = {"module": public_module(cls), "class_name": class_name,
+             "config": to_json_value(config, where),
+             "registered_name": registered_name_or_none(cls)}
+    build_config = layer.get_build_config()
+    if build_config is not None:  # Keras 3 builds the layer with it before loading weights
+        entry["build_config"] = to_json_value(build_config, f"The build config of layer "
+                                                            f"{layer.name!r}")
+    return entry
 
 
 def _check_config_covers_init(layer, config):
@@ -108,6 +113,26 @@ def deserialize_layer(entry, custom_objects=None, safe_mode=True):
     config = {} if config is None else config
     name = config.get("name") if isinstance(config, dict) else entry.get("name")
     cls = resolve_layer_class(class_name, entry.get("registered_name"), custom_objects, name)
+    return _build(_create(cls, entry, config, name, custom_objects, safe_mode),
+                  entry.get("build_config"))
+
+
+def _build(layer, build_config):
+    """Keras 3's step after from_config: ``build_from_config`` for a layer not yet built,
+    so its weights exist before they are assigned."""
+    if not build_config or layer.built:
+        return layer
+    try:
+        layer.build_from_config(build_config)
+    except Exception as e:
+        raise ValueError(f"Could not build layer {layer.name!r} ({type(layer).__name__}) "
+                         f"from its build_config {build_config!r:.200} "
+                         f"({type(e).__name__}: {e}).") from e
+    return layer
+
+
+def _create(cls, entry, config, name, custom_objects, safe_mode):
+    class_name = entry["class_name"]
     if hasattr(cls, "_from_saved_entry"):  # a model
         return cls._from_saved_entry(config, custom_objects, safe_mode)
     if not isinstance(config, dict):
