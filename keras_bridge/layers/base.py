@@ -88,6 +88,28 @@ def _shape_of(x):
         else tuple(int(d) for d in x.shape)
 
 
+def shape_to_json(shape):
+    """A shape (or a list / dict of shapes) with tuples as lists."""
+    if isinstance(shape, dict):
+        return {k: shape_to_json(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)):
+        return [shape_to_json(d) if isinstance(d, (list, tuple, dict)) else
+                (None if d is None else int(d)) for d in shape]
+    return shape
+
+
+def shape_from_json(shape):
+    """``shape_to_json``'s output back: a list of dimensions is a tuple, a list of
+    shapes a list of tuples."""
+    if isinstance(shape, dict):
+        return {k: shape_from_json(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)):
+        if all(d is None or isinstance(d, int) for d in shape):
+            return tuple(shape)
+        return [shape_from_json(d) for d in shape]
+    return shape
+
+
 def trainable_first(weights):
     """``weights`` with the trainable ones first, each group in its order."""
     return [w for w in weights if w._trainable] + [w for w in weights if not w._trainable]
@@ -365,9 +387,31 @@ class Layer:
         if not self.built:
             self.build(input_shape)
             self.built = True
+            self._build_input_shape = input_shape
             if self._initial_weights is not None:
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
+
+    _build_input_shape = None  # the shape the layer was built for (get_build_config)
+
+    def get_build_config(self):
+        """Keras 3's build config: ``{"input_shape": shape}`` for the input shape the
+        layer was built with, or None before it is built. Saved beside the layer's
+        config so that ``build_from_config`` creates its weights before they load."""
+        if self._build_input_shape is None:
+            return None
+        return {"input_shape": shape_to_json(self._build_input_shape)}
+
+    def build_from_config(self, config):
+        """Build from ``get_build_config()``'s output (Keras 3): ``build(input_shape)``,
+        or ``build(**shapes_dict)`` for a Keras layer built from several arguments."""
+        if not config:
+            return
+        if "input_shape" in config:
+            self._maybe_build(shape_from_json(config["input_shape"]))
+        elif "shapes_dict" in config:
+            self.build(**{k: shape_from_json(v) for k, v in config["shapes_dict"].items()})
+            self.built = True
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape``; by default found by running ``call`` on

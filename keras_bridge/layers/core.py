@@ -1,6 +1,7 @@
 """Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape, Permute,
 RepeatVector, Lambda."""
 
+import inspect
 import math
 import warnings
 
@@ -365,9 +366,16 @@ class Lambda(Layer):
         self.function = function
         self._output_shape = output_shape
         self.arguments = dict(arguments or {})
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            params = {}
+        # As Keras 3: the function gets mask / training when it names them.
+        self._passed = [name for name in ("mask", "training") if name in params]
 
-    def call(self, inputs):
-        return self.function(inputs, **self.arguments)
+    def call(self, inputs, mask=None, training=None):
+        given = {"mask": mask, "training": training}
+        return self.function(inputs, **self.arguments, **{k: given[k] for k in self._passed})
 
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:

@@ -17,7 +17,8 @@ from keras_bridge.serialization.core import (
     object_from_config, overrides, resolve_function, to_json_value)
 from keras_bridge.serialization.registration import (
     get_registered_object, lookup_explicit, registered_name_or_none)
-from keras_bridge.serialization.safe_mode import refuse_lambda_layer
+from keras_bridge.serialization import bytecode
+from keras_bridge.serialization.safe_mode import holds_bytecode, refuse_lambda_layer
 
 _EXTRA_BUILTINS = {}  # model classes, registered by keras_bridge.models
 
@@ -57,9 +58,14 @@ def serialize_layer(layer):
     else:
         config, class_name = layer.get_config(), cls.__name__
         _check_config_covers_init(layer, config)
-    return {"module": public_module(cls), "class_name": class_name,
-            "config": to_json_value(config, where),
-            "registered_name": registered_name_or_none(cls)}
+    entry = {"module": public_module(cls), "class_name": class_name,
+             "config": to_json_value(config, where),
+             "registered_name": registered_name_or_none(cls)}
+    build_config = layer.get_build_config()
+    if build_config is not None:  # Keras 3 builds the layer with it before loading weights
+        entry["build_config"] = to_json_value(build_config, f"The build config of layer "
+                                                            f"{layer.name!r}")
+    return entry
 
 
 def _check_config_covers_init(layer, config):
@@ -107,6 +113,26 @@ def deserialize_layer(entry, custom_objects=None, safe_mode=True):
     config = {} if config is None else config
     name = config.get("name") if isinstance(config, dict) else entry.get("name")
     cls = resolve_layer_class(class_name, entry.get("registered_name"), custom_objects, name)
+    return _build(_create(cls, entry, config, name, custom_objects, safe_mode),
+                  entry.get("build_config"))
+
+
+def _build(layer, build_config):
+    """Keras 3's step after from_config: ``build_from_config`` for a layer not yet built,
+    so its weights exist before they are assigned."""
+    if not build_config or layer.built:
+        return layer
+    try:
+        layer.build_from_config(build_config)
+    except Exception as e:
+        raise ValueError(f"Could not build layer {layer.name!r} ({type(layer).__name__}) "
+                         f"from its build_config {build_config!r:.200} "
+                         f"({type(e).__name__}: {e}).") from e
+    return layer
+
+
+def _create(cls, entry, config, name, custom_objects, safe_mode):
+    class_name = entry["class_name"]
     if hasattr(cls, "_from_saved_entry"):  # a model
         return cls._from_saved_entry(config, custom_objects, safe_mode)
     if not isinstance(config, dict):
@@ -197,48 +223,61 @@ def _revive(config, custom_objects):
 
 
 # ---- Lambda ---------------------------------------------------------------------------
+def _function_entry(fn, where):
+    """A Lambda's function as Keras 3 saves it: a lambda as bytecode, any other by name."""
+    if bytecode.is_anonymous(fn):
+        return {"class_name": "__lambda__", "config": bytecode.dump(fn, where)}
+    return function_reference(fn, where)
+
+
 def lambda_config(layer):
-    """A Lambda's config with its function saved by name (Keras 2's
-    ``function_type='function'``), never as bytecode."""
-    where = f"The function of Lambda layer {layer.name!r}"
-    ref = function_reference(layer.function, where)
+    """A Lambda's config as Keras 3 writes it: ``function`` (and a callable
+    ``output_shape``) as a function reference or, for a lambda, bytecode."""
     config = Layer.get_config(layer)
-    config.update(function=ref["config"], function_type="function", module=ref["module"])
+    config["function"] = _function_entry(layer.function,
+                                         f"The function of Lambda layer {layer.name!r}")
     shape = layer._output_shape
     if callable(shape):
-        shape_ref = function_reference(shape, f"The output_shape of Lambda layer {layer.name!r}")
-        config.update(output_shape=shape_ref["config"], output_shape_type="function",
-                      output_shape_module=shape_ref["module"])
-    else:
-        config.update(output_shape=None if shape is None else list(shape),
-                      output_shape_type="raw", output_shape_module=None)
+        config["output_shape"] = _function_entry(
+            shape, f"The output_shape of Lambda layer {layer.name!r}")
+    elif shape is not None:
+        config["output_shape"] = list(shape)
     config["arguments"] = to_json_value(layer.arguments, f"The arguments of Lambda layer "
                                                          f"{layer.name!r}")
     return config
 
 
+def _load_function(value, kind, override, custom_objects, where):
+    """A saved function: Keras 3's bytecode entry or Keras 2's ``kind='lambda'`` (refused
+    by the caller under safe_mode; ``override`` from custom_objects wins), else a
+    reference by name."""
+    if holds_bytecode(value) or kind == "lambda":
+        if callable(override):
+            return override
+        return bytecode.load(value.get("config") if isinstance(value, dict) else value, where)
+    return resolve_function(value, custom_objects, where)
+
+
 def lambda_from_config(cls, config, custom_objects, safe_mode):
+    """A Lambda from Keras 3's config, Keras 2's (``function_type``) or earlier
+    keras_bridge files (function by name)."""
     if safe_mode:
         refuse_lambda_layer(config)
     name = config.get("name", "lambda")
     where = f"Lambda layer {name!r}"
-    if config.get("function_type", "function") != "function" or \
-            (isinstance(config.get("function"), dict) and
-             config["function"].get("class_name") != "function"):
-        fn = lookup_explicit(name, custom_objects)
-        if not callable(fn):
-            raise ValueError(
-                f"{where} was saved with its function as Python bytecode (Keras's format "
-                "for lambdas), which keras_bridge never runs. Pass the function as "
-                f"custom_objects={{'{name}': fn}} (keyed by the layer's name).")
-    else:
-        fn = resolve_function(config.get("function"), custom_objects, where)
+    override = lookup_explicit(name, custom_objects)  # the function passed by layer name
+    fn = _load_function(config.get("function"), config.get("function_type"), override,
+                        custom_objects, f"The function of {where}")
     shape = config.get("output_shape")
-    if config.get("output_shape_type") == "function" and shape is not None:
-        shape = resolve_function(shape, custom_objects, f"The output_shape of {where}")
+    if shape is not None and (isinstance(shape, (str, dict)) or
+                              config.get("output_shape_type") in ("function", "lambda")):
+        shape = _load_function(shape, config.get("output_shape_type"), None, custom_objects,
+                               f"The output_shape of {where}")
     elif shape is not None:
         shape = tuple(from_json_value(shape))
     kwargs = {k: config[k] for k in ("name", "trainable", "dtype") if k in config}
+    if isinstance(kwargs.get("dtype"), dict):  # Keras 3's dtype policy
+        kwargs["dtype"] = (kwargs["dtype"].get("config") or {}).get("name")
     batch_shape = config.get("batch_input_shape") or config.get("batch_shape")
     if batch_shape is not None:
         kwargs.update(input_shape=tuple(batch_shape[1:]), batch_size=batch_shape[0])

@@ -6,6 +6,7 @@ engine's program then owns the weights until ``to_backend`` makes a copy elsewhe
 """
 
 import copy
+import inspect
 import re
 import warnings
 
@@ -38,6 +39,14 @@ class Model(TorchModuleMethods, Trainer, Layer):
         model = Model(inputs, outputs)
     """
 
+    def __new__(cls, *args, **kwargs):
+        # Keras 3's automatic config of a subclassed model: its constructor arguments,
+        # when they are all plain values (get_config of a subclass without its own).
+        obj = super().__new__(cls)
+        if cls.__init__ is not Model.__init__:
+            vars(obj)["_auto_config"] = auto_config(cls, args, kwargs)
+        return obj
+
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
         if "input" in kwargs or "output" in kwargs:
             warnings.warn("Model(input=..., output=...) is deprecated; use "
@@ -45,9 +54,10 @@ class Model(TorchModuleMethods, Trainer, Layer):
             inputs = kwargs.pop("input", inputs)
             outputs = kwargs.pop("output", outputs)
         trainable = kwargs.pop("trainable", True)
+        dtype = kwargs.pop("dtype", None)  # in a subclassed model's config (Keras 3)
         if kwargs:
             raise TypeError(f"Model() got unexpected arguments {sorted(kwargs)}")
-        super().__init__(name=name, trainable=trainable)
+        super().__init__(name=name, trainable=trainable, dtype=dtype)
         self._functional = False
         self._execution_plan = self._executor = None
         self._program = None
@@ -257,6 +267,7 @@ class Model(TorchModuleMethods, Trainer, Layer):
         """Subclassed models are built by running ``call`` once on zeros of this shape."""
         if self._functional:
             return
+        self._build_input_shape = input_shape
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         zeros = [np.zeros(tuple(1 if d is None else d for d in s), config.floatx())
                  for s in shapes]
@@ -460,6 +471,9 @@ class Model(TorchModuleMethods, Trainer, Layer):
         symbolic = any(isinstance(t, KerasTensor) for t in tree.flatten(inputs))
         if not self.built and not symbolic:
             self.built = True  # a subclass builds its layers while running call
+            if self._build_input_shape is None:
+                self._build_input_shape = tree.map_structure(
+                    lambda t: (None,) + tuple(np.shape(t))[1:], inputs)
         if not symbolic and host_stage.has_host_stage(self):
             inputs = host_stage.encode_inputs(self, self._flatten_inputs(inputs))
         return super().__call__(inputs, *args, **kwargs)
@@ -543,6 +557,34 @@ class Model(TorchModuleMethods, Trainer, Layer):
         """A new model of this class from ``get_config``'s output."""
         from keras_bridge.saving import model_methods
         return model_methods.from_config(cls, config, custom_objects)
+
+    def get_build_config(self):
+        """Keras 3's build config: a subclassed model's input shape once built; a
+        functional model builds from its config, so its input shape is None."""
+        if self._functional:
+            return {"input_shape": None}
+        return super().get_build_config()
+
+    def build_from_config(self, config):
+        """Build a subclassed (or deferred Sequential) model from ``get_build_config``'s
+        output, so its weights exist before they load."""
+        shape = (config or {}).get("input_shape")
+        if shape is not None and not self.built:
+            from keras_bridge.layers.base import shape_from_json
+            self.build(shape_from_json(shape))
+
+    def get_compile_config(self):
+        """The arguments ``compile`` was called with, serialized as Keras 3 saves them
+        in ``compile_config`` ({} when not compiled)."""
+        from keras_bridge.saving import model_methods
+        return model_methods.get_compile_config(self)
+
+    def compile_from_config(self, config):
+        """``compile`` with ``get_compile_config``'s output (custom objects come from the
+        active ``custom_object_scope``). A subclass that overrides ``compile`` is left
+        uncompiled with a warning, as in Keras 3."""
+        from keras_bridge.saving import model_methods
+        model_methods.compile_from_config(self, config)
 
     def _saved_entry(self):
         """(class name, config) of this model's saved entry (the layer codec's hook):
@@ -695,3 +737,35 @@ class _numpy_weights:
             if slot is not None:
                 w.slot = slot
                 w._numpy = value
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def auto_config(cls, args, kwargs):
+    """``cls(*args, **kwargs)``'s arguments by name (defaults filled in, ``name`` left
+    to get_config), or None when one is not a plain value or cannot be named."""
+    try:
+        signature = inspect.signature(cls.__init__)
+        bound = signature.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    bound.apply_defaults()
+    out = {}
+    for name, value in list(bound.arguments.items())[1:]:
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                return None
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            out.update(value)
+        elif kind is inspect.Parameter.POSITIONAL_ONLY:
+            return None
+        else:
+            out[name] = value
+    out.pop("name", None)
+    try:
+        plain = all(isinstance(v, _PLAIN) for v in tree.flatten(out))
+    except TypeError:
+        return None
+    return out if plain else None

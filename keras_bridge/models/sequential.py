@@ -91,6 +91,12 @@ class Sequential(Model):
             self._chain.append(layer(self._chain[-1] if self._chain else self._input))
         self._refresh()
 
+    def get_build_config(self):
+        """Keras 3's build config: the input shape (batch axis included) once built."""
+        if self._input is None:
+            return None
+        return {"input_shape": list(self._input.shape)}
+
     def build_from_data(self, inputs):
         if len(inputs) != 1:
             raise ValueError(f"A Sequential model takes one input; received {len(inputs)}.")

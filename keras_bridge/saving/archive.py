@@ -27,7 +27,7 @@ import os
 from keras_bridge.layers.serialization import deserialize_layer, serialize_layer
 from keras_bridge.saving import h5_file, keras2_h5, keras3_config, keras3_weights, npz
 from keras_bridge.saving.atomic import atomic_write, check_overwrite
-from keras_bridge.saving.compile_config import compile_arguments, compile_config
+from keras_bridge.saving.compile_config import compile_config
 from keras_bridge.saving.npz import InvalidFileError
 from keras_bridge.saving.optimizer_state import check_payload, restore_payload
 from keras_bridge.saving.weights_file import (
@@ -142,8 +142,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             metrics and functions that are not registered.
         compile: Whether to restore the training configuration (optimizer with its
             state, loss, metrics) saved with the model.
-        safe_mode: If True (default), refuse to load ``Lambda`` layers, whose loading
-            calls Python functions named by the file.
+        safe_mode: If True (default), refuse ``Lambda`` layers whose function is a
+            Python lambda saved as bytecode (loading it runs code from the file).
 
     Returns:
         The model, with its weights; compiled when it was saved compiled and
@@ -177,7 +177,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         if not compile or not compile_cfg:
             return model
         try:
-            model.compile(**compile_arguments(compile_cfg, custom_objects))
+            model.compile_from_config(compile_cfg)
         except Exception as e:
             raise ValueError(
                 f"The model in {where} loaded, but its training configuration could not be "

@@ -10,6 +10,8 @@ kwargs], ...]`` is read too. As in Keras, a one-element list of inputs or output
 loads as a single tensor.
 """
 
+import inspect
+
 from keras_bridge import bounded_json
 from keras_bridge.graph import KerasTensor
 from keras_bridge.layers.serialization import deserialize_layer, serialize_layer
@@ -44,7 +46,7 @@ def model_from_json(json_string, custom_objects=None, safe_mode=True):
     Args:
         json_string: The JSON text.
         custom_objects: Dict name -> class or function for user objects.
-        safe_mode: If True (default), refuse ``Lambda`` layers.
+        safe_mode: If True (default), refuse ``Lambda`` layers holding bytecode.
     """
     try:
         config = bounded_json.loads(json_string)
@@ -60,11 +62,24 @@ def model_config(model):
         return sequential_config(model)
     if getattr(model, "_functional", False):
         return functional_config(model)
-    raise NotImplementedError(
-        f"Model {model.name!r} ({type(model).__name__}) is a subclassed model: its layers "
-        "are connected by Python code in call(), which has no config. Give the class "
-        "get_config() and from_config() to save its architecture, or keep its weights "
-        "with save_weights() / load_weights() and rebuild it in code.")
+    return subclassed_config(model)
+
+
+def subclassed_config(model):
+    """A subclassed model's base config, as Keras 3's: ``name``, ``trainable``,
+    ``dtype`` and the constructor's plain arguments (``Model.__new__`` records them),
+    without the keys its ``__init__`` cannot take back, so ``cls(**config)`` rebuilds
+    it. Layers connected in ``call`` have no config: a subclass with other arguments
+    gives ``get_config`` (and ``from_config``) itself."""
+    config = {"name": model.name, "trainable": model.trainable, "dtype": model.dtype,
+              **(vars(model).get("_auto_config") or {})}
+    try:
+        params = inspect.signature(type(model).__init__).parameters
+    except (TypeError, ValueError):
+        return config
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return config
+    return {k: v for k, v in config.items() if k in params}
 
 
 # ---- Sequential -------------------------------------------------------------------------
@@ -293,7 +308,13 @@ def graph_model_from_config(cls, config, custom_objects, safe_mode):
         return sequential_from_config(cls, config, custom_objects, safe_mode)
     if isinstance(config, dict) and "layers" in config and "input_layers" in config:
         return functional_from_config(cls, config, custom_objects, safe_mode)
-    raise ValueError(f"Cannot recreate model class {cls.__name__}: its config is not a "
-                     "Sequential or functional model config (it needs 'layers', "
-                     "'input_layers' and 'output_layers'), and the class defines no "
-                     "from_config().")
+    if not isinstance(config, dict):
+        raise ValueError(f"Cannot recreate model class {cls.__name__}: its config should be "
+                         f"a dict. Received: {type(config).__name__}")
+    try:  # a subclassed model: its config is its constructor's arguments (Keras 3)
+        return cls(**from_json_value(config))
+    except TypeError as e:
+        raise ValueError(
+            f"Cannot recreate model class {cls.__name__} from its config {config!r:.300} "
+            f"({e}). Its get_config() must return every argument of __init__, or the class "
+            "must define from_config(cls, config).") from e

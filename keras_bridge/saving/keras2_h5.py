@@ -392,7 +392,7 @@ def _write_weights(group, model):
 def _training_config(model):
     config = keras3_config.to_keras3(compile_config(model))
     optimizer = config.pop("optimizer")
-    return {**config, "weighted_metrics": None, "run_eagerly": False,
+    return {"weighted_metrics": None, **config, "run_eagerly": False,
             "steps_per_execution": 1, "jit_compile": False,
             "optimizer_config": {"class_name": optimizer["class_name"],
                                  "config": optimizer["config"]}}
@@ -413,6 +413,11 @@ def save_model(model, path, overwrite=True, include_optimizer=True):
     """Write ``model`` as a Keras 2 HDF5 model file, atomically."""
     from keras_bridge.layers.serialization import serialize_layer
     check_overwrite(path, overwrite)
+    if not getattr(model, "_functional", False):  # as tf.keras 2
+        raise NotImplementedError(
+            f"Model {model.name!r} ({type(model).__name__}) is a subclassed model, which "
+            "Keras 2's HDF5 format cannot hold (it keeps weights by layer name in a graph). "
+            "Save it as .keras, or its weights with save_weights().")
     entry = keras3_config.to_keras3(serialize_layer(model))
     model_config = json.dumps({"class_name": entry["class_name"], "config": entry["config"]})
     compiled = include_optimizer and getattr(model, "_compiled", None) is not None

@@ -6,7 +6,8 @@ keras_bridge's built-ins are the same classes as Keras's under the same names, s
 layer config ``keras.initializers``, a Sequential model ``keras`` / ``Sequential``
 and a functional model what Keras writes for it (``keras.src.models.functional`` /
 ``Functional``). InputLayer's ``batch_input_shape`` is written as Keras 3's
-``batch_shape``. User classes keep their own module and registered name. keras_bridge
+``batch_shape``. User classes keep their own module and registered name (an
+unregistered one's class name, as Keras writes it). keras_bridge
 ignores ``module`` when it loads, so these files load back unchanged.
 """
 
@@ -18,7 +19,7 @@ _MODULES = {f"keras_bridge.{name}": f"keras.{name}" for name in _FAMILIES}
 _NESTED_FAMILY = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers",
                   "_constraint": "keras.constraints", "optimizer": "keras.optimizers",
                   "loss": "keras.losses", "metrics": "keras.metrics"}
-_MARKERS = ("__keras_tensor__", "__tuple__", "__numpy__", "function")
+_MARKERS = ("__keras_tensor__", "__tuple__", "__numpy__", "function", "__lambda__")
 
 
 def to_keras3(value, key=""):
@@ -43,6 +44,9 @@ def to_keras3(value, key=""):
         out["module"] = "keras"
     elif module in _MODULES and out.get("registered_name") is None:
         out["module"] = _MODULES[module]
+    elif isinstance(module, str) and not module.startswith("keras") and \
+            out.get("registered_name") is None:
+        out["registered_name"] = class_name  # Keras finds custom_objects by this name
     elif module is None:
         family = next((m for suffix, m in _NESTED_FAMILY.items() if key.endswith(suffix)),
                       None)
@@ -56,16 +60,17 @@ def to_keras3(value, key=""):
     return out
 
 
+def compile_entry(compile_cfg):
+    """``compile_config.compile_config``'s output as Keras 3 writes ``compile_config``."""
+    return {"weighted_metrics": None, **to_keras3(compile_cfg), "run_eagerly": False, "steps_per_execution": 1,
+            "jit_compile": False}
+
+
 def model_entry(model, config, compile_cfg):
-    """The top-level ``config.json`` entry: ``config`` (``serialize_layer(model)``) in
-    Keras 3's names, with Keras's ``build_config`` and ``compile_config``."""
+    """The top-level ``config.json`` entry: ``config`` (``serialize_layer(model)``, which
+    holds Keras's ``build_config``) in Keras 3's names, with ``compile_config``."""
     entry = to_keras3(config)
-    shape = None
-    if entry["class_name"] == "Sequential" and model.built and model.inputs:
-        shape = model.inputs[0].shape
-    entry["build_config"] = {"input_shape": None if shape is None else list(shape)}
+    entry.setdefault("build_config", {"input_shape": None})
     if compile_cfg is not None:
-        entry["compile_config"] = {**to_keras3(compile_cfg), "weighted_metrics": None,
-                                   "run_eagerly": False, "steps_per_execution": 1,
-                                   "jit_compile": False}
+        entry["compile_config"] = compile_entry(compile_cfg)
     return entry

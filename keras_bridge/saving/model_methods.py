@@ -3,10 +3,13 @@ get_config, from_config and the saved-entry hooks). ``Model`` keeps thin methods
 call these through one lazy import each: models sit below saving, which imports them."""
 
 import json
+import warnings
 
 from keras_bridge.models.cloning import YAML_REMOVED
 from keras_bridge.saving import weights_file
 from keras_bridge.saving.archive import save_model
+from keras_bridge.saving.compile_config import compile_arguments, compile_config
+from keras_bridge.saving.keras3_config import compile_entry
 from keras_bridge.saving.functional import (
     graph_model_from_config, model_config, model_from_class_config, model_to_dict)
 from keras_bridge.serialization.registration import scope_for
@@ -58,3 +61,19 @@ def from_config(cls, config, custom_objects=None):
 
 def from_saved_entry(cls, config, custom_objects, safe_mode):
     return model_from_class_config(cls, config, custom_objects, safe_mode)
+
+
+def get_compile_config(model):
+    cfg = compile_config(model)
+    return {} if cfg is None else compile_entry(cfg)
+
+
+def compile_from_config(model, config):
+    from keras_bridge.training.trainer import Trainer
+    if type(model).compile is not Trainer.compile:
+        warnings.warn(f"compile() was not called while loading model {model.name!r}: its "
+                      "class overrides compile(). Override get_compile_config() and "
+                      "compile_from_config() too, or call compile() after loading.",
+                      stacklevel=3)
+        return
+    model.compile(**compile_arguments(config))

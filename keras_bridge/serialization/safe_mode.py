@@ -1,14 +1,12 @@
-"""safe_mode, which refuses ``Lambda`` layers, the one built-in layer that holds Python code.
+"""safe_mode, which refuses ``Lambda`` layers whose function is Python bytecode.
 
-A Lambda is saved with its function *by name* (Keras 2's ``function_type='function'``),
-never as bytecode: bytecode is tied to one Python version, cannot be inspected, and
-running it from a file is as unsafe as unpickling. Loading a Lambda therefore needs
-its function from ``custom_objects`` or the registry, and is refused altogether under
-``safe_mode=True`` (the default), because the file chooses which function runs. A
-Keras file whose Lambda holds bytecode loads only with ``safe_mode=False`` and the
-function passed as ``custom_objects={<layer name>: fn}``. (How a Lambda is saved and
-loaded is ``keras_bridge.layers.serialization``'s business; this module only reads
-configs.)
+As in Keras 3, an anonymous function (``lambda``) of a Lambda layer is saved as its
+marshalled bytecode (``bytecode.py``): loading it runs code chosen by the file, as unsafe
+as unpickling, so it is refused under ``safe_mode=True`` (the default) before anything
+is built. A Lambda whose function is saved by name loads in safe mode: the name can only
+resolve to a function registered or passed in ``custom_objects``, never to code from the
+file. (How a Lambda is saved and loaded is ``keras_bridge.layers.serialization``'s
+business; this module only reads configs.)
 """
 
 import contextlib
@@ -46,12 +44,18 @@ def safe_mode_scope(safe_mode):
 
 
 # ---- Lambda -------------------------------------------------------------------------------
-def _lambda_function_name(config):
-    fn = config.get("function")
-    if isinstance(fn, dict):
-        inner = fn.get("config")
-        return inner if isinstance(inner, str) else "<bytecode>"
-    return fn if isinstance(fn, str) else "<bytecode>"
+def holds_bytecode(value):
+    """Whether a Lambda's ``function`` / ``output_shape`` entry is Python bytecode: Keras
+    3's ``{"class_name": "__lambda__", ...}``."""
+    return isinstance(value, dict) and value.get("class_name") == "__lambda__"
+
+
+def _bytecode_lambda(config):
+    """Whether a Lambda layer's config holds bytecode (Keras 3's ``__lambda__`` entries,
+    Keras 2's ``function_type='lambda'``)."""
+    return any(holds_bytecode(config.get(key)) for key in ("function", "output_shape")) or \
+        config.get("function_type") == "lambda" or \
+        (config.get("output_shape_type") == "lambda" and config.get("output_shape") is not None)
 
 
 def _find_lambda(config):
@@ -61,8 +65,10 @@ def _find_lambda(config):
             if found:
                 return found
     elif isinstance(config, dict):
-        if config.get("class_name") == "Lambda" and isinstance(config.get("config"), dict):
-            return config["config"]
+        inner = config.get("config")
+        if config.get("class_name") == "Lambda" and isinstance(inner, dict) and \
+                _bytecode_lambda(inner):
+            return inner
         for value in config.values():
             found = _find_lambda(value)
             if found:
@@ -71,21 +77,21 @@ def _find_lambda(config):
 
 
 def refuse_lambda(config):
-    """Under safe_mode, a config holding a Lambda layer is refused before anything is
-    built."""
+    """Under safe_mode, a config holding a Lambda layer with bytecode is refused before
+    anything is built."""
     found = _find_lambda(config)
     if found is not None:
         refuse_lambda_layer(found)
 
 
 def refuse_lambda_layer(config):
-    """The safe_mode error for the Lambda layer of this config."""
+    """The safe_mode error for the Lambda layer of this config, if it holds bytecode."""
+    if not _bytecode_lambda(config):
+        return
     name = config.get("name", "lambda")
-    fn = _lambda_function_name(config)
-    short = fn.split(">", 1)[-1] if fn != "<bytecode>" else "fn"
     raise ValueError(
-        f"Layer {name!r} is a Lambda layer: loading it calls the Python function "
-        f"{fn!r} chosen by the file, which safe_mode=True refuses. If you trust this file, "
-        f"load it with safe_mode=False, and pass custom_objects={{'{short}': {short}}} "
-        "unless the function is registered with "
-        "@keras_bridge.saving.register_keras_serializable().")
+        f"Layer {name!r} is a Lambda layer whose function is a Python lambda, saved as "
+        "bytecode: loading it runs code chosen by the file, which safe_mode=True refuses. "
+        "If you trust this file, load it with safe_mode=False (or call "
+        "keras_bridge.config.enable_unsafe_deserialization()); bytecode loads only in the "
+        "Python version that saved it.")

@@ -14,7 +14,7 @@ import pytest
 
 from keras_bridge import saving
 from keras_bridge.layers import (LSTM, BatchNormalization, Bidirectional, Conv2D, Dense,
-                                 Embedding, Flatten, Input)
+                                 Embedding, Flatten, Input, Lambda)
 from keras_bridge.models import Model, Sequential
 from tests.support.layer_checks import assert_close
 
@@ -46,7 +46,77 @@ _KERAS_SIDE = textwrap.dedent("""
     mine.save(f"{folder}/keras.keras")
     mine.save_weights(f"{folder}/keras.weights.h5")
     np.savez(f"{folder}/keras.npz", x=x, y=mine.predict(x, verbose=0))
+    # 3. A Lambda (bytecode) and a subclassed model, both ways.
+    class Tower(keras.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden, self.head = layers.Dense(units, activation="tanh"), layers.Dense(1)
+
+        def call(self, inputs):
+            return self.head(self.hidden(inputs))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    extra = np.load(f"{folder}/bridge_extra.npz")
+    lam = keras.models.load_model(f"{folder}/bridge_lambda.keras", safe_mode=False)
+    tower = keras.models.load_model(f"{folder}/bridge_tower.keras",
+                                    custom_objects={"Tower": Tower})
+    np.savez(f"{folder}/keras_extra_predictions.npz", lam=lam.predict(extra["x"], verbose=0),
+             tower=tower.predict(extra["x"], verbose=0))
+    a = keras.Input((3,))
+    lam = keras.Model(a, layers.Lambda(lambda t: t * 3.0 - 1.0)(layers.Dense(2)(a)))
+    lam.save(f"{folder}/keras_lambda.keras")
+    tower = Tower(5)
+    tower.compile("adam", "mse")
+    tower.fit(extra["x"], np.ones((4, 1)), verbose=0)
+    tower.save(f"{folder}/keras_tower.keras")
+    np.savez(f"{folder}/keras_extra.npz", lam=lam.predict(extra["x"], verbose=0),
+             tower=tower.predict(extra["x"], verbose=0))
 """)
+
+
+class Tower(Model):
+    """The subclassed model the Keras side defines too (same attributes)."""
+
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden, self.head = Dense(units, activation="tanh"), Dense(1)
+
+    def call(self, inputs):
+        return self.head(self.hidden(inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def _save_extra_models(folder):
+    """A Lambda holding a lambda, and a trained subclassed model, for Keras."""
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    lam = Sequential([Input((3,)), Dense(2), Lambda(lambda t: t * 2.0 + 1.0)])
+    lam.save(folder / "bridge_lambda.keras")
+    tower = Tower(4)
+    tower.compile("adam", "mse")
+    tower.fit(x, np.ones((4, 1)), verbose=0)
+    tower.save(folder / "bridge_tower.keras")
+    np.savez(folder / "bridge_extra.npz", x=x)
+    return x, lam.predict(x, verbose=0), tower.predict(x, verbose=0)
+
+
+def _check_extra_models(folder, x, lam_expected, tower_expected):
+    keras_side = np.load(folder / "keras_extra_predictions.npz")
+    assert_close(keras_side["lam"], lam_expected, rtol=1e-5, atol=1e-6)
+    assert_close(keras_side["tower"], tower_expected, rtol=1e-5, atol=1e-6)
+    ref = np.load(folder / "keras_extra.npz")
+    with pytest.raises(ValueError, match="'lambda'.*safe_mode=False"):
+        saving.load_model(folder / "keras_lambda.keras")
+    lam = saving.load_model(folder / "keras_lambda.keras", safe_mode=False)
+    assert_close(lam.predict(x, verbose=0), ref["lam"], rtol=1e-5, atol=1e-6)
+    tower = saving.load_model(folder / "keras_tower.keras", custom_objects={"Tower": Tower})
+    assert tower.units == 5
+    assert_close(tower.predict(x, verbose=0), ref["tower"], rtol=1e-5, atol=1e-6)
 
 
 def _run_keras(folder, script=_KERAS_SIDE):
@@ -67,7 +137,9 @@ def test_files_move_between_keras_bridge_and_keras(backend, tmp_path):
     model.save_weights(tmp_path / "bridge.weights.h5")
     expected = model.predict(x, verbose=0)
     np.savez(tmp_path / "bridge.npz", x=x)
+    extra = _save_extra_models(tmp_path)
     _run_keras(tmp_path)
+    _check_extra_models(tmp_path, *extra)
     keras_side = np.load(tmp_path / "keras_predictions.npz")
     assert_close(keras_side["full"], expected, rtol=1e-5, atol=1e-6)
     assert_close(keras_side["weights_only"], expected, rtol=1e-5, atol=1e-6)

@@ -317,23 +317,64 @@ def double(x):
     return ops.multiply(x, 2.0)
 
 
-def test_lambda_refused_in_safe_mode(tmp_path):
-    model = Sequential([Dense(2, input_shape=(2,)), Lambda(double, name="twice")])
-    x = np.ones((1, 2), np.float32)
+def _scale_by(factor):
+    return lambda t: t * factor  # a closure: Keras saves its value with the bytecode
+
+
+def test_lambda_saved_as_keras_bytecode(backend, tmp_path):
+    model = Sequential([Dense(2, input_shape=(2,)), Lambda(lambda t, c=1.0: t + c, name="shift"),
+                        Lambda(_scale_by(3.0), name="scale", output_shape=(2,)),
+                        Lambda(double, name="twice")])
+    x = np.arange(4, dtype=np.float32).reshape(2, 2)
     model.save(tmp_path / "l.keras")
-    with pytest.raises(ValueError, match=r"'twice' is a Lambda.*safe_mode=False.*'double'"):
+    layers_cfg = json.loads(zipfile.ZipFile(tmp_path / "l.keras").read("config.json"))[
+        "config"]["layers"]
+    shift = layers_cfg[2]["config"]
+    assert shift["function"]["class_name"] == "__lambda__"
+    assert shift["function"]["config"]["defaults"] == [1.0]
+    assert layers_cfg[3]["config"]["function"]["config"]["closure"] == [3.0]
+    assert layers_cfg[4]["config"]["function"]["config"] == "double"
+    with pytest.raises(ValueError, match=r"'shift' is a Lambda.*bytecode.*safe_mode=False"):
         saving.load_model(tmp_path / "l.keras")
-    with pytest.raises(ValueError, match="safe_mode"):
+    with pytest.raises(ValueError, match="'shift'.*safe_mode=False"):
         saving.model_from_json(model.to_json())
-    with pytest.raises(ValueError, match=r"function 'double'.*custom_objects"):
-        saving.load_model(tmp_path / "l.keras", safe_mode=False)
     loaded = saving.load_model(tmp_path / "l.keras", safe_mode=False,
                                custom_objects={"double": double})
     _assert_same(loaded.predict(x), model.predict(x))
-    anonymous = Sequential([Dense(2, input_shape=(2,)), Lambda(lambda t: t)])
-    with pytest.raises(ValueError, match="anonymous function"):
-        anonymous.save(tmp_path / "anon.keras")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.keras"]
+    kernel, bias = model.layers[0].get_weights()
+    np.testing.assert_allclose(loaded.predict(x), (x @ kernel + bias + 1.0) * 6.0, rtol=1e-6)
+
+
+def test_lambda_by_name_loads_in_safe_mode(tmp_path):
+    model = Sequential([Dense(2, input_shape=(2,)), Lambda(double, name="twice")])
+    x = np.ones((1, 2), np.float32)
+    model.save(tmp_path / "l.keras")
+    with pytest.raises(ValueError, match=r"function 'double'.*custom_objects"):
+        saving.load_model(tmp_path / "l.keras")
+    loaded = saving.load_model(tmp_path / "l.keras", custom_objects={"double": double})
+    _assert_same(loaded.predict(x), model.predict(x))
+
+
+def test_lambda_bytecode_errors(tmp_path):
+    with pytest.warns(UserWarning, match=r"'g'.*global name.*\['ops'\]"):
+        Sequential([Dense(2, input_shape=(2,)), Lambda(lambda t: ops.square(t), name="g")]
+                   ).save(tmp_path / "g.keras")
+    with pytest.raises(ValueError, match=r"'g'.*NameError.*'ops'"):
+        saving.load_model(tmp_path / "g.keras", safe_mode=False)
+    config = Sequential([Dense(2, input_shape=(2,)), Lambda(lambda t: t, name="bad")]
+                        ).get_config()
+    config["layers"][-1]["config"]["function"]["config"]["code"] = "AAAA"
+    model_cfg = {"class_name": "Sequential", "config": config}
+    with pytest.raises(ValueError, match=r"'bad'.*bytecode that Python 3\.\d+ cannot read"):
+        saving.model_from_config(model_cfg, safe_mode=False)
+    config["layers"][-1]["config"]["function"] = {"class_name": "__lambda__", "config": 5}
+    with pytest.raises(ValueError, match="'bad'.*malformed"):
+        saving.model_from_config(model_cfg, safe_mode=False)
+    tokens = {1, 2}  # a closure value with no JSON form
+    with pytest.raises(TypeError, match="'b'.*closure"):
+        Sequential([Dense(2, input_shape=(2,)), Lambda(lambda t: t * len(tokens), name="b")]
+                   ).save(tmp_path / "b.keras")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.keras"]
 
 
 # ---- training configuration and optimizer state ------------------------------------------------
@@ -545,8 +586,6 @@ def test_subclassed_model_weights_only(backend, tmp_path):
     model, other = Tower(), Tower()
     expected = model.predict(x)
     other.predict(x)
-    with pytest.raises(NotImplementedError, match="subclassed.*save_weights"):
-        model.save(tmp_path / "t.keras")
     model.save_weights(tmp_path / "t.weights.npz")
     other.load_weights(tmp_path / "t.weights.npz")
     _assert_same(other.predict(x), expected)
