@@ -56,6 +56,15 @@ def to_keras3(value, key=""):
     return out
 
 
+def execution_config(model):
+    """compile's execution arguments as given: ``jit_compile`` stays "auto" unless the
+    user chose, so a file never carries one engine's resolved choice to another (Keras 3
+    writes its resolved value)."""
+    run = model._execution()
+    return {"run_eagerly": run.run_eagerly, "steps_per_execution": run.steps_per_execution,
+            "jit_compile": run.jit_compile}
+
+
 def model_entry(model, config, compile_cfg):
     """The top-level ``config.json`` entry: ``config`` (``serialize_layer(model)``) in
     Keras 3's names, with Keras's ``build_config`` and ``compile_config``."""
@@ -66,6 +75,5 @@ def model_entry(model, config, compile_cfg):
     entry["build_config"] = {"input_shape": None if shape is None else list(shape)}
     if compile_cfg is not None:
         entry["compile_config"] = {**to_keras3(compile_cfg), "weighted_metrics": None,
-                                   "run_eagerly": False, "steps_per_execution": 1,
-                                   "jit_compile": False}
+                                   **execution_config(model)}
     return entry
