@@ -378,6 +378,13 @@ class Program(Protocol):
     def predict_batch(self, inputs: list) -> list:
         """One inference batch; a stateful layer's state carries over."""
 
+    def predict_batches(self, batches: list) -> list:
+        """Same-shaped inference batches (one execution of ``steps_per_execution``) in
+        one go; their outputs joined along the batch axis."""
+
+    def set_jit(self, jit: bool) -> None:
+        """Whether prediction is compiled (``compile``'s choice resolved for the engine)."""
+
     def run_batch(self, inputs: list, training: bool) -> list:
         """One batch in either mode, no gradients; state updates of training mode
         (BatchNorm statistics) are discarded. What ``K.function`` runs."""
@@ -390,7 +397,10 @@ class Program(Protocol):
 @runtime_checkable
 class Trainer(Protocol):
     """One batch of ``fit`` / ``evaluate`` (``make_trainer``): numpy batches in; the
-    weights, the optimizer state and the compiled metrics' weights updated."""
+    weights, the optimizer state and the compiled metrics' weights updated. An engine
+    that runs several same-shaped batches faster in one call than one by one may add
+    ``train_steps(batches)`` / ``test_steps(batches)`` (lists of ``(xs, ys,
+    sample_weight)``); the loop uses them for a full ``steps_per_execution`` group."""
 
     def train_step(self, xs: list, ys: list, sample_weight) -> None:
         """Forward, loss, gradients, the optimizer step, constraints, metrics."""
@@ -492,7 +502,9 @@ class Engine(Protocol):
         to the compiled loss; ``policy.constrain(values)``; ``policy.update_metrics(...)``.
         The engine only differentiates and applies: gradients of the policy's total,
         ``policy.optimizer``'s step, the constrained values written back, then the
-        metric update. It never opens those scopes or computes a loss term itself."""
+        metric update. It never opens those scopes or computes a loss term itself.
+        ``policy.jit`` says whether to compile the step (``compile``'s ``jit_compile``
+        and ``run_eagerly`` resolved for the engine)."""
 
 
 def _methods(protocol):

@@ -423,21 +423,25 @@ class Model(TorchModuleMethods, Trainer, Layer):
         cbs = CallbackList(callbacks, self, {"steps": steps, "verbose": verbose})
         batch_logs = cbs.wants("on_predict_batch_end")
         bar = Progbar(target, verbose=verbose) if verbose else None
+        from keras_bridge.training import execution
+        n = self._execution().steps_per_execution
         parts = []
+        step = -1
         cbs.on_predict_begin()
-        for step, (xs, seen) in enumerate(batches):
-            cbs.on_predict_batch_begin(step)
+        for begin, step, group in execution.groups(batches, n):
+            cbs.on_predict_batch_begin(begin)
             with guards.uninterrupted():  # a stateful layer's carry is committed whole
-                parts.append(program.predict_batch(xs))
+                parts.append(execution.predict(program, [xs for xs, _ in group], n))
             if batch_logs:
                 cbs.on_predict_batch_end(step, {"outputs": self._pack_outputs(parts[-1],
                                                                               program)})
             if bar is not None:
-                bar.update(len(parts) if seen is None else seen, steps=len(parts))
+                seen = group[-1][1]
+                bar.update(step + 1 if seen is None else seen, steps=step + 1)
         if not parts:
             raise ValueError("predict(): the input yielded no batches.")
         if bar is not None and target is None:
-            bar.update(len(parts), finalize=True, steps=len(parts))
+            bar.update(step + 1, finalize=True, steps=step + 1)
         cbs.on_predict_end()
         outputs = parts[0] if len(parts) == 1 else \
             [np.concatenate(p, axis=0) for p in zip(*parts)]
@@ -447,6 +451,7 @@ class Model(TorchModuleMethods, Trainer, Layer):
         """The engine program, or an overridden ``predict_step`` run per batch."""
         program = self._get_program()
         if type(self).predict_step is Model.predict_step:
+            program.set_jit(self._execution().jit(self.backend_name))
             return program
         from keras_bridge.training.custom_steps import PredictSteps
         return PredictSteps(self, program)

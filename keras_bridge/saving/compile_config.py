@@ -148,4 +148,18 @@ def compile_arguments(config, custom_objects=None):
         "metrics": _unmap_spec(config.get("metrics"),
                                lambda v: _entry(v, metrics, custom_objects, "metric")),
         "loss_weights": config.get("loss_weights"),
+        **_execution_arguments(config),
     }
+
+
+def _execution_arguments(config):
+    """``steps_per_execution`` and ``run_eagerly`` as saved. ``jit_compile`` is not
+    restored: Keras 3 saves its engine's resolved choice (True from JAX), which would
+    turn on ``torch.compile`` when loaded on torch; the loading engine's "auto" decides."""
+    out = {}
+    steps = config.get("steps_per_execution")
+    if isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1:
+        out["steps_per_execution"] = steps
+    if isinstance(config.get("run_eagerly"), bool):
+        out["run_eagerly"] = config["run_eagerly"]
+    return out

@@ -286,7 +286,9 @@ def _compile_config(training):
         del config["decay"]
     optimizer["config"] = config
     return {"optimizer": optimizer, "loss": training.get("loss"),
-            "metrics": training.get("metrics"), "loss_weights": training.get("loss_weights")}
+            "metrics": training.get("metrics"), "loss_weights": training.get("loss_weights"),
+            "steps_per_execution": training.get("steps_per_execution"),
+            "run_eagerly": training.get("run_eagerly")}
 
 
 def _compile(model, saved, custom_objects, where):
@@ -392,8 +394,7 @@ def _write_weights(group, model):
 def _training_config(model):
     config = keras3_config.to_keras3(compile_config(model))
     optimizer = config.pop("optimizer")
-    return {"weighted_metrics": None, **config, "run_eagerly": False,
-            "steps_per_execution": 1, "jit_compile": False,
+    return {"weighted_metrics": None, **config, **keras3_config.execution_config(model),
             "optimizer_config": {"class_name": optimizer["class_name"],
                                  "config": optimizer["config"]}}
 

@@ -60,10 +60,18 @@ def to_keras3(value, key=""):
     return out
 
 
-def compile_entry(compile_cfg):
+def execution_config(model):
+    """compile's execution arguments as given: ``jit_compile`` stays "auto" unless the
+    user chose, so a file never carries one engine's resolved choice to another (Keras 3
+    writes its resolved value)."""
+    run = model._execution()
+    return {"run_eagerly": run.run_eagerly, "steps_per_execution": run.steps_per_execution,
+            "jit_compile": run.jit_compile}
+
+
+def compile_entry(compile_cfg, model):
     """``compile_config.compile_config``'s output as Keras 3 writes ``compile_config``."""
-    return {"weighted_metrics": None, **to_keras3(compile_cfg), "run_eagerly": False, "steps_per_execution": 1,
-            "jit_compile": False}
+    return {"weighted_metrics": None, **to_keras3(compile_cfg), **execution_config(model)}
 
 
 def model_entry(model, config, compile_cfg):
@@ -72,5 +80,5 @@ def model_entry(model, config, compile_cfg):
     entry = to_keras3(config)
     entry.setdefault("build_config", {"input_shape": None})
     if compile_cfg is not None:
-        entry["compile_config"] = compile_entry(compile_cfg)
+        entry["compile_config"] = compile_entry(compile_cfg, model)
     return entry

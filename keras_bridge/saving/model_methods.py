@@ -65,7 +65,7 @@ def from_saved_entry(cls, config, custom_objects, safe_mode):
 
 def get_compile_config(model):
     cfg = compile_config(model)
-    return {} if cfg is None else compile_entry(cfg)
+    return {} if cfg is None else compile_entry(cfg, model)
 
 
 def compile_from_config(model, config):

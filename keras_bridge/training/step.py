@@ -33,10 +33,13 @@ class StepPolicy:
         regularized: weights with a regularizer (trainable or not, as Keras).
         constrained: trainable weights with a constraint, in ``constrain``'s order.
         metric_variables: every metric weight, in ``update_metrics``' order.
+        jit: whether the engine compiles the step (``compile``'s ``jit_compile`` and
+            ``run_eagerly`` resolved for it: ``training/execution.py``).
     """
 
-    def __init__(self, model, compiled):
+    def __init__(self, model, compiled, jit=False):
         self.compiled = compiled
+        self.jit = jit
         self.regularized = [w for w in model.weights if w.regularizer is not None]
         self.constrained = [w for w in model.trainable_weights if w.constraint is not None]
         self.metric_variables = compiled.metrics.variables()

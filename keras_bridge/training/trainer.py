@@ -13,7 +13,7 @@ from keras_bridge import backends, guards
 from keras_bridge import optimizers as optimizers_module
 from keras_bridge import seeding as kb_random
 from keras_bridge.callbacks import CallbackList, History
-from keras_bridge.training import batches, data
+from keras_bridge.training import batches, data, execution
 from keras_bridge.training.compile_utils import CompiledLoss, CompiledMetrics
 from keras_bridge.training.custom_steps import CustomSteps, check_supported, \
     uses_custom_steps
@@ -25,10 +25,11 @@ from keras_bridge.training.step_methods import StepMethods, overridden
 class Compiled:
     """What ``compile`` chose: optimizer, loss and metrics for one model."""
 
-    def __init__(self, optimizer, loss, metrics):
+    def __init__(self, optimizer, loss, metrics, execution):
         self.optimizer = optimizer
         self.loss = loss
         self.metrics = metrics
+        self.execution = execution  # steps_per_execution, jit_compile, run_eagerly
         self.engine_optimizer = None  # the engine's optimizer, once bound
 
 
@@ -48,7 +49,7 @@ class Trainer(StepMethods):
     _trainer = None
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                **kwargs):
+                steps_per_execution=1, jit_compile="auto", run_eagerly=False, **kwargs):
         """Configure training.
 
         Args:
@@ -58,9 +59,14 @@ class Trainer(StepMethods):
             metrics: list of names, functions or metric instances (applied to every
                 output), or a dict keyed by output name, or a list of lists.
             loss_weights: list or dict of per-output weights of the total loss.
+            steps_per_execution: batches handed to the engine per call (JAX: one
+                jitted ``lax.scan`` over them; torch: that many steps between host
+                reads); batch-level callbacks run once per execution.
+            jit_compile: True, False or "auto" (JAX jits, torch stays eager); True on
+                torch compiles the steps with ``torch.compile``.
+            run_eagerly: run every step uncompiled (debugging); wins over jit_compile.
         """
-        for legacy in ("sample_weight_mode", "weighted_metrics", "run_eagerly",
-                       "jit_compile", "steps_per_execution"):
+        for legacy in ("sample_weight_mode", "weighted_metrics"):
             if legacy in kwargs:
                 raise TypeError(f"compile() argument {legacy!r} is not supported by "
                                 "keras_bridge.")
@@ -77,8 +83,46 @@ class Trainer(StepMethods):
             overridden(self, "train_step") or overridden(self, "test_step")
         compiled_loss = CompiledLoss(loss, loss_weights, output_names, own_losses)
         compiled_metrics = CompiledMetrics(metrics, output_names, compiled_loss)
-        self._compiled = Compiled(opt, compiled_loss, compiled_metrics)
+        run = execution.Execution(steps_per_execution, jit_compile, run_eagerly)
+        self._compiled = Compiled(opt, compiled_loss, compiled_metrics, run)
         self._trainer = None
+
+    # Keras 3's attributes; setting one after compile takes effect at the next step.
+    @property
+    def steps_per_execution(self):
+        return self._execution().steps_per_execution
+
+    @steps_per_execution.setter
+    def steps_per_execution(self, value):
+        self._set_execution(steps_per_execution=value)
+
+    @property
+    def run_eagerly(self):
+        return self._execution().run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._set_execution(run_eagerly=value)
+
+    @property
+    def jit_compile(self):
+        """Whether this model's engine compiles its steps (compile's "auto" resolved)."""
+        return self._execution().jit(self.backend_name)
+
+    @jit_compile.setter
+    def jit_compile(self, value):
+        self._set_execution(jit_compile=value)
+
+    def _execution(self):
+        return self._compiled.execution if self._compiled else execution.Execution()
+
+    def _set_execution(self, **change):
+        self._require_compiled("setting how it executes")
+        run = self._compiled.execution
+        given = {"steps_per_execution": run.steps_per_execution,
+                 "jit_compile": run.jit_compile, "run_eagerly": run.run_eagerly, **change}
+        self._compiled.execution = execution.Execution(**given)
+        self._trainer = None  # made again for the new choice (weights kept)
 
     @property
     def optimizer(self):
@@ -122,7 +166,8 @@ class Trainer(StepMethods):
             compiled.engine_optimizer = compiled.optimizer.bind(self._backend_name,
                                                                 self.trainable_weights)
             backend = backends.get(self._backend_name)
-            self._trainer = backend.make_trainer(program, StepPolicy(self, compiled))
+            self._trainer = backend.make_trainer(
+                program, StepPolicy(self, compiled, compiled.execution.jit(self._backend_name)))
             if uses_custom_steps(self):
                 self._trainer = CustomSteps(self, self._trainer, program)
             self._trainer_flags = flags
@@ -190,6 +235,7 @@ class Trainer(StepMethods):
                            {"epochs": epochs, "steps": train.steps, "verbose": verbose})
         batch_logs = cbs.wants("on_train_batch_end")  # read values only for a user
         metrics = self._log_source(trainer)
+        n = self._compiled.execution.steps_per_execution
         rng = kb_random.generator()
         self.stop_training = False
         cbs.on_train_begin()
@@ -200,11 +246,11 @@ class Trainer(StepMethods):
                 print(f"Epoch {epoch + 1}/{epochs}")
             bar = Progbar(train.target, verbose=verbose) if verbose else None
             seen = step = 0
-            for step, (xb, yb, swb, size) in enumerate(train.epoch(rng)):
-                cbs.on_train_batch_begin(step)
+            for begin, step, group in execution.groups(train.epoch(rng), n):
+                cbs.on_train_batch_begin(begin)
                 with guards.uninterrupted():
-                    trainer.train_step(xb, yb, swb)
-                seen += size
+                    execution.run(trainer, "train", [b[:3] for b in group], n)
+                seen += sum(b[3] for b in group)
                 cbs.on_train_batch_end(step, metrics.results() if batch_logs else None)
                 if bar is not None and (train.target is None or seen < train.target) \
                         and bar.wants_values(seen):
@@ -280,13 +326,14 @@ class Trainer(StepMethods):
         cbs = callbacks or CallbackList([], self, {})
         batch_logs = cbs.wants("on_test_batch_end")
         cbs.on_test_begin()
+        n = self._compiled.execution.steps_per_execution
         seen = step = 0
-        for step, (xb, yb, swb, size) in enumerate(source.epoch()):
-            cbs.on_test_batch_begin(step)
+        for begin, step, group in execution.groups(source.epoch(), n):
+            cbs.on_test_batch_begin(begin)
             with guards.uninterrupted():
-                trainer.test_step(xb, yb, swb)
+                execution.run(trainer, "test", [b[:3] for b in group], n)
             cbs.on_test_batch_end(step, metrics.results() if batch_logs else None)
-            seen += size
+            seen += sum(b[3] for b in group)
             if bar is not None and (source.target is None or seen < source.target) \
                     and bar.wants_values(seen):
                 bar.update(seen, metrics.results(), steps=step + 1)
@@ -388,7 +435,8 @@ def _recompile_for(compiled, output_names):
     loss = CompiledLoss(compiled.loss.spec, None, output_names, compiled.loss.model_losses)
     loss.loss_weights = compiled.loss.loss_weights
     return Compiled(compiled.optimizer, loss,
-                    CompiledMetrics(compiled.metrics.spec, output_names, loss))
+                    CompiledMetrics(compiled.metrics.spec, output_names, loss),
+                    compiled.execution)
 
 
 def _refuse_with_source(what, x, **given):

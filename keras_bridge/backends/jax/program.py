@@ -22,7 +22,9 @@ class Program:
         self.weights = model.variables
         # State weights (a stateful RNN's carry) may change in inference too.
         self._state_index = [i for i, w in enumerate(self.weights) if w.kind == "state"]
+        self.jit = True
         self._predict = jax.jit(self._predict_fn)
+        self._predict_many = jax.jit(self._predict_scan)
         self._grad = None  # jitted on first use (parity checks)
         self._run = jax.jit(self._run_fn, static_argnums=(2,))
 
@@ -39,6 +41,24 @@ class Program:
     def _predict_fn(self, values, xs):
         outputs, new_values = self.apply(values, xs, False, None)
         return outputs, [new_values[i] for i in self._state_index]
+
+    def set_jit(self, jit):
+        """Predict jitted (the default) or op by op (``run_eagerly`` / ``jit_compile=False``)."""
+        if jit != self.jit:
+            self.jit = jit
+            self._predict = jax.jit(self._predict_fn) if jit else self._predict_fn
+
+    def _predict_scan(self, values, xs):
+        """N stacked batches in one call; a stateful layer's state carries across them."""
+        def body(states, batch):
+            merged = list(values)
+            for i, v in zip(self._state_index, states):
+                merged[i] = v
+            outputs, states = self._predict_fn(merged, batch)
+            return states, outputs
+
+        states, outputs = jax.lax.scan(body, [values[i] for i in self._state_index], xs)
+        return [o.reshape((-1,) + o.shape[2:]) for o in outputs], states
 
     def _run_fn(self, values, xs, training, key):
         return self.apply(values, xs, training, key)[0]  # new state values discarded
@@ -66,7 +86,19 @@ class Program:
         return self.apply(self.values(), list(inputs), training, None)[0]
 
     def predict_batch(self, arrays):
-        outputs, states = self._predict(self.values(), self.to_device(arrays))
+        return self._commit_predict(self._predict(self.values(), self.to_device(arrays)))
+
+    def predict_batches(self, batches):
+        """Same-shaped input lists as one call: their outputs joined along the batch."""
+        if not self.jit:
+            parts = [self.predict_batch(xs) for xs in batches]
+            return [np.concatenate(p, axis=0) for p in zip(*parts)]
+        stacked = [np.stack(p) for p in zip(*batches)]
+        return self._commit_predict(self._predict_many(self.values(),
+                                                       self.to_device(stacked)))
+
+    def _commit_predict(self, result):
+        outputs, states = result
         for i, v in zip(self._state_index, states):
             self.weights[i].slot.array = v
         return [np.asarray(o) for o in outputs]

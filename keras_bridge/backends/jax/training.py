@@ -8,6 +8,12 @@ substituted for the weights; this module only differentiates it
 (``jax.value_and_grad``) and applies the optax update. Compiled once per batch shape
 (a last partial batch adds one compile, reused every epoch). After each step the new
 arrays are handed to the weights' slots (no copy).
+
+``train_steps`` / ``test_steps`` run one execution of ``steps_per_execution`` same-shaped
+batches, stacked on the host, as one jitted ``lax.scan`` of the single step: one call
+and one transfer per N steps, and the same keys, so the same numbers, as N single
+steps. ``policy.jit`` False (``jit_compile=False`` / ``run_eagerly=True``) runs the
+step functions op by op, without ``jax.jit``, for debugging.
 """
 
 import jax
@@ -31,8 +37,13 @@ class Trainer:
         self.key = jax.random.PRNGKey(int(np.random.randint(0, 2**31 - 1)))
         # The old weights, optimizer state and metric values are dead after a step:
         # donating them lets XLA update in place.
-        self._train = jax.jit(self._train_fn, donate_argnums=(0, 1, 2, 3))
-        self._test = jax.jit(self._test_fn)
+        jit = policy.jit
+        self._train = jax.jit(self._train_fn, donate_argnums=(0, 1, 2, 3)) if jit \
+            else self._train_fn
+        self._test = jax.jit(self._test_fn) if jit else self._test_fn
+        self._train_many = jax.jit(self._train_scan, donate_argnums=(0, 1, 2, 3)) if jit \
+            else None
+        self._test_many = jax.jit(self._test_scan) if jit else None
         self.traces = 0
 
     def _values(self, index):
@@ -85,6 +96,22 @@ class Trainer:
         # ``others`` carries state a layer updates in inference too (a stateful RNN).
         return self._update_metrics(metric_values, ys, outputs, sw, total, per_output), others
 
+    def _train_scan(self, trainable, others, opt_state, metric_values, xs, ys, sw, key):
+        def body(carry, batch):
+            return self._train_fn(*carry[:4], *batch, carry[4]), None
+
+        carry, _ = jax.lax.scan(body, (trainable, others, opt_state, metric_values, key),
+                                (xs, ys, sw))
+        return carry
+
+    def _test_scan(self, trainable, others, metric_values, xs, ys, sw):
+        def body(carry, batch):
+            return self._test_fn(trainable, carry[1], carry[0], *batch), None
+
+        (metric_values, others), _ = jax.lax.scan(body, (metric_values, others),
+                                                  (xs, ys, sw))
+        return metric_values, others
+
     def _put(self, arrays):
         return None if arrays is None else self.program.to_device(arrays)
 
@@ -95,11 +122,25 @@ class Trainer:
         return self._put([sample_weight])[0]
 
     def train_step(self, xs, ys, sample_weight):
-        sw = self._put_weights(sample_weight)
-        trainable, others, opt_state, metric_values, self.key = self._train(
+        self._commit_train(self._train(
             self._values(self.trainable_index), self._values(self.other_index),
             self.optimizer.state, [v.slot.array for v in self.metric_vars],
-            self._put(xs), self._put(ys), sw, self.key)
+            self._put(xs), self._put(ys), self._put_weights(sample_weight), self.key))
+
+    def train_steps(self, batches):
+        """Same-shaped batches ``[(xs, ys, sample_weight), ...]`` in one call."""
+        if self._train_many is None:
+            for batch in batches:
+                self.train_step(*batch)
+            return
+        xs, ys, sw = _stacked(batches)
+        self._commit_train(self._train_many(
+            self._values(self.trainable_index), self._values(self.other_index),
+            self.optimizer.state, [v.slot.array for v in self.metric_vars],
+            self._put(xs), self._put(ys), self._put_weights(sw), self.key))
+
+    def _commit_train(self, result):
+        trainable, others, opt_state, metric_values, self.key = result
         for i, v in zip(self.trainable_index, trainable):
             self.weights[i].slot.array = v
         for i, v in zip(self.other_index, others):
@@ -109,15 +150,37 @@ class Trainer:
             var.slot.array = v
 
     def test_step(self, xs, ys, sample_weight):
-        sw = self._put_weights(sample_weight)
-        metric_values, others = self._test(self._values(self.trainable_index),
-                                           self._values(self.other_index),
-                                           [v.slot.array for v in self.metric_vars],
-                                           self._put(xs), self._put(ys), sw)
+        self._commit_test(self._test(
+            self._values(self.trainable_index), self._values(self.other_index),
+            [v.slot.array for v in self.metric_vars], self._put(xs), self._put(ys),
+            self._put_weights(sample_weight)))
+
+    def test_steps(self, batches):
+        if self._test_many is None:
+            for batch in batches:
+                self.test_step(*batch)
+            return
+        xs, ys, sw = _stacked(batches)
+        self._commit_test(self._test_many(
+            self._values(self.trainable_index), self._values(self.other_index),
+            [v.slot.array for v in self.metric_vars], self._put(xs), self._put(ys),
+            self._put_weights(sw)))
+
+    def _commit_test(self, result):
+        metric_values, others = result
         for var, v in zip(self.metric_vars, metric_values):
             var.slot.array = v
         for i, v in zip(self.other_index, others):
             self.weights[i].slot.array = v
+
+
+def _stacked(batches):
+    """``(xs, ys, sample_weight)`` with each array stacked along a new leading axis."""
+    xs, ys, sws = zip(*batches)
+    stack = lambda parts: [np.stack(p) for p in zip(*parts)]  # noqa: E731
+    sw = None if sws[0] is None else stack(sws) if isinstance(sws[0], list) \
+        else np.stack(sws)
+    return stack(xs), stack(ys), sw
 
 
 def make_trainer(program, policy):

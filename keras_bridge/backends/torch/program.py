@@ -14,6 +14,15 @@ class Program:
         self.module = surface.binding(model)
         self.device = torch.device(device)
         self.weights = model.weights
+        self.jit = False
+        self._predict_run = self.run_tensors
+
+    def set_jit(self, jit):
+        """Predict eagerly (the default) or ``torch.compile``d (``jit_compile=True``)."""
+        if jit != self.jit:
+            from keras_bridge.backends.torch.training import compiled
+            self.jit = jit
+            self._predict_run = compiled(self.run_tensors) if jit else self.run_tensors
 
     def to_device(self, arrays):
         """Host arrays as tensors on the program's device (what the trainer feeds)."""
@@ -46,8 +55,14 @@ class Program:
                 w.slot.write(value)
 
     def predict_batch(self, arrays):
+        return self.predict_batches([arrays])
+
+    def predict_batches(self, batches):
+        """Input lists run back to back, read to the host once: outputs joined along
+        the batch axis."""
         with torch.inference_mode(), using_device(self.device):
-            outputs = self.run_tensors(self.to_device(arrays), False)
+            parts = [self._predict_run(self.to_device(xs), False) for xs in batches]
+            outputs = [p[0] if len(p) == 1 else torch.cat(p) for p in zip(*parts)]
         return [o.cpu().numpy() for o in outputs]
 
     def outputs_and_gradients(self, arrays, cotangents):

@@ -5,8 +5,17 @@ front end's ``keras_bridge.training.step.StepPolicy``; this module only differen
 and applies it: the module's forward inside ``policy.loss``, ``zero_grad`` +
 ``backward`` + ``optimizer.step()``, the constrained values assigned and the metrics
 updated under ``no_grad``. Nothing is read back to the host here; the loop reads metric
-values when it prints.
+values when it prints, so one execution of ``steps_per_execution`` batches is the single
+steps in a row (``training/execution.py``).
+
+With ``policy.jit`` (``compile(jit_compile=True)``) the module's forward pass is
+``torch.compile``d (TorchInductor; autograd runs its compiled backward); the loss, the
+optimizer step and the metric updates stay eager: the loss's Python (the logits scope,
+shape checks) breaks dynamo's graphs into many small ones that cost more than they
+save.
 """
+
+import warnings
 
 import torch
 
@@ -23,6 +32,10 @@ class Trainer:
         for w in program.model.weights:  # freezing is decided per compile, as in Keras
             if isinstance(w.slot.tensor, torch.nn.Parameter):
                 w.slot.tensor.requires_grad_(w.trainable)
+        self._forward = compiled(program.run_tensors) if policy.jit else program.run_tensors
+
+    def _loss(self, xs, ys, sw, training):
+        return self.policy.loss(lambda: self._forward(xs, training), ys, sw)
 
     def _weights_to_device(self, sample_weight):
         """None, one array, or one array per output (a list)."""
@@ -37,8 +50,7 @@ class Trainer:
         with using_device(self.device):
             xs, ys = program.to_device(xs), program.to_device(ys)
             sw = self._weights_to_device(sample_weight)
-            outputs, total, per_output = policy.loss(lambda: program.run_tensors(xs, True),
-                                                     ys, sw)
+            outputs, total, per_output = self._loss(xs, ys, sw, True)
             if self.optimizer.params:  # else a frozen model: Keras only reports the loss
                 self.optimizer.zero_grad()
                 total.backward()
@@ -56,9 +68,26 @@ class Trainer:
         with torch.no_grad(), using_device(self.device):
             xs, ys = program.to_device(xs), program.to_device(ys)
             sw = self._weights_to_device(sample_weight)
-            outputs, total, per_output = policy.loss(lambda: program.run_tensors(xs, False),
-                                                     ys, sw)
+            outputs, total, per_output = self._loss(xs, ys, sw, False)
             policy.update_metrics(ys, outputs, sw, total, per_output)
+
+
+def compiled(fn):
+    """``torch.compile(fn)`` (TorchInductor, which needs a C++ compiler at the first
+    call). A second batch size (the last partial batch) makes dynamo recompile once with
+    a dynamic batch axis rather than once per size."""
+    with warnings.catch_warnings():  # inductor's first import warns about torch.jit
+        warnings.simplefilter("ignore", DeprecationWarning)
+        run = torch.compile(fn)
+
+    def call(*args):
+        # While tracing, dynamo reads ``.grad`` of the tensors a graph break hands on
+        # (non-leaf activations), which warns; nothing of the user's is wrong.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The .grad attribute of a Tensor",
+                                    UserWarning)
+            return run(*args)
+    return call
 
 
 def make_trainer(program, policy):
