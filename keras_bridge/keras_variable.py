@@ -39,7 +39,18 @@ def _standard_shape(shape, name):
                          f"{name!r}. Received: shape={shape!r}") from None
 
 
-class Variable(Weight):
+class _AnyWeight(type):
+    """``isinstance(w, keras.Variable)`` holds for every weight, a layer's too, as in
+    Keras 3 where ``add_weight`` returns a ``keras.Variable``: only the constructor is
+    this class's own. Subclasses keep the usual check."""
+
+    def __instancecheck__(cls, obj):
+        if cls is Variable:
+            return isinstance(obj, Weight)
+        return super().__instancecheck__(obj)
+
+
+class Variable(Weight, metaclass=_AnyWeight):
     """A variable holding a value that ops read and ``assign`` changes.
 
     Args:

@@ -83,6 +83,11 @@ class Weight(TensorOperators):
     _is_state = False
     # The metric whose first read of this weight binds it (Metric._bind_like).
     _holder = None
+    # keras.Variable's distribution and mixed-precision attributes, at Keras 3's defaults
+    # for a layer's weight (``keras.Variable`` sets its own).
+    aggregation = "none"
+    synchronization = "auto"
+    autocast = True
 
     def __init__(self, name, shape, dtype, initial, trainable=True, owner=None,
                  regularizer=None, constraint=None):

@@ -155,6 +155,25 @@ def test_variable_keras3_constructor(backend):
         keras.Variable("zeros", shape=(None, 2))
 
 
+def test_layer_weights_are_keras_variables(backend):
+    """Keras 3's add_weight returns a keras.Variable; code checks isinstance on it."""
+    layer = Dense(2)
+    layer.build((None, 3))
+    counter = layer.add_weight(shape=(), initializer="zeros", trainable=False, name="n")
+    for w in (layer.kernel, layer.bias, counter):
+        assert isinstance(w, keras.Variable)
+        assert (w.aggregation, w.synchronization, w.autocast) == ("none", "auto", True)
+    assert not isinstance(np.zeros(2), keras.Variable)
+
+    class Tagged(keras.Variable):
+        pass
+
+    assert not isinstance(layer.kernel, Tagged) and isinstance(Tagged(1.0), Tagged)
+    layer(np.ones((1, 3), "float32"))
+    layer.kernel.assign(np.full((3, 2), 0.5))
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.sum(layer.kernel)), 3.0)
+
+
 def test_stateless_scope_reads_mapping_and_keeps_assignments(backend):
     v = keras.Variable(np.zeros(2), name="v")
     other = keras.Variable(np.full(2, 3.0), name="other")
