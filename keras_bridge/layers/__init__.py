@@ -61,6 +61,13 @@ from keras_bridge.layers.preprocessing import IntegerLookup, Pipeline, StringLoo
 from keras_bridge.layers.preprocessing import TextVectorization
 from keras_bridge.layers.preprocessing import HashedCrossing, Hashing
 from keras_bridge.layers.preprocessing import MelSpectrogram, STFTSpectrogram
+from keras_bridge.layers.preprocessing import AutoContrast, CutMix, Equalization, MixUp
+from keras_bridge.layers.preprocessing import RandomColorDegeneration, RandomColorJitter
+from keras_bridge.layers.preprocessing import RandomErasing, RandomGaussianBlur
+from keras_bridge.layers.preprocessing import RandomGrayscale, RandomHue, RandomInvert
+from keras_bridge.layers.preprocessing import RandomPerspective, RandomPosterization
+from keras_bridge.layers.preprocessing import RandomSaturation, RandomSharpness, RandomShear
+from keras_bridge.layers.preprocessing import Solarization
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
 from keras_bridge.layers.einsum_dense import EinsumDense
 from keras_bridge.layers.core import Identity

@@ -7,9 +7,19 @@ from keras_bridge.layers.preprocessing.audio import MelSpectrogram, STFTSpectrog
 from keras_bridge.layers.preprocessing.categorical import CategoryEncoding, Discretization
 from keras_bridge.layers.preprocessing.hashing import HashedCrossing, Hashing
 from keras_bridge.layers.preprocessing.image_color import RandomBrightness, RandomContrast
+from keras_bridge.layers.preprocessing.image_color import RandomColorDegeneration
+from keras_bridge.layers.preprocessing.image_color import RandomColorJitter, RandomGrayscale
+from keras_bridge.layers.preprocessing.image_color import RandomHue, RandomSaturation
+from keras_bridge.layers.preprocessing.image_filtering import RandomGaussianBlur
+from keras_bridge.layers.preprocessing.image_filtering import RandomSharpness
 from keras_bridge.layers.preprocessing.image_geometry import RandomFlip, RandomRotation
+from keras_bridge.layers.preprocessing.image_geometry import RandomPerspective, RandomShear
 from keras_bridge.layers.preprocessing.image_geometry import RandomTranslation, RandomZoom
+from keras_bridge.layers.preprocessing.image_mixing import CutMix, MixUp, RandomErasing
 from keras_bridge.layers.preprocessing.image_sizing import CenterCrop, RandomCrop, Resizing
+from keras_bridge.layers.preprocessing.image_tone import AutoContrast, Equalization
+from keras_bridge.layers.preprocessing.image_tone import RandomInvert, RandomPosterization
+from keras_bridge.layers.preprocessing.image_tone import Solarization
 from keras_bridge.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from keras_bridge.layers.preprocessing.normalization import Normalization, Rescaling
 from keras_bridge.layers.preprocessing.pipeline import Pipeline
@@ -19,6 +29,10 @@ PREPROCESSING_LAYERS = (Normalization, Rescaling, Resizing, CenterCrop, RandomCr
                         RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
                         RandomContrast, RandomBrightness, Discretization, CategoryEncoding,
                         IntegerLookup, StringLookup, TextVectorization, Pipeline, Hashing,
-                        HashedCrossing, MelSpectrogram, STFTSpectrogram)
+                        HashedCrossing, MelSpectrogram, STFTSpectrogram,
+                        RandomGrayscale, RandomColorDegeneration, RandomSaturation, RandomHue,
+                        RandomColorJitter, RandomInvert, Solarization, RandomPosterization,
+                        AutoContrast, Equalization, RandomSharpness, RandomGaussianBlur,
+                        RandomErasing, MixUp, CutMix, RandomShear, RandomPerspective)
 
 __all__ = [cls.__name__ for cls in PREPROCESSING_LAYERS]

@@ -1,6 +1,7 @@
 """Geometric augmentations (Keras 3's): RandomFlip, RandomRotation, RandomZoom,
-RandomTranslation. Each draws one transformation per image from its generator and
-applies it with ``ops.image.affine_transform`` (flips with ``ops.flip``)."""
+RandomTranslation, RandomShear, RandomPerspective. Each draws one transformation per image from its generator and
+applies it with ``ops.image.affine_transform`` (flips with ``ops.flip``, perspective
+with ``ops.image.perspective_transform``)."""
 
 import math
 
@@ -162,3 +163,84 @@ class RandomTranslation(_Resampling):
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor,
                 "width_factor": self.width_factor}
+
+
+class RandomShear(_Resampling):
+    """Shears each image about its top-left corner in training: input x reads
+    x + sx y and y reads y + sy x, with sx, sy drawn per image from ``x_factor``,
+    ``y_factor`` and both negated together at random.
+
+    Args:
+        x_factor: f in [0, 1] (shears in [-f, f]) or a pair (lower, upper) in [0, 1].
+        y_factor: the same along the height.
+        interpolation, fill_mode, fill_value, data_format, seed: as RandomRotation.
+    """
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear",
+                 fill_mode="reflect", fill_value=0.0, data_format=None, seed=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.x_factor, self.y_factor = x_factor, y_factor  # as given: config round trips
+        self._x = self._factor(x_factor, "x_factor")
+        self._y = self._factor(y_factor, "y_factor")
+
+    @staticmethod
+    def _factor(factor, name):
+        values = factor if isinstance(factor, (tuple, list)) else [factor]
+        if any(isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0
+               for v in values):
+            raise ValueError(f"The `{name}` argument should be a number (or a list of two "
+                             f"numbers) in the range [0, 1]. Received: {name}={factor!r}")
+        return factor_range(factor, (-1, 1), name)
+
+    def matrices(self, batch, height, width):
+        sign = self.sign((batch,))
+        sx = ops.multiply(self.uniform(batch, *self._x), sign)
+        sy = ops.multiply(self.uniform(batch, *self._y), sign)
+        one, zero = ops.ones_like(sx), ops.zeros_like(sx)
+        return _affine(one, sx, zero, sy, one, zero)
+
+    def get_config(self):
+        return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
+
+
+class RandomPerspective(RandomImageLayer):
+    """Warps each image in training, with probability drawn per image from ``factor``,
+    by the perspective map moving each corner c to c (1 + d), d drawn per coordinate
+    in [-scale / 2, scale / 2]; points from outside read ``fill_value``.
+
+    Args:
+        factor: p in [0, 1] (probabilities in [0, p]) or a pair (lower, upper).
+        scale: the corners' largest relative move, in [0, 1].
+        interpolation: 'bilinear' or 'nearest'.
+        fill_value, seed, data_format: as RandomRotation.
+    """
+
+    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0,
+                 seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1))
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) \
+                or not 0 <= scale <= 1:
+            raise ValueError("The `scale` argument should be a number in the range [0,1]. "
+                             f"Received: scale={scale!r}")
+        self.scale = scale
+        self.interpolation = choose("interpolation", interpolation, _INTERPOLATIONS)
+        self.fill_value = fill_value
+
+    def transform(self, images):
+        h, w = self._hw_axes(4)
+        shape = ops.shape(images)
+        batch, height, width = shape[0], shape[h], shape[w]
+        apply = self.chance(batch, self.factor)
+        moves = self.draw((batch, 4, 2), -0.5 * self.scale, 0.5 * self.scale)
+        corners = ops.convert_to_tensor([[0.0, 0.0], [width - 1.0, 0.0], [0.0, height - 1.0],
+                                         [width - 1.0, height - 1.0]], self.compute_dtype)
+        start = ops.broadcast_to(corners[None], (batch, 4, 2))
+        end = ops.add(start, ops.multiply(start, moves))
+        warped = ops.image.perspective_transform(images, start, end, self.interpolation,
+                                                 self.fill_value, self.data_format)
+        return ops.where(apply, warped, images)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale,
+                "interpolation": self.interpolation, "fill_value": self.fill_value}

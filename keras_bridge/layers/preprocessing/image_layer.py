@@ -45,6 +45,21 @@ def factor_range(factor, bounds, name="factor", lower_open=False):
     return max(lower, low), upper
 
 
+def value_range_of(value_range):
+    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+        raise ValueError("The `value_range` argument should be a list of two numbers. "
+                         f"Received: value_range={value_range!r}")
+    return sorted(value_range)
+
+
+def rescale(images, source, target):
+    """Maps values linearly from the range ``source`` onto ``target``."""
+    if list(source) == list(target):
+        return images
+    scale = (target[1] - target[0]) / (source[1] - source[0])
+    return ops.add(ops.multiply(ops.subtract(images, source[0]), scale), target[0])
+
+
 def choose(name, value, allowed):
     if value not in allowed:
         raise ValueError(f"Unknown `{name}` {value!r}. Expected one of {allowed}.")
@@ -90,6 +105,16 @@ class RandomImageLayer(ImageLayer):
         """Uniform samples in [low, high) from the layer's generator."""
         from keras_bridge import random
         return random.uniform(shape, low, high, dtype=dtype, seed=self.generator)
+
+    def chance(self, batch, probability):
+        """(batch, 1, 1, 1) booleans: per image, a uniform threshold below a probability
+        drawn from the range ``probability`` (Keras's "apply with probability" rule)."""
+        p = self.draw((batch,), *probability)
+        return ops.reshape(ops.less(self.draw((batch,)), p), (batch, 1, 1, 1))
+
+    def sign(self, shape):
+        """-1 or +1 with equal odds, as Keras's layers flip the direction of a draw."""
+        return ops.where(ops.greater(self.draw(shape), 0.5), -1.0, 1.0)
 
     def call(self, inputs, training=True):
         images, single = self._as_batch(inputs)
