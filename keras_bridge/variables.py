@@ -16,7 +16,7 @@ import contextvars
 
 import numpy as np
 
-from keras_bridge import name_scope as _name_scope
+from keras_bridge import autocast as _autocast, name_scope as _name_scope
 from keras_bridge.arithmetic import TensorOperators
 
 _substitution = contextvars.ContextVar("keras_bridge_weight_substitution", default=None)
@@ -83,6 +83,8 @@ class Weight(TensorOperators):
     _is_state = False
     # The metric whose first read of this weight binds it (Metric._bind_like).
     _holder = None
+    # Whether a mixed layer's call reads it in the compute dtype (add_weight(autocast=)).
+    autocast = True
 
     def __init__(self, name, shape, dtype, initial, trainable=True, owner=None,
                  regularizer=None, constraint=None):
@@ -126,7 +128,7 @@ class Weight(TensorOperators):
             if v is None:
                 v = scope.values.get(id(self))
             if v is not None:
-                return v
+                return _autocast.read_weight(self, v)
         if self.slot is None and self._holder is not None:
             # A metric's state is engine storage from its first use, as Keras 3's
             # variables are from creation: reading it binds its metric by the metric's
@@ -137,7 +139,7 @@ class Weight(TensorOperators):
                 f"Weight {self.path!r} is not bound to an engine yet; call the model (or "
                 "layer) on data first, or read it with .numpy()."
             )
-        return self.slot.read()
+        return _autocast.read_weight(self, self.slot.read())
 
     def numpy(self):
         """A numpy copy in Keras layout."""
