@@ -43,16 +43,24 @@ def _no_scope():
     return contextlib.nullcontext()
 
 
+def compute_dtype(layer):
+    """``layer``'s compute dtype, or None for a layer whose dtype is no numeric policy
+    (a string lookup's 'string')."""
+    try:
+        return layer.dtype_policy.compute_dtype
+    except ValueError:
+        return None
+
+
 def scope_for(layer):
     """The autocast scope a call of ``layer`` runs in: a mixed layer opens one in its
     compute dtype, a layer that does not autocast (or whose compute dtype is not a
     float) clears one an outer layer opened, any other keeps the current one."""
-    policy = layer.dtype_policy
-    current = _scope.get()
-    if not getattr(layer, "autocast", True) or policy.compute_dtype not in FLOATS:
+    compute, current = compute_dtype(layer), _scope.get()
+    if not getattr(layer, "autocast", True) or compute not in FLOATS:
         return _entered(None) if current is not None else _no_scope()
-    if policy.is_mixed or (current is not None and current != policy.compute_dtype):
-        return _entered(policy.compute_dtype)
+    if layer.dtype_policy.is_mixed or (current is not None and current != compute):
+        return _entered(compute)
     return _no_scope()
 
 
@@ -71,7 +79,9 @@ def cast_inputs(layer, inputs, cast):
     by ``cast(x, dtype)``; the same object when nothing needs casting."""
     if not getattr(layer, "autocast", True):
         return inputs
-    compute = layer.dtype_policy.compute_dtype
+    compute = compute_dtype(layer)
+    if compute not in FLOATS:
+        return inputs
     flat = tree.flatten(inputs)
     if not any(hasattr(x, "dtype") and needs_cast(dtype_name(x), compute) for x in flat):
         return inputs

@@ -452,7 +452,7 @@ class Layer:
         return type(self).compute_mask is not Layer.compute_mask
 
     def compute_output_dtype(self, input_dtype):
-        compute = self.compute_dtype
+        compute = _autocast.compute_dtype(self)
         return compute if compute in _autocast.FLOATS else input_dtype
 
     def _check_inputs(self, shapes):
@@ -675,7 +675,8 @@ class Layer:
         """Plain values that rebuild this layer with ``from_config``."""
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         # Keras 3 writes the policy itself; a quantized or mixed one needs it.
-        if self._quantization_mode is not None or self.dtype_policy.is_mixed:
+        if self._quantization_mode is not None or (
+                self._dtype_policy is not None and self._dtype_policy.is_mixed):
             cfg["dtype"] = _dtype_policies.serialize(self.dtype_policy)
         if self._batch_input_shape is not None:
             cfg["batch_input_shape"] = self._batch_input_shape

@@ -128,8 +128,8 @@ def _casting(step, module):
     dtype of the tensors it receives): the walk of a one-dtype model stays a plain
     sequence of module calls. Layers Keras does not autocast get their inputs as given."""
     layer = step.layer
-    compute = layer.dtype_policy.compute_dtype
-    if not layer.autocast or not any(autocast.needs_cast(str(d), compute)
+    compute = autocast.compute_dtype(layer)
+    if compute is None or not layer.autocast or not any(autocast.needs_cast(str(d), compute)
                                      for d in step.input_dtypes):
         return module
 
