@@ -19,7 +19,7 @@ from keras_bridge import saving
 from keras_bridge import preprocessing
 from keras_bridge import engine
 from keras_bridge import tree
-from keras_bridge import dtype_policies
+from keras_bridge import dtype_policies, mixed_precision
 from keras_bridge import random
 from keras_bridge import wrappers
 from keras_bridge.context import device
@@ -40,6 +40,6 @@ __all__ = ["__version__", "config", "backend", "ops", "activations", "initialize
            "regularizers", "constraints", "losses", "metrics", "optimizers", "callbacks",
            "layers", "models", "utils", "datasets", "saving", "preprocessing", "engine",
            "device", "Input", "Layer", "Model", "Sequential", "version", "tree",
-           "dtype_policies", "DTypePolicy", "FloatDTypePolicy", "KerasTensor", "Initializer",
+           "dtype_policies", "mixed_precision", "DTypePolicy", "FloatDTypePolicy", "KerasTensor", "Initializer",
            "Variable", "InputSpec", "Loss", "Metric", "name_scope", "Optimizer",
            "Regularizer", "StatelessScope", "random", "wrappers"]

@@ -233,8 +233,8 @@ def dtype_policy():
 
 def set_dtype_policy(policy):
     """Make ``policy`` (a ``DTypePolicy`` or its name, such as 'float64') the default of
-    layers made from now on. Mixed policies raise ``NotImplementedError`` (see
-    ``keras_bridge.dtype_policies``)."""
+    layers made from now on; 'mixed_float16' / 'mixed_bfloat16' turn on mixed precision
+    (see ``keras_bridge.mixed_precision``)."""
     _dtype_policies.set_global_policy(policy)
 
 

@@ -3,10 +3,8 @@
 A policy named after a dtype (``"float32"``, ``"float64"``, ...) computes and stores in that
 dtype; layers honour it: ``Dense(2, dtype=DTypePolicy("float64"))`` or
 ``keras.config.set_dtype_policy("float64")`` gives float64 weights and outputs.
-The mixed policies (``"mixed_float16"``, ``"mixed_bfloat16"``: compute in 16 bits, keep
-float32 variables) can be made and inspected, but a layer or the global setting refuses
-them with ``NotImplementedError``: running layers in a compute dtype other than their
-variables' is not implemented yet.
+The mixed policies (``"mixed_float16"``, ``"mixed_bfloat16"``) compute in 16 bits and keep
+float32 variables: the cast happens at each layer call (keras_bridge/autocast.py).
 """
 
 import numpy as np
@@ -35,14 +33,14 @@ def global_policy():
 
 
 def set_global_policy(policy):
-    """``keras.config.set_dtype_policy``: a policy or its name; mixed ones are refused."""
+    """``keras.config.set_dtype_policy``: a policy or its name (mixed ones included)."""
     if isinstance(policy, str):
         policy = DTypePolicy(policy)
     elif not isinstance(policy, DTypePolicy):
         raise ValueError("Invalid `policy` argument. Expected the string name of a policy "
                          f"(such as 'float32') or a DTypePolicy instance. Received: "
                          f"policy={policy!r}")
-    _global["policy"] = refuse_mixed(policy, "passed to set_dtype_policy()")
+    _global["policy"] = policy
 
 
 def forget_global_policy():
@@ -158,16 +156,6 @@ def is_quantized_name(name):
     return isinstance(name, str) and name.startswith(QUANTIZATION_MODES)
 
 
-def refuse_mixed(policy, where):
-    if policy.is_mixed:
-        raise NotImplementedError(
-            f"The mixed precision policy {policy.name!r} ({where}) is not supported yet: "
-            f"layers would compute in {policy.compute_dtype} with {policy.variable_dtype} "
-            "weights, which is a separate piece of work (mixed precision compute). Use a "
-            "single-dtype policy such as 'float32', 'bfloat16' or 'float16'.")
-    return policy
-
-
 def get(identifier):
     """A policy from a name, a serialized policy (dict) or a policy."""
     if isinstance(identifier, DTypePolicy):
@@ -213,12 +201,15 @@ def split_quantized(dtype):
     return None, dtype
 
 
-def layer_dtype(dtype):
-    """The weight dtype a layer gets from its ``dtype`` argument: None means the global
-    policy, a policy (or its name or dict) its variable dtype; other values (a dtype name,
-    a numpy dtype) are kept as they are."""
+def layer_policy(dtype):
+    """``(policy, variable dtype)`` of a layer's ``dtype`` argument: None means the global
+    policy; a policy, its name or its dict gives that policy; another dtype value (a numpy
+    dtype, a non-float name such as 'int32') is the weights' dtype as it is, and no
+    policy (the layer's policy is then the one named after it)."""
     if dtype is None:
-        return global_policy().variable_dtype
+        policy = global_policy()
+        return policy, policy.variable_dtype
     if isinstance(dtype, (DTypePolicy, dict)) or (isinstance(dtype, str) and dtype in _MIXED):
-        return refuse_mixed(get(dtype), "passed as a layer's dtype").variable_dtype
-    return dtype
+        policy = get(dtype)
+        return policy, policy.variable_dtype
+    return None, dtype

@@ -16,7 +16,7 @@ import contextvars
 
 import numpy as np
 
-from keras_bridge import name_scope as _name_scope
+from keras_bridge import autocast as _autocast, name_scope as _name_scope
 from keras_bridge.arithmetic import TensorOperators
 
 _substitution = contextvars.ContextVar("keras_bridge_weight_substitution", default=None)
@@ -83,8 +83,9 @@ class Weight(TensorOperators):
     _is_state = False
     # The metric whose first read of this weight binds it (Metric._bind_like).
     _holder = None
-    # keras.Variable's distribution and mixed-precision attributes, at Keras 3's defaults
-    # for a layer's weight (``keras.Variable`` sets its own).
+    # keras.Variable's distribution attributes, at Keras 3's defaults for a layer's
+    # weight (``keras.Variable`` sets its own), and whether a mixed layer's call reads
+    # it in the compute dtype (add_weight(autocast=)).
     aggregation = "none"
     synchronization = "auto"
     autocast = True
@@ -131,7 +132,7 @@ class Weight(TensorOperators):
             if v is None:
                 v = scope.values.get(id(self))
             if v is not None:
-                return v
+                return _autocast.read_weight(self, v)
         if self.slot is None and self._holder is not None:
             # A metric's state is engine storage from its first use, as Keras 3's
             # variables are from creation: reading it binds its metric by the metric's
@@ -142,7 +143,7 @@ class Weight(TensorOperators):
                 f"Weight {self.path!r} is not bound to an engine yet; call the model (or "
                 "layer) on data first, or read it with .numpy()."
             )
-        return self.slot.read()
+        return _autocast.read_weight(self, self.slot.read())
 
     def numpy(self):
         """A numpy copy in Keras layout."""

@@ -13,13 +13,15 @@ import numpy as np
 
 from keras_bridge import config, context, guards, initializers as _initializers, layer_losses
 from keras_bridge import dtype_policies as _dtype_policies, name_scope as _name_scope
+from keras_bridge import autocast as _autocast
 from keras_bridge import constraints as _constraints, regularizers as _regularizers
 from keras_bridge import tensor_masks
 from keras_bridge.graph import KerasTensor, Node, is_symbolic, symbolic_in_arguments
 from keras_bridge.utils import naming, tree
 from keras_bridge.variables import Weight
 
-_BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights")
+_BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
+                "autocast")
 
 
 _AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
@@ -125,8 +127,13 @@ class Layer:
     Args:
         trainable: whether the layer's weights are updated by training.
         name: unique name; a default ('dense', 'dense_1', ...) is made from the class.
-        dtype: dtype of the weights (a name, or a ``DTypePolicy``), default the global
-            policy's (``config.floatx()`` unless ``config.set_dtype_policy`` was called).
+        dtype: the layer's ``DTypePolicy`` or its name ('float32', 'float64',
+            'mixed_bfloat16', ...), default the global policy (``config.floatx()``'s
+            unless ``config.set_dtype_policy`` was called): the layer computes in its
+            ``compute_dtype`` (floating inputs are cast to it) and keeps its weights in
+            its ``variable_dtype`` (``dtype``).
+        autocast: whether floating inputs are cast to the compute dtype and a mixed
+            layer reads its weights in it (Keras 3; default True).
         input_shape / batch_size / input_dim / batch_input_shape: on the first layer of
             a Sequential model, the shape of its input (without the batch axis).
         weights: initial weights, set once the layer is built.
@@ -163,7 +170,8 @@ class Layer:
                 f"Layer {type(self).__name__} cannot be quantized (dtype policy "
                 f"'{self._quantization_mode}_from_{dtype}'); keras_bridge quantizes "
                 "Dense, EinsumDense and Embedding.")
-        self.dtype = _dtype_policies.layer_dtype(dtype)
+        self._dtype_policy, self.dtype = _dtype_policies.layer_policy(dtype)
+        self.autocast = bool(kwargs.get("autocast", True))
         self.built = False
         self.input_spec = None
         self._own_weights = []
@@ -199,9 +207,14 @@ class Layer:
 
     @property
     def dtype_policy(self):
-        """Keras 3's view of ``dtype``: a single-dtype ``DTypePolicy``."""
+        """The layer's ``DTypePolicy``: the one it was given, else the one named after
+        its weights' ``dtype``."""
+        policy = self._dtype_policy
+        if policy is not None and self._quantization_mode is None:
+            return policy
         dtype = self.dtype
-        name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+        name = policy.name if policy is not None else \
+            dtype if isinstance(dtype, str) else np.dtype(dtype).name
         if self._quantization_mode is not None:
             return _dtype_policies.QuantizedDTypePolicy(self._quantization_mode, name)
         return _dtype_policies.DTypePolicy(name)
@@ -238,7 +251,8 @@ class Layer:
 
         Keras 3's signature (Keras 2 code passes every argument by keyword, which it
         accepts): ``shape`` defaults to ``()`` (a scalar); ``autocast`` and
-        ``aggregation`` are accepted (no mixed precision or replicas to apply them to).
+        ``aggregation`` are accepted (no replicas to apply the latter to); ``autocast``
+        False keeps the weight in its dtype inside a mixed layer's call.
         """
         if kwargs:
             raise TypeError(f"add_weight() got unexpected arguments {sorted(kwargs)}")
@@ -265,6 +279,7 @@ class Layer:
         weight = Weight(name, shape, dtype, init(shape, dtype=dtype), trainable=trainable,
                         owner=self, regularizer=_regularizers.get(regularizer),
                         constraint=_constraints.get(constraint))
+        weight.autocast = bool(autocast)
         self._own_weights.append(weight)
         if self._backend_name is not None:  # created after binding: bind it now
             self._backend().bind_weight(weight, self._device)
@@ -437,7 +452,8 @@ class Layer:
         return type(self).compute_mask is not Layer.compute_mask
 
     def compute_output_dtype(self, input_dtype):
-        return self.dtype if np.issubdtype(np.dtype(self.dtype), np.floating) else input_dtype
+        compute = _autocast.compute_dtype(self)
+        return compute if compute in _autocast.FLOATS else input_dtype
 
     def _check_inputs(self, shapes):
         if self.input_spec is None:
@@ -533,7 +549,9 @@ class Layer:
         mask = tensor_masks.masks_of(inputs)
         if mask is not None and self._call_has_mask and "mask" not in kwargs:
             kwargs = dict(kwargs, mask=mask)  # the mask the inputs carry, as Keras 3
-        with context.running(backend.NAME), layer_losses.eager_call(self):
+        inputs = _autocast.cast_inputs(self, inputs, backend.ops.cast)
+        with context.running(backend.NAME), layer_losses.eager_call(self), \
+                _autocast.scope_for(self):
             outputs = backend.call_layer(self, inputs, args, kwargs)
             if self.activity_regularizer is not None:
                 layer_losses.add_activity_losses(self, tree.flatten(outputs))
@@ -656,7 +674,9 @@ class Layer:
     def get_config(self):
         """Plain values that rebuild this layer with ``from_config``."""
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
-        if self._quantization_mode is not None:  # Keras 3 writes the policy itself
+        # Keras 3 writes the policy itself; a quantized or mixed one needs it.
+        if self._quantization_mode is not None or (
+                self._dtype_policy is not None and self._dtype_policy.is_mixed):
             cfg["dtype"] = _dtype_policies.serialize(self.dtype_policy)
         if self._batch_input_shape is not None:
             cfg["batch_input_shape"] = self._batch_input_shape

@@ -30,7 +30,7 @@ class Step:
     place of tensors; ``arg_index`` the value's position when the input is one tensor
     (else -1); ``out_index`` likewise for a single output tensor (else -1)."""
     __slots__ = ("layer", "args", "arg_index", "extra", "kwargs", "out_ids", "out_index",
-                 "regularized", "takes_training", "takes_mask", "packed")
+                 "regularized", "takes_training", "takes_mask", "packed", "input_dtypes")
 
     def __init__(self, node, ids):
         layer = self.layer = node.layer
@@ -39,6 +39,9 @@ class Step:
             return Ref(ids[id(t)]) if isinstance(t, KerasTensor) else t
 
         self.args = tree.map_structure(ref, node.inputs)
+        # The dtypes the graph says the inputs have (where an engine casts for the layer).
+        self.input_dtypes = tuple(t.dtype for t in tree.flatten(node.inputs)
+                                  if isinstance(t, KerasTensor))
         self.arg_index = self.args.i if isinstance(self.args, Ref) else -1
         self.extra = tuple(node.args)
         self.kwargs = dict(node.kwargs)

@@ -20,9 +20,18 @@ JAX tracers alike. A pure engine passes the values it traces (``weight_values``,
 metrics read and assign them.
 """
 
-from keras_bridge import layer_losses, logits
+from keras_bridge import config, layer_losses, logits, ops
+from keras_bridge.autocast import dtype_name
 from keras_bridge.training.compile_utils import regularization_loss
 from keras_bridge.variables import substitute
+
+
+def _widened(output):
+    """A 16-bit float output (a mixed precision model's) as floatx: losses and metrics
+    compute in float32 as Keras 3's do (their dtype is floatx's)."""
+    if dtype_name(output) in ("float16", "bfloat16"):
+        return ops.cast(output, config.floatx())
+    return output
 
 
 class StepPolicy:
@@ -57,7 +66,7 @@ class StepPolicy:
         regularizers read instead of the stored weights.
         """
         with logits.recording(), layer_losses.collecting() as added:
-            outputs = forward()
+            outputs = [_widened(o) for o in forward()]
             extra = None
             if self.regularized:
                 if weight_values is None:

@@ -207,8 +207,10 @@ def test_batch_norm_initializers_and_set_weights(backend):
 
 def test_batch_norm_half_input_computes_in_float32(backend):
     x = _rand(8, 3, loc=100.0, scale=30.0)
+    # A float32 layer casts float16 input to float32 at its call, as Keras 3.15 does
+    # (checked with the installed Keras).
     out = BatchNormalization()(ops.cast(_tensor(x), "float16"), training=True)
-    assert "float16" in str(out.dtype)
+    assert "float32" in str(out.dtype)
     mean, var = np_moments(x.astype("float16").astype("float32"), -1)
     _close(ops.convert_to_numpy(ops.cast(out, "float32")),
            np_batch_norm(x.astype("float16").astype("float32"), -1, mean, var),

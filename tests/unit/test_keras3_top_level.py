@@ -227,15 +227,7 @@ def test_set_dtype_policy_drives_layer_dtypes(backend):
     assert Dense(1).dtype == "float32"
 
 
-def test_mixed_and_bad_dtype_policies_are_refused():
-    for name in ("mixed_float16", "mixed_bfloat16"):
-        with pytest.raises(NotImplementedError, match=f"{name}.*mixed precision compute"):
-            config.set_dtype_policy(name)
-        with pytest.raises(NotImplementedError, match=name):
-            Dense(2, dtype=name)
-        with pytest.raises(NotImplementedError, match=name):
-            Dense(2, dtype=keras.DTypePolicy(name))
-    assert config.dtype_policy().name == "float32"  # unchanged by the refusals
+def test_bad_dtype_policies_are_refused():
     with pytest.raises(ValueError, match="Expected the string name of a policy.*3"):
         config.set_dtype_policy(3)
     with pytest.raises(ValueError, match="Cannot convert"):

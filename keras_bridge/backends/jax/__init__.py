@@ -3,7 +3,8 @@
 Policy: a model is a pure function of its weights and inputs, jitted once per input
 shape; weights live as device arrays on JAX's default device (or the device named by a
 ``keras_bridge.device`` scope when the model is bound), and numpy input is put on that
-device per batch. float64 is off (JAX's default), so floats are float32. Randomness
+device per batch. Floats are float32 unless float64 is asked for (floatx or a float64
+weight), which turns on ``jax_enable_x64`` (precision.py). Randomness
 comes from explicit keys (``random.py``).
 """
 
@@ -17,6 +18,7 @@ from keras_bridge.backends.jax.autodiff import gradients
 from keras_bridge.backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot
 from keras_bridge.backends.jax.program import Program
 from keras_bridge.backends.jax.optimizers import make_optimizer
+from keras_bridge.backends.jax.precision import enable_x64_for
 from keras_bridge.backends.jax.random import seed
 from keras_bridge.backends.jax.training import make_trainer
 
@@ -76,6 +78,7 @@ def to_numpy(x):
 
 
 def bind_weight(weight, device):
+    enable_x64_for(weight.dtype)
     weight.bind(Slot(jax.device_put(weight.unbound_numpy(), device_object(device)),
                      device_object(device)))
 
@@ -101,6 +104,14 @@ def call_layer(layer, inputs, args, kwargs):
 
 def compile_program(model, device):
     return Program(model, device)
+
+
+def _floatx_from_front_end():
+    from keras_bridge import config
+    enable_x64_for(config.floatx())
+
+
+_floatx_from_front_end()
 
 
 def _seed_from_front_end():

@@ -20,6 +20,7 @@ from keras_bridge.backends.jax.nn_ops import batch_normalization, moments, scan 
 from keras_bridge.backends.jax.functional_ops import (  # noqa: F401
     associative_scan, custom_gradient_call, jvp)
 from keras_bridge.backends.jax.nn_ops import dot_product_attention  # noqa: F401
+from keras_bridge.backends.jax.precision import enable_x64_for
 from keras_bridge.backends.jax.random import key_for, next_key
 
 _DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
@@ -33,7 +34,9 @@ def _floatx():
         from keras_bridge import config
     except ImportError:  # the backend used on its own
         return "float32"
-    return config.floatx()
+    name = config.floatx()
+    enable_x64_for(name)
+    return name
 
 
 def _dtype_name(dtype):

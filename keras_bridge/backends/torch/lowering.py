@@ -10,12 +10,14 @@ on parameters registered in Keras layout. Every module here has the same signatu
 shared helpers (storage.py, core_rules.py); this module gathers their tables.
 """
 
+import torch
 from torch import nn
 
+from keras_bridge import autocast
 from keras_bridge.backends import surface
 from keras_bridge.backends.torch import activation_rules, conv_rules, core_rules, norm_rules
 from keras_bridge.backends.torch import native, regularization_rules, rnn_rules, seq_rules
-from keras_bridge.backends.torch.storage import Slot, make_tensor
+from keras_bridge.backends.torch.storage import Slot, make_tensor, torch_dtype
 # Attention layers run their call: its einsums and ops.dot_product_attention are the
 # engine's fused kernels already.
 from keras_bridge.layers.attention import AdditiveAttention, Attention, GroupedQueryAttention
@@ -84,7 +86,8 @@ class CallModule(nn.Module):
     def forward(self, inputs, *args, training=False, **kwargs):
         if self.takes_training:
             kwargs["training"] = training
-        out = self.layer.call(inputs, *args, **kwargs)
+        with autocast.scope_for(self.layer):
+            out = self.layer.call(inputs, *args, **kwargs)
         if len(self.sublayers) != len(surface.sublayers(self.layer)):
             self.adopt_sublayers()
         return out
@@ -104,13 +107,36 @@ class GraphModule(nn.Module):
             modules.append(surface.binding(layer))
         self.blocks = nn.ModuleList(modules)
         self.plan = surface.graph_plan(model)
-        self.executor = self.plan.executor([surface.binding(l) for l in self.plan.layers],
-                                           always_takes_training=True)
+        self.executor = self.plan.executor(
+            [_casting(step, surface.binding(step.layer)) for step in self.plan.steps],
+            always_takes_training=True)
         self.run = self.executor.run  # flat tensors in, flat outputs out
+        # Floating inputs become the Input's dtype, as in Keras's functional models.
+        self.input_dtypes = [t.dtype for t in model.inputs]
 
     def forward(self, inputs, training=False):
         plan = self.plan
-        return plan.pack_outputs(self.run(plan.flatten_inputs(inputs), training))
+        flat = [x if not (isinstance(x, torch.Tensor) and autocast.needs_cast(
+                    autocast.dtype_name(x), dtype)) else x.to(torch_dtype(dtype))
+                for x, dtype in zip(plan.flatten_inputs(inputs), self.input_dtypes)]
+        return plan.pack_outputs(self.run(flat, training))
+
+
+def _casting(step, module):
+    """``module``, or a callable casting its floating inputs to the layer's compute dtype
+    first where the graph says a cast is needed (a layer whose policy differs from the
+    dtype of the tensors it receives): the walk of a one-dtype model stays a plain
+    sequence of module calls. Layers Keras does not autocast get their inputs as given."""
+    layer = step.layer
+    compute = autocast.compute_dtype(layer)
+    if compute is None or not layer.autocast or not any(autocast.needs_cast(str(d), compute)
+                                     for d in step.input_dtypes):
+        return module
+
+    def call(inputs, *args, **kwargs):
+        inputs = autocast.cast_inputs(layer, inputs, lambda x, d: x.to(torch_dtype(d)))
+        return module(inputs, *args, **kwargs)
+    return call
 
 
 class SubclassModule(CallModule):

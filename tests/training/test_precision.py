@@ -1,0 +1,127 @@
+"""float64 models and mixed precision (issue 18): dtypes, numerics against numpy, training."""
+
+import numpy as np
+import pytest
+
+import keras_bridge as keras
+from keras_bridge import config, layers, mixed_precision, ops
+
+
+@pytest.fixture
+def x64_restored():
+    """JAX's x64 flag is process-wide: put it back after a float64 test."""
+    import jax
+    from keras_bridge.backends.jax import precision
+    before = bool(jax.config.jax_enable_x64)
+    yield
+    jax.config.update("jax_enable_x64", before)
+    precision.forget()
+
+
+def _dense_conv_lstm():
+    return keras.Sequential([keras.Input((5, 3)), layers.Conv1D(4, 2, activation="tanh"),
+                             layers.LSTM(3), layers.Dense(2)])
+
+
+def _numpy_forward(weights, x):
+    k, b, lk, lr, lb, dk, db = weights
+    conv = np.tanh(np.stack([x[:, t:t + 2].reshape(len(x), -1) @ k.reshape(-1, 4)
+                             for t in range(4)], axis=1) + b)
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    h = c = np.zeros((len(x), 3))
+    for t in range(4):
+        z = conv[:, t] @ lk + h @ lr + lb
+        i, f, g, o = np.split(z, 4, axis=-1)
+        c = sig(f) * c + sig(i) * np.tanh(g)
+        h = sig(o) * np.tanh(c)
+    return h @ dk + db
+
+
+def test_float64_model_matches_numpy_and_trains(backend, x64_restored):
+    config.set_floatx("float64")
+    keras.utils.set_random_seed(3)
+    model = _dense_conv_lstm()
+    assert all(w.dtype == "float64" for w in model.weights)
+    x = np.random.RandomState(0).rand(4, 5, 3)
+    x32 = x.astype("float32")  # float32 data is cast to the model's float64
+    for got, data in ((model.predict(x, verbose=0), x),
+                      (ops.convert_to_numpy(model(x32)), x32.astype("float64"))):
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, _numpy_forward(model.get_weights(), data),
+                                   rtol=1e-12, atol=1e-12)
+    before = model.get_weights()
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    y = np.random.RandomState(1).rand(4, 2)
+    model.train_on_batch(x, y)
+    after = model.get_weights()
+    assert all(w.dtype == np.float64 for w in after)
+    # one SGD step on the mse of the numpy forward pass, by central differences
+    eps, w0 = 1e-6, before[-1]
+    grad = np.zeros_like(w0)
+    for idx in np.ndindex(*w0.shape):
+        plus, minus = [w.copy() for w in before], [w.copy() for w in before]
+        plus[-1][idx] += eps
+        minus[-1][idx] -= eps
+        grad[idx] = (np.mean((_numpy_forward(plus, x) - y) ** 2) -
+                     np.mean((_numpy_forward(minus, x) - y) ** 2)) / (2 * eps)
+    np.testing.assert_allclose(after[-1], w0 - 0.1 * grad, rtol=1e-8, atol=1e-9)
+
+
+def _mlp():
+    keras.utils.set_random_seed(7)
+    return keras.Sequential([keras.Input((6,)), layers.Dense(16, activation="relu"),
+                             layers.Dense(3), layers.Activation("softmax", dtype="float32")])
+
+
+def test_mixed_bfloat16_computes_in_bfloat16_with_float32_weights(backend):
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    assert mixed_precision.global_policy() == mixed_precision.Policy("mixed_bfloat16")
+    model = _mlp()
+    dense = model.layers[0]
+    assert dense.dtype_policy.name == "mixed_bfloat16" and dense.dtype == "float32"
+    assert (dense.compute_dtype, dense.variable_dtype) == ("bfloat16", "float32")
+    assert all(w.dtype == "float32" for w in model.weights)
+    x = np.random.RandomState(0).rand(32, 6).astype("float32")
+    assert ops.dtype(dense(x)) == "bfloat16"
+    assert model.layers[1].output.dtype == "bfloat16"
+    w = model.get_weights()
+    # the Dense math in bfloat16: inputs and weights rounded, result rounded
+    import ml_dtypes
+    bf = lambda a: a.astype(ml_dtypes.bfloat16).astype(np.float32)  # noqa: E731
+    h = bf(np.maximum(bf(bf(bf(x) @ bf(w[0])) + bf(w[1])), 0))
+    np.testing.assert_allclose(ops.convert_to_numpy(dense(x)).astype(np.float32), h,
+                               rtol=2e-2, atol=2e-2)
+    out = model.predict(x, verbose=0)
+    assert out.dtype == np.float32  # the float32 softmax
+    y = np.eye(3)[np.arange(32) % 3]
+    model.compile(keras.optimizers.Adam(0.01), "categorical_crossentropy")
+    losses = model.fit(x, y, epochs=6, batch_size=16, verbose=0).history["loss"]
+    assert losses[-1] < losses[0]
+    assert all(a.dtype == np.float32 for a in model.get_weights())
+
+
+def test_mixed_bfloat16_engines_agree():
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    model = _mlp()
+    twin = model.to_backend("jax" if model.backend_name == "torch" else "torch")
+    x = np.random.RandomState(0).rand(8, 6).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), twin.predict(x, verbose=0),
+                               rtol=2e-2, atol=1e-2)
+
+
+def test_layer_policy_argument_and_saving(backend, tmp_path):
+    model = keras.Sequential([keras.Input((4,)),
+                              layers.Dense(3, dtype="mixed_bfloat16"),
+                              layers.Dense(2, dtype=keras.DTypePolicy("float32"))])
+    cfg = model.layers[0].get_config()["dtype"]
+    # what Keras 3.15 writes for this layer (checked with the installed Keras)
+    assert cfg == {"module": "keras", "class_name": "DTypePolicy",
+                   "config": {"name": "mixed_bfloat16"}, "registered_name": None}
+    x = np.ones((2, 4), np.float32)
+    expected = model.predict(x, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.layers[0].dtype_policy.name == "mixed_bfloat16"
+    assert loaded.layers[0].kernel.dtype == "float32"
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected)
