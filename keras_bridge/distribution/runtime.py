@@ -159,6 +159,16 @@ def barrier(model=None):
         engine.barrier()
 
 
+def write_once(model, write):
+    """``write()`` on the first process only; every process waits until it is done
+    (then reads the same file)."""
+    try:
+        if is_chief(model):
+            write()
+    finally:
+        barrier(model)
+
+
 def _engine_if_running():
     return engine_distribution() if distribution() is not None else None
 

@@ -26,8 +26,12 @@ history = model.fit(x, y, batch_size=16, epochs=2, verbose=2, callbacks=callback
 prediction = model.predict(x[:10], verbose=0)
 evaluation = model.evaluate(x, y, batch_size=16, verbose=0)
 rank = int(os.environ["RANK"])
+try:
+    model.fit(x, y, batch_size=15, verbose=0)
+except ValueError as error:
+    odd_batch_error = str(error)
 np.savez(os.path.join(out, f"rank{rank}.npz"), *model.get_weights(), prediction=prediction)
 with open(os.path.join(out, f"rank{rank}.json"), "w") as f:
     json.dump({"history": history, "evaluate": evaluation,
                "devices": distribution.list_devices(),
-               "files_seen": sorted(os.listdir(out))}, f)
+               "files_seen": sorted(os.listdir(out)), "odd_batch_error": odd_batch_error}, f)

@@ -39,6 +39,13 @@ with distribution.DataParallel(devices=distribution.list_devices()).scope():
     # A last batch of 4 is split, 10 % 2 batches too; 64 = 6 * 10 + 4.
     report["dp_prediction"] = model.predict(x, batch_size=10, verbose=0).tolist()
     report["dp_evaluate"] = model.evaluate(x, y, batch_size=10, verbose=0)
+    before = model.get_weights()
+    try:
+        model.fit(x, y, batch_size=15, verbose=0)
+    except ValueError as error:
+        report["dp_odd_batch_error"] = str(error)
+    report["dp_odd_batch_unchanged"] = all(
+        np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
 
 mesh = distribution.DeviceMesh((1, 2), ("batch", "model"))
 layout_map = distribution.LayoutMap(mesh)

@@ -64,3 +64,9 @@ def test_model_parallel_shards_the_kernel_as_the_layout_map_says(report):
     _close_history(report["mp_history"], report["reference_history"])
     assert report["mp_weight_diff"] < 1e-5
     assert report["mp_kernel_spec_after_fit"] == report["mp_kernel_spec"]
+
+
+def test_a_batch_that_does_not_split_is_an_error(report):
+    assert "global batch size must divide by 2; batch_size=15" in \
+        report["dp_odd_batch_error"]
+    assert report["dp_odd_batch_unchanged"]

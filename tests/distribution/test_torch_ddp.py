@@ -68,3 +68,9 @@ def test_first_process_writes_and_prints(job):
     rows = (out / "log.csv").read_text().splitlines()
     assert rows[0].split(",")[0] == "epoch" and len(rows) == 3
     assert stdout.count("Epoch 1/2") == 1  # verbose output from rank 0 only
+
+
+def test_a_batch_that_does_not_split_is_an_error(job):
+    for rank in job[2]:
+        assert "global batch size must divide by 2; batch_size=15" in \
+            rank["odd_batch_error"]
