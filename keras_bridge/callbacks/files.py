@@ -5,6 +5,7 @@ import os
 import warnings
 
 from keras_bridge.callbacks.base import Callback
+from keras_bridge.distribution import runtime as distribution_runtime
 from keras_bridge.callbacks.monitor import Monitor, with_accuracy_aliases
 
 
@@ -138,6 +139,8 @@ class CSVLogger(Callback):
         self._file = self._writer = None
 
     def on_train_begin(self, logs=None):
+        if not distribution_runtime.is_chief(self.model):
+            return  # one process writes the log
         has_rows = self.append and os.path.exists(self.filename) and \
             os.path.getsize(self.filename) > 0
         self._write_header = not has_rows
@@ -147,6 +150,9 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if self._file is None:  # not the first process: wait for its row
+            distribution_runtime.barrier(self.model)
+            return
         if self._writer is None:
             self._writer = csv.DictWriter(self._file, ["epoch"] + sorted(logs),
                                           delimiter=self.separator, restval="NA",
@@ -155,6 +161,7 @@ class CSVLogger(Callback):
                 self._writer.writeheader()
         self._writer.writerow({"epoch": epoch, **logs})
         self._file.flush()
+        distribution_runtime.barrier(self.model)
 
     def on_train_end(self, logs=None):
         if self._file is not None:

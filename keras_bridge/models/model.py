@@ -14,6 +14,7 @@ import numpy as np
 
 from keras_bridge import backends
 from keras_bridge import config, guards
+from keras_bridge.distribution import runtime as distribution_runtime
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.embedding import check_index_inputs
 from keras_bridge.layers.preprocessing import host_stage
@@ -283,8 +284,11 @@ class Model(TorchModuleMethods, Trainer, Layer):
             with guards.engine_lock:  # bound and compiled once, whichever thread is first
                 if self._program is None:
                     self.bind(self.backend_name)
-                    self._program = backends.get(self._backend_name).compile_program(
-                        self, self._device)
+                    self._program = distribution_runtime.bind_program(
+                        self, backends.get(self._backend_name).compile_program(
+                            self, self._device))
+        else:
+            distribution_runtime.check_model(self)
         return self._program
 
     def quantize(self, mode=None, config=None, filters=None, **kwargs):
@@ -390,7 +394,7 @@ class Model(TorchModuleMethods, Trainer, Layer):
         from keras_bridge.training import batches as batch_sources
         from keras_bridge.training import data
         from keras_bridge.training.trainer import check_verbose
-        verbose = check_verbose(verbose)
+        verbose = check_verbose(verbose) if distribution_runtime.is_chief(self) else 0
         if batch_sources.is_source(x):
             if batch_size is not None and not batch_sources.sizes_its_own_batches(x):
                 raise ValueError("predict(): batch_size must not be given when x is a "

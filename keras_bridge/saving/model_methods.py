@@ -5,6 +5,7 @@ call these through one lazy import each: models sit below saving, which imports 
 import json
 import warnings
 
+from keras_bridge.distribution import runtime as distribution_runtime
 from keras_bridge.models.cloning import YAML_REMOVED
 from keras_bridge.saving import weights_file
 from keras_bridge.saving.archive import save_model
@@ -28,11 +29,13 @@ def save(model, filepath, overwrite=True, include_optimizer=True, **kwargs):
                          "'.keras' path holds the .keras format, a '.h5' path the 'h5' one.")
     if kwargs:
         raise TypeError(f"save() got unexpected arguments {sorted(kwargs)}.")
-    save_model(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+    distribution_runtime.write_once(model, lambda: save_model(
+        model, filepath, overwrite=overwrite, include_optimizer=include_optimizer))
 
 
 def save_weights(model, filepath, overwrite=True):
-    weights_file.save_weights(model, filepath, overwrite=overwrite)
+    distribution_runtime.write_once(model, lambda: weights_file.save_weights(
+        model, filepath, overwrite=overwrite))
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):

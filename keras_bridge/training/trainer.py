@@ -13,6 +13,7 @@ from keras_bridge import backends, guards
 from keras_bridge import optimizers as optimizers_module
 from keras_bridge import seeding as kb_random
 from keras_bridge.callbacks import CallbackList, History
+from keras_bridge.distribution import runtime as distribution_runtime
 from keras_bridge.training import batches, data, execution
 from keras_bridge.training.compile_utils import CompiledLoss, CompiledMetrics
 from keras_bridge.training.custom_steps import CustomSteps, check_supported, \
@@ -168,6 +169,7 @@ class Trainer(StepMethods):
             backend = backends.get(self._backend_name)
             self._trainer = backend.make_trainer(
                 program, StepPolicy(self, compiled, compiled.execution.jit(self._backend_name)))
+            self._trainer = distribution_runtime.wrap_trainer(self, self._trainer)
             if uses_custom_steps(self):
                 self._trainer = CustomSteps(self, self._trainer, program)
             self._trainer_flags = flags
@@ -230,13 +232,17 @@ class Trainer(StepMethods):
             train.sample_weight = data.class_weight_to_sample_weight(train.ys, class_weight)
         trainer = self._get_trainer(*train.first())
         self._warn_if_frozen("fit")
+        if train.counts_samples:
+            distribution_runtime.check_batches(self, train.batch_size, train.n)
+        if not distribution_runtime.is_chief(self):
+            verbose = 0  # one process prints
         history = History()
         cbs = CallbackList(list(callbacks or []) + [history], self,
                            {"epochs": epochs, "steps": train.steps, "verbose": verbose})
         batch_logs = cbs.wants("on_train_batch_end")  # read values only for a user
         metrics = self._log_source(trainer)
         n = self._compiled.execution.steps_per_execution
-        rng = kb_random.generator()
+        rng = distribution_runtime.sync_generator(self, kb_random.generator())
         self.stop_training = False
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -361,6 +367,8 @@ class Trainer(StepMethods):
         else:
             source = self._array_batches(x, y, sample_weight, batch_size, False, "evaluate")
         source.first()  # a bad first batch fails before the bar is drawn
+        if not distribution_runtime.is_chief(self):
+            verbose = 0
         bar = Progbar(source.target, verbose=verbose) if verbose else None
         cbs = CallbackList(callbacks, self, {"steps": source.steps, "verbose": verbose})
         return self._format_logs(self._evaluate_batches(source, bar, cbs), return_dict)

@@ -260,6 +260,8 @@ class JaxOptimizer:
         scalars = (np.zeros((), np.int32), np.asarray(self._learning_rate, np.float32))
         # On the weights' device, where the learning_rate setter puts new values too.
         where = getattr(params[0], "sharding", None) if params else None
+        if isinstance(where, jax.sharding.NamedSharding):  # a distribution: replicated
+            where = jax.sharding.NamedSharding(where.mesh, jax.sharding.PartitionSpec())
         iterations, learning_rate = (jax.device_put(x, where) for x in scalars)
         return OptState(iterations, learning_rate, inner)
 

@@ -23,6 +23,7 @@ class Program:
         # State weights (a stateful RNN's carry) may change in inference too.
         self._state_index = [i for i, w in enumerate(self.weights) if w.kind == "state"]
         self.jit = True
+        self.placement = None  # a distribution's (backends/jax/distribution.py)
         self._predict = jax.jit(self._predict_fn)
         self._predict_many = jax.jit(self._predict_scan)
         self._grad = None  # jitted on first use (parity checks)
@@ -74,8 +75,11 @@ class Program:
     def values(self):
         return [w.slot.array for w in self.weights]
 
-    def to_device(self, arrays):
-        """Host arrays ready for a jitted call on the program's device."""
+    def to_device(self, arrays, batch_axis=0):
+        """Host arrays ready for a jitted call on the program's device (under a
+        distribution: split along ``batch_axis`` over its mesh)."""
+        if self.placement is not None:
+            return self.placement.put_batch(arrays, batch_axis)
         # numpy given to a jitted function lands on JAX's default device by itself, and
         # sooner than through an explicit device_put (a measured ~0.1 ms per array).
         if self.device == jax.devices()[0]:
@@ -95,7 +99,7 @@ class Program:
             return [np.concatenate(p, axis=0) for p in zip(*parts)]
         stacked = [np.stack(p) for p in zip(*batches)]
         return self._commit_predict(self._predict_many(self.values(),
-                                                       self.to_device(stacked)))
+                                                       self.to_device(stacked, 1)))
 
     def _commit_predict(self, result):
         outputs, states = result

@@ -112,14 +112,14 @@ class Trainer:
                                                   (xs, ys, sw))
         return metric_values, others
 
-    def _put(self, arrays):
-        return None if arrays is None else self.program.to_device(arrays)
+    def _put(self, arrays, batch_axis=0):
+        return None if arrays is None else self.program.to_device(arrays, batch_axis)
 
-    def _put_weights(self, sample_weight):
+    def _put_weights(self, sample_weight, batch_axis=0):
         """None, one array, or one array per output (a list)."""
         if sample_weight is None or isinstance(sample_weight, list):
-            return self._put(sample_weight)
-        return self._put([sample_weight])[0]
+            return self._put(sample_weight, batch_axis)
+        return self._put([sample_weight], batch_axis)[0]
 
     def train_step(self, xs, ys, sample_weight):
         self._commit_train(self._train(
@@ -137,7 +137,7 @@ class Trainer:
         self._commit_train(self._train_many(
             self._values(self.trainable_index), self._values(self.other_index),
             self.optimizer.state, [v.slot.array for v in self.metric_vars],
-            self._put(xs), self._put(ys), self._put_weights(sw), self.key))
+            self._put(xs, 1), self._put(ys, 1), self._put_weights(sw, 1), self.key))
 
     def _commit_train(self, result):
         trainable, others, opt_state, metric_values, self.key = result
@@ -163,8 +163,8 @@ class Trainer:
         xs, ys, sw = _stacked(batches)
         self._commit_test(self._test_many(
             self._values(self.trainable_index), self._values(self.other_index),
-            [v.slot.array for v in self.metric_vars], self._put(xs), self._put(ys),
-            self._put_weights(sw)))
+            [v.slot.array for v in self.metric_vars], self._put(xs, 1), self._put(ys, 1),
+            self._put_weights(sw, 1)))
 
     def _commit_test(self, result):
         metric_values, others = result

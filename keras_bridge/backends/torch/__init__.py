@@ -40,7 +40,8 @@ def devices():
 
 
 def default_device():
-    return "cuda:0" if torch.cuda.is_available() else "cpu"
+    # The current CUDA device: a torchrun rank's own (distribution.initialize sets it).
+    return f"cuda:{torch.cuda.current_device()}" if torch.cuda.is_available() else "cpu"
 
 
 def resolve_device(name):

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from keras_bridge.backends.nn_checks import affine_normalize
+from keras_bridge.backends.torch import distribution
 from keras_bridge.backends.torch.storage import adopt, torch_dtype
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
@@ -94,7 +95,9 @@ class BatchNormModule(nn.Module):
                                self.beta, False, 0.0, self.epsilon)
         else:
             count = x2.numel() // x2.shape[1]
-            if count > 1:
+            if distribution.uses_global_moments():  # DDP: the global batch's moments
+                out = self._train_global(x2, count)
+            elif count > 1:
                 out = self._train_fused(x2, count)
             else:  # torch refuses one value per channel; Keras's formula gives beta
                 out = self._train_single(x2)
@@ -116,6 +119,17 @@ class BatchNormModule(nn.Module):
     def _train_single(self, x2):
         dims = [0] + list(range(2, x2.dim()))
         variance, mean = torch.var_mean(x2, dim=dims, correction=0)
+        return self._train_with(x2, mean, variance)
+
+    def _train_global(self, x2, count):
+        dims = [0] + list(range(2, x2.dim()))
+        view = [1, -1] + [1] * (x2.dim() - 2)
+        mean = distribution.global_mean(x2, dims, count)
+        variance = distribution.global_mean((x2 - mean.view(view)) ** 2, dims, count)
+        return self._train_with(x2, mean, variance)
+
+    def _train_with(self, x2, mean, variance):
+        """Normalize by these moments and average them into the moving statistics."""
         with torch.no_grad():
             k = self.momentum
             self.moving_mean.mul_(k).add_(mean, alpha=1.0 - k)
