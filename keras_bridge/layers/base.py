@@ -428,6 +428,33 @@ class Layer:
             self.build(**{k: shape_from_json(v) for k, v in config["shapes_dict"].items()})
             self.built = True
 
+    def _saved_variables(self):
+        return [w for w in self._keras_own_weights() if not w._is_state]
+
+    def save_own_variables(self, store):
+        """Put this layer's own variables in ``store`` (a dict: key -> array), as Keras 3
+        saves them: ``"0"``, ``"1"``, ... in ``_keras_own_weights`` order. Override it
+        (with ``load_own_variables``) to choose what a ``.keras`` / ``.weights.h5`` file
+        holds for the layer; ``store`` becomes the layer's ``vars`` group."""
+        for i, weight in enumerate(self._saved_variables()):
+            store[str(i)] = weight.numpy()
+
+    def load_own_variables(self, store):
+        """Set this layer's own variables from ``store`` (a mapping key -> array: the
+        layer's ``vars`` group of the file), the inverse of ``save_own_variables``."""
+        weights = self._saved_variables()
+        if len(store) != len(weights):
+            raise ValueError(f"Layer {self.name!r} expected {len(weights)} variables, but "
+                             f"received {len(store)} variables during loading. Expected: "
+                             f"{[w.name for w in weights]}")
+        arrays = [np.asarray(store[str(i)]) for i in range(len(weights))]
+        for weight, array in zip(weights, arrays):
+            if tuple(array.shape) != tuple(weight.shape):
+                raise ValueError(f"Layer {self.name!r}: variable {weight.name!r} has shape "
+                                 f"{weight.shape}, the stored value {tuple(array.shape)}.")
+        for weight, array in zip(weights, arrays):
+            weight.assign(array)
+
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape``; by default found by running ``call`` on
         small arrays of that shape (unknown dimensions tried as 1 and 2)."""

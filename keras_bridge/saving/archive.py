@@ -10,7 +10,9 @@ A ``.keras`` file is written in Keras 3's layout, so Keras 3 loads it
   "config", "registered_name", "build_config"}``, built-ins under Keras's names, see
   ``keras3_config``), plus ``compile_config`` when the model was compiled;
 - ``model.weights.h5``: the weights, and the optimizer state once trained, exactly as
-  in a ``.weights.h5`` file (``keras3_weights``).
+  in a ``.weights.h5`` file (``keras3_weights``);
+- ``assets/...``: files layers write with ``save_assets`` (``assets``), such as a
+  lookup layer's ``vocabulary.txt``.
 
 Loading reads that layout whoever wrote it (Keras 3 on any backend, or keras_bridge),
 and the earlier keras_bridge layout (``metadata.json`` with ``"format":
@@ -25,7 +27,8 @@ import io
 import os
 
 from keras_bridge.layers.serialization import deserialize_layer, serialize_layer
-from keras_bridge.saving import h5_file, keras2_h5, keras3_config, keras3_weights, npz
+from keras_bridge.saving import (
+    assets, h5_file, keras2_h5, keras3_config, keras3_weights, npz)
 from keras_bridge.saving.atomic import atomic_write, check_overwrite
 from keras_bridge.saving.compile_config import compile_config
 from keras_bridge.saving.npz import InvalidFileError
@@ -81,12 +84,13 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
                                        compile_config(model) if compiled else None)
     weights = io.BytesIO()
     keras3_weights.write(weights, model, include_optimizer=compiled)
+    asset_files = assets.collect(model)
     metadata = {"keras_version": KERAS_FORMAT_VERSION, "keras_bridge_version": __version__,
                 "backend": model.backend_name,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     with atomic_write(path, overwrite) as f:
         npz.write_zip(f, {METADATA: metadata, CONFIG: config}, {},
-                      raw={WEIGHTS_H5: weights.getvalue()})
+                      raw={WEIGHTS_H5: weights.getvalue(), **asset_files})
 
 
 def read_archive(path):
@@ -112,7 +116,9 @@ def read_archive(path):
                                f"{WEIGHTS_H5!r} (members: {sorted(members)}"
                                f"{'; Keras npz weights are not read' if LEGACY_WEIGHTS in found else ''}).")
     weights = h5_file.read(members[WEIGHTS_H5], f"member {WEIGHTS_H5!r} of {where}")
-    return {**parts, "layout": "keras3", "weights": weights}
+    asset_files = {n: data for n, data in members.items()
+                   if n.startswith(assets.ASSETS + "/")}
+    return {**parts, "layout": "keras3", "weights": weights, "assets": asset_files}
 
 
 def _read_legacy(members, metadata, where):
@@ -169,6 +175,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         if parts["layout"] == "keras3":
             inner = f"member {WEIGHTS_H5!r} of {where}"
             assign(keras3_weights.plan(model, parts["weights"], inner))
+            assets.restore(model, parts["assets"], where)
         else:
             manifest, arrays = parts["weights"]
             inner = f"member {LEGACY_WEIGHTS!r} of {where}"

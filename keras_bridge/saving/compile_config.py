@@ -1,7 +1,7 @@
 """The training configuration of a compiled model, as saved in a ``.keras`` archive.
 
 ``{"optimizer": {"class_name", "config"}, "loss": ..., "metrics": ..., "loss_weights":
-[...] or null}`` where losses and metrics keep the structure given to ``compile``
+[...] or null, "weighted_metrics": ...}`` where losses and metrics keep the structure given to ``compile``
 (single, list, or dict keyed by output name) and each entry is a name ('mse',
 'accuracy'), a built-in function's name, a class config (``Loss`` / ``Metric``
 instances), or a reference to a user function by its registered name. Anything
@@ -28,7 +28,9 @@ def compile_config(model):
     return {"optimizer": _serialize_optimizer(compiled.optimizer),
             "loss": _map_spec(compiled.loss.spec, _loss_entry, "loss"),
             "metrics": _map_spec(compiled.metrics.spec, _metric_entry, "metrics"),
-            "loss_weights": None if all(w == 1.0 for w in weights) else weights}
+            "loss_weights": None if all(w == 1.0 for w in weights) else weights,
+            "weighted_metrics": _map_spec(compiled.metrics.weighted_spec, _metric_entry,
+                                          "weighted_metrics")}
 
 
 def _serialize_optimizer(optimizer):
@@ -148,6 +150,8 @@ def compile_arguments(config, custom_objects=None):
         "metrics": _unmap_spec(config.get("metrics"),
                                lambda v: _entry(v, metrics, custom_objects, "metric")),
         "loss_weights": config.get("loss_weights"),
+        "weighted_metrics": _unmap_spec(config.get("weighted_metrics"), lambda v: _entry(
+            v, metrics, custom_objects, "weighted metric")),
         **_execution_arguments(config),
     }
 

@@ -37,16 +37,18 @@ def _h5py():
 
 
 def write(fileobj, groups):
-    """Write ``groups`` — ``[(group path, name, [arrays])]`` — as an HDF5 file to the
-    binary file object ``fileobj``."""
+    """Write ``groups`` — ``[(group path, name, arrays)]``, ``arrays`` a list (keys
+    ``0``, ``1``, ...) or a dict key -> array — as an HDF5 file to the binary file
+    object ``fileobj``."""
     h5py = _h5py()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         for path, name, arrays in groups:
             group = f.require_group(path)
             group.attrs["name"] = name
-            for i, array in enumerate(arrays):
-                group.create_dataset(str(i), data=np.asarray(array))
+            items = arrays.items() if isinstance(arrays, dict) else enumerate(arrays)
+            for key, array in items:
+                group.create_dataset(str(key), data=np.asarray(array))
     fileobj.write(buffer.getvalue())
 
 

@@ -287,6 +287,7 @@ def _compile_config(training):
     optimizer["config"] = config
     return {"optimizer": optimizer, "loss": training.get("loss"),
             "metrics": training.get("metrics"), "loss_weights": training.get("loss_weights"),
+            "weighted_metrics": training.get("weighted_metrics"),
             "steps_per_execution": training.get("steps_per_execution"),
             "run_eagerly": training.get("run_eagerly")}
 
@@ -394,7 +395,7 @@ def _write_weights(group, model):
 def _training_config(model):
     config = keras3_config.to_keras3(compile_config(model))
     optimizer = config.pop("optimizer")
-    return {"weighted_metrics": None, **config, **keras3_config.execution_config(model),
+    return {**config, **keras3_config.execution_config(model),
             "optimizer_config": {"class_name": optimizer["class_name"],
                                  "config": optimizer["config"]}}
 

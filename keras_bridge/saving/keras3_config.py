@@ -31,7 +31,7 @@ def to_keras3(value, key=""):
         return value
     # A dict without class_name (compile's loss keyed by output) passes its key on.
     plain = not isinstance(value.get("class_name"), str)
-    out = {k: to_keras3(v, key if plain and key in ("loss", "metrics") else k)
+    out = {k: to_keras3(v, key if plain and key in ("loss", "metrics", "weighted_metrics") else k)
            for k, v in value.items()}
     class_name = out.get("class_name")
     if not isinstance(class_name, str) or class_name in _MARKERS or \
@@ -71,7 +71,7 @@ def execution_config(model):
 
 def compile_entry(compile_cfg, model):
     """``compile_config.compile_config``'s output as Keras 3 writes ``compile_config``."""
-    return {"weighted_metrics": None, **to_keras3(compile_cfg), **execution_config(model)}
+    return {**to_keras3(compile_cfg), **execution_config(model)}
 
 
 def model_entry(model, config, compile_cfg):

@@ -15,7 +15,9 @@ moving_variance). An object met twice is stored once, at its first path.
 
 keras_bridge's SimpleRNN, LSTM, GRU and ConvLSTM layers hold their cell's weights
 themselves; Keras keeps them in a ``cell`` sub-layer, so they are placed at
-``<layer>/cell/vars``. The optimizer's variables are ``optimizer/vars/<i>`` (see
+``<layer>/cell/vars``. A layer that overrides ``save_own_variables`` /
+``load_own_variables`` decides what its own group holds (Keras 3's hooks; not for
+those fused RNN layers, whose group is their cell's). The optimizer's variables are ``optimizer/vars/<i>`` (see
 ``keras3_optimizer``).
 """
 
@@ -33,8 +35,15 @@ class Saveable:
     """One ``<path>/vars`` group: the object it belongs to, the ``name`` attribute
     Keras gives the group, and the weights stored in it, in order."""
 
-    def __init__(self, path, name, weights, owner):
+    def __init__(self, path, name, weights, owner, hookable=True):
         self.path, self.name, self.weights, self.owner = path, name, weights, owner
+        self.hookable = hookable  # the owner's own group (not a fused RNN's cell)
+
+    def hooked(self, method):
+        """Whether the owner overrides ``save_own_variables`` / ``load_own_variables``,
+        which then decide what this group holds."""
+        return self.hookable and getattr(type(self.owner), method, None) is not \
+            getattr(Layer, method)
 
     @property
     def group(self):
@@ -71,7 +80,7 @@ def _fused_cell_name(layer):
 def own_weights(layer):
     """A layer's own weights as Keras numbers them (``Layer._keras_own_weights``),
     without a stateful RNN's carried states."""
-    return [w for w in layer._keras_own_weights() if not w._is_state]
+    return layer._saved_variables()
 
 
 @functools.lru_cache(maxsize=None)
@@ -119,7 +128,7 @@ def saveables(model):
             out.append(Saveable(path, layer.name, own_weights(layer), layer))
         else:
             out.append(Saveable(path, layer.name, [], layer))
-            out.append(Saveable(join(path, "cell"), cell, own_weights(layer), layer))
+            out.append(Saveable(join(path, "cell"), cell, own_weights(layer), layer, False))
         for attr, value in _children(layer):
             if isinstance(value, Layer):
                 visit(value, join(path, attr))

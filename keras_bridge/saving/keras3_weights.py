@@ -20,12 +20,33 @@ OPTIMIZER_GROUP = "optimizer/vars"
 def groups_to_write(model, include_optimizer=True):
     """``[(group, name, [arrays])]`` of the model's weights (and, when it has trained,
     its optimizer state), for ``h5_file.write``."""
-    groups = [(s.group, s.name, [w.numpy() for w in s.weights]) for s in saveables(model)]
+    groups = [(s.group, s.name, _saved_by_hook(s) if s.hooked("save_own_variables")
+               else [w.numpy() for w in s.weights]) for s in saveables(model)]
     if include_optimizer and getattr(model, "_compiled", None) is not None:
         variables = keras3_optimizer.keras_variables(model)
         if variables is not None:
             groups.append((OPTIMIZER_GROUP, model.optimizer.name, variables))
     return groups
+
+
+def _saved_by_hook(s):
+    """The group a layer's own ``save_own_variables`` fills: ``{key: array}``."""
+    store = {}
+    s.owner.save_own_variables(store)
+    bad = [k for k in store if not isinstance(k, str) or not k or "/" in k]
+    if bad:
+        raise ValueError(f"{_describe(s)}: save_own_variables() stored keys {bad}; a "
+                         "store's keys must be non-empty strings without '/'.")
+    return {k: v.numpy() if hasattr(v, "numpy") else np.asarray(v) for k, v in store.items()}
+
+
+class LoadPlan(list):
+    """``[(Weight, array)]`` to assign, and ``hooks``: ``[(layer, store)]`` whose own
+    ``load_own_variables`` reads its group (run by ``weights_file.assign``)."""
+
+    def __init__(self, pairs=(), hooks=()):
+        super().__init__(pairs)
+        self.hooks = list(hooks)
 
 
 def write(fileobj, model, include_optimizer=True):
@@ -38,13 +59,17 @@ def _describe(s):
 
 
 def plan(model, groups, where, skip_mismatch=False):
-    """``[(Weight, array)]`` to assign from ``h5_file.read``'s groups; raises ValueError
-    naming every mismatch (nothing changed) unless ``skip_mismatch``, which skips the
-    layers that do not fit with a warning."""
-    problems, pairs = [], []
+    """A ``LoadPlan`` from ``h5_file.read``'s groups; raises ValueError naming every
+    mismatch (nothing changed) unless ``skip_mismatch``, which skips the layers that do
+    not fit with a warning. A layer overriding ``load_own_variables`` checks its group
+    itself when the plan is assigned."""
+    problems, pairs, hooks = [], [], []
     mine = saveables(model)
     for s in mine:
         _, arrays = groups.get(s.group, (None, {}))
+        if s.hooked("load_own_variables"):
+            hooks.append((s.owner, dict(arrays)))  # an empty group when absent, as Keras
+            continue
         if len(arrays) != len(s.weights):
             names = [w.name for w in s.weights]
             problems.append(f"{_describe(s)}: the file holds {len(arrays)} variables, the "
@@ -81,7 +106,7 @@ def plan(model, groups, where, skip_mismatch=False):
     if problems:
         warnings.warn(f"load_weights(skip_mismatch=True) skipped what does not match "
                       f"{where}: {problems}", stacklevel=3)
-    return [(w, np.array(a, dtype=w.dtype)) for w, a in pairs]
+    return LoadPlan([(w, np.array(a, dtype=w.dtype)) for w, a in pairs], hooks)
 
 
 def optimizer_variables(groups, where):

@@ -272,9 +272,32 @@ def plan_assignment(model, manifest, arrays, where, skip_mismatch=False, by_name
     return [(e.weight, np.array(a, dtype=e.weight.dtype)) for e, a in plan]
 
 
-def assign(plan):
+def assign(plan, skip_mismatch=False):
+    """Assign a plan's weights, then run its layers' ``load_own_variables`` hooks
+    (``keras3_weights.LoadPlan``). A hook that raises puts back every weight this
+    assignment changed, then the error propagates (``skip_mismatch``: only that layer's
+    weights are put back, with a warning)."""
+    hooks = getattr(plan, "hooks", ())
+    touched = {id(w): w for w, _ in plan}
+    for layer, _ in hooks:
+        touched.update((id(w), w) for w in layer.weights)
+    before = [(w, w.numpy()) for w in touched.values()] if hooks else []
     for weight, array in plan:
         weight.assign(array)
+    for layer, store in hooks:
+        mine = [(w, w.numpy()) for w in layer.weights]
+        try:
+            layer.load_own_variables(store)
+        except Exception as e:
+            if not skip_mismatch:
+                for weight, array in before:
+                    weight.assign(array)
+                raise
+            for weight, array in mine:
+                weight.assign(array)
+            warnings.warn(f"load_weights(skip_mismatch=True) skipped layer {layer.name!r}: "
+                          f"its load_own_variables() failed ({type(e).__name__}: {e}).",
+                          stacklevel=3)
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
@@ -309,4 +332,4 @@ def _load_keras3(model, groups, where, skip_mismatch, by_name):
     _require_built(model, "load weights")
     plan = keras3_weights.plan(model, groups, where, skip_mismatch)
     keras3_weights.restore_optimizer(model, groups, where)
-    assign(plan)
+    assign(plan, skip_mismatch)

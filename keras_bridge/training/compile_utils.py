@@ -102,14 +102,22 @@ class CompiledMetrics:
     Names follow Keras 2: the string the user gave ('acc', 'accuracy', 'mse'), a
     function's ``__name__``, or a metric object's ``name``; with several outputs each
     is prefixed by its output name ('age_loss', 'income_acc').
+
+    As in Keras 2 and 3, ``metrics`` ignore ``sample_weight`` and ``weighted_metrics``
+    use it; a weighted metric whose name a plain one already has is reported as
+    ``weighted_<name>`` (Keras 3's rule).
     """
 
-    def __init__(self, metrics, output_names, compiled_loss):
+    def __init__(self, metrics, output_names, compiled_loss, weighted_metrics=None):
         self.output_names = list(output_names)
-        self.spec = metrics
+        self.spec, self.weighted_spec = metrics, weighted_metrics
         self.compiled_loss = compiled_loss
-        per_output = self._entries(metrics)
-        self.requested = per_output  # per output: list of user entries
+        plain = self._entries(metrics, "metrics")
+        weighted = self._entries(weighted_metrics, "weighted_metrics")
+        # per output: the user's entries, plain then weighted, and which are weighted
+        self.requested = [p + w for p, w in zip(plain, weighted)]
+        self.uses_weights = [[False] * len(p) + [True] * len(w)
+                             for p, w in zip(plain, weighted)]
         self.loss_tracker = metrics_module.Mean(name="loss")
         multi = len(self.output_names) > 1
         self.output_loss_trackers = [
@@ -118,25 +126,25 @@ class CompiledMetrics:
         self.metrics = None  # per output: list of Metric, made once shapes are known
         self.container = None  # CompileMetrics over them (Keras 3's model.metrics entry)
 
-    def _entries(self, metrics):
+    def _entries(self, metrics, argument):
         if metrics is None:
             return [[] for _ in self.output_names]
         if isinstance(metrics, dict):
             unknown = [k for k in metrics if k not in self.output_names]
             if unknown:
-                raise ValueError(f"Unknown entries in metrics dictionary: {unknown}. Only "
+                raise ValueError(f"Unknown entries in {argument} dictionary: {unknown}. Only "
                                  f"expected the model's output names: {self.output_names}.")
             return [_as_list(metrics.get(k)) for k in self.output_names]
         if isinstance(metrics, (list, tuple)) and metrics and all(
                 isinstance(m, (list, tuple)) for m in metrics):
             if len(metrics) != len(self.output_names):
-                raise ValueError(f"When passing a list of lists as metrics, it should have "
+                raise ValueError(f"When passing a list of lists as {argument}, it should have "
                                  f"one list per output; the model has "
                                  f"{len(self.output_names)} output(s).")
             return [list(m) for m in metrics]
         if not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"Expected metrics to be a list or a dict keyed by output name. "
-                            f"Received: metrics={metrics!r}")
+            raise TypeError(f"Expected {argument} to be a list or a dict keyed by output "
+                            f"name. Received: {argument}={metrics!r}")
         return [list(metrics) for _ in self.output_names]
 
     def build(self, y_true_shapes, y_pred_shapes):
@@ -149,16 +157,16 @@ class CompiledMetrics:
                 "data holds no targets y (the model trains on its own add_loss losses). "
                 "Pass y to fit/evaluate, or compile without metrics.")
         multi = len(self.output_names) > 1
-        built = []
-        for i, entries in enumerate(self.requested):
+        built, plain_names = [], set()
+        for i, (entries, weighted) in enumerate(zip(self.requested, self.uses_weights)):
             objs = []
-            for entry in entries:
-                if multi and isinstance(entry, metrics_module.Metric):
-                    entry = copy.deepcopy(entry)  # one state per output
+            for entry, uses_weights in zip(entries, weighted):
+                if isinstance(entry, metrics_module.Metric) and (
+                        multi or any(entry is o for o in objs)):
+                    entry = copy.deepcopy(entry)  # one state per output and per use
                 metric = self._make(entry, self.compiled_loss.losses[i], y_true_shapes[i],
                                     y_pred_shapes[i])
-                if multi:
-                    metric.name = f"{self.output_names[i]}_{metric.name}"
+                metric.name = self._display_name(metric.name, i, uses_weights, plain_names)
                 objs.append(metric)
             built.append(objs)
         self.metrics = built
@@ -201,13 +209,24 @@ class CompiledMetrics:
     def names(self):
         if self.metrics is not None:
             return [m.name for m in self.all_metrics()]
-        multi = len(self.output_names) > 1
         names = ["loss"] + [t.name for t in self.output_loss_trackers if t is not None]
-        for output, entries in zip(self.output_names, self.requested):
-            for entry in entries:
-                name = _entry_name(entry)
-                names.append(f"{output}_{name}" if multi else name)
+        plain_names = set()
+        for i, (entries, weighted) in enumerate(zip(self.requested, self.uses_weights)):
+            names.extend(self._display_name(_entry_name(entry), i, uses_weights, plain_names)
+                         for entry, uses_weights in zip(entries, weighted))
         return names
+
+    def _display_name(self, name, index, uses_weights, plain_names):
+        """The reported name: prefixed by the output's name when there are several, and
+        ``weighted_`` before a weighted metric's name that a plain metric has."""
+        multi = len(self.output_names) > 1
+
+        def full(n):
+            return f"{self.output_names[index]}_{n}" if multi else n
+        if not uses_weights:
+            plain_names.add(full(name))
+            return full(name)
+        return full(f"weighted_{name}") if full(name) in plain_names else full(name)
 
     def variables(self):
         return [v for m in self.all_metrics() for v in m.variables]
@@ -219,9 +238,15 @@ class CompiledMetrics:
         for tracker, value in zip(self.output_loss_trackers, per_output):
             if tracker is not None:
                 tracker.update_state(value, sample_weight=batch_size)
+        self.update_metrics(y_true, y_pred, sample_weight)
+
+    def update_metrics(self, y_true, y_pred, sample_weight):
+        """Update the compiled metrics (per-output lists); only the weighted ones see
+        ``sample_weight``."""
         for i, (objs, t, p) in enumerate(zip(self.metrics, y_true, y_pred)):
-            for metric in objs:
-                metric.update_state(t, p, sample_weight=weight_for_output(sample_weight, i))
+            weight = weight_for_output(sample_weight, i)
+            for metric, uses_weights in zip(objs, self.uses_weights[i]):
+                metric.update_state(t, p, sample_weight=weight if uses_weights else None)
 
     def reset(self):
         for m in self.all_metrics():
@@ -291,11 +316,8 @@ class CompileMetrics(metrics_module.Metric):
         return list(value)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        outputs = zip(self._compiled.metrics, self._per_output(y_true),
-                      self._per_output(y_pred))
-        for i, (objs, t, p) in enumerate(outputs):
-            for metric in objs:
-                metric.update_state(t, p, sample_weight=weight_for_output(sample_weight, i))
+        self._compiled.update_metrics(self._per_output(y_true), self._per_output(y_pred),
+                                      sample_weight)
 
     def result(self):
         return {m.name: m.result() for m in self.members()}

@@ -50,7 +50,8 @@ class Trainer(StepMethods):
     _trainer = None
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                steps_per_execution=1, jit_compile="auto", run_eagerly=False, **kwargs):
+                weighted_metrics=None, steps_per_execution=1, jit_compile="auto",
+                run_eagerly=False, **kwargs):
         """Configure training.
 
         Args:
@@ -58,8 +59,11 @@ class Trainer(StepMethods):
             loss: name, function ``(y_true, y_pred)``, ``Loss`` instance, or a list / dict
                 keyed by output name for several outputs.
             metrics: list of names, functions or metric instances (applied to every
-                output), or a dict keyed by output name, or a list of lists.
+                output), or a dict keyed by output name, or a list of lists; they
+                ignore ``sample_weight`` / ``class_weight``.
             loss_weights: list or dict of per-output weights of the total loss.
+            weighted_metrics: as ``metrics``, weighted by ``sample_weight`` /
+                ``class_weight``.
             steps_per_execution: batches handed to the engine per call (JAX: one
                 jitted ``lax.scan`` over them; torch: that many steps between host
                 reads); batch-level callbacks run once per execution.
@@ -67,10 +71,9 @@ class Trainer(StepMethods):
                 torch compiles the steps with ``torch.compile``.
             run_eagerly: run every step uncompiled (debugging); wins over jit_compile.
         """
-        for legacy in ("sample_weight_mode", "weighted_metrics"):
-            if legacy in kwargs:
-                raise TypeError(f"compile() argument {legacy!r} is not supported by "
-                                "keras_bridge.")
+        if "sample_weight_mode" in kwargs:
+            raise TypeError("compile() argument 'sample_weight_mode' is not supported by "
+                            "keras_bridge.")
         if kwargs:
             raise TypeError(f"compile() got unexpected arguments {sorted(kwargs)}.")
         if not self.built or not getattr(self, "_functional", False):
@@ -83,7 +86,8 @@ class Trainer(StepMethods):
         own_losses = getattr(self, "_has_own_losses", lambda: False)() or \
             overridden(self, "train_step") or overridden(self, "test_step")
         compiled_loss = CompiledLoss(loss, loss_weights, output_names, own_losses)
-        compiled_metrics = CompiledMetrics(metrics, output_names, compiled_loss)
+        compiled_metrics = CompiledMetrics(metrics, output_names, compiled_loss,
+                                           weighted_metrics)
         run = execution.Execution(steps_per_execution, jit_compile, run_eagerly)
         self._compiled = Compiled(opt, compiled_loss, compiled_metrics, run)
         self._trainer = None
@@ -443,7 +447,8 @@ def _recompile_for(compiled, output_names):
     loss = CompiledLoss(compiled.loss.spec, None, output_names, compiled.loss.model_losses)
     loss.loss_weights = compiled.loss.loss_weights
     return Compiled(compiled.optimizer, loss,
-                    CompiledMetrics(compiled.metrics.spec, output_names, loss),
+                    CompiledMetrics(compiled.metrics.spec, output_names, loss,
+                                    compiled.metrics.weighted_spec),
                     compiled.execution)
 
 

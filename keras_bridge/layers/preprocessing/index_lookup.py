@@ -9,13 +9,16 @@ IntegerLookup looks up on the engine (a sorted vocabulary and ``searchsorted``),
 runs inside jitted programs; StringLookup looks up strings on the host (host_stage.py)
 and encodes the integers on the engine.
 
-Saving: the vocabulary (given or adapted) and the IDF weights are kept in the config
-(``vocabulary``, ``idf_weights``), not in Keras 3's ``assets/vocabulary.txt`` (the
-``.keras`` writer here has no assets). A Keras 3 file of an *adapted* lookup keeps its
-vocabulary in assets, which this loader does not read.
+Saving, as Keras 3: a vocabulary given to the constructor is kept in the config
+(``vocabulary``, ``idf_weights``); one learnt by ``adapt()`` or set later is saved by
+``save_assets`` as ``vocabulary.txt`` (one token a line, special tokens first) in the
+``.keras`` archive's assets, and ``get_config`` holds None. In 'tf_idf' mode the config
+keeps the vocabulary and IDF weights whatever their origin: Keras's assets hold no IDF
+weights, so an adapted TF-IDF lookup would not survive its own save there.
 """
 
 import collections
+import os
 import numpy as np
 
 from keras_bridge import config, ops
@@ -88,6 +91,7 @@ class IndexLookup(Layer):
         self.sparse, self.pad_to_max_tokens = False, bool(pad_to_max_tokens)
         self._tokens = []  # the vocabulary without special tokens
         self._idf = None  # one IDF weight per index (tf_idf), float32
+        self._vocabulary_in_config = vocabulary is not None or output_mode == "tf_idf"
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
         else:
@@ -259,8 +263,31 @@ class IndexLookup(Layer):
             return (shape[:-1] if len(shape) > 1 and shape[-1] == 1 else shape) + (depth,)
         return shape[:-1] + (depth,)
 
+    # ---- assets: Keras 3's vocabulary.txt ---------------------------------------------
+    def save_assets(self, dir_path):
+        if not self._vocabulary_in_config and self._tokens:
+            with open(os.path.join(dir_path, "vocabulary.txt"), "w", encoding="utf-8") as f:
+                f.write("\n".join(str(t) for t in self.get_vocabulary()))
+
+    def load_assets(self, dir_path):
+        path = None if dir_path is None else os.path.join(dir_path, "vocabulary.txt")
+        if self._vocabulary_in_config or path is None or not os.path.exists(path):
+            return
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        while lines and lines[-1] == "":
+            lines.pop()
+        if self._token_kind == "int":
+            try:
+                lines = [int(line) for line in lines]
+            except ValueError as e:
+                raise ValueError(f"Layer {self.name!r}: the saved vocabulary {path!r} holds "
+                                 f"a line that is not an integer ({e}).") from e
+        if len(lines) > len(self.get_vocabulary()):  # more than the special tokens
+            self.set_vocabulary(lines)
+
     def get_config(self):
-        tokens = self._tokens or None
+        tokens = (self._tokens or None) if self._vocabulary_in_config else None
         idf = None
         if self._idf is not None and tokens:
             idf = self._idf[self._token_start():self._token_start() + len(tokens)].tolist()
@@ -376,7 +403,10 @@ class StringLookup(HostLayer, IndexLookup):
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None,
                  oov_token="[UNK]", vocabulary=None, idf_weights=None, invert=False,
                  output_mode="int", pad_to_max_tokens=False, sparse=False, encoding="utf-8",
-                 name=None, salt=None, **kwargs):
+                 name=None, salt=None, oov_method="floormod", **kwargs):
+        # oov_method (in Keras 3.15's config) picks among several OOV indices: with at
+        # most one, as here, every method gives the same index.
+        del oov_method
         if num_oov_indices > 1:
             raise ValueError(f"StringLookup: num_oov_indices={num_oov_indices} is not "
                              "supported: Keras 3 hashes string OOVs into several indices "

@@ -190,6 +190,12 @@ class TextVectorization(HostLayer, Layer):
     def idf_weights(self):
         return self._lookup_layer.idf_weights
 
+    def save_assets(self, dir_path):  # Keras 3 saves the vocabulary here and in the lookup
+        self._lookup_layer.save_assets(dir_path)
+
+    def load_assets(self, dir_path):
+        self._lookup_layer.load_assets(dir_path)
+
     def get_config(self):
         inner = self._lookup_layer.get_config()
         return {**super().get_config(), "max_tokens": self._lookup_layer.max_tokens,
