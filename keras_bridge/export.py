@@ -151,8 +151,10 @@ def load_exported(filepath, format=None):
 
 
 def _reader(format):
-    """The first installed engine that writes ``format`` (and so reads it back)."""
-    for name in backends.available():
+    """An installed engine that writes ``format`` (and so reads it back), trying those
+    already imported first."""
+    loaded = list(backends.loaded())
+    for name in loaded + [n for n in backends.available() if n not in loaded]:
         engine = backends.get(name)
         if format in engine_formats(engine):
             return engine
