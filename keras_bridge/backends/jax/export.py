@@ -1,6 +1,7 @@
 """Export on JAX: ``jax.export`` lowers the program's pure inference function, with the
 current weights as constants, to StableHLO with a symbolic size for every axis the model
-leaves ``None``; the serialized ``Exported`` is the file (format "stablehlo")."""
+leaves ``None``; the serialized ``Exported`` is the file (format "stablehlo"). It runs on
+the platform the model was on (cpu or cuda)."""
 
 import jax
 import numpy as np
@@ -29,7 +30,9 @@ def export(program, filepath, format, inputs, options):
         return tuple(program.apply(values, list(xs), False, None)[0])
 
     try:
-        exported = jax_export.export(jax.jit(infer))(*_symbolic_inputs(inputs))
+        # Lowered for the platform the model runs on (the file runs only there).
+        exported = jax_export.export(jax.jit(infer), platforms=(program.device.platform,))(
+            *_symbolic_inputs(inputs))
     except Exception as e:
         raise RuntimeError(f"jax.export could not lower the model for export(format="
                            f"{format!r}) ({type(e).__name__}): {e}") from e

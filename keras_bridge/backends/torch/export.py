@@ -81,9 +81,12 @@ def load_export(filepath, format):
     if format != "torch":
         raise ValueError(f"The torch engine reads format 'torch' exports, not {format!r}.")
     module = torch.export.load(filepath).module()
+    # The weights load on the device they were exported from; inputs go there too.
+    held = next(iter(module.state_dict().values()), None)
+    device = held.device if held is not None else torch.device("cpu")
 
     def run(arrays):
         with torch.no_grad():
-            outputs = module(*[torch.from_numpy(a) for a in arrays])
+            outputs = module(*[torch.from_numpy(a).to(device) for a in arrays])
         return [o.detach().cpu().numpy() for o in outputs]
     return run
