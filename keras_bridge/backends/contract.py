@@ -506,6 +506,19 @@ class Engine(Protocol):
         ``policy.jit`` says whether to compile the step (``compile``'s ``jit_compile``
         and ``run_eagerly`` resolved for the engine)."""
 
+    def export(self, program: Program, filepath: str, format: str, inputs: list,
+               options: dict) -> None:
+        """Write the program's inference function (training off, current weights) to
+        filepath in ``format``, one of the engine's ``export_<format>`` capabilities.
+        inputs: one ``keras_bridge.export.ExportInput`` (name, shape, dtype) per flat
+        model input; a None in a shape is an axis left dynamic in the file (axis 0
+        shared by all inputs). options: the format's extra arguments, already checked.
+        A failure to trace raises RuntimeError and writes nothing."""
+
+    def load_export(self, filepath: str, format: str) -> Any:
+        """A file ``export`` wrote as a function: list of numpy arrays in, list of
+        outputs (anything np.asarray takes) out."""
+
 
 def _methods(protocol):
     return [n for n, v in vars(protocol).items() if callable(v) and not n.startswith("_")
@@ -561,4 +574,7 @@ CAPABILITY_NAMES = {
     "cuda": "Runs on NVIDIA GPUs when the engine build has CUDA.",
     "jit": "Compiles whole steps (the JAX train step is one jitted function).",
     "fused_linear": "Dense lowers to the engine's fused linear kernel.",
+    "export_onnx": "export(format='onnx') writes an ONNX graph.",
+    "export_torch": "export(format='torch') writes a torch.export ExportedProgram (.pt2).",
+    "export_stablehlo": "export(format='stablehlo') writes a serialized jax.export.Exported.",
 }

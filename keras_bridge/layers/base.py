@@ -87,7 +87,14 @@ def _shape_of(x):
     if isinstance(x, KerasTensor):
         return x.shape
     return tuple(int(d) for d in np.shape(x)) if isinstance(x, (np.ndarray, list)) \
-        else tuple(int(d) for d in x.shape)
+        else tuple(_size(d) for d in x.shape)
+
+
+def _size(d):
+    """A static size as an int; a symbolic one (torch.export's SymInt, jax.export's
+    dimension expression, neither an int) as None, unknown, as in a symbolic shape:
+    int() would fix torch's to the sample's size and fails on JAX's."""
+    return int(d) if isinstance(d, (int, np.integer)) else None
 
 
 def shape_to_json(shape):

@@ -241,7 +241,7 @@ class _Recurrent(Layer):
                              f"shape={tuple(sequences.shape)}")
         if _dtype_name(sequences) != self.dtype:
             sequences = ops.cast(sequences, self.dtype)
-        batch = int(sequences.shape[0])
+        batch = sequences.shape[0]  # symbolic in an export trace: no int()
         if given is not None:
             self._check_state_shapes(batch, [tuple(s.shape) for s in given],
                                      tuple(sequences.shape))

@@ -518,6 +518,29 @@ class Model(TorchModuleMethods, Trainer, Layer):
         from keras_bridge.saving import model_methods
         model_methods.save(self, filepath, overwrite, include_optimizer, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Write the model's inference function to ``filepath``, runnable without the
+        model's code, with the batch axis (every axis the model leaves None) dynamic.
+
+        Args:
+            filepath: The file to write.
+            format: ``"onnx"`` or ``"torch"`` (a ``.pt2`` ExportedProgram) on the torch
+                engine, ``"stablehlo"`` on JAX (see ``keras_bridge.export``). Keras 3's
+                default ``"tf_saved_model"`` (and ``"openvino"``, ``"litert"``) needs a
+                runtime keras_bridge does not run, so it raises naming the formats above.
+            verbose: Print where the file went; None means True, as in Keras.
+            input_signature: Shapes and dtypes to export for (InputSpecs, KerasTensors or
+                arrays, one per input); by default the model's inputs.
+            **kwargs: ``opset_version`` for ``"onnx"``.
+
+        ``keras_bridge.export.load_exported(filepath)`` reads any of them back as a
+        function of numpy arrays.
+        """
+        from keras_bridge.export import export_model
+        return export_model(self, filepath, format=format, verbose=verbose,
+                            input_signature=input_signature, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         """Write the weights (Keras layout, any engine) to a ``.weights.npz`` file.
 

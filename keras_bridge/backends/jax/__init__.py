@@ -16,6 +16,8 @@ import jax
 from keras_bridge.backends.jax import ops
 from keras_bridge.backends.jax.autodiff import gradients
 from keras_bridge.backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot
+from keras_bridge.backends.jax.export import FORMATS as EXPORT_FORMATS
+from keras_bridge.backends.jax.export import export, load_export
 from keras_bridge.backends.jax.program import Program
 from keras_bridge.backends.jax.optimizers import make_optimizer
 from keras_bridge.backends.jax.precision import enable_x64_for
@@ -23,7 +25,8 @@ from keras_bridge.backends.jax.random import seed
 from keras_bridge.backends.jax.training import make_trainer
 
 NAME = "jax"
-CAPABILITIES = frozenset({"cuda", "jit"})
+CAPABILITIES = frozenset({"cuda", "jit"}).union(
+    f"export_{f}" for f in EXPORT_FORMATS)
 
 
 def version():
@@ -126,4 +129,4 @@ _seed_from_front_end()
 __all__ = ["NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL", "version", "devices",
            "default_device", "resolve_device", "is_tensor", "to_numpy", "seed", "bind_weight",
            "bind_layer", "call_layer", "compile_program", "make_optimizer", "make_trainer",
-           "gradients"]
+           "gradients", "export", "load_export"]

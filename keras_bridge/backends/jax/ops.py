@@ -10,6 +10,7 @@ import builtins
 import functools
 
 import jax
+import jax.export
 import jax.numpy as jnp
 import numpy as np
 
@@ -183,7 +184,8 @@ def _sum_dtype(dtype):
 def _shape_tuple(shape):
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
-    return tuple(int(s) for s in shape)
+    # A symbolic size (jax.export's dynamic batch) stays symbolic; jnp takes it.
+    return tuple(s if jax.export.is_symbolic_dim(s) else int(s) for s in shape)
 
 
 # ---------------------------------------------------------------- creation and conversion

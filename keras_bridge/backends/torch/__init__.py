@@ -17,6 +17,8 @@ from keras_bridge.backends.torch.autodiff import gradients
 from keras_bridge.backends.torch.lowering import LOWERING, RUNS_OWN_CALL, CallModule, GraphModule
 from keras_bridge.backends.torch.lowering import SubclassModule
 from keras_bridge.backends.torch.storage import Slot, make_tensor
+from keras_bridge.backends.torch.export import FORMATS as EXPORT_FORMATS
+from keras_bridge.backends.torch.export import export, load_export
 from keras_bridge.backends.torch.program import Program
 from keras_bridge.backends.torch.optimizers import make_optimizer
 from keras_bridge.backends.torch.random import seed
@@ -25,7 +27,8 @@ from keras_bridge.backends.torch.tensors import using_device
 from keras_bridge.variables import in_stateless_scope
 
 NAME = "torch"
-CAPABILITIES = frozenset({"cuda", "fused_linear"})
+CAPABILITIES = frozenset({"cuda", "fused_linear"}).union(
+    f"export_{f}" for f in EXPORT_FORMATS)
 
 
 def version():
@@ -117,4 +120,4 @@ _seed_from_front_end()
 __all__ = ["NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL", "version", "devices",
            "default_device", "resolve_device", "is_tensor", "to_numpy", "seed", "bind_weight",
            "bind_layer", "call_layer", "compile_program", "make_optimizer", "make_trainer",
-           "gradients"]
+           "gradients", "export", "load_export"]

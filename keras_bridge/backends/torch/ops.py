@@ -206,7 +206,9 @@ def _sum_dtype(dtype):
 def _shape_tuple(shape):
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
-    return tuple(int(s) for s in shape)
+    # A symbolic size (torch.export's dynamic batch) stays symbolic: int() would fix it
+    # to the sample's value.
+    return tuple(s if isinstance(s, torch.SymInt) else int(s) for s in shape)
 
 
 # ---------------------------------------------------------------- creation and conversion

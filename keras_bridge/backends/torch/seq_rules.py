@@ -41,7 +41,9 @@ class EmbeddingModule(nn.Module):
 
     def forward(self, inputs, training=False):
         indices = inputs if inputs.dtype in _INDEX_DTYPES else inputs.to(torch.int64)
-        if indices.device.type == "cpu":
+        # The range check reads the indices' values, which torch.export cannot trace; an
+        # exported model looks rows up as on a GPU (NaN rows for bad indices).
+        if indices.device.type == "cpu" and not torch.compiler.is_exporting():
             if indices.numel():
                 low, high = torch.aminmax(indices)
                 if low < 0 or high >= self.input_dim:
