@@ -109,7 +109,9 @@ def decode_predictions(preds, top=5):
         with open(path) as f:
             CLASS_INDEX = json.load(f)
     results = []
-    for row in np.asarray(ops.convert_to_numpy(preds)):
+    if not isinstance(preds, np.ndarray):  # an engine tensor (numpy needs no engine)
+        preds = np.asarray(ops.convert_to_numpy(preds))
+    for row in preds:
         best = row.argsort()[-top:][::-1]
         results.append(sorted((tuple(CLASS_INDEX[str(i)]) + (row[i],) for i in best),
                               key=lambda r: r[2], reverse=True))

@@ -33,8 +33,8 @@ def _bn(name):
 
 def _square_size(shape):
     """The side of a square input in Keras's weight sizes, else 224."""
-    if shape is None:
-        return 224
+    if shape is None or len(shape) < 3:
+        return 224  # obtain_input_shape reports a malformed shape
     if config.image_data_format() == "channels_first":
         rows, cols = shape[-2], shape[-1]
     else:

@@ -1,6 +1,9 @@
 """Make the Keras Applications fixtures with real Keras 3 (3.15.1 when committed).
 
-    KERAS_HOME=$(mktemp -d) KERAS_BACKEND=jax python tests/support/make_keras3_applications.py
+    KERAS_HOME=$(mktemp -d) KERAS_BACKEND=jax \
+        python tests/support/make_keras3_applications.py [KEY ...]
+
+(with keys, only those builds are recorded again; the others are kept).
 
 Writes into tests/support/fixtures/:
 - keras3_applications.json: Keras's version; for each build in ``BUILDS``, its model
@@ -24,7 +27,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
-from tests.support.applications_weights import INPUT_SHAPE, seeded_images, seeded_weights  # noqa: E402
+from tests.support.applications_weights import (INPUT_SHAPE, seeded_images,  # noqa: E402
+                                                seeded_weights)
 
 HERE = os.path.join(os.path.dirname(__file__), "fixtures")
 SMALL = {"weights": None, "input_shape": INPUT_SHAPE}
@@ -49,11 +53,21 @@ BUILDS = {
                                                     pooling="avg")),
     "efficientnetb1_notop": ("EfficientNetB1", dict(SMALL, include_top=False)),
     "efficientnetb3_notop": ("EfficientNetB3", dict(SMALL, include_top=False)),
+    "mobilenet_025": ("MobileNet", dict(SMALL, alpha=0.25, classes=10)),
+    "mobilenet_notop": ("MobileNet", dict(SMALL, include_top=False, pooling="max")),
+    "densenet121": ("DenseNet121", dict(SMALL, classes=10)),
+    "densenet169_notop": ("DenseNet169", dict(SMALL, include_top=False)),
+    "densenet201_notop": ("DenseNet201", dict(SMALL, include_top=False, pooling="avg")),
+    "xception_notop": ("Xception", {"weights": None, "include_top": False,
+                                    "input_shape": (71, 71, 3)}),
+    "xception": ("Xception", {"weights": None, "input_shape": (71, 71, 3), "classes": 10}),
+    "inception_v3_notop": ("InceptionV3", {"weights": None, "include_top": False,
+                                           "input_shape": (75, 75, 3), "pooling": "avg"}),
 }
 
 #: Builds whose predictions on seeded weights are recorded.
 PREDICT = ["mobilenet_v2_035", "mobilenet_v2_notop", "efficientnetb0_notop",
-           "resnet50_notop", "resnet50v2", "vgg16_notop"]
+           "resnet50_notop", "resnet50v2", "vgg16_notop", "mobilenet_025", "densenet121"]
 
 
 def build(keras, key):
@@ -62,14 +76,20 @@ def build(keras, key):
     return getattr(keras.applications, fn)(**kwargs)
 
 
-def main():
+def main(keys):
+    """Record ``keys`` (all builds when empty) into the JSON, keeping other entries."""
     import keras
     from keras.src.legacy.saving import legacy_h5_format
     import h5py
 
-    out = {"keras_version": keras.__version__, "builds": {}, "predictions": {}}
+    path = os.path.join(HERE, "keras3_applications.json")
+    out = {"builds": {}, "predictions": {}}
+    if keys and os.path.exists(path):
+        with open(path) as f:
+            out = json.load(f)
+    out["keras_version"] = keras.__version__
     images = seeded_images()
-    for key in BUILDS:
+    for key in keys or BUILDS:
         model = build(keras, key)
         out["builds"][key] = {
             "name": model.name,
@@ -85,10 +105,10 @@ def main():
             if key == "mobilenet_v2_notop":
                 with h5py.File(os.path.join(HERE, "keras3_mobilenet_v2_notop.h5"), "w") as f:
                     legacy_h5_format.save_weights_to_hdf5_group(f, model)
-        print(key, out["builds"][key]["params"])
-    with open(os.path.join(HERE, "keras3_applications.json"), "w") as f:
+        print(key, out["builds"][key]["params"], flush=True)
+    with open(path, "w") as f:
         json.dump(out, f, separators=(",", ":"))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
