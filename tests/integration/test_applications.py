@@ -26,9 +26,10 @@ with open(os.path.join(FIXTURES, "keras3_applications.json")) as _f:
     KERAS = json.load(_f)
 KERAS_H5 = os.path.join(FIXTURES, "keras3_mobilenet_v2_notop.h5")
 NOTOP_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
-# Deep random networks in float32 on two engines: differences grow with depth; relative
-# to the output's scale they stay far below 1e-4 (measured ~1e-6).
-RTOL = 1e-4
+# Deep random networks in float32 against Keras on JAX: differences grow with depth;
+# relative to the output's scale they stay below 1e-6 (measured on both engines for all
+# the fixture's predictions), so 1e-5 of the scale leaves a margin.
+RTOL = 1e-5
 
 
 def build(key):
@@ -48,16 +49,17 @@ def assert_close_to_keras(got, key):
 # The fixture records every build of the script; the suite checks one of each family
 # and depth pattern (ResNet101/152 share ResNet50's code with more blocks).
 ARCHITECTURES = ["resnet50", "resnet50_notop", "resnet101_notop", "resnet50v2",
-                 "resnet152v2_notop", "vgg16", "vgg16_notop", "vgg19_notop",
+                 "vgg16", "vgg16_notop", "vgg19_notop",
                  "mobilenet_v2_035", "mobilenet_v2_notop", "mobilenet_v2_224",
                  "efficientnetb0", "efficientnetb0_notop", "efficientnetb1_notop",
                  "mobilenet_025", "mobilenet_notop", "densenet121", "densenet169_notop",
                  "xception_notop", "inception_v3_notop"]
-# Predictions on both engines for one model of each block family (a JAX compile of a
-# deep model costs seconds); the fixture's other predictions (resnet50v2, vgg16_notop,
-# densenet121) were checked on both engines when it was made.
-PREDICTIONS = ["mobilenet_v2_035", "efficientnetb0_notop", "resnet50_notop",
-               "mobilenet_025"]
+# Predictions on both engines for three small models (convolutions, depthwise ones,
+# batch norm, padding, squeeze-and-excitation, residual sums, the in-model
+# Rescaling / Normalization); a JAX compile of a deep model costs seconds, so the
+# fixture's other predictions (resnet50_notop, resnet50v2, vgg16_notop, densenet121)
+# were checked on both engines when it was made.
+PREDICTIONS = ["mobilenet_v2_035", "efficientnetb0_notop", "mobilenet_025"]
 
 
 @pytest.mark.parametrize("key", ARCHITECTURES)

@@ -38,7 +38,8 @@ def seeded_weights(layer_name, current):
 
 def _is_scale(layer_name, index, count):
     """Batch norm [gamma, beta, mean, variance] -> gamma and variance; Normalization
-    [mean, variance, count] -> variance."""
+    [mean, variance, count] -> variance. (Batch norm without ``scale``, as in
+    InceptionV3, would need the weights' names: none of the predicted builds has it.)"""
     if count == 4:
         return index in (0, 3)
     if count == 3:
