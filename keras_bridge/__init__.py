@@ -22,6 +22,7 @@ from keras_bridge import tree
 from keras_bridge import dtype_policies
 from keras_bridge import random
 from keras_bridge import wrappers
+from keras_bridge import applications
 from keras_bridge.context import device
 from keras_bridge.dtype_policies import DTypePolicy, FloatDTypePolicy
 from keras_bridge.graph import KerasTensor
@@ -42,4 +43,4 @@ __all__ = ["__version__", "config", "backend", "ops", "activations", "initialize
            "device", "Input", "Layer", "Model", "Sequential", "version", "tree",
            "dtype_policies", "DTypePolicy", "FloatDTypePolicy", "KerasTensor", "Initializer",
            "Variable", "InputSpec", "Loss", "Metric", "name_scope", "Optimizer",
-           "Regularizer", "StatelessScope", "random", "wrappers"]
+           "Regularizer", "StatelessScope", "random", "wrappers", "applications"]
