@@ -23,6 +23,7 @@ from keras_bridge import dtype_policies, mixed_precision
 from keras_bridge import random
 from keras_bridge import wrappers
 from keras_bridge import export
+from keras_bridge import applications
 from keras_bridge.context import device
 from keras_bridge.dtype_policies import DTypePolicy, FloatDTypePolicy
 from keras_bridge.graph import KerasTensor
@@ -41,6 +42,7 @@ __all__ = ["__version__", "config", "backend", "ops", "activations", "initialize
            "regularizers", "constraints", "losses", "metrics", "optimizers", "callbacks",
            "layers", "models", "utils", "datasets", "saving", "preprocessing", "engine",
            "device", "Input", "Layer", "Model", "Sequential", "version", "tree",
-           "dtype_policies", "mixed_precision", "DTypePolicy", "FloatDTypePolicy", "KerasTensor", "Initializer",
+           "dtype_policies", "mixed_precision", "DTypePolicy", "FloatDTypePolicy",
+           "KerasTensor", "Initializer",
            "Variable", "InputSpec", "Loss", "Metric", "name_scope", "Optimizer",
-           "Regularizer", "StatelessScope", "random", "wrappers", "export"]
+           "Regularizer", "StatelessScope", "random", "wrappers", "export", "applications"]
