@@ -120,8 +120,8 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
     ``show_layer_names`` defaults to False here.
 
     Returns:
-        An ``IPython.display.Image`` of the file when IPython is installed (so a notebook
-        shows it) and the format is not PDF, else None.
+        An ``IPython.display.Image`` (``SVG`` for .svg) of the file when IPython is
+        installed (so a notebook shows it) and the format is not PDF or dot, else None.
 
     Raises:
         ImportError: pydot is not installed, or Graphviz's ``dot`` is not on the PATH
@@ -143,13 +143,16 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
     to_file = os.fspath(to_file)
     extension = os.path.splitext(to_file)[1][1:] or "png"
     dot.write(to_file, format=extension)
-    if extension != "pdf":
-        try:
-            from IPython import display
-        except ImportError:
-            return None
-        return display.Image(filename=to_file)
-    return None
+    if extension in ("pdf", "dot"):
+        return None
+    try:
+        from IPython import display
+    except ImportError:
+        return None
+    # IPython's Image cannot embed SVG (Keras 3 fails there); SVG has its own class.
+    if extension == "svg":
+        return display.SVG(filename=to_file)
+    return display.Image(filename=to_file)
 
 
 def _check_kwargs(kwargs):

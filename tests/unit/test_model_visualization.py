@@ -125,10 +125,17 @@ def test_missing_dot_binary_names_graphviz(monkeypatch, tmp_path):
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
 def test_plot_model_writes_the_image(tmp_path, suffix):
     target = tmp_path / f"model{suffix}"
-    keras.utils.plot_model(_models()["functional"], to_file=target, show_shapes=True,
-                           expand_nested=True)
+    shown = keras.utils.plot_model(_models()["functional"], to_file=target,
+                                   show_shapes=True, expand_nested=True,
+                                   show_layer_names=True)
     data = target.read_bytes()
     if suffix == ".png":
         assert data.startswith(b"\x89PNG")
     else:
         assert b"<svg" in data and b"sub_dense" in data
+    try:
+        from IPython import display
+    except ImportError:
+        assert shown is None
+    else:  # what a notebook shows
+        assert isinstance(shown, display.SVG if suffix == ".svg" else display.Image)
