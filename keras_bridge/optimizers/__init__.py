@@ -96,6 +96,12 @@ _KERAS3_NO_OP_KEYS = {"use_ema": False, "ema_momentum": None, "ema_overwrite_fre
                       "loss_scale_factor": None, "gradient_accumulation_steps": None}
 
 
+def engine_optimizers(backend_name):
+    """The ``optimizers`` module of an engine (``keras_bridge/backends/<engine>``)."""
+    from keras_bridge import backends
+    return importlib.import_module(backends.get(backend_name).__name__ + ".optimizers")
+
+
 class Optimizer:
     """Base class of the optimizers: checked hyper-parameters, config, and the binding.
 
@@ -261,18 +267,17 @@ class Optimizer:
             if w.backend_name != backend_name:
                 raise ValueError(f"Weight {w.path!r} is bound to {w.backend_name!r}, not to "
                                  f"{backend_name!r}; bind its layer before the optimizer.")
-        from keras_bridge import backends
-        backend = backends.get(backend_name)
-        make = getattr(backend, "make_optimizer", None)
-        if make is None:
-            make = importlib.import_module(backend.__name__ + ".optimizers").make_optimizer
-        self._binding = make(self, weights)
+        self._binding = self._engine_optimizer(backend_name, weights)
         self._backend_name = backend_name
         self._weights = weights
         saved, self._saved_state = self._saved_state, None
         if saved is not None:
             self._binding.load_state_dict(saved.values_for(weights))
         return self._binding
+
+    def _engine_optimizer(self, backend_name, weights):
+        """The engine's optimizer running this spec (``bind``'s work once checked)."""
+        return engine_optimizers(backend_name).make_optimizer(self, weights)
 
     def build(self, variables):
         """Keras 3's ``optimizer.build(model.trainable_variables)``: create the state for
@@ -329,6 +334,12 @@ class Optimizer:
                 raise ValueError(f"Weight {w.path!r} is not one of the {len(self._weights)} "
                                  f"weights optimizer {self.name!r} is bound to.")
         self._binding.apply(grads, variables)
+
+    def scale_loss(self, loss):
+        """Keras 3's hook a train step applies to the loss before differentiating it:
+        unchanged here (``loss_scale_factor`` is always None); ``LossScaleOptimizer``
+        multiplies by its current scale."""
+        return loss
 
     @property
     def variables(self):
@@ -644,7 +655,8 @@ def deserialize(config):
     """An Optimizer from ``serialize``'s dict."""
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise _unknown(config)
-    cls = _BY_NAME.get(config["class_name"].lower())
+    name = config["class_name"].lower()
+    cls = LossScaleOptimizer if name == "lossscaleoptimizer" else _BY_NAME.get(name)
     if cls is None:
         raise _unknown(config["class_name"])
     return cls.from_config(dict(config.get("config") or {}))
@@ -719,6 +731,8 @@ adamax = _keras2_alias(Adamax)
 nadam = _keras2_alias(Nadam)
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
+from keras_bridge.optimizers.loss_scale import LossScaleOptimizer  # noqa: E402 (subclass)
+
+__all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
            "Nadam", "get", "serialize", "deserialize",
            "sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam"]

@@ -5,8 +5,10 @@ Keras 3 numbers an optimizer's variables in creation order: ``iterations``, then
 call's slots for every trainable variable of the model (several names in one call
 are interleaved per variable: Adam's m0, v0, m1, v1, ...; separate calls are
 separate blocks: RMSprop's velocities, then its momentums), then algorithm-wide
-variables (Nadam's ``u_product``). The engine optimizers' ``state_dict`` uses keys
-``<i>/<slot>`` instead; this module converts between the two.
+variables (Nadam's ``u_product``). A ``LossScaleOptimizer``'s list is its own
+``iteration`` and ``learning_rate`` (Keras keeps them at 0), ``step_counter`` and
+``dynamic_scale``, then its inner optimizer's list. The engine optimizers'
+``state_dict`` uses keys ``<i>/<slot>`` instead; this module converts between the two.
 """
 
 import warnings
@@ -26,6 +28,24 @@ SLOT_BLOCKS = {
     "nadam": (("momentum", "velocity"),),
 }
 GLOBALS = {"nadam": ("u_product",)}
+
+
+# A LossScaleOptimizer's own variables before its inner optimizer's: the state key (None:
+# a constant Keras never changes, written as such and ignored on load) and Keras's name.
+LOSS_SCALE_VARIABLES = (
+    (None, "iteration", np.int32(0)), (None, "learning_rate", np.float32(0.0)),
+    ("step_counter", "step_counter", None), ("dynamic_scale", "dynamic_scale", None))
+
+
+def _entries(optimizer, count):
+    """``[(state key or None, optimizer name, Keras name or None, constant)]`` of each Keras
+    variable in order; a None Keras name means the weight path + slot of ``<i>/<slot>``."""
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is None:
+        return [(key, optimizer.name, None, None)
+                for key in _layout(optimizer, _slot_names(optimizer), count)]
+    own = [(key, optimizer.name, name, constant) for key, name, constant in LOSS_SCALE_VARIABLES]
+    return own + _entries(inner, count)
 
 
 def _layout(optimizer, slots, count):
@@ -68,16 +88,18 @@ def keras_named_variables(model):
         raise ValueError(f"The optimizer state of model {model.name!r} does not cover "
                          "exactly its trainable weights, so it cannot be saved in Keras's "
                          "layout. Save with include_optimizer=False.")
-    optimizer = compiled.optimizer
     out = []
-    for key in _layout(optimizer, _slot_names(optimizer), len(trainable)):
-        name = "iteration" if key == "iterations" else key
+    for key, owner, name, constant in _entries(compiled.optimizer, len(trainable)):
+        if key is None:
+            out.append((f"{owner}/{name}", constant))
+            continue
+        name = name or ("iteration" if key == "iterations" else key)
         if "/" in key:
             i, slot = key.split("/", 1)
             weight = trainable[int(i)]
             key = f"{index[id(weight)]}/{slot}"
             name = f"{weight.path.replace('/', '_')}_{slot}"
-        out.append((f"{optimizer.name}/{name}", np.asarray(arrays[key])))
+        out.append((f"{owner}/{name}", np.asarray(arrays[key])))
     return out
 
 
@@ -87,7 +109,7 @@ def restore(model, variables, where):
     warning, as Keras does; a shape that does not fit is an error."""
     optimizer = model.optimizer
     trainable = model.trainable_weights
-    keys = _layout(optimizer, _slot_names(optimizer), len(trainable))
+    keys = [key for key, *_ in _entries(optimizer, len(trainable))]
     if len(variables) != len(keys):
         warnings.warn(f"Skipping the optimizer state in {where}: it has {len(variables)} "
                       f"variables, but optimizer {optimizer.name!r} "
@@ -96,6 +118,8 @@ def restore(model, variables, where):
         return
     arrays = {}
     for key, value in zip(keys, variables):
+        if key is None:  # a LossScaleOptimizer's constant
+            continue
         if "/" in key:
             weight = trainable[int(key.split("/", 1)[0])]
             if tuple(np.shape(value)) != weight.shape:

@@ -15,6 +15,9 @@ from keras_bridge.saving.keras3_layout import saveables
 from keras_bridge.saving.npz import InvalidFileError
 
 OPTIMIZER_GROUP = "optimizer/vars"
+# Keras 3 also writes a LossScaleOptimizer's inner optimizer as its own group: a copy of
+# the tail of OPTIMIZER_GROUP, written for Keras and not read back.
+INNER_OPTIMIZER_GROUP = "optimizer/inner_optimizer/vars"
 
 
 def groups_to_write(model, include_optimizer=True):
@@ -26,6 +29,10 @@ def groups_to_write(model, include_optimizer=True):
         variables = keras3_optimizer.keras_variables(model)
         if variables is not None:
             groups.append((OPTIMIZER_GROUP, model.optimizer.name, variables))
+            inner = getattr(model.optimizer, "inner_optimizer", None)
+            if inner is not None:
+                groups.append((INNER_OPTIMIZER_GROUP, inner.name,
+                               variables[len(keras3_optimizer.LOSS_SCALE_VARIABLES):]))
     return groups
 
 
@@ -93,7 +100,7 @@ def plan(model, groups, where, skip_mismatch=False):
                 fits.append((weight, array))
         if len(fits) == len(s.weights):
             pairs.extend(fits)
-    known = {s.group for s in mine} | {OPTIMIZER_GROUP}
+    known = {s.group for s in mine} | {OPTIMIZER_GROUP, INNER_OPTIMIZER_GROUP}
     for group, (name, arrays) in sorted(groups.items()):
         if group not in known and arrays:
             problems.append(f"the file has {len(arrays)} variables at '{group}' (saved from "

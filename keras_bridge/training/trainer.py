@@ -51,7 +51,7 @@ class Trainer(StepMethods):
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, steps_per_execution=1, jit_compile="auto",
-                run_eagerly=False, **kwargs):
+                run_eagerly=False, auto_scale_loss=True, **kwargs):
         """Configure training.
 
         Args:
@@ -70,6 +70,8 @@ class Trainer(StepMethods):
             jit_compile: True, False or "auto" (JAX jits, torch stays eager); True on
                 torch compiles the steps with ``torch.compile``.
             run_eagerly: run every step uncompiled (debugging); wins over jit_compile.
+            auto_scale_loss: with the model's dtype policy ``mixed_float16``, wrap the
+                optimizer in a ``LossScaleOptimizer`` (dynamic loss scaling), as Keras 3.
         """
         if "sample_weight_mode" in kwargs:
             raise TypeError("compile() argument 'sample_weight_mode' is not supported by "
@@ -81,6 +83,9 @@ class Trainer(StepMethods):
         else:
             output_names = self.output_names
         opt = optimizers_module.get(optimizer)
+        if auto_scale_loss and getattr(self.dtype_policy, "name", None) == "mixed_float16" \
+                and not isinstance(opt, optimizers_module.LossScaleOptimizer):
+            opt = optimizers_module.LossScaleOptimizer(opt, name="loss_scale_optimizer")
         # An overridden train_step or test_step may compute its own loss (Keras 3's
         # guides compile with an optimizer only).
         own_losses = getattr(self, "_has_own_losses", lambda: False)() or \

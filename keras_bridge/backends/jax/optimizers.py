@@ -284,17 +284,11 @@ class JaxOptimizer:
     def apply(self, grads, weights):
         """Keras 3's eager ``optimizer.apply`` on the stored weights (outside a jitted
         step): missing gradients count as zeros."""
-        if self.state is None:
-            self.init()
-        given = {id(w): g for w, g in zip(weights, grads)}
-        values = [w.value for w in self.weights]
-        full = [jnp.zeros_like(v) if given.get(id(w)) is None else
-                jnp.asarray(given[id(w)], v.dtype).reshape(v.shape)
-                for w, v in zip(self.weights, values)]
-        new, self.state = self.update(full, self.state, values)
-        for w, v in zip(self.weights, new):
-            if id(w) in given:
-                w.slot.write(v)
+        apply_eagerly(self, grads, weights)
+
+    def loss_scale(self, state):
+        """The factor the train step multiplies the loss by: none here."""
+        return None
 
     def _clip(self, grads):
         if self._clipnorm > 0:
@@ -366,3 +360,138 @@ class JaxOptimizer:
         self._learning_rate = float(values["learning_rate"])
         self.state = OptState(iterations, put(self._learning_rate, base.learning_rate),
                               tuple(inner))
+
+
+def apply_eagerly(optimizer, grads, weights):
+    """One ``optimizer.update`` on the stored weights of ``weights`` (a JAX engine
+    optimizer: ``weights``, ``state``, ``init``, ``update``); missing gradients count as
+    zeros and their weights are not written."""
+    if optimizer.state is None:
+        optimizer.init()
+    given = {id(w): g for w, g in zip(weights, grads)}
+    values = [w.value for w in optimizer.weights]
+    full = [jnp.zeros_like(v) if given.get(id(w)) is None else
+            jnp.asarray(given[id(w)], v.dtype).reshape(v.shape)
+            for w, v in zip(optimizer.weights, values)]
+    new, optimizer.state = optimizer.update(full, optimizer.state, values)
+    for w, v in zip(optimizer.weights, new):
+        if id(w) in given:
+            w.slot.write(v)
+
+
+# ---- dynamic loss scaling (keras_bridge/optimizers/loss_scale.py) -----------------------
+class LossScaleState(NamedTuple):
+    """A ``LossScaleOptimizer``'s state: its own two scalars, then the inner state.
+
+    Attributes:
+        step_counter: int32 scalar, finite steps since the scale last changed.
+        dynamic_scale: float32 scalar, the loss scale.
+        inner: The inner optimizer's ``OptState``.
+    """
+
+    step_counter: Any
+    dynamic_scale: Any
+    inner: Any
+
+
+def make_loss_scale_optimizer(spec, inner):
+    """A ``JaxLossScaleOptimizer`` running ``spec`` (a ``LossScaleOptimizer``) around
+    ``inner`` (its inner optimizer's ``JaxOptimizer``)."""
+    return JaxLossScaleOptimizer(spec, inner)
+
+
+class JaxLossScaleOptimizer:
+    """Dynamic loss scaling as a pure update around a ``JaxOptimizer``.
+
+    ``state`` is a ``LossScaleState``; its ``inner`` part is the inner optimizer's own
+    ``state``, so the inner learning rate, iterations and saved slots are read and set
+    through it unchanged.
+    """
+
+    def __init__(self, spec, inner):
+        self.inner = inner
+        self.weights = inner.weights
+        self._initial_scale = float(spec.initial_scale)
+        self._growth_steps = int(spec.dynamic_growth_steps)
+        self._own = None  # (step_counter, dynamic_scale) arrays, once initialised
+
+    @property
+    def state(self):
+        if self._own is None or self.inner.state is None:
+            return None
+        return LossScaleState(*self._own, self.inner.state)
+
+    @state.setter
+    def state(self, value):
+        self._own = None if value is None else (value.step_counter, value.dynamic_scale)
+        self.inner.state = None if value is None else value.inner
+
+    def init(self, params=None):
+        inner = self.inner.init(params)
+        where = inner.iterations.sharding  # the scalars sit where the inner ones do
+        self._own = (jax.device_put(np.zeros((), np.int32), where),
+                     jax.device_put(np.asarray(self._initial_scale, np.float32), where))
+        return self.state
+
+    def loss_scale(self, state):
+        return state.dynamic_scale
+
+    def update(self, grads, state, params):
+        """Unscale, then the inner update if every gradient is finite (else the old
+        values), and the scale's own step. Pure and jittable."""
+        scale = state.dynamic_scale
+        grads = [g / scale.astype(g.dtype) for g in grads]
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(g)) for g in grads])) \
+            if grads else jnp.asarray(True)
+        params, inner = jax.lax.cond(
+            finite, lambda: tuple(self.inner.update(grads, state.inner, params)),
+            lambda: (list(params), state.inner))
+        grow = finite & (state.step_counter == self._growth_steps - 1)
+        counter = jnp.where(finite & ~grow, state.step_counter + 1, 0).astype(jnp.int32)
+        scale = jnp.where(grow, scale * 2.0, jnp.where(finite, scale, scale * 0.5))
+        return params, LossScaleState(counter, scale, inner)
+
+    def apply(self, grads, weights):
+        apply_eagerly(self, grads, weights)
+
+    def scale_loss(self, loss):
+        if self.state is None:
+            return loss * self._initial_scale
+        return loss * self._own[1]
+
+    # ---- host-side helpers -----------------------------------------------------------------
+    @property
+    def scale_value(self):
+        return self._initial_scale if self._own is None else float(self._own[1])
+
+    @property
+    def step_counter_value(self):
+        return 0 if self._own is None else int(self._own[0])
+
+    @property
+    def learning_rate(self):
+        return self.inner.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.inner.learning_rate = value
+
+    @property
+    def iterations(self):
+        return self.inner.iterations
+
+    def state_dict(self):
+        """The inner optimizer's ``state_dict`` plus ``step_counter`` and
+        ``dynamic_scale`` (the torch backend's keys)."""
+        out = dict(self.inner.state_dict())
+        out["step_counter"] = np.asarray(self.step_counter_value, np.int32)
+        out["dynamic_scale"] = np.asarray(self.scale_value, np.float32)
+        return out
+
+    def load_state_dict(self, values):
+        check_optimizer_state(self.state_dict(), values)
+        own = ("step_counter", "dynamic_scale")
+        self.inner.load_state_dict({k: v for k, v in values.items() if k not in own})
+        where = self.inner.state.iterations.sharding
+        self._own = (jax.device_put(np.asarray(values["step_counter"], np.int32), where),
+                     jax.device_put(np.asarray(values["dynamic_scale"], np.float32), where))

@@ -77,8 +77,14 @@ class Trainer:
     def _train_fn(self, trainable, others, opt_state, metric_values, xs, ys, sw, key):
         self.traces += 1  # runs at trace time only: counts compilations
         key, step_key = jax.random.split(key)
-        grad_fn = jax.value_and_grad(self._forward_loss, has_aux=True)
-        (total, (outputs, per_output, others)), grads = grad_fn(
+        scale = self.optimizer.loss_scale(opt_state)  # a LossScaleOptimizer's, else None
+
+        def objective(*args):  # differentiated: the loss times the scale
+            total, aux = self._forward_loss(*args)
+            return (total if scale is None else total * scale), (total, aux)
+
+        grad_fn = jax.value_and_grad(objective, has_aux=True)
+        (_, (total, (outputs, per_output, others))), grads = grad_fn(
             trainable, others, xs, ys, sw, True, step_key)
         trainable, opt_state = self.optimizer.update(grads, opt_state, trainable)
         if self.constrained_at:

@@ -408,15 +408,12 @@ class TorchOptimizer:
     def apply(self, grads, weights):
         """Keras 3's ``optimizer.apply``: ``grads`` (Keras layout) become the ``.grad``
         of ``weights``' storage, the other bound weights get none, then one ``step``."""
-        given = {id(w): g for w, g in zip(weights, grads)}
-        with torch.no_grad():
-            for w, p in zip(self.weights, self.params):
-                g = given.get(id(w))
-                if g is not None:
-                    g = w.slot.to_storage(torch.as_tensor(g)).to(dtype=p.dtype,
-                                                               device=p.device)
-                p.grad = g
-            self.step()
+        set_grads(self, grads, weights)
+        self.step()
+
+    def scale_loss(self, loss):
+        """What the train step differentiates: the loss itself here."""
+        return loss
 
     def _clip(self, params, grads):
         if self._clipnorm > 0:
@@ -469,3 +466,107 @@ class TorchOptimizer:
         self._rule.load_global_state(self.torch_optimizer, self.params, values)
         self._iterations = t
         self._learning_rate = float(values["learning_rate"])
+
+
+def set_grads(optimizer, grads, weights):
+    """``grads`` (Keras layout) as the ``.grad`` of ``weights``' storage; the other
+    weights ``optimizer`` is bound to get none."""
+    given = {id(w): g for w, g in zip(weights, grads)}
+    with torch.no_grad():
+        for w, p in zip(optimizer.weights, optimizer.params):
+            g = given.get(id(w))
+            if g is not None:
+                g = w.slot.to_storage(torch.as_tensor(g)).to(dtype=p.dtype, device=p.device)
+            p.grad = g
+
+
+# ---- dynamic loss scaling (keras_bridge/optimizers/loss_scale.py) -----------------------
+def make_loss_scale_optimizer(spec, inner):
+    """A ``TorchLossScaleOptimizer`` running ``spec`` (a ``LossScaleOptimizer``) around
+    ``inner`` (its inner optimizer's ``TorchOptimizer``)."""
+    return TorchLossScaleOptimizer(spec, inner)
+
+
+class TorchLossScaleOptimizer:
+    """Dynamic loss scaling around a ``TorchOptimizer``, with torch's AMP kernels.
+
+    ``step`` unscales every ``.grad`` and checks it in one multi-tensor pass
+    (``torch._amp_foreach_non_finite_check_and_unscale_``), reads the found-inf flag
+    once to skip the inner step, and updates the scale and count on device
+    (``torch._amp_update_scale_``: Keras's halving on overflow and doubling after
+    ``dynamic_growth_steps`` finite steps; torch keeps the scale when doubling would
+    overflow float32, where Keras would store inf).
+    """
+
+    def __init__(self, spec, inner):
+        self.inner = inner
+        self.weights = inner.weights
+        self.params = inner.params
+        device = self.params[0].device if self.params else torch.device("cpu")
+        self._growth_steps = int(spec.dynamic_growth_steps)
+        self.scale = torch.full((), float(spec.initial_scale), dtype=torch.float32,
+                                device=device)
+        self.step_counter = torch.zeros((), dtype=torch.int32, device=device)
+        self._found_inf = torch.zeros((), dtype=torch.float32, device=device)
+
+    @property
+    def learning_rate(self):
+        return self.inner.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.inner.learning_rate = value
+
+    @property
+    def iterations(self):
+        return self.inner.iterations
+
+    @property
+    def scale_value(self):
+        return float(self.scale)
+
+    @property
+    def step_counter_value(self):
+        return int(self.step_counter)
+
+    def scale_loss(self, loss):
+        return loss * self.scale.to(loss.dtype)
+
+    def zero_grad(self, set_to_none=True):
+        self.inner.zero_grad(set_to_none)
+
+    def step(self):
+        if not self.params:
+            return
+        grads = [p.grad for p in self.params if p.grad is not None]
+        if not grads:
+            raise ValueError("No gradients provided for any weight: every .grad is None. "
+                             "Call loss.backward() before step().")
+        with torch.no_grad():
+            self._found_inf.zero_()
+            inverse = self.scale.double().reciprocal().float()
+            torch._amp_foreach_non_finite_check_and_unscale_(grads, self._found_inf,
+                                                             inverse)
+            if not self._found_inf.item():  # the step's one host read
+                self.inner.step()
+            torch._amp_update_scale_(self.scale, self.step_counter, self._found_inf, 2.0,
+                                     0.5, self._growth_steps)
+
+    def apply(self, grads, weights):
+        set_grads(self, grads, weights)
+        self.step()
+
+    def state_dict(self):
+        """The inner optimizer's ``state_dict`` plus ``step_counter`` and
+        ``dynamic_scale`` (the JAX backend's keys)."""
+        out = dict(self.inner.state_dict())
+        out["step_counter"] = np.asarray(self.step_counter_value, np.int32)
+        out["dynamic_scale"] = np.asarray(self.scale_value, np.float32)
+        return out
+
+    def load_state_dict(self, values):
+        check_optimizer_state(self.state_dict(), values)
+        own = ("step_counter", "dynamic_scale")
+        self.inner.load_state_dict({k: v for k, v in values.items() if k not in own})
+        self.step_counter.fill_(int(values["step_counter"]))
+        self.scale.fill_(float(values["dynamic_scale"]))

@@ -53,7 +53,8 @@ class Trainer:
             outputs, total, per_output = self._loss(xs, ys, sw, True)
             if self.optimizer.params:  # else a frozen model: Keras only reports the loss
                 self.optimizer.zero_grad()
-                total.backward()
+                # A LossScaleOptimizer's scale (else unchanged); its step unscales.
+                self.optimizer.scale_loss(total).backward()
                 self.optimizer.step()
             with torch.no_grad():
                 if self.constrained:
