@@ -1,6 +1,8 @@
 """Global settings: backend, floatx, epsilon, image_data_format, and Keras 3's other
 ``keras.config`` switches (dtype policy, unsafe deserialization, traceback filtering,
-interactive logging).
+interactive logging), and keras_bridge's own: whether the JAX engine keeps compiled steps
+in ``$KERAS_HOME/jax_cache`` (``KERAS_JAX_COMPILATION_CACHE``, keras.json's
+``jax_compilation_cache``).
 
 Resolution order for the backend: the ``KERAS_BACKEND`` variable, then
 ``$KERAS_HOME/keras.json`` (default ``~/.keras/keras.json``), then the first

@@ -86,7 +86,7 @@ def test_users_jax_cache_settings_win():
     assert list(chosen) == ["jax_compilation_cache_dir"]
 
 
-def test_switch_from_variable_and_keras_json(tmp_path, monkeypatch):
+def test_switch_from_variable_and_keras_json(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_JAX_COMPILATION_CACHE", raising=False)
     config.reset()
@@ -94,6 +94,9 @@ def test_switch_from_variable_and_keras_json(tmp_path, monkeypatch):
     (tmp_path / "keras.json").write_text(json.dumps({"jax_compilation_cache": False}))
     config.reset()
     assert config.jax_compilation_cache() is False
+    from keras_bridge import __main__ as cli
+    cli.main()
+    assert "jax_compilation_cache: off" in capsys.readouterr().out
     monkeypatch.setenv("KERAS_JAX_COMPILATION_CACHE", "1")  # the variable wins
     config.reset()
     assert config.jax_compilation_cache() is True
