@@ -20,6 +20,7 @@ class Runner:
 
     def __init__(self, train):
         self.train, self.rates, self.cpu_rates = train, [], []
+        self.warmup_s = None
 
     def timed(self, lo, hi):
         wall, cpu = time.perf_counter(), time.process_time()
@@ -28,9 +29,11 @@ class Runner:
         self.cpu_rates.append((hi - lo) / (time.process_time() - cpu))
 
     def summary(self):
-        """{'best', 'median', 'best_cpu', 'median_cpu'} in samples per second."""
+        """{'best', 'median', 'best_cpu', 'median_cpu'} in samples per second, and
+        'warmup_s', the seconds of the warm-up pass (compilation included)."""
         return {"best": max(self.rates), "median": statistics.median(self.rates),
-                "best_cpu": max(self.cpu_rates), "median_cpu": statistics.median(self.cpu_rates)}
+                "best_cpu": max(self.cpu_rates), "median_cpu": statistics.median(self.cpu_rates),
+                "warmup_s": self.warmup_s}
 
 
 def jitted_step_runner(step, params, opt_state, x, y, batch):
@@ -56,7 +59,9 @@ def measure(runners, samples, epochs, chunk, warmup):
     then time ``epochs`` passes over the data in chunks of ``chunk`` samples, the runners
     taking turns chunk by chunk. Returns each runner's ``summary()``."""
     for runner in runners:
+        start = time.perf_counter()
         runner.train(0, warmup)
+        runner.warmup_s = time.perf_counter() - start
     for _ in range(epochs):
         for lo in range(0, samples, chunk):
             for runner in runners:

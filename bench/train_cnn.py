@@ -18,7 +18,8 @@ After a 10-step warm-up, ``--epochs`` passes over the data are timed in chunks o
 samples (25 steps), the configurations of an engine taking turns chunk by chunk (see
 ``timing.py``). Prints each configuration's best and median chunk in samples/s (wall
 clock) and the median chunk in samples per CPU-second, each as a ratio to the engine's
-first hand-written loop; the target for keras_bridge is at least 0.9.
+first hand-written loop (the target for keras_bridge is at least 0.9), and the seconds of
+the warm-up (compilation included: the wait a first epoch adds).
 
 Run: python bench/train_cnn.py [--epochs 2] [--samples 6400] [--engines torch,jax]
 """
@@ -180,7 +181,7 @@ def main():
           f"after a {WARMUP_STEPS}-step warm-up, configurations taking turns; "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     print(f"{'engine':7} {'configuration':44} {'best/s':>7} {'/ hand':>6} {'median/s':>8} "
-          f"{'/ hand':>6} {'per CPU-s':>9} {'/ hand':>6}")
+          f"{'/ hand':>6} {'per CPU-s':>9} {'/ hand':>6} {'warm-up s':>9}")
     for engine in args.engines.split(","):
         configs = [("keras_bridge fit, channels_last (NHWC)",
                     keras_bridge_runner(engine, x, y, "channels_last")),
@@ -198,12 +199,14 @@ def main():
         for (label, _), r in zip(configs, results):
             print(f"{engine:7} {label:44} {r['best']:7.0f} {r['best'] / hand['best']:6.2f} "
                   f"{r['median']:8.0f} {r['median'] / hand['median']:6.2f} "
-                  f"{r['median_cpu']:9.0f} {r['median_cpu'] / hand['median_cpu']:6.2f}",
-                  flush=True)
+                  f"{r['median_cpu']:9.0f} {r['median_cpu'] / hand['median_cpu']:6.2f} "
+                  f"{r['warmup_s']:9.2f}", flush=True)
     print("best/s, median/s: best and median chunk, samples per second of wall clock; per "
           "CPU-s: median chunk, samples per second of this process's CPU time (all threads), "
           "steadier when other processes share the cores. / hand: over the engine's first "
-          "hand-written loop (target >= 0.9 for keras_bridge).")
+          "hand-written loop (target >= 0.9 for keras_bridge). warm-up s: the "
+          f"{WARMUP_STEPS}-step warm-up, compilation included (bench/first_epoch.py times "
+          "whole first epochs, cold and warm JAX cache).")
 
 
 if __name__ == "__main__":

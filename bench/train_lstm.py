@@ -7,8 +7,9 @@ keras_bridge (``model.fit``) and by a loop written by hand for each engine: torc
 written with ``lax.scan`` and a jitted optax Adam step. Same data. After a one-chunk
 warm-up (JIT compilation, allocator), the two take turns on chunks of 1600 samples (25
 steps) for ``--epochs`` passes (see ``timing.py``); prints the best and the median
-chunk's samples/s and their ratio keras_bridge / hand-written (target >= 0.9), and the
-ratio of median samples per CPU-second.
+chunk's samples/s and their ratio keras_bridge / hand-written (target >= 0.9), the
+ratio of median samples per CPU-second, and each one's warm-up seconds (compilation
+included: the wait a first epoch adds).
 
 Run: python bench/train_lstm.py [--epochs 3] [--samples 6400] [--engines torch,jax]
 """
@@ -142,16 +143,17 @@ def main():
           f"timed in chunks of {CHUNK} samples after a {CHUNK}-sample warm-up, keras_bridge "
           f"and hand-written taking turns; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     print(f"{'engine':7} {'samples/s: kb':>14} {'hand':>7} {'ratio':>6} {'median kb':>10} "
-          f"{'hand':>7} {'ratio':>6} {'per CPU-s':>10}")
+          f"{'hand':>7} {'ratio':>6} {'per CPU-s':>10} {'warm-up s: kb':>13} {'hand':>6}")
     for engine in args.engines.split(","):
         runners = [keras_bridge_runner(engine, x, y), by_hand[engine](x, y)]
         kb, hand = measure(runners, args.samples, args.epochs, CHUNK, CHUNK)
         print(f"{engine:7} {kb['best']:14.0f} {hand['best']:7.0f} "
               f"{kb['best'] / hand['best']:6.2f} {kb['median']:10.0f} {hand['median']:7.0f} "
               f"{kb['median'] / hand['median']:6.2f} "
-              f"{kb['median_cpu'] / hand['median_cpu']:10.2f}", flush=True)
+              f"{kb['median_cpu'] / hand['median_cpu']:10.2f} {kb['warmup_s']:13.2f} "
+              f"{hand['warmup_s']:6.2f}", flush=True)
     print("samples/s: best chunk, then median chunk (wall clock); per CPU-s: ratio of median "
-          "samples per CPU-second.")
+          "samples per CPU-second; warm-up s: the first chunk, compilation included.")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,8 @@ def main():
         f"  floatx: {config.floatx()}",
         f"  epsilon: {config.epsilon()}",
         f"  image_data_format: {config.image_data_format()}",
+        "  jax_compilation_cache: " + (os.path.join(config.keras_home(), "jax_cache")
+                                       if config.jax_compilation_cache() else "off"),
         f"  keras.json: {path} ({'exists' if os.path.exists(path) else 'not found'})",
     ]
     print("\n".join(lines))

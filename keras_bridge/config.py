@@ -1,6 +1,8 @@
 """Global settings: backend, floatx, epsilon, image_data_format, and Keras 3's other
 ``keras.config`` switches (dtype policy, unsafe deserialization, traceback filtering,
-interactive logging).
+interactive logging), and keras_bridge's own: whether the JAX engine keeps compiled steps
+in ``$KERAS_HOME/jax_cache`` (``KERAS_JAX_COMPILATION_CACHE``, keras.json's
+``jax_compilation_cache``).
 
 Resolution order for the backend: the ``KERAS_BACKEND`` variable, then
 ``$KERAS_HOME/keras.json`` (default ``~/.keras/keras.json``), then the first
@@ -132,9 +134,32 @@ def _load():
         if key in data:
             settings[key] = _check_value(key, data[key], path)
     settings.update(path=path, file_backend=data.get("backend"),
-                    traceback_filtering=True, interactive_logging=True)
+                    traceback_filtering=True, interactive_logging=True,
+                    jax_compilation_cache=_cache_switch(data, path))
     _state.update(settings)
     return _state
+
+
+_CACHE_ENV = "KERAS_JAX_COMPILATION_CACHE"
+_SWITCH = {"1": True, "true": True, "on": True, "0": False, "false": False, "off": False}
+
+
+def _cache_switch(data, path):
+    """KERAS_JAX_COMPILATION_CACHE, then keras.json's "jax_compilation_cache", then on."""
+    env = os.environ.get(_CACHE_ENV)
+    if env is not None and env.strip() != "":
+        if env.strip().lower() not in _SWITCH:
+            raise ConfigError(
+                f"Expected {_CACHE_ENV} to be 1 or 0 (true/false, on/off). Received: "
+                f"{env!r}. Set it to 0 to turn JAX's compilation cache off, or unset it.")
+        return _SWITCH[env.strip().lower()]
+    value = data.get("jax_compilation_cache", True)
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"Expected jax_compilation_cache to be true or false. Received: {value!r} from "
+            f"{path}. Edit 'jax_compilation_cache' in {path} or remove it to use the "
+            "default (true).")
+    return value
 
 
 def _file_backend(state):
@@ -278,6 +303,15 @@ def disable_interactive_logging():
 
 def is_interactive_logging_enabled():
     return _flag("interactive_logging")
+
+
+# ---- keras_bridge's own switches ----------------------------------------------------------
+def jax_compilation_cache():
+    """Whether the JAX engine keeps compiled steps in ``$KERAS_HOME/jax_cache`` (JAX's
+    persistent compilation cache), so a later process skips compiling the same model.
+    On unless ``KERAS_JAX_COMPILATION_CACHE=0`` or keras.json has
+    ``"jax_compilation_cache": false``; read when the JAX engine loads."""
+    return _load()["jax_compilation_cache"]
 
 
 def reset():

@@ -309,21 +309,6 @@ def test_predict_progress_bar(backend, capsys):
     assert re.fullmatch(r"70/70 \[={30}\] - \d+s \d+(us|ms)/step\n", capsys.readouterr().out)
 
 
-def test_jax_step_compiles_once_per_batch_shape():
-    from keras_bridge import backends
-    if not backends.is_available("jax"):
-        pytest.skip("jax is not installed")
-    from keras_bridge import config
-    config.set_backend("jax")
-    model = Sequential([Dense(2, input_shape=(3,))])
-    model.compile("adam", "mse", metrics=["mae"])
-    x, y = np.ones((70, 3), np.float32), np.ones((70, 2), np.float32)
-    model.fit(x, y, batch_size=32, epochs=3, verbose=0)  # batches of 32, 32 and 6
-    model.optimizer.learning_rate = 0.5  # a new learning rate is data, not a new program
-    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
-    assert model._trainer.traces == 2
-
-
 def test_fit_builds_deferred_and_subclassed_models(backend):
     class Tiny(Model):
         def __init__(self):

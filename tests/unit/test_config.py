@@ -399,6 +399,7 @@ def test_main_report(home, capsys, monkeypatch):
     assert f"backend: {FIRST}" in out and "default" in out
     assert "floatx: float64" in out and "epsilon: 1e-07" in out
     assert "image_data_format: channels_last" in out
+    assert f"jax_compilation_cache: {home / 'jax_cache'}" in out
     assert f"{home / 'keras.json'} (exists)" in out
     assert f"{missing}: not installed" in out and backends.install_hint(missing) in out
     assert f"  {FIRST}: " in out and "devices: " in out

@@ -3,7 +3,8 @@
 Policy: a model is a pure function of its weights and inputs, jitted once per input
 shape; weights live as device arrays on JAX's default device (or the device named by a
 ``keras_bridge.device`` scope when the model is bound), and numpy input is put on that
-device per batch. Floats are float32 unless float64 is asked for (floatx or a float64
+device per batch. Compiled steps persist in ``$KERAS_HOME/jax_cache`` across processes
+(compile_cache.py). Floats are float32 unless float64 is asked for (floatx or a float64
 weight), which turns on ``jax_enable_x64`` (precision.py). Randomness
 comes from explicit keys (``random.py``).
 """
@@ -15,6 +16,7 @@ import jax
 
 from keras_bridge.backends.jax import ops
 from keras_bridge.backends.jax.autodiff import gradients
+from keras_bridge.backends.jax.compile_cache import use_persistent_cache
 from keras_bridge.backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot
 from keras_bridge.backends.jax.export import FORMATS as EXPORT_FORMATS
 from keras_bridge.backends.jax.export import export, load_export
@@ -124,6 +126,8 @@ def _seed_from_front_end():
 
 
 _seed_from_front_end()
+# Before this process compiles anything through keras_bridge: its steps go to the cache.
+use_persistent_cache()
 
 # The contract's names (backends/contract.py), re-exported from this package's modules.
 __all__ = ["NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL", "version", "devices",

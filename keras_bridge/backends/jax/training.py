@@ -34,7 +34,12 @@ class Trainer:
         self.optimizer = policy.optimizer
         if self.optimizer.state is None:
             self.optimizer.state = self.optimizer.init(self._values(self.trainable_index))
-        self.key = jax.random.PRNGKey(int(np.random.randint(0, 2**31 - 1)))
+        # Arrays made outside a jitted call are uncommitted, the step's outputs committed
+        # to the device: a step given both kinds compiles twice for one batch shape.
+        # Committed from the start, the first step's compile serves every later one.
+        self.optimizer.state = _committed(self.optimizer.state, program.device)
+        self.key = _committed(jax.random.PRNGKey(int(np.random.randint(0, 2**31 - 1))),
+                              program.device)
         # The old weights, optimizer state and metric values are dead after a step:
         # donating them lets XLA update in place.
         jit = policy.jit
@@ -178,6 +183,13 @@ class Trainer:
             var.slot.array = v
         for i, v in zip(self.other_index, others):
             self.weights[i].slot.array = v
+
+
+def _committed(tree, device):
+    """``tree`` with its uncommitted arrays put on ``device`` (committed ones kept)."""
+    return jax.tree_util.tree_map(
+        lambda a: jax.device_put(a, device) if isinstance(a, jax.Array) and not a.committed
+        else a, tree)
 
 
 def _stacked(batches):
