@@ -6,8 +6,10 @@ crossentropy, 'accuracy', batch 128) on 12000 generated samples, trained by kera
 with ``F.cross_entropy``; a jitted JAX + optax step), on the same data. The two take
 turns on chunks of 1536 samples (12 steps) for ``--epochs`` passes (see
 ``timing.py``); prints the best and the median chunk's samples/s and their ratio
-keras_bridge / hand-written (target >= 0.9). Then the latency of ``model.predict`` on
-one sample against the hand-written forward call (target <= 1.5x), the two taking turns.
+keras_bridge / hand-written (target >= 0.9). On torch a third configuration takes its
+turns: ``compile(jit_compile=True)`` (``torch.compile``; its line has no predict column).
+Then the latency of ``model.predict`` on one sample against the hand-written forward call
+(target <= 1.5x), the two taking turns.
 
 Run: python bench/train_mlp.py [--epochs 3] [--engines torch,jax]
 """
@@ -35,7 +37,7 @@ def make_data():
     return x, y
 
 
-def keras_bridge_model(engine):
+def keras_bridge_model(engine, **compile_args):
     from keras_bridge import config
     from keras_bridge.layers import Dense, Dropout
     from keras_bridge.models import Sequential
@@ -44,13 +46,14 @@ def keras_bridge_model(engine):
     model = Sequential([Dense(512, activation="relu", input_shape=(784,)), Dropout(0.2),
                         Dense(512, activation="relu"), Dropout(0.2),
                         Dense(10, activation="softmax")])
-    model.compile(loss="categorical_crossentropy", optimizer=RMSprop(), metrics=["accuracy"])
+    model.compile(loss="categorical_crossentropy", optimizer=RMSprop(), metrics=["accuracy"],
+                  **compile_args)
     return model
 
 
-def keras_bridge_runner(engine, x, y):
+def keras_bridge_runner(engine, x, y, **compile_args):
     """(training Runner, one-sample predict call)."""
-    model = keras_bridge_model(engine)
+    model = keras_bridge_model(engine, **compile_args)
     train = Runner(lambda lo, hi: model.fit(x[lo:hi], y[lo:hi], batch_size=BATCH, epochs=1,
                                             verbose=0))
     one = x[:1]
@@ -147,7 +150,10 @@ def main():
     for engine in args.engines.split(","):
         kb_train, kb_predict = keras_bridge_runner(engine, x, y)
         hand_train, hand_predict = by_hand[engine](x, y)
-        kb, hand = measure([kb_train, hand_train], N, args.epochs, CHUNK, CHUNK)
+        runners = [kb_train, hand_train]
+        if engine == "torch":  # on JAX jit_compile=True is the default
+            runners.append(keras_bridge_runner(engine, x, y, jit_compile=True)[0])
+        kb, hand, *jit = measure(runners, N, args.epochs, CHUNK, CHUNK)
         kb_lat, hand_lat = latencies([kb_predict, hand_predict])
         print(f"{engine:7} {kb['best']:14.0f} {hand['best']:7.0f} "
               f"{kb['best'] / hand['best']:6.2f} {kb['median']:10.0f} {hand['median']:7.0f} "
@@ -155,8 +161,14 @@ def main():
               f"{kb['median_cpu'] / hand['median_cpu']:10.2f} "
               f"{kb_lat * 1e6:12.0f}us {hand_lat * 1e6:5.0f}us {kb_lat / hand_lat:5.2f}",
               flush=True)
+        for j in jit:
+            print(f"{'  jit':7} {j['best']:14.0f} {hand['best']:7.0f} "
+                  f"{j['best'] / hand['best']:6.2f} {j['median']:10.0f} {hand['median']:7.0f} "
+                  f"{j['median'] / hand['median']:6.2f} "
+                  f"{j['median_cpu'] / hand['median_cpu']:10.2f}", flush=True)
     print("samples/s: best chunk, then median chunk (wall clock); per CPU-s: ratio of median "
-          "samples per CPU-second; predict(1): median latency of one-sample predict.")
+          "samples per CPU-second; predict(1): median latency of one-sample predict; jit: "
+          "torch with compile(jit_compile=True).")
 
 
 if __name__ == "__main__":

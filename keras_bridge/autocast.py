@@ -11,18 +11,18 @@ Keras 3 does two things when a layer is called, and so does every engine here:
   through the cast) stay float32. A layer with ``autocast = False`` (the
   normalizations, which compute in float32 themselves) reads its weights as stored.
 
-The scope is a context variable; outside a mixed layer's call there is none, and a
+The scope is a ``StepScope`` (per thread); outside a mixed layer's call there is none, and a
 weight read costs one lookup.
 """
 
 import contextlib
-import contextvars
 
+from keras_bridge.scopes import StepScope
 from keras_bridge.utils import tree
 
 FLOATS = ("float16", "bfloat16", "float32", "float64")
 
-_scope = contextvars.ContextVar("keras_bridge_autocast_scope", default=None)
+_scope = StepScope("keras_bridge_autocast_scope", default=None)
 
 
 def scope_dtype():

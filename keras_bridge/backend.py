@@ -19,6 +19,7 @@ Example:
 """
 
 import builtins
+import math
 
 import numpy as np
 
@@ -347,8 +348,8 @@ def batch_dot(x, y, axes=None):
     x_rest = tuple(d for i, d in enumerate(x_shape[1:], 1) if i != a0)
     y_rest = tuple(d for i, d in enumerate(y_shape[1:], 1) if i != a1)
     batch, k = x_shape[0], x_shape[a0]
-    out = ops.matmul(ops.reshape(x, (batch, int(np.prod(x_rest)), k)),
-                     ops.reshape(y, (batch, k, int(np.prod(y_rest)))))
+    out = ops.matmul(ops.reshape(x, (batch, int(math.prod(x_rest)), k)),
+                     ops.reshape(y, (batch, k, int(math.prod(y_rest)))))
     # Two 2-D inputs give (batch, 1), as Keras 2 does.
     return ops.reshape(out, (batch,) + x_rest + y_rest if x_rest or y_rest else (batch, 1))
 
@@ -395,7 +396,7 @@ def flatten(x):
 
 def batch_flatten(x):
     """``x`` as a 2-D tensor ``(batch, everything else)``."""
-    return ops.reshape(x, (-1, int(np.prod(int_shape(x)[1:]))))
+    return ops.reshape(x, (-1, int(math.prod(int_shape(x)[1:]))))
 
 
 def repeat_elements(x, rep, axis):
@@ -555,7 +556,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         eps = epsilon()
         output = ops.log(ops.clip(output, eps, 1.0 - eps))
     known = None not in int_shape(target) + out_shape[:-1]  # else symbolic, checked later
-    if known and int(np.prod(int_shape(target))) != int(np.prod(out_shape[:-1])):
+    if known and int(math.prod(int_shape(target))) != int(math.prod(out_shape[:-1])):
         raise ValueError(f"Expected target of shape {out_shape[:-1]} (one class index per "
                          f"sample). Received: target.shape={int_shape(target)}, "
                          f"output.shape={int_shape(output)}, axis={axis}.")
@@ -703,7 +704,7 @@ def batch_set_value(tuples):
 
 def count_params(x):
     """Number of scalars in ``x`` (a weight or a tensor)."""
-    return int(np.prod(int_shape(x)))
+    return int(math.prod(int_shape(x)))
 
 
 # ---------------------------------------------------------------- symbolic graphs

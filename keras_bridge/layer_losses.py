@@ -11,12 +11,12 @@ eager call, for ``layer.losses`` (Keras 3): the outermost call clears them first
 """
 
 import contextlib
-import contextvars
 
 from keras_bridge import ops
+from keras_bridge.scopes import StepScope
 
-_collected = contextvars.ContextVar("keras_bridge_layer_losses", default=None)
-_in_eager_call = contextvars.ContextVar("keras_bridge_in_eager_call", default=False)
+_collected = StepScope("keras_bridge_layer_losses", default=None)
+_in_eager_call = StepScope("keras_bridge_in_eager_call", default=False)
 
 
 @contextlib.contextmanager

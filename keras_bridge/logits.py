@@ -16,9 +16,10 @@ probabilities.
 """
 
 import contextlib
-import contextvars
 
-_notes = contextvars.ContextVar("keras_bridge_logits", default=None)
+from keras_bridge.scopes import StepScope
+
+_notes = StepScope("keras_bridge_logits", default=None)
 
 
 @contextlib.contextmanager

@@ -12,14 +12,14 @@ and ``Weight.assign`` records into it, so the same layer code is pure under jit.
 """
 
 import contextlib
-import contextvars
 
 import numpy as np
 
 from keras_bridge import autocast as _autocast, name_scope as _name_scope
 from keras_bridge.arithmetic import TensorOperators
+from keras_bridge.scopes import StepScope
 
-_substitution = contextvars.ContextVar("keras_bridge_weight_substitution", default=None)
+_substitution = StepScope("keras_bridge_weight_substitution", default=None)
 
 
 class Substitution:

@@ -1,6 +1,7 @@
 """The ``Loss`` base class, the ``Reduction`` names, how a ``Loss`` weights and reduces
 per-sample losses (``_reduce``), and the tensor helpers the loss functions share."""
 
+import math
 import numbers
 
 import numpy as np
@@ -91,7 +92,7 @@ def _reduce(losses, sample_weight, mask, reduction):
             # Valid entries weigh total / valid, so that dividing the sum by the number of
             # losses gives the mean over valid entries; max(valid, 1) makes a batch with
             # none 0 rather than NaN.
-            total = float(np.prod(K.int_shape(weights)))
+            total = float(math.prod(K.int_shape(weights)))
             scale = ops.divide(total, ops.maximum(ops.sum(weights), 1.0))
             weights = ops.multiply(weights, scale)
     if sample_weight is not None:
@@ -107,7 +108,9 @@ def _reduce(losses, sample_weight, mask, reduction):
         return total
     if None in K.int_shape(losses):  # symbolic losses: the count is known when run
         return ops.mean(losses)
-    return ops.divide(total, float(max(int(np.prod(K.int_shape(losses))), 1)))
+    # math.prod: shape arithmetic stays Python ints (np.prod would trace as a tensor op
+    # under torch.compile and read it back to the host).
+    return ops.divide(total, float(max(math.prod(K.int_shape(losses)), 1)))
 
 
 def rank_alignment(true_shape, pred_shape):

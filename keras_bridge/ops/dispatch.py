@@ -8,7 +8,10 @@ from keras_bridge import backends
 from keras_bridge.backends.contract import OPS
 from keras_bridge import context
 
-_kind_cache = {}  # type -> engine name, "weight", "symbolic", or None
+# type -> engine name, "weight", "symbolic", or None. Python scalars own no engine,
+# known up front: looking their type up in the registry reads ``type.__module__``,
+# which breaks a torch.compile graph at every scalar argument.
+_kind_cache = dict.fromkeys((bool, int, float, complex, str, type(None)))
 SYMBOLIC = "symbolic"  # what engine_name_of answers for arguments with a KerasTensor
 
 

@@ -1,5 +1,7 @@
 """compile(steps_per_execution=..., jit_compile=..., run_eagerly=...)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -124,4 +126,24 @@ def test_torch_compiled_step_matches_eager():
     b = _model(a.get_weights(), jit_compile=True)
     assert b.jit_compile is True
     _same_run(a, b, x, y, rtol=1e-5, atol=1e-6)
-    assert b._trainer._forward is not b._trainer.program.run_tensors  # compiled
+    assert b._trainer._loss != b._trainer._forward_and_loss  # compiled
+
+
+def test_torch_compiled_loss_has_no_graph_breaks():
+    """The compiled region (forward and loss: the logits scope of a softmax output, the
+    sparse crossentropy, the sample weighting) traces into one dynamo graph: a break
+    would cut the step into small graphs run from Python."""
+    _require("torch")
+    import torch
+    x, y = _data(8)
+    model = _model()
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)  # binds the trainer
+    trainer = model._trainer
+    xs, ys = trainer.program.to_device([x]), trainer.program.to_device([y])
+    sw = trainer.program.to_device([np.linspace(0.5, 1.5, 8, dtype=np.float32)])[0]
+    torch._dynamo.reset()
+    with warnings.catch_warnings():  # dynamo reads .grad of non-leaf tensors (harmless)
+        warnings.filterwarnings("ignore", "The .grad attribute", UserWarning)
+        report = torch._dynamo.explain(trainer._forward_and_loss)(xs, ys, sw, True)
+    assert report.graph_break_count == 0, report.break_reasons
+    assert report.graph_count == 1

@@ -8,11 +8,11 @@ updated under ``no_grad``. Nothing is read back to the host here; the loop reads
 values when it prints, so one execution of ``steps_per_execution`` batches is the single
 steps in a row (``training/execution.py``).
 
-With ``policy.jit`` (``compile(jit_compile=True)``) the module's forward pass is
-``torch.compile``d (TorchInductor; autograd runs its compiled backward); the loss, the
-optimizer step and the metric updates stay eager: the loss's Python (the logits scope,
-shape checks) breaks dynamo's graphs into many small ones that cost more than they
-save.
+With ``policy.jit`` (``compile(jit_compile=True)``) the forward pass and the loss are
+one ``torch.compile``d function (TorchInductor; autograd runs its compiled backward).
+It traces into one graph for a Dense model: the step's scopes are ``StepScope``s and
+the losses' shape arithmetic stays in Python ints (tests/training/test_execution.py
+counts the breaks).
 """
 
 import warnings
@@ -32,9 +32,11 @@ class Trainer:
         for w in program.model.weights:  # freezing is decided per compile, as in Keras
             if isinstance(w.slot.tensor, torch.nn.Parameter):
                 w.slot.tensor.requires_grad_(w.trainable)
-        self._forward = compiled(program.run_tensors) if policy.jit else program.run_tensors
+        self._forward = program.run_tensors  # distribution.py puts DDP's call here
+        self._loss = compiled(self._forward_and_loss) if policy.jit \
+            else self._forward_and_loss
 
-    def _loss(self, xs, ys, sw, training):
+    def _forward_and_loss(self, xs, ys, sw, training):
         return self.policy.loss(lambda: self._forward(xs, training), ys, sw)
 
     def _weights_to_device(self, sample_weight):
