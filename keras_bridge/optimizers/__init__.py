@@ -656,7 +656,10 @@ def deserialize(config):
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise _unknown(config)
     name = config["class_name"].lower()
-    cls = LossScaleOptimizer if name == "lossscaleoptimizer" else _BY_NAME.get(name)
+    if name == "lossscaleoptimizer":
+        from keras_bridge.optimizers.loss_scale import LossScaleOptimizer as cls
+    else:
+        cls = _BY_NAME.get(name)
     if cls is None:
         raise _unknown(config["class_name"])
     return cls.from_config(dict(config.get("config") or {}))
@@ -731,8 +734,15 @@ adamax = _keras2_alias(Adamax)
 nadam = _keras2_alias(Nadam)
 
 
-from keras_bridge.optimizers.loss_scale import LossScaleOptimizer  # noqa: E402 (subclass)
+def __getattr__(name):
+    # LossScaleOptimizer subclasses Optimizer in its own module, which imports this one:
+    # loaded on first use, so neither imports the other at module level.
+    if name == "LossScaleOptimizer":
+        from keras_bridge.optimizers.loss_scale import LossScaleOptimizer
+        return LossScaleOptimizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "Nadam", "get", "serialize", "deserialize",
+
+__all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
+           "Adadelta", "Adamax", "Nadam", "get", "serialize", "deserialize",
            "sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam"]
