@@ -1,5 +1,6 @@
 import atexit
 import os
+import sys
 import shutil
 import tempfile
 
@@ -32,15 +33,26 @@ backend = testing.backend_fixture()
 pytest_plugins = ["support.loopback"]
 
 
+def _jax_x64():
+    jax = sys.modules.get("jax")
+    return jax is not None and bool(jax.config.jax_enable_x64)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_state():
-    """Each test starts with default config, fresh layer names and seed 0."""
+    """Each test starts with default config, fresh layer names and seed 0, and leaves
+    JAX's process-wide x64 flag as it found it (a float64 weight turns it on)."""
     from keras_bridge import config
     from keras_bridge.backend import clear_session
     config.reset()
     clear_session()
+    x64 = _jax_x64()
     yield
     config.reset()
+    if _jax_x64() != x64:
+        sys.modules["jax"].config.update("jax_enable_x64", x64)
+        from keras_bridge.backends.jax import precision
+        precision.forget()
 
 
 def both_backends():

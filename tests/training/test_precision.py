@@ -7,17 +7,6 @@ import keras_bridge as keras
 from keras_bridge import config, layers, mixed_precision, ops
 
 
-@pytest.fixture
-def x64_restored():
-    """JAX's x64 flag is process-wide: put it back after a float64 test."""
-    import jax
-    from keras_bridge.backends.jax import precision
-    before = bool(jax.config.jax_enable_x64)
-    yield
-    jax.config.update("jax_enable_x64", before)
-    precision.forget()
-
-
 def _dense_conv_lstm():
     return keras.Sequential([keras.Input((5, 3)), layers.Conv1D(4, 2, activation="tanh"),
                              layers.LSTM(3), layers.Dense(2)])
@@ -37,7 +26,7 @@ def _numpy_forward(weights, x):
     return h @ dk + db
 
 
-def test_float64_model_matches_numpy_and_trains(backend, x64_restored):
+def test_float64_model_matches_numpy_and_trains(backend):
     config.set_floatx("float64")
     keras.utils.set_random_seed(3)
     model = _dense_conv_lstm()
