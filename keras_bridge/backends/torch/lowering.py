@@ -15,14 +15,14 @@ from torch import nn
 
 from keras_bridge import autocast
 from keras_bridge.backends import surface
-from keras_bridge.backends.torch import activation_rules, conv_rules, core_rules, norm_rules
+from keras_bridge.backends.torch import activation_rules, conv_rules, core_rules, einsum_rules
+from keras_bridge.backends.torch import norm_rules
 from keras_bridge.backends.torch import native, regularization_rules, rnn_rules, seq_rules
 from keras_bridge.backends.torch.storage import Slot, make_tensor, torch_dtype
-# Attention layers run their call: its einsums and ops.dot_product_attention are the
-# engine's fused kernels already.
+# Attention layers run their call: ops.dot_product_attention is the engine's fused
+# kernel already, and their EinsumDense projections have a rule (einsum_rules.py).
 from keras_bridge.layers.attention import AdditiveAttention, Attention, GroupedQueryAttention
 from keras_bridge.layers.attention import MultiHeadAttention
-from keras_bridge.layers.einsum_dense import EinsumDense
 from keras_bridge.layers.core import Flatten, InputLayer, Lambda, Permute, RepeatVector
 from keras_bridge.layers.core import Reshape
 from keras_bridge.layers.gradients import Gradients
@@ -35,15 +35,15 @@ from keras_bridge.layers.normalization import RMSNormalization
 from keras_bridge.layers.spectral_normalization import SpectralNormalization
 from keras_bridge.layers.pooling import ADAPTIVE_POOLING
 
-_FAMILIES = (core_rules, activation_rules, conv_rules, norm_rules, regularization_rules,
-             rnn_rules, seq_rules, native)
+_FAMILIES = (core_rules, einsum_rules, activation_rules, conv_rules, norm_rules,
+             regularization_rules, rnn_rules, seq_rules, native)
 
 LOWERING = {cls: rule for family in _FAMILIES for cls, rule in family.RULES.items()}
 
 # Built-in layers with no torch rule: their reference call (ops on torch tensors) runs.
 RUNS_OWN_CALL = frozenset({InputLayer, Flatten, Reshape, Permute, RepeatVector, Lambda,
                            Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
-                           Dot, OpLayer, Gradients, EinsumDense, Attention,
+                           Dot, OpLayer, Gradients, Attention,
                            AdditiveAttention, MultiHeadAttention, GroupedQueryAttention,
                            Identity, RMSNormalization, SpectralNormalization}).union(
     PREPROCESSING_LAYERS, ADAPTIVE_POOLING).union(
