@@ -22,11 +22,9 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("keras") is None,
                                 reason="needs the keras package (pip install keras)")
 
 _KERAS_SIDE = textwrap.dedent("""
-    import sys
     import numpy as np
     import keras
     from keras import layers
-    folder = sys.argv[1]
     # 1. Load what keras_bridge wrote and predict.
     data = np.load(f"{folder}/bridge.npz")
     model = keras.models.load_model(f"{folder}/bridge.keras")
@@ -119,44 +117,62 @@ def _check_extra_models(folder, x, lam_expected, tower_expected):
     assert_close(tower.predict(x, verbose=0), ref["tower"], rtol=1e-5, atol=1e-6)
 
 
-def _run_keras(folder, script=_KERAS_SIDE):
-    env = dict(os.environ, KERAS_HOME=str(folder / "keras_home"), KERAS_BACKEND="jax")
-    result = subprocess.run([sys.executable, "-c", script, str(folder)], env=env,
+# Runs each (script, folder) in one Keras process: importing Keras and its JAX costs
+# seconds, paid once per engine rather than once per file format.
+_DRIVER = textwrap.dedent("""
+    import sys
+    for script, folder in zip(sys.argv[1::2], sys.argv[2::2]):
+        exec(script, {"__name__": "__main__", "folder": folder})
+""")
+
+
+def _run_keras(*jobs):
+    """Runs each (script, folder) job in one Keras subprocess, in order."""
+    env = dict(os.environ, KERAS_HOME=str(jobs[0][1] / "keras_home"), KERAS_BACKEND="jax")
+    args = [str(part) for job in jobs for part in job]
+    result = subprocess.run([sys.executable, "-c", _DRIVER, *args], env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def test_files_move_between_keras_bridge_and_keras(backend, tmp_path):
+def _trained_conv_model():
     model = Sequential([Input((6, 6, 2)), Conv2D(3, 3, activation="relu"),
                         BatchNormalization(), Flatten(), Dense(2, activation="softmax")])
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     rng = np.random.default_rng(1)
     x = rng.normal(size=(4, 6, 6, 2)).astype("float32")
     model.fit(x, np.eye(2)[[0, 1, 1, 0]], verbose=0)
-    model.save(tmp_path / "bridge.keras")
-    model.save_weights(tmp_path / "bridge.weights.h5")
-    expected = model.predict(x, verbose=0)
-    np.savez(tmp_path / "bridge.npz", x=x)
-    extra = _save_extra_models(tmp_path)
-    _run_keras(tmp_path)
-    _check_extra_models(tmp_path, *extra)
-    keras_side = np.load(tmp_path / "keras_predictions.npz")
+    return model, x
+
+
+def _save_keras3_files(folder):
+    """keras_bridge's .keras and .weights.h5 files (and the extra models) for Keras."""
+    folder.mkdir()
+    model, x = _trained_conv_model()
+    model.save(folder / "bridge.keras")
+    model.save_weights(folder / "bridge.weights.h5")
+    np.savez(folder / "bridge.npz", x=x)
+    return model.predict(x, verbose=0), _save_extra_models(folder)
+
+
+def _check_keras3_files(folder, expected, extra):
+    _check_extra_models(folder, *extra)
+    keras_side = np.load(folder / "keras_predictions.npz")
     assert_close(keras_side["full"], expected, rtol=1e-5, atol=1e-6)
     assert_close(keras_side["weights_only"], expected, rtol=1e-5, atol=1e-6)
     assert int(keras_side["iterations"]) == 1  # Keras resumed our optimizer state
     # The reverse: Keras's files in keras_bridge.
-    ref = np.load(tmp_path / "keras.npz")
-    loaded = saving.load_model(tmp_path / "keras.keras")
+    ref = np.load(folder / "keras.npz")
+    loaded = saving.load_model(folder / "keras.keras")
     assert isinstance(loaded, Model)
     assert_close(loaded.predict(ref["x"], verbose=0), ref["y"], rtol=1e-5, atol=1e-6)
     a = Input((5,), dtype="int32")
     rebuilt = Model(a, Dense(2)(Bidirectional(LSTM(3))(Embedding(9, 4)(a))))
-    rebuilt.load_weights(tmp_path / "keras.weights.h5")
+    rebuilt.load_weights(folder / "keras.weights.h5")
     assert_close(rebuilt.predict(ref["x"], verbose=0), ref["y"], rtol=1e-5, atol=1e-6)
 
 
 _KERAS_H5_SIDE = textwrap.dedent("""
-    import sys
     import warnings
     import h5py
     import numpy as np
@@ -164,7 +180,6 @@ _KERAS_H5_SIDE = textwrap.dedent("""
     from keras import layers
     from keras.src.legacy.saving import legacy_h5_format
     warnings.simplefilter("ignore")
-    folder = sys.argv[1]
     # 1. Keras 2's HDF5 files written by keras_bridge, through Keras's legacy loader.
     data = np.load(f"{folder}/bridge.npz")
     model = keras.models.load_model(f"{folder}/bridge.h5")
@@ -187,29 +202,40 @@ _KERAS_H5_SIDE = textwrap.dedent("""
 """)
 
 
-def test_keras2_h5_files_move_between_keras_bridge_and_keras(backend, tmp_path):
-    # Keras 3.15.1 cannot compile back its own .h5 with loss="mse" (it looks the alias up
-    # as a class), so the compiled model uses a full loss name.
-    model = Sequential([Input((6, 6, 2)), Conv2D(3, 3, activation="relu"),
-                        BatchNormalization(), Flatten(), Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="categorical_crossentropy")
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(4, 6, 6, 2)).astype("float32")
-    model.fit(x, np.eye(2)[[0, 1, 1, 0]], verbose=0)
-    model.save(tmp_path / "bridge.h5")
-    model.save_weights(tmp_path / "bridge_weights.h5")
-    expected = model.predict(x, verbose=0)
-    np.savez(tmp_path / "bridge.npz", x=x)
-    _run_keras(tmp_path, _KERAS_H5_SIDE)
-    keras_side = np.load(tmp_path / "keras_predictions.npz")
+
+def _save_keras2_h5_files(folder):
+    """keras_bridge's Keras 2 HDF5 model and weights files for Keras's legacy loader.
+    Keras 3.15.1 cannot compile back its own .h5 with loss="mse" (it looks the alias up
+    as a class), so the compiled model uses a full loss name."""
+    folder.mkdir()
+    model, x = _trained_conv_model()
+    model.save(folder / "bridge.h5")
+    model.save_weights(folder / "bridge_weights.h5")
+    np.savez(folder / "bridge.npz", x=x)
+    return model.predict(x, verbose=0)
+
+
+def _check_keras2_h5_files(folder, expected):
+    keras_side = np.load(folder / "keras_predictions.npz")
     assert_close(keras_side["full"], expected, rtol=1e-5, atol=1e-6)
     assert_close(keras_side["weights_only"], expected, rtol=1e-5, atol=1e-6)
     assert int(keras_side["iterations"]) == 1  # Keras resumed our optimizer_weights
-    ref = np.load(tmp_path / "keras.npz")
-    loaded = saving.load_model(tmp_path / "keras.h5")
+    ref = np.load(folder / "keras.npz")
+    loaded = saving.load_model(folder / "keras.h5")
     assert_close(loaded.predict(ref["x"], verbose=0), ref["y"], rtol=1e-5, atol=1e-6)
     assert int(loaded.optimizer.state_for_saving()[1]["iterations"]) == 1
     rebuilt = Sequential([Input((5,), dtype="int32"), Embedding(9, 4),
                           Bidirectional(LSTM(3)), Dense(2)])
-    rebuilt.load_weights(tmp_path / "keras_weights.h5")
+    rebuilt.load_weights(folder / "keras_weights.h5")
     assert_close(rebuilt.predict(ref["x"], verbose=0), ref["y"], rtol=1e-5, atol=1e-6)
+
+
+def test_files_move_between_keras_bridge_and_keras(backend, tmp_path):
+    """.keras, .weights.h5 and Keras 2's .h5 files, both ways, through one Keras process
+    (each format in its own folder)."""
+    keras3, h5 = tmp_path / "keras3", tmp_path / "h5"
+    keras3_expected = _save_keras3_files(keras3)
+    h5_expected = _save_keras2_h5_files(h5)
+    _run_keras((_KERAS_SIDE, keras3), (_KERAS_H5_SIDE, h5))
+    _check_keras3_files(keras3, *keras3_expected)
+    _check_keras2_h5_files(h5, h5_expected)
