@@ -139,10 +139,9 @@ class Weight(TensorOperators):
             # own rule (the running program's engine, else the default).
             self._holder._bind_like(())
         if self.slot is None:
-            raise RuntimeError(
-                f"Weight {self.path!r} is not bound to an engine yet; call the model (or "
-                "layer) on data first, or read it with .numpy()."
-            )
+            # Unbound (a layer built but not yet run): a tensor of the default engine
+            # holding a copy, as Keras 3's ``.value`` is a tensor from creation on.
+            return _autocast.read_weight(self, _ops().convert_to_tensor(self._numpy.copy()))
         return _autocast.read_weight(self, self.slot.read())
 
     def numpy(self):

@@ -41,6 +41,20 @@ def test_add_variable_is_the_keras_3_alias(backend):
     assert layer.weights == [v, w, i]
 
 
+def test_value_of_an_unbound_weight_is_a_tensor_of_the_default_engine(backend):
+    # Keras 3: a built layer's weight reads as a tensor before the layer has run.
+    layer = layers.Dense(2, kernel_initializer="ones")
+    layer.build((None, 3))
+    value = layer.kernel.value
+    assert ops.is_tensor(value) and type(value).__module__.split(".")[0] == (
+        "torch" if backend == "torch" else "jaxlib")
+    np.testing.assert_array_equal(ops.convert_to_numpy(value), np.ones((3, 2)))
+    np.testing.assert_array_equal(ops.convert_to_numpy(layer.kernel * 2), 2 * np.ones((3, 2)))
+    # a copy: the weight itself stays unbound and unchanged
+    assert layer.kernel.slot is None
+    np.testing.assert_array_equal(layer.kernel.numpy(), np.ones((3, 2)))
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda l: l.add_weight("kernel", (2,)), ValueError, "`name` must be passed as a keyword"),
     (lambda l: l.add_weight((2,), aggregation="max"), ValueError, "Expected one of"),
