@@ -141,8 +141,10 @@ class Weight(TensorOperators):
         if self.slot is None:
             # Unbound (a layer built but not yet run): a tensor of the default engine
             # holding a copy, as Keras 3's ``.value`` is a tensor from creation on.
-            return _autocast.read_weight(self, _ops().convert_to_tensor(self._numpy.copy()))
-        return _autocast.read_weight(self, self.slot.read())
+            value = _ops().convert_to_tensor(self._numpy.copy())
+        else:
+            value = self.slot.read()
+        return _autocast.read_weight(self, value)
 
     def numpy(self):
         """A numpy copy in Keras layout."""
