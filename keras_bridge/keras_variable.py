@@ -41,12 +41,14 @@ def _standard_shape(shape, name):
 
 class _AnyWeight(type):
     """``isinstance(w, keras.Variable)`` holds for every weight, a layer's too, as in
-    Keras 3 where ``add_weight`` returns a ``keras.Variable``: only the constructor is
+    Keras 3 where ``add_weight`` returns a ``keras.Variable`` (and an optimizer's
+    ``variables`` too): only the constructor is
     this class's own. Subclasses keep the usual check."""
 
     def __instancecheck__(cls, obj):
         if cls is Variable:
-            return isinstance(obj, Weight)
+            from keras_bridge.optimizers.variable_view import OptimizerVariable
+            return isinstance(obj, (Weight, OptimizerVariable))
         return super().__instancecheck__(obj)
 
 

@@ -429,6 +429,15 @@ class EngineOptimizer(Protocol):
         """Restore ``state_dict``'s output from any engine; wrong keys or shapes raise
         ValueError before anything changes."""
 
+    def state_keys(self) -> list:
+        """The keys of ``state_dict``, in a fixed order."""
+
+    def read_state(self, key: str):
+        """One ``state_dict`` entry as numpy (reads only that one)."""
+
+    def write_state(self, key: str, value) -> None:
+        """Set one entry (shape as ``read_state`` gives it); the rest unchanged."""
+
 
 @runtime_checkable
 class Engine(Protocol):
@@ -552,6 +561,28 @@ def optimizer_state_names(spec):
     if algorithm == "nadam":
         return ("momentum", "velocity"), ("u_product",)
     raise ValueError(f"No state names for optimizer algorithm {algorithm!r}.")
+
+
+def optimizer_state_keys(spec, count):
+    """The ``EngineOptimizer.state_keys`` of a plain optimizer spec over ``count``
+    weights: 'iterations', 'learning_rate', '<i>/<slot>' per weight, then the globals."""
+    slots, globals_ = optimizer_state_names(spec)
+    return (["iterations", "learning_rate"]
+            + [f"{i}/{slot}" for i in range(count) for slot in slots] + list(globals_))
+
+
+def state_dict_of(optimizer):
+    """``EngineOptimizer.state_dict`` from its ``read_state``: every key, as numpy."""
+    return {key: optimizer.read_state(key) for key in optimizer.state_keys()}
+
+
+def load_state_dict_into(optimizer, values):
+    """``EngineOptimizer.load_state_dict`` from its ``write_state``: everything checked
+    first (``check_optimizer_state``), then written, ``iterations`` first (a slot made
+    on the way starts at that step)."""
+    check_optimizer_state(state_dict_of(optimizer), values)
+    for key in sorted(values, key=lambda k: k != "iterations"):
+        optimizer.write_state(key, values[key])
 
 
 def check_optimizer_state(expected, values):

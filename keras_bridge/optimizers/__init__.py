@@ -27,7 +27,9 @@ import numbers
 import sys
 import warnings
 
-from keras_bridge.optimizers import schedules
+import numpy as np
+
+from keras_bridge.optimizers import keras_layout, schedules, variable_view
 from keras_bridge.optimizers.saved_state import SavedState
 
 # Keras 3 arguments this project accepts only at their default value, so that Keras
@@ -94,6 +96,11 @@ def _epsilon(value):
 # Keras 3 optimizer config keys at the value that turns their feature off.
 _KERAS3_NO_OP_KEYS = {"use_ema": False, "ema_momentum": None, "ema_overwrite_frequency": None,
                       "loss_scale_factor": None, "gradient_accumulation_steps": None}
+
+
+def _value(x):
+    """A weight's or optimizer variable's value; anything else as given."""
+    return x.value if getattr(type(x), "_kb_is_weight", False) else x
 
 
 def engine_optimizers(backend_name):
@@ -343,19 +350,72 @@ class Optimizer:
 
     @property
     def variables(self):
-        """The engine optimizer's state (JAX: the pure update's state, what a JAX-style
-        train_step receives as ``optimizer_variables``); None before binding."""
-        return None if self._binding is None else getattr(self._binding, "state", None)
+        """Keras 3's list of the optimizer's variables (``iteration``, ``learning_rate``,
+        then the slots of each trained weight in Keras's order), each a view of the
+        engine optimizer's state: reading gives the current value, ``assign`` sets it.
+        Before ``build`` / training, only ``iteration`` and ``learning_rate``."""
+        if self._binding is not None:
+            return variable_view.views(self, self._weights)
+        return [v for v in variable_view.views(self, [])
+                if v._key in (None, "iterations", "learning_rate")]
+
+    def _read_state(self, key):
+        """One state entry as numpy (``variables``' reads)."""
+        if self._binding is not None:
+            return self._binding.read_state(key)
+        if key == "iterations":
+            return np.asarray(0)
+        if key == "learning_rate":
+            return np.asarray(self.learning_rate)
+        raise ValueError(f"Optimizer {self.name!r} has no state {key!r} before it is built.")
+
+    def _write_state(self, key, value):
+        if self._binding is not None:
+            self._binding.write_state(key, value)
+        elif key == "learning_rate":
+            self.learning_rate = float(value)
+        else:
+            raise ValueError(f"Optimizer {self.name!r} is not built yet, so its {key!r} "
+                             "cannot be set: call optimizer.build(model.trainable_variables) "
+                             "first.")
+
+    def _state_keys(self):
+        """The engine state key of each of ``variables`` (None: a constant)."""
+        return [key for key, _, _ in keras_layout.named_entries(self, self._weights)]
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
-        """Keras 3's pure update: ``(new trainable values, new optimizer state)`` from
-        values, without touching the stored weights (JAX; traced inside a jitted step)."""
-        update = getattr(self._binding, "update", None)
-        if update is None or not hasattr(self._binding, "state"):
+        """Keras 3's pure update: ``(new trainable values, new optimizer variables)``
+        from values, without touching the stored weights or state (JAX; traced inside
+        a jitted step). ``optimizer_variables`` are the values of ``variables``, in its
+        order (the views themselves, their values, or what the last call returned)."""
+        if self._binding is None or not hasattr(self._binding, "stateless_update"):
             raise NotImplementedError(
                 f"Optimizer.stateless_apply needs a bound optimizer on the JAX backend. "
                 f"Received: an optimizer bound to {self._backend_name!r}.")
-        return update(list(grads), optimizer_variables, list(trainable_variables))
+        keys = self._state_keys()
+        values = list(optimizer_variables)
+        if len(values) != len(keys):
+            raise ValueError(
+                f"Expected optimizer_variables to hold the {len(keys)} values of "
+                f"optimizer.variables, in its order. Received: {len(values)} values.")
+        return self._binding.stateless_update(list(map(_value, grads)),
+                                              list(map(_value, values)),
+                                              list(map(_value, trainable_variables)), keys)
+
+    def _stateless_values(self):
+        """The engine state as ``stateless_apply`` takes it (a JAX-style train step's
+        ``optimizer_variables``), engine arrays in ``variables``' order."""
+        binding = self._binding
+        state = binding.current_state()
+        return [np.asarray(constant) if key is None else binding.state_entry(state, key)
+                for key, _, constant in keras_layout.named_entries(self, self._weights)]
+
+    def _set_stateless_values(self, values):
+        """Store what a JAX-style train step returned as its ``optimizer_variables``."""
+        binding = self._binding
+        binding.state = binding.state_with(
+            binding.current_state(),
+            {k: v for k, v in zip(self._state_keys(), values) if k is not None})
 
     def apply_gradients(self, grads_and_vars):
         """``apply`` for pairs ``(gradient, variable)`` (Keras 2 / tf.keras spelling)."""

@@ -15,55 +15,8 @@ import warnings
 
 import numpy as np
 
+from keras_bridge.optimizers.keras_layout import entries as _entries
 from keras_bridge.saving.npz import InvalidFileError
-
-# Keras 3.15's slot blocks per algorithm, each block one add_optimizer_variables call.
-SLOT_BLOCKS = {
-    "sgd": (("momentum",),),
-    "adam": (("momentum", "velocity"), ("velocity_hat",)),
-    "rmsprop": (("velocity",), ("momentum",), ("average_gradient",)),
-    "adagrad": (("accumulator",),),
-    "adadelta": (("accumulated_grad", "accumulated_delta_var"),),
-    "adamax": (("momentum", "norm"),),
-    "nadam": (("momentum", "velocity"),),
-}
-GLOBALS = {"nadam": ("u_product",)}
-
-
-# A LossScaleOptimizer's own variables before its inner optimizer's: the state key (None:
-# a constant Keras never changes, written as such and ignored on load) and Keras's name.
-LOSS_SCALE_VARIABLES = (
-    (None, "iteration", np.int32(0)), (None, "learning_rate", np.float32(0.0)),
-    ("step_counter", "step_counter", None), ("dynamic_scale", "dynamic_scale", None))
-
-
-def _entries(optimizer, count):
-    """``[(state key or None, optimizer name, Keras name or None, constant)]`` of each Keras
-    variable in order; a None Keras name means the weight path + slot of ``<i>/<slot>``."""
-    inner = getattr(optimizer, "inner_optimizer", None)
-    if inner is None:
-        return [(key, optimizer.name, None, None)
-                for key in _layout(optimizer, _slot_names(optimizer), count)]
-    own = [(key, optimizer.name, name, constant) for key, name, constant in LOSS_SCALE_VARIABLES]
-    return own + _entries(inner, count)
-
-
-def _layout(optimizer, slots, count):
-    """The keras_bridge state key of each Keras variable, in Keras's order."""
-    keys = ["iterations"]
-    if optimizer.learning_rate_schedule is None:
-        keys.append("learning_rate")
-    for block in SLOT_BLOCKS.get(optimizer.algorithm, ()):
-        block = [s for s in block if s in slots]
-        keys.extend(f"{i}/{slot}" for i in range(count) for slot in block)
-    keys.extend(GLOBALS.get(optimizer.algorithm, ()))
-    return keys
-
-
-def _slot_names(optimizer):
-    from keras_bridge.backends.contract import optimizer_state_names
-    return set(optimizer_state_names(optimizer)[0])
-
 
 def keras_variables(model):
     """The model's optimizer state as Keras's list of arrays, or None when there is

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from keras_bridge.optimizers import keras_layout
 from keras_bridge.saving import h5_file, keras3_optimizer
 from keras_bridge.saving.keras3_layout import saveables
 from keras_bridge.saving.npz import InvalidFileError
@@ -32,7 +33,7 @@ def groups_to_write(model, include_optimizer=True):
             inner = getattr(model.optimizer, "inner_optimizer", None)
             if inner is not None:
                 groups.append((INNER_OPTIMIZER_GROUP, inner.name,
-                               variables[len(keras3_optimizer.LOSS_SCALE_VARIABLES):]))
+                               variables[len(keras_layout.LOSS_SCALE_VARIABLES):]))
     return groups
 
 

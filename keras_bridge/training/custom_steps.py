@@ -135,7 +135,7 @@ class CustomSteps:
             for metric in model.metrics:
                 if metric._backend_name is None:
                     metric.bind(model.backend_name, model._device)
-            self.optimizer = native.optimizer  # the engine optimizer (state initialised)
+            self.optimizer = model.optimizer  # its engine state made by the native trainer
 
     def _run_stateless(self, kind, data):
         """One JAX-style step: the state is Keras 3's (trainable, non-trainable,
@@ -145,11 +145,11 @@ class CustomSteps:
                   model.metrics_variables]
         state = [_values(g) for g in groups]
         if kind == "train":
-            state.insert(2, self.optimizer.state)
+            state.insert(2, self.optimizer._stateless_values())
         logs, new = self.stateless[kind](tuple(state), data)
         new = list(new)
         if kind == "train":
-            self.optimizer.state = new.pop(2)
+            self.optimizer._set_stateless_values(new.pop(2))
         _write_back(zip(groups, new))
         return logs
 

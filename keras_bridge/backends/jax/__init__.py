@@ -14,7 +14,7 @@ from keras_bridge.backends import surface
 from keras_bridge.backends.rules import rule_for
 import jax
 
-from keras_bridge.backends.jax import ops
+from keras_bridge.backends.jax import ops, pytrees  # noqa: F401 (registers the pytrees)
 from keras_bridge.backends.jax.autodiff import gradients
 from keras_bridge.backends.jax.compile_cache import use_persistent_cache
 from keras_bridge.backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot

@@ -8,11 +8,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from keras_bridge.backends.jax.pytrees import is_variable
 from keras_bridge.variables import Weight
 
 
 def tree_map(fn, tree):
-    return jax.tree_util.tree_map(fn, tree)
+    return jax.tree_util.tree_map(fn, tree, is_leaf=is_variable)
 
 
 def key(seed):
@@ -32,7 +33,8 @@ def ones(input_shape):
 
 def values(tree):
     """The pytree with each weight replaced by its (traced) value."""
-    return jax.tree_util.tree_map(lambda w: w.value if isinstance(w, Weight) else w, tree)
+    return jax.tree_util.tree_map(lambda w: w.value if isinstance(w, Weight) else w, tree,
+                                  is_leaf=is_variable)
 
 
 def next_key(state):
@@ -44,7 +46,7 @@ def next_key(state):
 
 def assign(weights, new_values):
     """Write ``call_fn``'s new state into the state weights (same structure)."""
-    leaves, treedef = jax.tree_util.tree_flatten(weights)
+    leaves, treedef = jax.tree_util.tree_flatten(weights, is_leaf=is_variable)
     new_leaves, new_def = jax.tree_util.tree_flatten(new_values)
     if treedef != new_def:
         raise ValueError(f"Structure mismatch: the state returned by `call_fn` has the "

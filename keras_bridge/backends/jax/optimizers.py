@@ -47,7 +47,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from keras_bridge.backends.contract import check_optimizer_state
+from keras_bridge.backends.contract import (load_state_dict_into, optimizer_state_keys,
+                                            state_dict_of)
 
 
 def make_optimizer(spec, weights):
@@ -246,6 +247,7 @@ class JaxOptimizer:
         self._clipvalue = spec.clipvalue or 0.0
         self._global_clipnorm = spec.global_clipnorm or 0.0
         self._slots = SLOTS[spec.algorithm](spec)
+        self._keys = optimizer_state_keys(spec, len(self.weights))
 
     # ---- pure part -----------------------------------------------------------------------
     def init(self, params=None):
@@ -325,41 +327,89 @@ class JaxOptimizer:
     def iterations(self):
         return 0 if self.state is None else int(self.state.iterations)
 
+    # ---- the state by key (contract.EngineOptimizer) --------------------------------------
+    def state_keys(self):
+        return self._keys
+
+    def current_state(self):
+        """The state, or the initial one (not stored) before ``init``."""
+        return self.state if self.state is not None else self._initial_state()
+
+    def state_entry(self, state, key):
+        """The value of ``key`` (a ``state_keys`` name) in ``state``, in Keras's layout.
+        Pure: also used on traced states by ``stateless_update``."""
+        if key in ("iterations", "learning_rate"):
+            return getattr(state, key)
+        if key == "u_product":
+            return state.inner[0].u_product
+        i, name = key.split("/", 1)
+        index, field, sign = self._slots[name]
+        value = getattr(state.inner[index], field)[int(i)]
+        return value if sign == 1.0 else value * sign
+
+    def state_with(self, state, values):
+        """``state`` with the entries of ``values`` (``{key: value}``, Keras's layout)
+        replaced, each in the dtype and placement of the value it replaces. Pure.
+        ``iterations`` sets optax's own step counts too."""
+        iterations, learning_rate = state.iterations, state.learning_rate
+        inner = list(state.inner)
+        for key, value in values.items():
+            if key == "iterations":
+                iterations = _put(value, iterations)
+                for index, part in enumerate(inner):
+                    if "count" in getattr(part, "_fields", ()):  # optax's own step counts
+                        inner[index] = part._replace(count=_put(value, part.count))
+            elif key == "learning_rate":
+                learning_rate = _put(value, learning_rate)
+            elif key == "u_product":
+                inner[0] = inner[0]._replace(u_product=_put(value, inner[0].u_product))
+            else:
+                i, name = key.split("/", 1)
+                index, field, sign = self._slots[name]
+                slots = list(getattr(inner[index], field))
+                value = value if sign == 1.0 else value * sign
+                slots[int(i)] = _put(value, slots[int(i)])
+                inner[index] = inner[index]._replace(**{field: slots})
+        return OptState(iterations, learning_rate, tuple(inner))
+
+    def read_state(self, key):
+        if key == "learning_rate":  # the float last set, as the torch backend keeps it
+            return np.asarray(self.learning_rate, dtype=np.float64)
+        value = np.asarray(self.state_entry(self.current_state(), key))
+        return value.astype(np.int64) if key == "iterations" else value
+
+    def write_state(self, key, value):
+        self.state = self.state_with(self.current_state(), {key: value})
+        if key == "learning_rate":
+            self._learning_rate = float(np.asarray(value))
+
     def state_dict(self):
-        """``{'iterations', 'learning_rate', '<i>/<slot>' (Keras layout), ...}`` as numpy;
-        the same keys as the torch backend's."""
-        state = self.state if self.state is not None else self._initial_state()
-        out = {"iterations": np.asarray(int(state.iterations), dtype=np.int64),
-               "learning_rate": np.asarray(self.learning_rate, dtype=np.float64)}
-        for i in range(len(self.weights)):
-            for name, (index, field, sign) in self._slots.items():
-                out[f"{i}/{name}"] = np.asarray(getattr(state.inner[index], field)[i]) * sign
-        if self._hyper.algorithm == "nadam":
-            out["u_product"] = np.asarray(state.inner[0].u_product)
-        return out
+        return state_dict_of(self)
 
     def load_state_dict(self, values):
-        """Restore ``state_dict``'s output (from either engine); checks everything first."""
-        check_optimizer_state(self.state_dict(), values)
-        base = self.state if self.state is not None else self._initial_state()
+        load_state_dict_into(self, values)
 
-        def put(value, like):  # a loaded value, with the dtype and placement of ``like``
-            return jax.device_put(np.asarray(value, dtype=like.dtype), like.sharding)
+    def stateless_update(self, grads, keras_values, params, keys):
+        """``stateless_apply``'s work: ``keras_values`` is the state as Keras lists it
+        (``keys[i]`` names entry i; None for a constant, passed through). Pure."""
+        state = self.state_with(self.current_state(),
+                                {k: v for k, v in zip(keys, keras_values) if k is not None})
+        new_params, new_state = self.update(grads, state, params)
+        return new_params, [v if k is None else self.state_entry(new_state, k)
+                            for k, v in zip(keys, keras_values)]
 
-        iterations = put(values["iterations"], base.iterations)
-        inner = list(base.inner)
-        for name, (index, field, sign) in self._slots.items():
-            old = getattr(inner[index], field)
-            new = [put(np.asarray(values[f"{i}/{name}"]) * sign, o) for i, o in enumerate(old)]
-            inner[index] = inner[index]._replace(**{field: new})
-        for index, part in enumerate(inner):
-            if "count" in getattr(part, "_fields", ()):  # optax's own step counts
-                inner[index] = part._replace(count=put(values["iterations"], part.count))
-        if self._hyper.algorithm == "nadam":
-            inner[0] = inner[0]._replace(u_product=put(values["u_product"], inner[0].u_product))
-        self._learning_rate = float(values["learning_rate"])
-        self.state = OptState(iterations, put(self._learning_rate, base.learning_rate),
-                              tuple(inner))
+
+def _put(value, like):
+    """``value`` with the dtype and shape of ``like``, placed where ``like`` is (traced
+    values are only cast: their placement is the trace's; device arrays stay on device)."""
+    if isinstance(like, jax.core.Tracer) or isinstance(value, jax.core.Tracer):
+        return jnp.asarray(value).astype(like.dtype).reshape(like.shape)
+    if not isinstance(value, jax.Array):
+        value = np.asarray(value, dtype=like.dtype)
+    value = value.astype(like.dtype).reshape(like.shape)
+    if getattr(value, "sharding", None) == like.sharding:
+        return value
+    return jax.device_put(value, like.sharding)
 
 
 def apply_eagerly(optimizer, grads, weights):
@@ -480,18 +530,50 @@ class JaxLossScaleOptimizer:
     def iterations(self):
         return self.inner.iterations
 
+    # ---- the state by key: its own two, then the inner optimizer's ----------------------
+    def state_keys(self):
+        return self.inner.state_keys() + list(LOSS_SCALE_KEYS)
+
+    def current_state(self):
+        if self.state is not None:
+            return self.state
+        inner = self.inner.current_state()
+        where = inner.iterations.sharding
+        return LossScaleState(jax.device_put(np.zeros((), np.int32), where),
+                              jax.device_put(np.asarray(self._initial_scale, np.float32), where),
+                              inner)
+
+    def state_entry(self, state, key):
+        if key in LOSS_SCALE_KEYS:
+            return getattr(state, key)
+        return self.inner.state_entry(state.inner, key)
+
+    def state_with(self, state, values):
+        own = {k: _put(values[k], getattr(state, k)) for k in LOSS_SCALE_KEYS if k in values}
+        inner = self.inner.state_with(
+            state.inner, {k: v for k, v in values.items() if k not in LOSS_SCALE_KEYS})
+        return state._replace(inner=inner, **own)
+
+    def read_state(self, key):
+        if key in LOSS_SCALE_KEYS:
+            return np.asarray(self.state_entry(self.current_state(), key))
+        return self.inner.read_state(key)
+
+    def write_state(self, key, value):
+        if key in LOSS_SCALE_KEYS:
+            self.state = self.state_with(self.current_state(), {key: value})
+        else:
+            if self.state is None:
+                self.init()
+            self.inner.write_state(key, value)
+
     def state_dict(self):
-        """The inner optimizer's ``state_dict`` plus ``step_counter`` and
-        ``dynamic_scale`` (the torch backend's keys)."""
-        out = dict(self.inner.state_dict())
-        out["step_counter"] = np.asarray(self.step_counter_value, np.int32)
-        out["dynamic_scale"] = np.asarray(self.scale_value, np.float32)
-        return out
+        return state_dict_of(self)
 
     def load_state_dict(self, values):
-        check_optimizer_state(self.state_dict(), values)
-        own = ("step_counter", "dynamic_scale")
-        self.inner.load_state_dict({k: v for k, v in values.items() if k not in own})
-        where = self.inner.state.iterations.sharding
-        self._own = (jax.device_put(np.asarray(values["step_counter"], np.int32), where),
-                     jax.device_put(np.asarray(values["dynamic_scale"], np.float32), where))
+        load_state_dict_into(self, values)
+
+    stateless_update = JaxOptimizer.stateless_update
+
+
+LOSS_SCALE_KEYS = ("step_counter", "dynamic_scale")

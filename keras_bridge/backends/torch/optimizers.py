@@ -53,7 +53,8 @@ import math
 import numpy as np
 import torch
 
-from keras_bridge.backends.contract import check_optimizer_state
+from keras_bridge.backends.contract import (load_state_dict_into, optimizer_state_keys,
+                                            state_dict_of)
 
 
 def make_optimizer(spec, weights):
@@ -359,6 +360,7 @@ class TorchOptimizer:
         self._clipvalue = spec.clipvalue or 0.0
         self._global_clipnorm = spec.global_clipnorm or 0.0
         self._rule = RULES[spec.algorithm](spec)
+        self._keys = optimizer_state_keys(spec, len(self.weights))
         # No weights to train (a frozen model compiled to be evaluated): steps do nothing.
         self.torch_optimizer = self._rule.make(self.params, self._learning_rate) \
             if self.params else None
@@ -431,41 +433,63 @@ class TorchOptimizer:
         elif self._clipvalue > 0:
             torch.nn.utils.clip_grad_value_(params, self._clipvalue)
 
-    # ---- state in Keras names and layout -------------------------------------------------
+    # ---- state in Keras names and layout (contract.EngineOptimizer) ---------------------
+    def state_keys(self):
+        return self._keys
+
+    def _torch_state(self):
+        return self.torch_optimizer.state if self.torch_optimizer is not None else {}
+
+    def read_state(self, key):
+        if key == "iterations":
+            return np.asarray(self._iterations, dtype=np.int64)
+        if key == "learning_rate":
+            return np.asarray(self._learning_rate, dtype=np.float64)
+        if "/" not in key:
+            return self._rule.global_state(self.torch_optimizer, self.params)[key]
+        i, name = key.split("/", 1)
+        w, p = self.weights[int(i)], self.params[int(i)]
+        torch_key, sign, initial = self._rule.slots[name]
+        tensor = self._torch_state().get(p, {}).get(torch_key)
+        if tensor is None:  # torch.optim makes its state at the first step
+            return np.full(w.shape, initial, dtype=w.dtype)
+        tensor = w.slot.layout(tensor) if w.slot.layout else tensor
+        return (tensor.detach() * sign).cpu().numpy()
+
+    def write_state(self, key, value):
+        if key == "iterations":
+            self._iterations = t = int(np.asarray(value))
+            for p in self.params:
+                if p in self._torch_state():
+                    self._rule.set_step(self._torch_state()[p], t)
+            return
+        if key == "learning_rate":
+            self._learning_rate = float(np.asarray(value))
+            return
+        self._make_state()
+        if "/" not in key:
+            self._rule.load_global_state(self.torch_optimizer, self.params, {key: value})
+            return
+        i, name = key.split("/", 1)
+        w, p = self.weights[int(i)], self.params[int(i)]
+        torch_key, sign, _ = self._rule.slots[name]
+        with torch.no_grad():
+            value = w.slot.to_storage(torch.as_tensor(np.asarray(value) * sign))
+            self._torch_state()[p][torch_key].copy_(value.to(dtype=p.dtype, device=p.device))
+
+    def _make_state(self):
+        """torch.optim's state for every weight, as after ``iterations`` steps with the
+        slots at their initial values where the first step has not made it yet."""
+        state = self._torch_state()
+        for p in self.params:
+            if self._rule.slots and not state.get(p):
+                state[p] = self._rule.init_state(p, self._iterations)
+
     def state_dict(self):
-        """``{'iterations', 'learning_rate', '<i>/<slot>' (Keras layout), ...}`` as numpy."""
-        out = {"iterations": np.asarray(self._iterations, dtype=np.int64),
-               "learning_rate": np.asarray(self._learning_rate, dtype=np.float64)}
-        state = self.torch_optimizer.state if self.torch_optimizer is not None else {}
-        for i, (w, p) in enumerate(zip(self.weights, self.params)):
-            for name, (key, sign, initial) in self._rule.slots.items():
-                tensor = state.get(p, {}).get(key)
-                if tensor is None:
-                    out[f"{i}/{name}"] = np.full(w.shape, initial, dtype=w.dtype)
-                    continue
-                tensor = w.slot.layout(tensor) if w.slot.layout else tensor
-                out[f"{i}/{name}"] = (tensor.detach() * sign).cpu().numpy()
-        out.update(self._rule.global_state(self.torch_optimizer, self.params))
-        return out
+        return state_dict_of(self)
 
     def load_state_dict(self, values):
-        """Restore ``state_dict``'s output (from either engine); checks everything first."""
-        check_optimizer_state(self.state_dict(), values)
-        t = int(values["iterations"])
-        state = self.torch_optimizer.state if self.torch_optimizer is not None else {}
-        with torch.no_grad():
-            for i, (w, p) in enumerate(zip(self.weights, self.params)):
-                if self._rule.slots and not state.get(p):
-                    state[p] = self._rule.init_state(p, t)
-                for name, (key, sign, _) in self._rule.slots.items():
-                    value = torch.as_tensor(np.asarray(values[f"{i}/{name}"]) * sign)
-                    value = w.slot.to_storage(value)
-                    state[p][key].copy_(value.to(dtype=p.dtype, device=p.device))
-                if p in state:
-                    self._rule.set_step(state[p], t)
-        self._rule.load_global_state(self.torch_optimizer, self.params, values)
-        self._iterations = t
-        self._learning_rate = float(values["learning_rate"])
+        load_state_dict_into(self, values)
 
 
 def set_grads(optimizer, grads, weights):
@@ -556,17 +580,27 @@ class TorchLossScaleOptimizer:
         set_grads(self, grads, weights)
         self.step()
 
+    # ---- the state by key: the inner optimizer's, then its own two -----------------------
+    def state_keys(self):
+        return self.inner.state_keys() + ["step_counter", "dynamic_scale"]
+
+    def read_state(self, key):
+        if key == "step_counter":
+            return np.asarray(self.step_counter_value, np.int32)
+        if key == "dynamic_scale":
+            return np.asarray(self.scale_value, np.float32)
+        return self.inner.read_state(key)
+
+    def write_state(self, key, value):
+        if key == "step_counter":
+            self.step_counter.fill_(int(np.asarray(value)))
+        elif key == "dynamic_scale":
+            self.scale.fill_(float(np.asarray(value)))
+        else:
+            self.inner.write_state(key, value)
+
     def state_dict(self):
-        """The inner optimizer's ``state_dict`` plus ``step_counter`` and
-        ``dynamic_scale`` (the JAX backend's keys)."""
-        out = dict(self.inner.state_dict())
-        out["step_counter"] = np.asarray(self.step_counter_value, np.int32)
-        out["dynamic_scale"] = np.asarray(self.scale_value, np.float32)
-        return out
+        return state_dict_of(self)
 
     def load_state_dict(self, values):
-        check_optimizer_state(self.state_dict(), values)
-        own = ("step_counter", "dynamic_scale")
-        self.inner.load_state_dict({k: v for k, v in values.items() if k not in own})
-        self.step_counter.fill_(int(values["step_counter"]))
-        self.scale.fill_(float(values["dynamic_scale"]))
+        load_state_dict_into(self, values)
