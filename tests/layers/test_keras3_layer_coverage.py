@@ -17,7 +17,6 @@ LIST = os.path.join(os.path.dirname(__file__), os.pardir, "support", "keras3_lay
 _PREPROC = "preprocessing layer: issue 14 part 3"
 _AUGMENT = "augmentation layer: issue 14 part 3"
 NOT_YET = {
-    "ReversibleEmbedding": "Keras 3.15 embedding with a reverse projection: not planned yet",
     "MaxNumBoundingBoxes": _PREPROC,
     **{n: _AUGMENT for n in ("AugMix", "ContrastLimitedAdaptiveHistogramEqualization",
                              "RandAugment", "RandomElasticTransform")},
