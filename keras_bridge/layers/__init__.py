@@ -69,6 +69,8 @@ from keras_bridge.layers.preprocessing import RandomGrayscale, RandomHue, Random
 from keras_bridge.layers.preprocessing import RandomPerspective, RandomPosterization
 from keras_bridge.layers.preprocessing import RandomSaturation, RandomSharpness, RandomShear
 from keras_bridge.layers.preprocessing import Solarization
+from keras_bridge.layers.preprocessing import MaxNumBoundingBoxes
+from keras_bridge.layers.preprocessing import ContrastLimitedAdaptiveHistogramEqualization
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
 from keras_bridge.layers.einsum_dense import EinsumDense
 from keras_bridge.layers.core import Identity

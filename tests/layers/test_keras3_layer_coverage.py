@@ -14,12 +14,9 @@ import keras_bridge.layers as layers
 
 LIST = os.path.join(os.path.dirname(__file__), os.pardir, "support", "keras3_layers.txt")
 
-_PREPROC = "preprocessing layer: issue 14 part 3"
 _AUGMENT = "augmentation layer: issue 14 part 3"
 NOT_YET = {
-    "MaxNumBoundingBoxes": _PREPROC,
-    **{n: _AUGMENT for n in ("AugMix", "ContrastLimitedAdaptiveHistogramEqualization",
-                             "RandAugment", "RandomElasticTransform")},
+    **{n: _AUGMENT for n in ("AugMix", "RandAugment", "RandomElasticTransform")},
     "FlaxLayer": "wraps a Flax module: Keras's JAX backend only; not planned",
     "TFSMLayer": "loads a TensorFlow SavedModel: needs TensorFlow, which this project does "
                  "not run",

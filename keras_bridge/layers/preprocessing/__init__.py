@@ -6,6 +6,9 @@ spectrograms, and Pipeline."""
 from keras_bridge.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
 from keras_bridge.layers.preprocessing.categorical import CategoryEncoding, Discretization
 from keras_bridge.layers.preprocessing.hashing import HashedCrossing, Hashing
+from keras_bridge.layers.preprocessing.image_boxes import MaxNumBoundingBoxes
+from keras_bridge.layers.preprocessing.image_clahe import \
+    ContrastLimitedAdaptiveHistogramEqualization
 from keras_bridge.layers.preprocessing.image_color import RandomBrightness, RandomContrast
 from keras_bridge.layers.preprocessing.image_color import RandomColorDegeneration
 from keras_bridge.layers.preprocessing.image_color import RandomColorJitter, RandomGrayscale
@@ -33,6 +36,7 @@ PREPROCESSING_LAYERS = (Normalization, Rescaling, Resizing, CenterCrop, RandomCr
                         RandomGrayscale, RandomColorDegeneration, RandomSaturation, RandomHue,
                         RandomColorJitter, RandomInvert, Solarization, RandomPosterization,
                         AutoContrast, Equalization, RandomSharpness, RandomGaussianBlur,
-                        RandomErasing, MixUp, CutMix, RandomShear, RandomPerspective)
+                        RandomErasing, MixUp, CutMix, RandomShear, RandomPerspective,
+                        MaxNumBoundingBoxes, ContrastLimitedAdaptiveHistogramEqualization)
 
 __all__ = [cls.__name__ for cls in PREPROCESSING_LAYERS]

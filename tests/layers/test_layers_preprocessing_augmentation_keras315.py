@@ -1,0 +1,115 @@
+"""Keras 3.15's last image preprocessing layers: ContrastLimitedAdaptiveHistogramEqualization,
+MaxNumBoundingBoxes, RandomElasticTransform, RandAugment and AugMix, against real Keras 3
+(tests/support/fixtures/keras3_more_augment.npz, made by
+tests/support/make_keras3_more_augment_fixture.py) and numpy: training vs inference, seeds,
+configs and saving, on both engines. All images share one small shape (JAX compiles each
+eager op per shape)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import keras_bridge as keras
+from keras_bridge import layers, ops, saving
+from support.layer_checks import assert_close, config_roundtrip, run_eager
+from support.layer_checks import saved_entry_roundtrip
+
+FIXTURE = np.load(os.path.join(os.path.dirname(__file__), os.pardir, "support", "fixtures",
+                               "keras3_more_augment.npz"))
+IMAGES = FIXTURE["images"]  # (2, 6, 6, 3) in [0, 255]
+CLAHE = layers.ContrastLimitedAdaptiveHistogramEqualization
+
+
+def test_fixture_is_from_keras_3_15_1():
+    assert str(FIXTURE["keras_version"]) == "3.15.1"
+
+
+# ---- ContrastLimitedAdaptiveHistogramEqualization ------------------------------------------
+@pytest.mark.parametrize("name", sorted(json.loads(str(FIXTURE["settings"]))))
+def test_clahe_matches_keras(backend, name):
+    if backend == "jax" and name != "clahe_cf":
+        pytest.skip("JAX: one setting (each compiles its own ops); torch runs them all")
+    kwargs, key = json.loads(str(FIXTURE["settings"]))[name]
+    layer = CLAHE(**kwargs)
+    assert_close(run_eager(layer, FIXTURE[key], backend), FIXTURE[name], atol=3e-5)
+    # applied in inference too, as Keras 3
+    assert_close(run_eager(layer, FIXTURE[key], backend, training=False),
+                 FIXTURE[name + "_inference"], atol=3e-5)
+
+
+def _clahe_one_tile_numpy(image):
+    """One tile covering the image, no clipping: histogram equalization by the cdf."""
+    out = np.empty_like(image)
+    for c in range(image.shape[-1]):
+        values = np.clip(image[..., c].astype("int32"), 0, 255)
+        cdf = np.cumsum(np.bincount(values.ravel(), minlength=256)).astype("float64")
+        span = values.size - cdf.min()
+        out[..., c] = np.clip((cdf - cdf.min()) * 255.0 / (span or 1.0), 0, 255)[values]
+    return out
+
+
+def test_clahe_single_tile_is_histogram_equalization(backend):
+    if backend == "jax":
+        pytest.skip("torch only: the same ops as test_clahe_matches_keras")
+    got = run_eager(CLAHE(clip_limit=0, tile_grid_size=(1, 1)), IMAGES, backend)
+    want = np.stack([_clahe_one_tile_numpy(image) for image in IMAGES])
+    assert_close(got, want, atol=1e-3)
+
+
+def test_clahe_config_and_errors():
+    layer = CLAHE(value_range=(0, 1), clip_limit=2.5, tile_grid_size=(3, 4),
+                  data_format="channels_first")
+    clone = config_roundtrip(layer)
+    assert (clone.clip_limit, clone.tile_grid_size) == (2.5, (3, 4))
+    saved_entry_roundtrip(layer)
+    assert set(layer.get_config()) >= {"value_range", "clip_limit", "tile_grid_size",
+                                       "data_format"}
+    with pytest.raises(ValueError, match="`tile_grid_size` should be a pair"):
+        CLAHE(tile_grid_size=(0, 2))
+    with pytest.raises(ValueError, match="`clip_limit` should be a number"):
+        CLAHE(clip_limit="4")
+
+
+# ---- MaxNumBoundingBoxes -----------------------------------------------------------------
+def _boxes():
+    return {"boxes": FIXTURE["boxes"], "labels": FIXTURE["box_labels"]}
+
+
+@pytest.mark.parametrize("number", [2, 5])
+def test_max_num_bounding_boxes_matches_keras(backend, number):
+    layer = layers.MaxNumBoundingBoxes(number, fill_value=-2, bounding_box_format="xyxy")
+    out = layer({"images": IMAGES, "bounding_boxes": _boxes(), "labels": np.arange(2)})
+    boxes = ops.convert_to_numpy(out["bounding_boxes"]["boxes"])
+    labels = ops.convert_to_numpy(out["bounding_boxes"]["labels"])
+    np.testing.assert_array_equal(boxes, FIXTURE[f"max_boxes_{number}/boxes"])
+    np.testing.assert_array_equal(labels, FIXTURE[f"max_boxes_{number}/labels"])
+    assert np.array_equal(ops.convert_to_numpy(out["images"]), IMAGES)
+    assert np.array_equal(ops.convert_to_numpy(out["labels"]), np.arange(2))
+    one = layer({"images": IMAGES[0], "bounding_boxes": {"boxes": FIXTURE["boxes"][0],
+                                                          "labels": FIXTURE["box_labels"][0]}})
+    np.testing.assert_array_equal(ops.convert_to_numpy(one["bounding_boxes"]["boxes"]),
+                                  FIXTURE[f"max_boxes_{number}/boxes"][0])
+    assert np.array_equal(ops.convert_to_numpy(layer(IMAGES)), IMAGES)  # images only
+
+
+def test_max_num_bounding_boxes_shapes_config_and_errors():
+    layer = layers.MaxNumBoundingBoxes(4, bounding_box_format="xyxy")
+    shapes = layer.compute_output_shape({"images": (None, 6, 6, 3), "bounding_boxes": {
+        "boxes": (None, 9, 4), "labels": (None, 9)}})
+    assert shapes["bounding_boxes"] == {"boxes": (None, 4, 4), "labels": (None, 4)}
+    assert config_roundtrip(layer).max_number == 4
+    saved_entry_roundtrip(layer)
+    with pytest.raises(ValueError, match="didn't specify a bounding box format"):
+        layers.MaxNumBoundingBoxes(4)({"images": IMAGES, "bounding_boxes": _boxes()})
+    with pytest.raises(ValueError, match="dict with keys 'boxes' and 'labels'"):
+        layer({"images": IMAGES, "bounding_boxes": {"boxes": FIXTURE["boxes"]}})
+    with pytest.raises(ValueError, match=r"\(batch_size, num_boxes, 4\)"):
+        layer({"images": IMAGES, "bounding_boxes": {"boxes": FIXTURE["boxes"][0],
+                                                     "labels": FIXTURE["box_labels"]}})
+    with pytest.raises(ValueError, match="`max_number` should be a positive integer"):
+        layers.MaxNumBoundingBoxes(0)
+    with pytest.raises(KeyError, match="unsupported keys"):
+        layer.compute_output_shape({"images": (None, 6, 6, 3), "bounding_boxes": {
+            "boxes": (None, 9, 4), "labels": (None, 9), "scores": (None, 9)}})
