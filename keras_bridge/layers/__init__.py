@@ -69,7 +69,7 @@ from keras_bridge.layers.preprocessing import RandomGrayscale, RandomHue, Random
 from keras_bridge.layers.preprocessing import RandomPerspective, RandomPosterization
 from keras_bridge.layers.preprocessing import RandomSaturation, RandomSharpness, RandomShear
 from keras_bridge.layers.preprocessing import Solarization
-from keras_bridge.layers.preprocessing import MaxNumBoundingBoxes
+from keras_bridge.layers.preprocessing import MaxNumBoundingBoxes, RandomElasticTransform
 from keras_bridge.layers.preprocessing import ContrastLimitedAdaptiveHistogramEqualization
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
 from keras_bridge.layers.einsum_dense import EinsumDense

@@ -16,7 +16,7 @@ LIST = os.path.join(os.path.dirname(__file__), os.pardir, "support", "keras3_lay
 
 _AUGMENT = "augmentation layer: issue 14 part 3"
 NOT_YET = {
-    **{n: _AUGMENT for n in ("AugMix", "RandAugment", "RandomElasticTransform")},
+    **{n: _AUGMENT for n in ("AugMix", "RandAugment")},
     "FlaxLayer": "wraps a Flax module: Keras's JAX backend only; not planned",
     "TFSMLayer": "loads a TensorFlow SavedModel: needs TensorFlow, which this project does "
                  "not run",

@@ -113,3 +113,86 @@ def test_max_num_bounding_boxes_shapes_config_and_errors():
     with pytest.raises(KeyError, match="unsupported keys"):
         layer.compute_output_shape({"images": (None, 6, 6, 3), "bounding_boxes": {
             "boxes": (None, 9, 4), "labels": (None, 9), "scores": (None, 9)}})
+
+
+# ---- RandomElasticTransform --------------------------------------------------------------
+def _blur_numpy(field, sigma):
+    """Keras's gaussian_blur: int(6 sigma) | 1 normalised taps, zero 'same' padding."""
+    k = int(6 * sigma) | 1
+    taps = np.arange(k) - (k - 1) / 2
+    g = np.exp(-0.5 * (taps / sigma) ** 2)
+    g /= g.sum()
+    pad = (k - 1) // 2
+    padded = np.pad(field, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    height, width = field.shape[1:3]
+    return sum(g[i] * g[j] * padded[:, i:i + height, j:j + width]
+               for i in range(k) for j in range(k))
+
+
+def _bilinear_nearest_numpy(image, rows, cols):
+    """``image`` read at float positions, bilinear, edges extended (fill_mode='nearest')."""
+    height, width = image.shape[:2]
+    r0, c0 = np.floor(rows), np.floor(cols)
+    wr, wc = (rows - r0)[..., None], (cols - c0)[..., None]
+
+    def at(r, c):
+        return image[np.clip(r, 0, height - 1).astype(int), np.clip(c, 0, width - 1).astype(int)]
+
+    return (1 - wr) * ((1 - wc) * at(r0, c0) + wc * at(r0, c0 + 1)) + \
+        wr * ((1 - wc) * at(r0 + 1, c0) + wc * at(r0 + 1, c0 + 1))
+
+
+@pytest.mark.parametrize("size,strength", [(16, 1.0), (16, 0.6), (6, 1.0)])
+def test_elastic_transform_against_numpy(backend, size, strength):
+    """The strength pinned and the normal draws given: the field is blurred, scaled and
+    sampled as Keras 3 defines it (16 x 16: sigma 0.8 and 0.48, 5 and 1 taps)."""
+    if backend == "jax" and size != 6:
+        pytest.skip("JAX: one (small) case; torch runs them all")
+    rng = np.random.default_rng(size)
+    x = rng.uniform(0, 255, (2, size, size, 3)).astype("float32")
+    noise = rng.standard_normal((2, size, size, 2)).astype("float32")
+    layer = layers.RandomElasticTransform((1.0, 1.0), (strength, strength),
+                                          fill_mode="nearest")
+    layer.noise = lambda shape: ops.convert_to_tensor(noise)  # the field's draws, fixed
+    got = run_eager(layer, x, backend)
+    alpha, sigma = 0.1 * strength * size, 0.05 * strength * size
+    field = _blur_numpy(noise * sigma, sigma) * alpha
+    rows, cols = np.meshgrid(np.arange(size, dtype="float64"), np.arange(size), indexing="ij")
+    want = np.stack([_bilinear_nearest_numpy(x[b], rows + field[b, ..., 1],
+                                             cols + field[b, ..., 0]) for b in range(2)])
+    assert_close(got, np.clip(want, 0, 255).astype("float32"), rtol=1e-5, atol=2e-4)
+    assert np.abs(got - x).max() > 1.0  # it moved
+
+
+def test_elastic_blur_window_follows_the_drawn_sigma():
+    """The window is sized for the largest sigma; a smaller drawn sigma gives Keras's
+    int(6 sigma) | 1 taps (torch: the helper is engine-neutral ops)."""
+    layer = layers.RandomElasticTransform(scale=(0.1, 1.0))
+    field = np.random.default_rng(2).standard_normal((1, 9, 9, 2)).astype("float32")
+    for sigma in (0.3, 0.7, 1.2):
+        got = ops.convert_to_numpy(layer._blur(ops.convert_to_tensor(field, "float32"),
+                                               ops.convert_to_tensor(sigma, "float32"), 1.25))
+        assert_close(got, _blur_numpy(field, sigma).astype("float32"), atol=1e-5)
+
+
+def test_elastic_training_only_seeds_and_config(backend):
+    x = IMAGES
+    layer = layers.RandomElasticTransform(scale=0.8, seed=4)
+    assert layer.factor == (0.0, 1.0) and layer.scale == (0.0, 0.8)  # as Keras 3
+    assert np.array_equal(run_eager(layer, x, backend, training=False), x)
+    first, second = run_eager(layer, x, backend), run_eager(layer, x, backend)
+    assert not np.array_equal(first, second)
+    again = run_eager(layers.RandomElasticTransform(scale=0.8, seed=4), x, backend)
+    assert np.array_equal(again, first)
+    never = layers.RandomElasticTransform(factor=0.0, seed=4)
+    assert np.array_equal(run_eager(never, x, backend), x)
+    clone = config_roundtrip(layers.RandomElasticTransform(0.5, (0.2, 0.4), "nearest",
+                                                           "constant", 3.0, (0, 1), seed=2))
+    assert (clone.fill_mode, clone.scale, clone.seed) == ("constant", (0.2, 0.4), 2)
+    saved_entry_roundtrip(clone)
+    with pytest.raises(NotImplementedError, match="Unknown `interpolation`"):
+        layers.RandomElasticTransform(interpolation="bicubic")
+    with pytest.raises(NotImplementedError, match="Unknown `fill_mode`"):
+        layers.RandomElasticTransform(fill_mode="edge")
+    with pytest.raises(ValueError, match="`scale` argument should be"):
+        layers.RandomElasticTransform(scale=2.0)

@@ -13,6 +13,7 @@ from keras_bridge.layers.preprocessing.image_color import RandomBrightness, Rand
 from keras_bridge.layers.preprocessing.image_color import RandomColorDegeneration
 from keras_bridge.layers.preprocessing.image_color import RandomColorJitter, RandomGrayscale
 from keras_bridge.layers.preprocessing.image_color import RandomHue, RandomSaturation
+from keras_bridge.layers.preprocessing.image_elastic import RandomElasticTransform
 from keras_bridge.layers.preprocessing.image_filtering import RandomGaussianBlur
 from keras_bridge.layers.preprocessing.image_filtering import RandomSharpness
 from keras_bridge.layers.preprocessing.image_geometry import RandomFlip, RandomRotation
@@ -37,6 +38,7 @@ PREPROCESSING_LAYERS = (Normalization, Rescaling, Resizing, CenterCrop, RandomCr
                         RandomColorJitter, RandomInvert, Solarization, RandomPosterization,
                         AutoContrast, Equalization, RandomSharpness, RandomGaussianBlur,
                         RandomErasing, MixUp, CutMix, RandomShear, RandomPerspective,
-                        MaxNumBoundingBoxes, ContrastLimitedAdaptiveHistogramEqualization)
+                        MaxNumBoundingBoxes, ContrastLimitedAdaptiveHistogramEqualization,
+                        RandomElasticTransform)
 
 __all__ = [cls.__name__ for cls in PREPROCESSING_LAYERS]
