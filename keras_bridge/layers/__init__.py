@@ -70,6 +70,7 @@ from keras_bridge.layers.preprocessing import RandomPerspective, RandomPosteriza
 from keras_bridge.layers.preprocessing import RandomSaturation, RandomSharpness, RandomShear
 from keras_bridge.layers.preprocessing import Solarization
 from keras_bridge.layers.preprocessing import MaxNumBoundingBoxes, RandomElasticTransform
+from keras_bridge.layers.preprocessing import AugMix, RandAugment
 from keras_bridge.layers.preprocessing import ContrastLimitedAdaptiveHistogramEqualization
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
 from keras_bridge.layers.einsum_dense import EinsumDense

@@ -14,9 +14,7 @@ import keras_bridge.layers as layers
 
 LIST = os.path.join(os.path.dirname(__file__), os.pardir, "support", "keras3_layers.txt")
 
-_AUGMENT = "augmentation layer: issue 14 part 3"
 NOT_YET = {
-    **{n: _AUGMENT for n in ("AugMix", "RandAugment")},
     "FlaxLayer": "wraps a Flax module: Keras's JAX backend only; not planned",
     "TFSMLayer": "loads a TensorFlow SavedModel: needs TensorFlow, which this project does "
                  "not run",

@@ -29,10 +29,15 @@ def test_fixture_is_from_keras_3_15_1():
 # ---- ContrastLimitedAdaptiveHistogramEqualization ------------------------------------------
 @pytest.mark.parametrize("name", sorted(json.loads(str(FIXTURE["settings"]))))
 def test_clahe_matches_keras(backend, name):
-    if backend == "jax" and name != "clahe_cf":
-        pytest.skip("JAX: one setting (each compiles its own ops); torch runs them all")
     kwargs, key = json.loads(str(FIXTURE["settings"]))[name]
     layer = CLAHE(**kwargs)
+    if backend == "jax":  # jitted in a model (eager JAX compiles op by op: seconds)
+        if name not in ("clahe_cf", "clahe_padded"):
+            pytest.skip("JAX: two settings; torch runs them all")
+        model = keras.Sequential([keras.Input(FIXTURE[key].shape[1:]), layer])
+        assert_close(model.predict(FIXTURE[key], verbose=0), FIXTURE[name + "_inference"],
+                     atol=3e-5)
+        return
     assert_close(run_eager(layer, FIXTURE[key], backend), FIXTURE[name], atol=3e-5)
     # applied in inference too, as Keras 3
     assert_close(run_eager(layer, FIXTURE[key], backend, training=False),
@@ -196,3 +201,109 @@ def test_elastic_training_only_seeds_and_config(backend):
         layers.RandomElasticTransform(fill_mode="edge")
     with pytest.raises(ValueError, match="`scale` argument should be"):
         layers.RandomElasticTransform(scale=2.0)
+
+
+# ---- RandAugment and AugMix --------------------------------------------------------------
+CANDIDATES = sorted(k for k in FIXTURE if k.startswith("candidate/"))
+
+
+def _matching(out):
+    """The names of Keras's factor-0 augmentations whose output ``out`` is."""
+    return {k.split("/")[1] for k in CANDIDATES if np.allclose(out, FIXTURE[k], atol=2e-3)}
+
+
+def test_policy_augmentations_are_keras_3s(backend):
+    """Each of the eleven augmentations, as built for factor=0, gives Keras 3's output."""
+    if backend == "jax":
+        pytest.skip("torch only: JAX compiles eleven layers' ops (RandAugment's JAX "
+                    "test runs them too)")
+    policy = layers.RandAugment(factor=0.0)
+    for key in CANDIDATES:
+        sub = getattr(policy, key.split("/")[1])
+        got = ops.convert_to_numpy(sub.transform(ops.convert_to_tensor(IMAGES)))
+        assert_close(got, FIXTURE[key], rtol=1e-5, atol=5e-5), key
+    assert policy.random_posterization.factor == (1, 1)  # max(1, int(8 * 0)) bits
+    assert layers.RandAugment().random_posterization.factor == (1, 4)
+    assert layers.AugMix().random_rotation.factor == (0.0, 0.3)
+
+
+def test_rand_augment_applies_one_drawn_augmentation(backend):
+    if backend == "jax":
+        pytest.skip("torch only: eager JAX compiles every candidate's ops (seconds); JAX "
+                    "runs RandAugment jitted in test_policies_train_in_a_model")
+    layer = layers.RandAugment(num_ops=1, factor=0.0, seed=3)
+    assert np.array_equal(run_eager(layer, IMAGES, backend, training=False), IMAGES)
+    outs = [run_eager(layer, IMAGES, backend) for _ in range(6)]
+    picked = [_matching(out) for out in outs]
+    assert all(picked), picked  # each call is one of Keras's augmentations (batch-wide)
+    assert len({frozenset(p) for p in picked}) > 1  # and the draw changes
+    again = layers.RandAugment(num_ops=1, factor=0.0, seed=3)
+    assert np.array_equal(run_eager(again, IMAGES, backend), outs[0])  # seeded
+    none = layers.RandAugment(num_ops=0, seed=3)
+    assert np.array_equal(run_eager(none, IMAGES, backend), IMAGES)
+
+
+def test_aug_mix_blends_the_image_with_its_chains(backend):
+    """One chain of one step, factor 0: out = w x + (1 - w) a(x) for one of Keras's
+    augmentations a (or none), w in [0, 1]."""
+    if backend == "jax":
+        pytest.skip("torch only: JAX compiles each candidate (the JAX fit test runs it)")
+    layer = layers.AugMix(num_chains=1, chain_depth=1, factor=0.0, seed=5)
+    assert np.array_equal(run_eager(layer, IMAGES, backend, training=False), IMAGES)
+    kinds = set()
+    for _ in range(8):
+        out = run_eager(layer, IMAGES, backend)
+        moved = out - IMAGES
+        fits = []
+        for key in CANDIDATES:
+            step = FIXTURE[key] - IMAGES
+            if np.abs(step).max() < 1e-3:
+                continue  # an identity at factor 0
+            w = float(np.sum(moved * step) / np.sum(step * step))
+            if -1e-4 <= w <= 1 + 1e-4 and np.allclose(moved, w * step, atol=2e-3):
+                fits.append(key)
+        assert fits or np.abs(moved).max() < 2e-3, "not a blend of one augmentation"
+        kinds.add(tuple(fits))
+    assert len(kinds) > 1
+    deep = layers.AugMix(value_range=(0, 255), seed=1)  # 3 chains of 3, clipped
+    out = run_eager(deep, IMAGES, backend)
+    assert out.min() >= 0 and out.max() <= 255 and not np.allclose(out, IMAGES)
+
+
+def test_policies_train_in_a_model(backend):
+    """In a compiled training step (jitted on JAX) the drawn augmentation changes."""
+    model = keras.Sequential([keras.Input((6, 6, 3)), layers.RandAugment(num_ops=1, seed=2),
+                              layers.Flatten(), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(IMAGES / 255.0, np.zeros((2, 1), "float32"), epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert_close(model.predict(IMAGES, verbose=0),
+                 IMAGES.reshape(2, -1) @ model.layers[-1].get_weights()[0]
+                 + model.layers[-1].get_weights()[1], rtol=1e-4, atol=1e-3)  # inference: x
+
+
+def test_policies_config_save_and_errors(tmp_path):
+    for layer in (layers.RandAugment((0, 1), num_ops=3, factor=(0.1, 0.4), seed=2,
+                                     interpolation="nearest"),
+                  layers.AugMix((0, 1), num_chains=2, chain_depth=4, factor=0.2, alpha=0.5,
+                                all_ops=False, seed=2)):
+        clone = config_roundtrip(layer)
+        assert clone.seed == 2 and clone.factor == layer.factor
+        saved_entry_roundtrip(layer)
+    assert layers.AugMix(all_ops=False)._augment_layers == (
+        "random_shear", "random_translation", "random_rotation", "random_posterization",
+        "solarization", "auto_contrast", "equalization")  # Keras 3's AUGMENT_LAYERS
+    model = keras.Sequential([keras.Input((6, 6, 3)), layers.AugMix(seed=1),
+                              layers.RandAugment(seed=2)])
+    model.save(tmp_path / "policies.keras")
+    loaded = saving.load_model(tmp_path / "policies.keras")
+    assert [type(l).__name__ for l in loaded.layers] == ["AugMix", "RandAugment"]
+    assert loaded.layers[1].get_config() == model.layers[1].get_config()
+    with pytest.raises(ValueError, match="`num_ops` should be a non-negative integer"):
+        layers.RandAugment(num_ops=-1)
+    with pytest.raises(ValueError, match="`chain_depth` should be a positive integer"):
+        layers.AugMix(chain_depth=0)
+    with pytest.raises(ValueError, match="`factor` argument should be"):
+        layers.RandAugment(factor=1.5)
+    with pytest.raises(ValueError, match="Unknown `interpolation`"):
+        layers.AugMix(interpolation="cubic")

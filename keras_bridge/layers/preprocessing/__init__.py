@@ -20,6 +20,7 @@ from keras_bridge.layers.preprocessing.image_geometry import RandomFlip, RandomR
 from keras_bridge.layers.preprocessing.image_geometry import RandomPerspective, RandomShear
 from keras_bridge.layers.preprocessing.image_geometry import RandomTranslation, RandomZoom
 from keras_bridge.layers.preprocessing.image_mixing import CutMix, MixUp, RandomErasing
+from keras_bridge.layers.preprocessing.image_policies import AugMix, RandAugment
 from keras_bridge.layers.preprocessing.image_sizing import CenterCrop, RandomCrop, Resizing
 from keras_bridge.layers.preprocessing.image_tone import AutoContrast, Equalization
 from keras_bridge.layers.preprocessing.image_tone import RandomInvert, RandomPosterization
@@ -39,6 +40,6 @@ PREPROCESSING_LAYERS = (Normalization, Rescaling, Resizing, CenterCrop, RandomCr
                         AutoContrast, Equalization, RandomSharpness, RandomGaussianBlur,
                         RandomErasing, MixUp, CutMix, RandomShear, RandomPerspective,
                         MaxNumBoundingBoxes, ContrastLimitedAdaptiveHistogramEqualization,
-                        RandomElasticTransform)
+                        RandomElasticTransform, RandAugment, AugMix)
 
 __all__ = [cls.__name__ for cls in PREPROCESSING_LAYERS]
