@@ -79,9 +79,10 @@ class ContrastLimitedAdaptiveHistogramEqualization(_FixedImageLayer):
         stride_y = stride_x * (grid_w + 2)
         stride_b = stride_y * (grid_h + 2)
         pixels = ops.cast(ops.clip(x, 0, 255), "int32")
-        base = ops.add(ops.add(
-            ops.reshape(ops.multiply(ops.arange(batch, dtype="int32"), stride_b), (-1, 1, 1, 1)),
-            ops.reshape(ops.multiply(ops.arange(channels, dtype="int32"), 256), (1, 1, 1, -1))), pixels)
+        image_start = ops.multiply(ops.arange(batch, dtype="int32"), stride_b)
+        channel_start = ops.multiply(ops.arange(channels, dtype="int32"), 256)
+        base = ops.add(ops.add(ops.reshape(image_start, (-1, 1, 1, 1)),
+                               ops.reshape(channel_start, (1, 1, 1, -1))), pixels)
         rows = [ops.reshape(ops.multiply(r, stride_y), (1, -1, 1, 1)) for r in (y0, y1)]
         cols = [ops.reshape(ops.multiply(c, stride_x), (1, 1, -1, 1)) for c in (x0, x1)]
         (nw, ne), (sw, se) = ([ops.take(flat, ops.add(ops.add(base, r), c)) for c in cols]
