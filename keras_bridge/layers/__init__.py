@@ -36,6 +36,7 @@ from keras_bridge.layers.reshaping import SpatialDropout3D
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
 from keras_bridge.layers.embedding import Embedding
+from keras_bridge.layers.reversible_embedding import ReversibleEmbedding
 from keras_bridge.layers.sequence import Bidirectional, Masking, TimeDistributed, Wrapper
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell
@@ -68,6 +69,9 @@ from keras_bridge.layers.preprocessing import RandomGrayscale, RandomHue, Random
 from keras_bridge.layers.preprocessing import RandomPerspective, RandomPosterization
 from keras_bridge.layers.preprocessing import RandomSaturation, RandomSharpness, RandomShear
 from keras_bridge.layers.preprocessing import Solarization
+from keras_bridge.layers.preprocessing import MaxNumBoundingBoxes, RandomElasticTransform
+from keras_bridge.layers.preprocessing import AugMix, RandAugment
+from keras_bridge.layers.preprocessing import ContrastLimitedAdaptiveHistogramEqualization
 from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS as _PREPROCESSING
 from keras_bridge.layers.einsum_dense import EinsumDense
 from keras_bridge.layers.core import Identity
@@ -100,7 +104,7 @@ __all__ = [
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D",
     "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D", "SpatialDropout1D",
     "SpatialDropout2D", "SpatialDropout3D",
-    "Embedding", "Masking", "TimeDistributed", "Bidirectional",
+    "Embedding", "ReversibleEmbedding", "Masking", "TimeDistributed", "Bidirectional",
     "SimpleRNN", "LSTM", "GRU", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "LocallyConnected1D", "LocallyConnected2D",
     "CuDNNLSTM", "CuDNNGRU", "StackedRNNCells", "Wrapper",
@@ -132,7 +136,7 @@ BUILTIN_LAYERS = (InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Perm
                   ZeroPadding1D, ZeroPadding2D, ZeroPadding3D, Cropping1D, Cropping2D,
                   Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, SpatialDropout1D,
                   SpatialDropout2D, SpatialDropout3D,
-                  Embedding, Masking, TimeDistributed, Bidirectional,
+                  Embedding, ReversibleEmbedding, Masking, TimeDistributed, Bidirectional,
                   SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell, GRUCell,
                   ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, LocallyConnected1D, LocallyConnected2D,
                   CuDNNLSTM, CuDNNGRU, StackedRNNCells,

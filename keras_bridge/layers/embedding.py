@@ -216,6 +216,8 @@ def _index_checks(model):
     position = {id(t): i for i, t in enumerate(model.inputs)}
     for node in model._nodes:
         layer = node.layer
+        if node.kwargs.get("reverse"):  # ReversibleEmbedding's projection reads floats
+            continue
         feeds = [position.get(id(t)) for t in tree.flatten(node.inputs)]
         if not feeds or any(i is None for i in feeds):
             continue

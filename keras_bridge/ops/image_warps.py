@@ -99,25 +99,34 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
     x = _floating(_o.expand_dims(images, 0) if single else images)
     if data_format == "channels_first":
         x = _o.transpose(x, (0, 2, 3, 1))
-    batch, height, width, channels = _o.shape(x)
+    batch, height, width, _ = _o.shape(x)
     dtype = _o.dtype(x)
     taps = int(6 * sigma) | 1
     noise = _maker(x).random_normal((batch, height, width, 2), dtype=dtype, seed=seed)
     field = gaussian_blur(_o.multiply(noise, sigma), (taps, taps), (sigma, sigma),
                           data_format="channels_last")
     shift_x, shift_y = (_o.multiply(field[..., i], alpha) for i in range(2))
-    make = _maker(x)
-    cols = _o.reshape(make.arange(0, width, 1, dtype), (1, 1, width))
-    rows = _o.reshape(make.arange(0, height, 1, dtype), (1, height, 1))
-    offset = _o.multiply(_o.reshape(make.arange(0, batch, 1, "int32"), (batch, 1, 1)),
-                         height * width)
-    out = sample(_o.reshape(x, (batch * height * width, channels)), (height, width),
-                 [_o.add(rows, shift_y), _o.add(cols, shift_x)],
-                 INTERPOLATIONS[interpolation], fill_mode, fill_value, offset)
+    out = displace(x, shift_y, shift_x, interpolation, fill_mode, fill_value)
     if data_format == "channels_first":
         out = _o.transpose(out, (0, 3, 1, 2))
     out = _o.cast(out, original)
     return _o.squeeze(out, 0) if single else out
+
+
+def displace(images, shift_y, shift_x, interpolation, fill_mode, fill_value):
+    """Each pixel of ``images`` (a float channels_last batch) read from its position
+    moved by ``(shift_y, shift_x)`` (each (batch, height, width)); shared by
+    ``elastic_transform`` and the RandomElasticTransform layer."""
+    batch, height, width, channels = _o.shape(images)
+    make = _maker(images)
+    dtype = _o.dtype(images)
+    cols = _o.reshape(make.arange(0, width, 1, dtype), (1, 1, width))
+    rows = _o.reshape(make.arange(0, height, 1, dtype), (1, height, 1))
+    offset = _o.multiply(_o.reshape(make.arange(0, batch, 1, "int32"), (batch, 1, 1)),
+                         height * width)
+    return sample(_o.reshape(images, (batch * height * width, channels)), (height, width),
+                  [_o.add(rows, shift_y), _o.add(cols, shift_x)],
+                  INTERPOLATIONS[interpolation], fill_mode, fill_value, offset)
 
 
 def _triangle(x):

@@ -14,13 +14,7 @@ import keras_bridge.layers as layers
 
 LIST = os.path.join(os.path.dirname(__file__), os.pardir, "support", "keras3_layers.txt")
 
-_PREPROC = "preprocessing layer: issue 14 part 3"
-_AUGMENT = "augmentation layer: issue 14 part 3"
 NOT_YET = {
-    "ReversibleEmbedding": "Keras 3.15 embedding with a reverse projection: not planned yet",
-    "MaxNumBoundingBoxes": _PREPROC,
-    **{n: _AUGMENT for n in ("AugMix", "ContrastLimitedAdaptiveHistogramEqualization",
-                             "RandAugment", "RandomElasticTransform")},
     "FlaxLayer": "wraps a Flax module: Keras's JAX backend only; not planned",
     "TFSMLayer": "loads a TensorFlow SavedModel: needs TensorFlow, which this project does "
                  "not run",

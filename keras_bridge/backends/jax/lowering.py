@@ -26,6 +26,7 @@ from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS
 from keras_bridge.layers.core import Identity
 from keras_bridge.layers.normalization import RMSNormalization
 from keras_bridge.layers.spectral_normalization import SpectralNormalization
+from keras_bridge.layers.reversible_embedding import ReversibleEmbedding
 from keras_bridge.layers.pooling import ADAPTIVE_POOLING
 
 
@@ -60,7 +61,8 @@ RUNS_OWN_CALL = frozenset({InputLayer, Dense, Activation, Dropout, Flatten, Resh
                            RepeatVector, Lambda, Add, Subtract, Multiply, Average, Maximum,
                            Minimum, Concatenate, Dot, OpLayer, Gradients, EinsumDense,
                            Attention, AdditiveAttention, MultiHeadAttention,
-                           GroupedQueryAttention, Identity, RMSNormalization, SpectralNormalization}).union(
+                           GroupedQueryAttention, Identity, RMSNormalization, SpectralNormalization,
+                           ReversibleEmbedding}).union(
     PREPROCESSING_LAYERS, ADAPTIVE_POOLING)
 
 

@@ -33,6 +33,7 @@ from keras_bridge.layers.preprocessing import PREPROCESSING_LAYERS
 from keras_bridge.layers.core import Identity
 from keras_bridge.layers.normalization import RMSNormalization
 from keras_bridge.layers.spectral_normalization import SpectralNormalization
+from keras_bridge.layers.reversible_embedding import ReversibleEmbedding
 from keras_bridge.layers.pooling import ADAPTIVE_POOLING
 
 _FAMILIES = (core_rules, einsum_rules, activation_rules, conv_rules, norm_rules,
@@ -45,7 +46,8 @@ RUNS_OWN_CALL = frozenset({InputLayer, Flatten, Reshape, Permute, RepeatVector, 
                            Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
                            Dot, OpLayer, Gradients, Attention,
                            AdditiveAttention, MultiHeadAttention, GroupedQueryAttention,
-                           Identity, RMSNormalization, SpectralNormalization}).union(
+                           Identity, RMSNormalization, SpectralNormalization,
+                           ReversibleEmbedding}).union(
     PREPROCESSING_LAYERS, ADAPTIVE_POOLING).union(
     *(family.OWN_CALL for family in _FAMILIES))
 

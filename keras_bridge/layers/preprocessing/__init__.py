@@ -6,16 +6,21 @@ spectrograms, and Pipeline."""
 from keras_bridge.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
 from keras_bridge.layers.preprocessing.categorical import CategoryEncoding, Discretization
 from keras_bridge.layers.preprocessing.hashing import HashedCrossing, Hashing
+from keras_bridge.layers.preprocessing.image_boxes import MaxNumBoundingBoxes
+from keras_bridge.layers.preprocessing.image_clahe import \
+    ContrastLimitedAdaptiveHistogramEqualization
 from keras_bridge.layers.preprocessing.image_color import RandomBrightness, RandomContrast
 from keras_bridge.layers.preprocessing.image_color import RandomColorDegeneration
 from keras_bridge.layers.preprocessing.image_color import RandomColorJitter, RandomGrayscale
 from keras_bridge.layers.preprocessing.image_color import RandomHue, RandomSaturation
+from keras_bridge.layers.preprocessing.image_elastic import RandomElasticTransform
 from keras_bridge.layers.preprocessing.image_filtering import RandomGaussianBlur
 from keras_bridge.layers.preprocessing.image_filtering import RandomSharpness
 from keras_bridge.layers.preprocessing.image_geometry import RandomFlip, RandomRotation
 from keras_bridge.layers.preprocessing.image_geometry import RandomPerspective, RandomShear
 from keras_bridge.layers.preprocessing.image_geometry import RandomTranslation, RandomZoom
 from keras_bridge.layers.preprocessing.image_mixing import CutMix, MixUp, RandomErasing
+from keras_bridge.layers.preprocessing.image_policies import AugMix, RandAugment
 from keras_bridge.layers.preprocessing.image_sizing import CenterCrop, RandomCrop, Resizing
 from keras_bridge.layers.preprocessing.image_tone import AutoContrast, Equalization
 from keras_bridge.layers.preprocessing.image_tone import RandomInvert, RandomPosterization
@@ -33,6 +38,8 @@ PREPROCESSING_LAYERS = (Normalization, Rescaling, Resizing, CenterCrop, RandomCr
                         RandomGrayscale, RandomColorDegeneration, RandomSaturation, RandomHue,
                         RandomColorJitter, RandomInvert, Solarization, RandomPosterization,
                         AutoContrast, Equalization, RandomSharpness, RandomGaussianBlur,
-                        RandomErasing, MixUp, CutMix, RandomShear, RandomPerspective)
+                        RandomErasing, MixUp, CutMix, RandomShear, RandomPerspective,
+                        MaxNumBoundingBoxes, ContrastLimitedAdaptiveHistogramEqualization,
+                        RandomElasticTransform, RandAugment, AugMix)
 
 __all__ = [cls.__name__ for cls in PREPROCESSING_LAYERS]

@@ -191,6 +191,11 @@ class RandomColorJitter(RandomImageLayer):
             (RandomSaturation, saturation_factor), (RandomHue, hue_factor))
             if factor is not None]
 
+    def build(self, input_shape):
+        for part in self.parts:  # run by ``transform``, never called: built (and so
+            part.build(input_shape)  # bound, with their generators) with the jitter
+        self.built = True
+
     def transform(self, images):
         for part in self.parts:
             images = part.transform(images)

@@ -178,7 +178,9 @@ class Equalization(_FixedImageLayer):
     def _equalize(self, channel):
         last = self.bins - 1
         index = ops.cast(ops.clip(ops.multiply(channel, last / 255.0), 0, last), "int32")
-        hist = ops.bincount(ops.reshape(index, (-1,)), minlength=self.bins)
+        flat = ops.reshape(index, (-1,))  # a segment sum, not bincount: runs under jit
+        hist = ops.segment_sum(ops.ones_like(flat, dtype="float32"), flat,
+                               num_segments=self.bins)
         cdf = ops.cast(ops.cumsum(hist), "float32")
         cdf_min = ops.min(ops.where(ops.greater(cdf, 0), cdf, ops.max(cdf)))
         span = ops.subtract(cdf[-1], cdf_min)
