@@ -488,10 +488,13 @@ class Model(TorchModuleMethods, Trainer, Layer):
         return super().__call__(inputs, *args, **kwargs)
 
     # ---- description ----------------------------------------------------------------------
-    def summary(self, line_length=None, positions=None, print_fn=None):
-        """Print Keras's table of layers, output shapes and parameter counts."""
+    def summary(self, line_length=None, positions=None, print_fn=None,
+                show_trainable=False):
+        """Print Keras's table of layers, output shapes and parameter counts
+        (``show_trainable=True``: and whether each layer is trainable)."""
         from keras_bridge.models.summary import print_summary
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      show_trainable=show_trainable)
 
     def count_params(self):
         if not self.built:

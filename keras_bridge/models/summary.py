@@ -19,6 +19,8 @@ Keras 2 rules reproduced here:
   never called symbolically, as with the layers of a subclassed model). An
   ``InputLayer`` shows its shape in a list, ``[(None, 784)]``.
 - A functional ``Model`` is named by the class ``Functional``.
+- ``show_trainable=True`` widens the table by 11 characters for a last ``Trainable``
+  column: ``Y`` or ``N`` per layer (its ``trainable`` flag), blank on continuation rows.
 """
 
 from keras_bridge.graph import KerasTensor
@@ -29,7 +31,8 @@ _NOT_BUILT = ("This model has not yet been built. Build the model first by calli
               "`input_shape` argument in the first layer(s) for automatic build.")
 
 
-def print_summary(model, line_length=None, positions=None, print_fn=None):
+def print_summary(model, line_length=None, positions=None, print_fn=None,
+                  show_trainable=False):
     """Print a summary of ``model``, one line at a time through ``print_fn``.
 
     Args:
@@ -39,6 +42,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
         positions: where each column ends, as fractions of ``line_length`` (all <= 1)
             or as absolute character positions.
         print_fn: called with each line; default ``print``.
+        show_trainable: add a ``Trainable`` column (``Y`` / ``N``).
 
     Raises:
         ValueError: if the model is not built yet.
@@ -61,6 +65,10 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     positions = list(positions)
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
+    if show_trainable:
+        line_length += 11
+        positions.append(line_length)
+        headers.append("Trainable")
 
     def row(fields):
         print_fn(_format_row(fields, positions))
@@ -75,13 +83,14 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     for i, layer in enumerate(layers):
         fields = [f"{layer.name} ({_class_name(layer)})", _output_shape(layer),
                   _param_count(layer)]
+        flag = ["Y" if layer.trainable else "N"] if show_trainable else []
         if sequential_like:
-            row(fields)
+            row(fields + flag)
         else:
             connections = _connections(layer, relevant)
-            row(fields + [connections[0] if connections else ""])
+            row(fields + [connections[0] if connections else ""] + flag)
             for extra in connections[1:]:
-                row(["", "", "", extra])
+                row(["", "", "", extra] + [""] * len(flag))
         print_fn(("=" if i == len(layers) - 1 else "_") * line_length)
 
     trainable, non_trainable = _count_weights(model)

@@ -35,6 +35,7 @@ from keras_bridge.saving.npz import InvalidFileError
 from keras_bridge.saving.optimizer_state import check_payload, restore_payload
 from keras_bridge.saving.weights_file import (
     assign, check_manifest, plan_assignment, read_weights)
+from keras_bridge.serialization.core import serialize_keras_object
 from keras_bridge.serialization.registration import scope_for
 from keras_bridge.serialization.safe_mode import in_safe_mode, refuse_lambda, safe_mode_scope
 from keras_bridge.version import __version__
@@ -80,8 +81,20 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     check_overwrite(path, overwrite)
     # Everything is gathered before the file is touched: an error leaves it as it was.
     compiled = include_optimizer and getattr(model, "_compiled", None) is not None
-    config = keras3_config.model_entry(model, serialize_layer(model),
-                                       compile_config(model) if compiled else None)
+    custom_compile = compiled and _overrides_get_compile_config(model)
+    config = keras3_config.model_entry(
+        model, serialize_layer(model),
+        compile_config(model) if compiled and not custom_compile else None)
+    if custom_compile:
+        # Keras 3: the class's own get_compile_config() (its values serialized one by
+        # one) is what load_model hands to its compile_from_config().
+        user = model.get_compile_config()
+        if user is not None:
+            if not isinstance(user, dict):
+                raise TypeError(f"Expected {type(model).__name__}.get_compile_config() to "
+                                f"return a dict. Received: {type(user).__name__}")
+            config["compile_config"] = keras3_config.to_keras3(
+                {k: serialize_keras_object(v) for k, v in user.items()})
     weights = io.BytesIO()
     keras3_weights.write(weights, model, include_optimizer=compiled)
     asset_files = assets.collect(model)
@@ -91,6 +104,12 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     with atomic_write(path, overwrite) as f:
         npz.write_zip(f, {METADATA: metadata, CONFIG: config}, {},
                       raw={WEIGHTS_H5: weights.getvalue(), **asset_files})
+
+
+def _overrides_get_compile_config(model):
+    from keras_bridge.models.model import Model
+    method = getattr(type(model), "get_compile_config", None)
+    return method is not None and method is not Model.get_compile_config
 
 
 def read_archive(path):

@@ -170,6 +170,35 @@ class StepMethods:
     def metrics_variables(self):
         return [v for m in self.metrics for v in m.variables]
 
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                               metrics_variables, x=None, y=None, y_pred=None,
+                               sample_weight=None, training=True):
+        """``compute_loss`` on given variable values, without side effects (Keras 3):
+        the weight regularization reads the given trainable values (so ``jax.grad``
+        sees it), and what the loss computation assigns is returned, not stored.
+        Returns ``(loss, (trainable_variables, non_trainable_variables,
+        metrics_variables))``."""
+        from keras_bridge.stateless_scope import StatelessScope
+        groups = [(self.trainable_variables, list(trainable_variables), "trainable"),
+                  (self.non_trainable_variables, list(non_trainable_variables),
+                   "non_trainable"),
+                  (self.metrics_variables, list(metrics_variables), "metrics")]
+        mapping = []
+        for variables, values, what in groups:
+            if len(values) != len(variables):
+                raise ValueError(
+                    f"Argument `{what}_variables` must be a list of tensors "
+                    f"corresponding 1:1 to {type(self).__name__}().{what}_variables. "
+                    f"Received list with length {len(values)}, but expected "
+                    f"{len(variables)} variables.")
+            mapping.extend(zip(variables, values))
+        with StatelessScope(state_mapping=mapping) as scope:
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred,
+                                     sample_weight=sample_weight, training=training)
+        return loss, (groups[0][1],
+                      [scope.get_current_value(v) for v in self.non_trainable_variables],
+                      [scope.get_current_value(v) for v in self.metrics_variables])
+
     def zero_grad(self, set_to_none=True):
         """Clear the gradients ``loss.backward()`` left on the weights (torch; JAX keeps
         none, so nothing to do)."""

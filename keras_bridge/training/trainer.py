@@ -9,7 +9,9 @@ weights and are read back only when the progress bar draws or an epoch ends.
 
 import warnings
 
-from keras_bridge import backends, guards
+import numpy as np
+
+from keras_bridge import backends, config, guards
 from keras_bridge import optimizers as optimizers_module
 from keras_bridge import seeding as kb_random
 from keras_bridge.callbacks import CallbackList, History
@@ -168,8 +170,7 @@ class Trainer(StepMethods):
             check_supported(self)  # before anything is bound: an override we cannot run
             compiled = self._compiled
             preds = [tuple(t.shape) for t in self.outputs] \
-                if getattr(self, "_functional", False) \
-                else [(None,) + tuple(ys[i].shape[1:]) for i in range(len(ys))]
+                if getattr(self, "_functional", False) else _call_output_shapes(self, xs, ys)
             compiled.metrics.build([a.shape for a in ys], preds)
             for metric in compiled.metrics.all_metrics():
                 metric.bind(self._backend_name, self._device)
@@ -444,6 +445,26 @@ class Trainer(StepMethods):
         with guards.uninterrupted():
             trainer.test_step(xs, ys, sw)
         return self._format_logs(metrics.results(), return_dict)
+
+
+def _call_output_shapes(model, xs, ys):
+    """Output shapes of a model without a graph (subclassed), as its metrics need them
+    ('accuracy' is sparse, binary or categorical by the prediction's shape; Keras 3
+    reads the first batch's predictions): inferred by running ``call`` without side
+    effects. If that fails, or gives another number of outputs than targets, each
+    target's shape stands in."""
+    from keras_bridge.layers.shape_inference import infer_output_shape
+    guess = [(None,) + tuple(y.shape[1:]) for y in ys]
+    shapes = [(None,) + tuple(np.shape(x))[1:] for x in xs]
+    try:
+        out = infer_output_shape(model, shapes if len(shapes) > 1 else shapes[0],
+                                 dtype=config.floatx())
+    except ValueError:
+        return guess
+    flat = out if isinstance(out, list) else [out]
+    if len(flat) != len(ys) or not all(isinstance(s, tuple) for s in flat):
+        return guess
+    return [(None,) + tuple(s[1:]) for s in flat]
 
 
 def _recompile_for(compiled, output_names):

@@ -180,3 +180,67 @@ def test_compile_config_hooks(backend, tmp_path):
     with pytest.warns(UserWarning, match="overrides compile"):
         loaded = saving.load_model(tmp_path / "o.keras", custom_objects={"OwnCompile": OwnCompile})
     assert loaded.optimizer is None
+
+
+def _half_square(y_true, y_pred):
+    return ((y_pred - y_true) ** 2) / 2.0
+
+
+class OwnCompileConfig(Model):
+    """Keras 3's guide pattern: compile() with its own signature, saved through
+    get_compile_config() / compile_from_config()."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = Dense(1)
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+    def compile(self, optimizer, loss_fn):
+        super().compile(optimizer=optimizer, loss=loss_fn)
+        self.given = (optimizer, loss_fn)
+
+    def get_compile_config(self):
+        return {"opt": self.given[0], "loss_fn": self.given[1], "note": [1, "a"]}
+
+    def compile_from_config(self, config):
+        from keras_bridge.saving import deserialize_keras_object
+        self.received = config
+        self.compile(deserialize_keras_object(config["opt"]),
+                     deserialize_keras_object(config["loss_fn"]))
+
+
+def test_overridden_get_compile_config_is_saved_and_given_back(backend, tmp_path):
+    from keras_bridge import optimizers
+    from keras_bridge.saving import get_custom_objects, register_keras_serializable
+    loss_fn = register_keras_serializable(package="hooks_test")(_half_square)
+    try:
+        model = OwnCompileConfig()
+        model.compile(optimizers.SGD(learning_rate=0.25), loss_fn)
+        model(np.ones((1, 2), np.float32))
+        model.save(tmp_path / "c.keras")
+        saved = _config_json(tmp_path / "c.keras")["compile_config"]
+        assert saved["opt"]["class_name"] == "SGD" and saved["note"] == [1, "a"]
+        assert saved["loss_fn"]["registered_name"] == "hooks_test>_half_square"
+        loaded = saving.load_model(tmp_path / "c.keras",
+                                   custom_objects={"OwnCompileConfig": OwnCompileConfig})
+        assert loaded.received["note"] == [1, "a"]
+        opt, fn = loaded.given
+        assert type(opt).__name__ == "SGD" and float(opt.learning_rate) == 0.25
+        assert fn is loss_fn
+    finally:
+        get_custom_objects().pop("hooks_test>_half_square", None)
+
+
+def test_get_compile_config_must_return_a_dict(backend, tmp_path):
+    class BadConfig(OwnCompileConfig):
+        def get_compile_config(self):
+            return ["not", "a", "dict"]
+
+    model = BadConfig()
+    model.compile("sgd", "mse")
+    model(np.ones((1, 2), np.float32))
+    with pytest.raises(TypeError, match="get_compile_config\\(\\) to return a dict"):
+        model.save(tmp_path / "bad.keras")
+    assert not (tmp_path / "bad.keras").exists()

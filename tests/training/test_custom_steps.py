@@ -384,3 +384,67 @@ def test_jax_style_step_keeping_the_last_result_reports_the_compiled_metrics():
     W, b = (w.numpy() for w in model.trainable_weights)  # unchanged: no update applied
     np.testing.assert_allclose(history.history["mae"], [np.abs(y - (x @ W + b)).mean()],
                                rtol=1e-5)
+
+
+def test_stateless_compute_loss_reads_the_given_values_and_stores_nothing(backend):
+    inputs = keras.Input((3,))
+    dense = keras.layers.Dense(2, kernel_regularizer=keras.regularizers.l2(0.01))
+    model = keras.Model(inputs, dense(inputs))
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x, y = _data()
+    model.evaluate(x, y, verbose=0)  # builds the metrics
+    stored = [w.numpy() for w in model.weights]
+    W = np.full((3, 2), 0.5, "float32")
+    b = np.array([0.1, -0.2], "float32")
+    y_pred = ops.convert_to_tensor(x @ W + b)
+    metric_values = [v.value for v in model.metrics_variables]
+    loss, (trainable, non_trainable, metrics_values) = model.stateless_compute_loss(
+        [ops.convert_to_tensor(W), ops.convert_to_tensor(b)], [], metric_values,
+        x=x, y=ops.convert_to_tensor(y), y_pred=y_pred)
+    expected = np.mean((x @ W + b - y) ** 2) + 0.01 * np.sum(W ** 2)
+    np.testing.assert_allclose(float(ops.convert_to_numpy(loss)), expected, rtol=1e-5)
+    assert len(trainable) == 2 and non_trainable == []
+    assert len(metrics_values) == len(model.metrics_variables)
+    for w, before in zip(model.weights, stored):
+        np.testing.assert_array_equal(w.numpy(), before)
+    with pytest.raises(ValueError, match="trainable_variables.*length 1.*expected 2"):
+        model.stateless_compute_loss([W], [], metric_values, x=x, y=y, y_pred=y_pred)
+
+
+class StatelessLossStep(keras.Model):
+    """Keras 3's guide 'custom_train_step_in_jax': the loss through
+    stateless_compute_loss, so the regularization is differentiated too."""
+
+    def loss_and_updates(self, trainable, non_trainable, metrics_vars, x, y):
+        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x,
+                                                    training=True)
+        loss, (trainable, non_trainable, metrics_vars) = self.stateless_compute_loss(
+            trainable, non_trainable, metrics_vars, x=x, y=y, y_pred=y_pred)
+        return loss, (non_trainable, metrics_vars)
+
+    def train_step(self, state, data):
+        import jax
+        trainable, non_trainable, optimizer_vars, metrics_vars = state
+        x, y = data
+        (loss, (non_trainable, metrics_vars)), grads = jax.value_and_grad(
+            self.loss_and_updates, has_aux=True)(trainable, non_trainable, metrics_vars,
+                                                 x, y)
+        trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads,
+                                                                   trainable)
+        return {"loss": loss}, (trainable, non_trainable, optimizer_vars, metrics_vars)
+
+
+def test_jax_style_step_with_stateless_compute_loss_matches_numpy_sgd():
+    keras.config.set_backend("jax")
+    x, y = _data()
+    inputs = keras.Input((3,))
+    dense = keras.layers.Dense(2, kernel_regularizer=keras.regularizers.l2(0.05))
+    model = StatelessLossStep(inputs, dense(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(LR), loss="mse")
+    W, b = (w.numpy().astype(np.float64) for w in model.trainable_weights)
+    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    for xb, yb in [(x[:4], y[:4]), (x[4:], y[4:])]:
+        g = 2 * (xb @ W + b - yb) / yb.size
+        W, b = W - LR * (xb.T @ g + 2 * 0.05 * W), b - LR * g.sum(0)
+    np.testing.assert_allclose(model.trainable_weights[0].numpy(), W, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.trainable_weights[1].numpy(), b, rtol=1e-5, atol=1e-6)

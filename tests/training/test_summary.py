@@ -314,3 +314,39 @@ def test_summary_imports_no_engine():
                             env={**os.environ, "PYTHONWARNINGS": "error"})
     assert result.returncode == 0, result.stderr
     assert "Total params: 9" in result.stdout
+
+
+RULE76 = "_" * 76
+RULE109 = "_" * 109
+
+
+def test_show_trainable_adds_a_trainable_column():
+    model = Sequential([Dense(32, input_shape=(784,)), Dense(10)])
+    model.layers[0].trainable = False
+    lines = summary_lines(model, show_trainable=True)
+    assert lines[:7] == [
+        'Model: "sequential"',
+        RULE76,
+        "Layer (type)                 Output Shape              Param #   Trainable  ",
+        "=" * 76,
+        "dense (Dense)                (None, 32)                25120     N          ",
+        RULE76,
+        "dense_1 (Dense)              (None, 10)                330       Y          ",
+    ]
+    assert lines[-1] == RULE76 and lines[-3] == "Trainable params: 330"
+
+
+def test_show_trainable_with_connections_leaves_continuation_rows_blank():
+    a = Input(shape=(2,))
+    b = Input(shape=(2,))
+    merged = Concatenate()([a, b])
+    model = Model([a, b], Dense(1)(merged))
+    lines = summary_lines(model, show_trainable=True)
+    assert lines[1] == RULE109
+    assert lines[2].endswith("Connected to                     Trainable  ")
+    concat = lines.index(next(line for line in lines if line.startswith("concatenate")))
+    assert lines[concat] == (
+        "concatenate (Concatenate)       (None, 4)            0           input_1[0][0]"
+        "                    Y          ")
+    assert lines[concat + 1] == " " * 65 + "input_2[0][0]" + " " * 31
+    assert all(len(line) == 109 for line in lines[1:-4])

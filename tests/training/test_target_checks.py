@@ -208,3 +208,30 @@ def test_shapes_keras_accepts_still_train(backend):
     logs = model.evaluate(x, ys, verbose=0, return_dict=True)
     for name, value in expected.items():
         np.testing.assert_allclose(logs[name], value, rtol=1e-5)
+
+
+# ---- 'accuracy' on a subclassed model ----------------------------------------------------------
+class _SoftmaxHead(Model):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.head = Dense(units, activation="softmax")
+
+    def call(self, inputs):
+        return self.head(inputs)
+
+
+def _squared(y_true, y_pred):
+    return ops.mean(ops.square(y_pred - ops.expand_dims(ops.cast(y_true, "float32"), -1)),
+                    axis=-1)
+
+
+def test_accuracy_of_a_subclassed_model_follows_its_output_shape(backend):
+    """Keras 3 picks 'accuracy' from the predictions' shape, also for a model without a
+    graph: integer labels of rank 1 against (N, 3) probabilities are sparse (the loss,
+    as in Keras 3's saving guide, names no accuracy)."""
+    y = np.array([0, 2, 1, 2])
+    model = _SoftmaxHead(3)
+    model.compile("sgd", _squared, metrics=["accuracy"])
+    logs = model.evaluate(X, y, verbose=0, return_dict=True)
+    reference = np.mean(np.argmax(_softmax_of_dense(model, X), -1) == y)
+    np.testing.assert_allclose(logs["accuracy"], reference, rtol=1e-6)
