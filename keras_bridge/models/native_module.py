@@ -115,6 +115,18 @@ class TorchModuleMethods:
         self._torch_view("apply").apply(fn)
         return self
 
+    def to(self, *args, **kwargs):
+        """torch's ``Module.to``: moves (or casts) the weights' storage in place; the
+        model itself is returned, as torch returns the module."""
+        self._torch_view("to").to(*args, **kwargs)
+        return self
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device)
+
+    def cpu(self):
+        return self.to("cpu")
+
     # The rest of torch's recursion into a child module (load_state_dict, to / cuda).
     def _apply(self, fn, recurse=True):
         self._torch_view("_apply")._apply(fn, recurse)

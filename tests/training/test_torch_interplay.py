@@ -213,3 +213,28 @@ def test_assigning_the_class_of_a_model_still_works(backend):
     model.predict(np.zeros((1, 2), "float32"))
     model.__class__ = Sub
     assert type(model) is Sub and model.extra() == "sub"
+
+
+def test_to_and_distributed_data_parallel_train_the_model(on_torch, tmp_path):
+    # Keras 3's multi-GPU torch guide: model.to(device), then DistributedDataParallel
+    # around the model and a torch optimizer over model.parameters(). One process of a
+    # gloo group (file rendezvous, no network) stands in for the devices.
+    dist = torch.distributed
+    model = _dense()
+    kernel, bias = model.get_weights()
+    assert model.to("cpu") is model and model.cpu() is model
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rendezvous'}",
+                            world_size=1, rank=0)
+    try:
+        ddp = torch.nn.parallel.DistributedDataParallel(model)
+        opt = torch.optim.SGD(ddp.parameters(), lr=LR)
+        for i in range(0, len(X), 4):
+            loss = torch.nn.functional.mse_loss(ddp(torch.tensor(X[i:i + 4])),
+                                                torch.tensor(Y[i:i + 4]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    finally:
+        dist.destroy_process_group()
+    for got, want in zip(model.get_weights(), _numpy_sgd(kernel, bias, 1)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
