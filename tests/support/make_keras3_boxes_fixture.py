@@ -126,6 +126,10 @@ def layer_outputs(out, images, masks, boxes, labels):
         out[f"{name}/masks"] = np.asarray(result["segmentation_masks"])
         out[f"{name}/boxes"] = np.asarray(result["bounding_boxes"]["boxes"])
         out[f"{name}/labels"] = np.asarray(result["bounding_boxes"]["labels"])
+    # CenterCrop resizes masks nearest here (Keras: bilinear, as its images): Keras's own
+    # nearest crop-and-resize of the masks is the reference
+    nearest = layers.Resizing(8, 8, interpolation="nearest", crop_to_aspect_ratio=True)
+    out["center_crop_up/masks_nearest"] = np.asarray(nearest(masks)).astype("float32")
     # one image (no batch axis)
     layer = layers.RandomTranslation((0.25, 0.25), (-0.25, -0.25), bounding_box_format="xyxy")
     result = layer({"images": images[0], "segmentation_masks": masks[0],
