@@ -77,6 +77,8 @@ class Resizing(_Sized):
         fill_value: the padding value.
         antialias: must be False (not implemented yet).
         data_format: 'channels_last' or 'channels_first'.
+        bounding_box_format: the format of the boxes of a dict input ('xyxy', ...);
+            boxes and masks (nearest) are resized as the images, in inference too.
     """
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
@@ -172,6 +174,8 @@ class CenterCrop(_Sized):
     Args:
         height, width: the output size.
         data_format: 'channels_last' or 'channels_first'.
+        bounding_box_format: the format of the boxes of a dict input ('xyxy', ...);
+            boxes and masks are cropped as the images (masks resized nearest).
     """
 
     def get_random_transformation(self, images, training=True):
@@ -210,10 +214,15 @@ class RandomCrop(RandomImageLayer):
     its own output shape; here inference crops the centred box of the output's aspect
     ratio and resizes it (bilinear), as Keras 2's RandomCrop did.
 
+    Boxes of a dict input move into the window and are clipped to it (a box left with
+    no area gets the label -1); Keras 3.15 subtracts the window's top from x and its
+    left from y and clips only at 0. Masks are cropped as the images (resized nearest).
+
     Args:
         height, width: the output size.
         seed: int seed of the layer's generator.
         data_format: 'channels_last' or 'channels_first'.
+        bounding_box_format: the format of the boxes of a dict input ('xyxy', ...).
     """
 
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
