@@ -252,6 +252,12 @@ def test_random_crop_moves_boxes_and_masks_with_the_window(backend):
                                   np.where(kept, LABELS, -1))
     assert np_(out["segmentation_masks"]).shape == (2, 4, 5, 1)
     assert set(np.unique(np_(out["segmentation_masks"]))) <= set(np.unique(MASKS))
+    # training on images smaller than the output: Keras's window (the output's size from
+    # the corner of the centred aspect box at left 1, cut by the image: 6 x 7), resized
+    out = layers.RandomCrop(8, 8, bounding_box_format="xyxy")(_data(BOXES, LABELS))
+    want, kept = _expected_window_boxes(BOXES, 0, 1, 6, 7, 8, 8)
+    np.testing.assert_allclose(np_(out["bounding_boxes"]["boxes"]), want, atol=1e-5)
+    assert np_(out["images"]).shape == (2, 8, 8, 3)
 
 
 # ---- training only; colour layers; errors; config ------------------------------------------
