@@ -3,8 +3,8 @@
 Keras 2's submodules (``generic_utils``, ``layer_utils``, ``conv_utils``, ``io_utils``,
 ``vis_utils``, ``multi_gpu_utils``) and the names Keras 2 exported here from them are
 loaded on first access: they import models and layers, which import this package.
-Keras 3's names (``PyDataset``, ``split_dataset``, ``pack_x_y_sample_weight``,
-``register_keras_serializable``, ...) are here too.
+Keras 3's names (``bounding_boxes``, ``PyDataset``, ``split_dataset``,
+``pack_x_y_sample_weight``, ``register_keras_serializable``, ...) are here too.
 """
 
 from keras_bridge.random import set_seed as set_random_seed
@@ -21,7 +21,7 @@ from keras_bridge.utils.sequence_utils import timeseries_dataset_from_array
 
 _KERAS2 = {name: f"keras_bridge.utils.{name}" for name in (
     "generic_utils", "layer_utils", "conv_utils", "io_utils", "vis_utils", "multi_gpu_utils",
-    "model_visualization")}
+    "model_visualization", "bounding_boxes")}
 _KERAS2.update({name: "keras_bridge.utils.generic_utils" for name in (
     "CustomObjectScope", "custom_object_scope", "get_custom_objects",
     "serialize_keras_object", "deserialize_keras_object", "Progbar")})

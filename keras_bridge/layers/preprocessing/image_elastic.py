@@ -30,6 +30,8 @@ class RandomElasticTransform(RandomImageLayer):
         seed, data_format: as the other image layers.
     """
 
+    _BOXES_AND_MASKS = False  # bounding boxes and segmentation masks: refused
+
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect",
                  fill_value=0.0, value_range=(0, 255), seed=None, data_format=None,
                  **kwargs):

@@ -1,13 +1,19 @@
 """Geometric augmentations (Keras 3's): RandomFlip, RandomRotation, RandomZoom,
-RandomTranslation, RandomShear, RandomPerspective. Each draws one transformation per image from its generator and
-applies it with ``ops.image.affine_transform`` (flips with ``ops.flip``, perspective
-with ``ops.image.perspective_transform``)."""
+RandomTranslation, RandomShear, RandomPerspective. Each draws one transformation per image
+from its generator and applies it with ``ops.image.affine_transform`` (flips with
+``ops.flip``, perspective with ``ops.image.perspective_transform``).
+
+Given Keras 3's dict input, RandomFlip, RandomRotation, RandomZoom and RandomTranslation
+move its segmentation masks (nearest) and bounding boxes with the images: a box becomes
+the box around its moved corners, clipped to the image; a box left with no area gets the
+label -1 (``keras.utils.bounding_boxes.clip_to_image_size``)."""
 
 import math
 
 from keras_bridge import ops
 from keras_bridge.layers.preprocessing.image_layer import RandomImageLayer, choose
 from keras_bridge.layers.preprocessing.image_layer import factor_range
+from keras_bridge.utils import bounding_boxes as box_utils
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
@@ -20,8 +26,35 @@ def _affine(a0, a1, a2, b0, b1, b2):
     return ops.stack([a0, a1, a2, b0, b1, b2, zero, zero], axis=1)
 
 
+def _inverse(matrix):
+    """The (batch,) coefficients of the map from input to output points, the inverse
+    of ``matrix``'s map from output to input points (affine_transform's convention)."""
+    a0, a1, a2, b0, b1, b2 = [matrix[:, i] for i in range(6)]
+    det = a0 * b1 - a1 * b0
+    c0, c1, d0, d1 = b1 / det, -a1 / det, -b0 / det, a0 / det
+    return c0, c1, -(c0 * a2 + c1 * b2), d0, d1, -(d0 * a2 + d1 * b2)
+
+
+def boxes_in(layer, bounding_boxes, height, width, move):
+    """``bounding_boxes`` of an image of (height, width) moved by ``move`` (xyxy boxes
+    to xyxy boxes in the same image), clipped to it, in the layer's format."""
+    boxes = box_utils.convert_format(bounding_boxes["boxes"], layer.bounding_box_format,
+                                     "xyxy", height, width)
+    return clipped_boxes(layer, move(boxes), bounding_boxes["labels"], height, width)
+
+
+def clipped_boxes(layer, boxes, labels, height, width):
+    """xyxy ``boxes`` of an output image of (height, width) clipped to it (no area:
+    label -1), as ``{"boxes", "labels"}`` in the layer's format."""
+    clipped = box_utils.clip_to_image_size({"boxes": boxes, "labels": labels}, height, width)
+    return {"boxes": box_utils.convert_format(clipped["boxes"], "xyxy",
+                                              layer.bounding_box_format, height, width),
+            "labels": clipped["labels"]}
+
+
 class _Resampling(RandomImageLayer):
-    """An augmentation that resamples the image through an affine map."""
+    """An augmentation that resamples the image through an affine map: ``matrices``
+    gives the (batch, 8) maps from output to input points."""
 
     def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, data_format=None, **kwargs):
@@ -30,12 +63,33 @@ class _Resampling(RandomImageLayer):
         self.interpolation = choose("interpolation", interpolation, _INTERPOLATIONS)
         self.fill_value = fill_value
 
-    def transform(self, images):
-        h, w = self._hw_axes(4)
-        shape = ops.shape(images)
-        matrix = self.matrices(shape[0], shape[h], shape[w])
-        return ops.image.affine_transform(images, matrix, self.interpolation, self.fill_mode,
-                                          self.fill_value, self.data_format)
+    def get_random_transformation(self, images, training=True):
+        if not training:
+            return None
+        height, width = self._hw(images)
+        return {"matrix": self.matrices(ops.shape(images)[0], height, width),
+                "size": (height, width)}
+
+    def _warp(self, x, transformation, interpolation):
+        return ops.image.affine_transform(x, transformation["matrix"], interpolation,
+                                          self.fill_mode, self.fill_value, self.data_format)
+
+    def transform_images(self, images, transformation, training=True):
+        images = ops.cast(images, self.compute_dtype)
+        return images if transformation is None else \
+            self._warp(images, transformation, self.interpolation)
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation,
+                                     training=True):
+        return segmentation_masks if transformation is None else \
+            self._warp(segmentation_masks, transformation, "nearest")
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if transformation is None:
+            return bounding_boxes
+        forward = _inverse(transformation["matrix"])
+        return boxes_in(self, bounding_boxes, *transformation["size"],
+                        lambda boxes: box_utils.map_corners(boxes, *forward))
 
     def uniform(self, batch, low, high):
         return self.draw((batch,), low, high)
@@ -47,12 +101,13 @@ class _Resampling(RandomImageLayer):
 
 class RandomFlip(RandomImageLayer):
     """Flips each image (both axes together in 'horizontal_and_vertical') with
-    probability 1/2 in training.
+    probability 1/2 in training; boxes and masks of a dict input flip with it.
 
     Args:
         mode: 'horizontal', 'vertical' or 'horizontal_and_vertical'.
         seed: int seed of the layer's generator.
         data_format: 'channels_last' or 'channels_first' (default: the config's).
+        bounding_box_format: the format of the boxes of a dict input ('xyxy', ...).
     """
 
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None,
@@ -60,14 +115,44 @@ class RandomFlip(RandomImageLayer):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.mode = choose("mode", mode, _MODES)
 
-    def transform(self, images):
-        h, w = self._hw_axes(4)
+    def get_random_transformation(self, images, training=True):
+        if not training:
+            return None
         flips = ops.less_equal(self.draw((ops.shape(images)[0], 1, 1, 1)), 0.5)
+        return {"flips": flips, "size": self._hw(images)}
+
+    def transform_images(self, images, transformation, training=True):
+        images = ops.cast(images, self.compute_dtype)
+        if transformation is None:
+            return images
+        h, w = self._hw_axes(4)
+        flips = transformation["flips"]
         if self.mode != "vertical":
             images = ops.where(flips, ops.flip(images, axis=w), images)
         if self.mode != "horizontal":
             images = ops.where(flips, ops.flip(images, axis=h), images)
         return images
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation,
+                                     training=True):
+        # as the images, in the compute dtype (Keras 3.15 flips masks as images)
+        return self.transform_images(segmentation_masks, transformation, training)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if transformation is None:
+            return bounding_boxes
+        height, width = transformation["size"]
+        flips = ops.reshape(transformation["flips"], (-1, 1, 1))
+
+        def flip(boxes):
+            x1, y1, x2, y2 = [boxes[..., i:i + 1] for i in range(4)]
+            if self.mode != "vertical":
+                x1, x2 = ops.where(flips, width - x2, x1), ops.where(flips, width - x1, x2)
+            if self.mode != "horizontal":
+                y1, y2 = ops.where(flips, height - y2, y1), ops.where(flips, height - y1, y2)
+            return ops.concatenate([x1, y1, x2, y2], axis=-1)
+
+        return boxes_in(self, bounding_boxes, height, width, flip)
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
@@ -84,6 +169,8 @@ class RandomRotation(_Resampling):
         seed: int seed of the layer's generator.
         fill_value: the value outside the image for fill_mode='constant'.
         data_format: 'channels_last' or 'channels_first'.
+        bounding_box_format: the format of the boxes of a dict input ('xyxy', ...); its
+            boxes and masks rotate with the images.
     """
 
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
@@ -111,7 +198,8 @@ class RandomZoom(_Resampling):
     Args:
         height_factor: f (zoom in [1 - f, 1 + f] on the height) or a pair, in (-1, 1].
         width_factor: the same for the width; None keeps the aspect ratio.
-        fill_mode, interpolation, seed, fill_value, data_format: as RandomRotation.
+        fill_mode, interpolation, seed, fill_value, data_format,
+            bounding_box_format: as RandomRotation.
     """
 
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
@@ -143,7 +231,8 @@ class RandomTranslation(_Resampling):
     Args:
         height_factor: f (shifts in [-f, f] of the height) or a pair, in [-1, 1].
         width_factor: the same for the width.
-        fill_mode, interpolation, seed, fill_value, data_format: as RandomRotation.
+        fill_mode, interpolation, seed, fill_value, data_format,
+            bounding_box_format: as RandomRotation.
     """
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect",
@@ -174,7 +263,11 @@ class RandomShear(_Resampling):
         x_factor: f in [0, 1] (shears in [-f, f]) or a pair (lower, upper) in [0, 1].
         y_factor: the same along the height.
         interpolation, fill_mode, fill_value, data_format, seed: as RandomRotation.
+
+    Bounding boxes and segmentation masks are not transformed yet (refused).
     """
+
+    _BOXES_AND_MASKS = False
 
     def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear",
                  fill_mode="reflect", fill_value=0.0, data_format=None, seed=None, **kwargs):
@@ -213,7 +306,11 @@ class RandomPerspective(RandomImageLayer):
         scale: the corners' largest relative move, in [0, 1].
         interpolation: 'bilinear' or 'nearest'.
         fill_value, seed, data_format: as RandomRotation.
+
+    Bounding boxes and segmentation masks are not transformed yet (refused).
     """
+
+    _BOXES_AND_MASKS = False
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0,
                  seed=None, data_format=None, **kwargs):

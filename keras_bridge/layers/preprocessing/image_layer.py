@@ -66,12 +66,63 @@ def choose(name, value, allowed):
     return value
 
 
-class ImageLayer(Layer):
-    """Base of the image layers: rank 3 (one image) or 4 (a batch) inputs."""
+def check_boxes(layer, bounding_boxes, batched):
+    """The ``bounding_boxes`` dict of ``layer``'s input as (boxes float32, labels),
+    batched; raises a ValueError naming what is wrong."""
+    if not isinstance(bounding_boxes, dict) or not {"boxes", "labels"} <= set(bounding_boxes):
+        raise ValueError("Expected `bounding_boxes` to be a dict with keys 'boxes' and "
+                         f"'labels'. Received: bounding_boxes={bounding_boxes!r}")
+    if not getattr(layer, "bounding_box_format", None):
+        raise ValueError("You passed an input with a 'bounding_boxes' key, but you didn't "
+                         "specify a bounding box format. Pass a `bounding_box_format` "
+                         f"argument to your {type(layer).__name__} layer, e.g. "
+                         "`bounding_box_format='xyxy'`.")
+    boxes = ops.cast(ops.convert_to_tensor(bounding_boxes["boxes"]), "float32")
+    labels = ops.convert_to_tensor(bounding_boxes["labels"])
+    rank = 3 if batched else 2
+    if ops.ndim(boxes) != rank or ops.shape(boxes)[-1] != 4:
+        raise ValueError(f"Expected `bounding_boxes['boxes']` of shape "
+                         f"{'(batch_size, num_boxes, 4)' if batched else '(num_boxes, 4)'}"
+                         f" for {'a batch of images' if batched else 'one image'}. "
+                         f"Received: shape={tuple(ops.shape(boxes))}")
+    if ops.ndim(labels) not in (rank - 1, rank) or \
+            tuple(ops.shape(labels))[:rank - 1] != tuple(ops.shape(boxes))[:rank - 1]:
+        raise ValueError("Expected `bounding_boxes['labels']` with one entry per box, shape "
+                         f"{tuple(ops.shape(boxes))[:rank - 1]}. Received: "
+                         f"shape={tuple(ops.shape(labels))}")
+    if not batched:
+        boxes, labels = ops.expand_dims(boxes, 0), ops.expand_dims(labels, 0)
+    return boxes, labels
 
-    def __init__(self, data_format=None, **kwargs):
+
+def box_format_of(bounding_box_format):
+    from keras_bridge.utils.bounding_boxes import SUPPORTED_FORMATS
+    if bounding_box_format is not None and bounding_box_format not in SUPPORTED_FORMATS:
+        raise ValueError("Unknown `bounding_box_format` "
+                         f"{bounding_box_format!r}. Expected one of {SUPPORTED_FORMATS}.")
+    return bounding_box_format
+
+
+class ImageLayer(Layer):
+    """Base of the image layers: rank 3 (one image) or 4 (a batch) inputs, or Keras 3's
+    dict ``{"images": ..., "bounding_boxes": {"boxes", "labels"}, "segmentation_masks":
+    ..., "labels": ...}`` (only "images" required; other entries pass through).
+
+    ``call`` works on a batch (one image gets a batch axis and loses it again): it
+    draws one ``get_random_transformation`` and hands it to ``transform_images``,
+    ``transform_bounding_boxes`` (boxes ``(batch, n, 4)`` in ``bounding_box_format``,
+    labels ``(batch, n)``) and ``transform_segmentation_masks`` (masks laid out as the
+    images), Keras 3's structure. Boxes and masks pass through unchanged unless a layer
+    transforms them; a layer that moves pixels without doing so sets
+    ``_BOXES_AND_MASKS = False`` and refuses them.
+    """
+
+    _BOXES_AND_MASKS = True
+
+    def __init__(self, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = data_format_of(data_format)
+        self.bounding_box_format = box_format_of(bounding_box_format)
 
     def _hw_axes(self, ndim):
         """Axes of height and width for an input of rank ``ndim`` (3 or 4)."""
@@ -88,12 +139,101 @@ class ImageLayer(Layer):
         single = ops.ndim(images) == 3
         return (ops.expand_dims(images, 0) if single else images), single
 
+    def _hw(self, images):
+        """(height, width) of a batch of images."""
+        h, w = self._hw_axes(4)
+        return ops.shape(images)[h], ops.shape(images)[w]
+
+    def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
+        self._hw_axes(ops.ndim(inputs))
+        single = ops.ndim(inputs) == 3
+        images = ops.expand_dims(inputs, 0) if single else inputs
+        transformation = self.get_random_transformation(images, training)
+        images = self.transform_images(images, transformation, training)
+        return ops.squeeze(images, 0) if single else images
+
+    def _call_dict(self, inputs, training):
+        if "images" not in inputs:
+            raise ValueError(f"Layer {self.name!r} expects a dict with an 'images' entry. "
+                             f"Received keys: {sorted(inputs)}")
+        self.check_targets(inputs)
+        images = ops.convert_to_tensor(inputs["images"])
+        self._hw_axes(ops.ndim(images))
+        single = ops.ndim(images) == 3
+        images = ops.expand_dims(images, 0) if single else images
+        transformation = self.get_random_transformation(images, training)
+        out = dict(inputs)
+        result = self.transform_images(images, transformation, training)
+        out["images"] = ops.squeeze(result, 0) if single else result
+        if "bounding_boxes" in inputs:
+            boxes, labels = check_boxes(self, inputs["bounding_boxes"], not single)
+            result = self.transform_bounding_boxes({"boxes": boxes, "labels": labels},
+                                                   transformation, training)
+            if single:
+                result = {k: ops.squeeze(result[k], 0) for k in ("boxes", "labels")}
+            out["bounding_boxes"] = {**inputs["bounding_boxes"], "boxes": result["boxes"],
+                                     "labels": result["labels"]}
+        if "segmentation_masks" in inputs:
+            masks = self._masks(inputs["segmentation_masks"], images, single)
+            result = self.transform_segmentation_masks(masks, transformation, training)
+            out["segmentation_masks"] = ops.squeeze(result, 0) if single else result
+        return out
+
+    def check_targets(self, inputs):
+        """Refuses boxes and masks in a layer that would leave them out of place."""
+        given = [k for k in ("bounding_boxes", "segmentation_masks") if k in inputs]
+        if given and not self._BOXES_AND_MASKS:
+            raise NotImplementedError(
+                f"{type(self).__name__} does not transform {' or '.join(given)} in "
+                "keras_bridge. Pass a dict without them, or use a layer that does: "
+                "RandomFlip, RandomCrop, RandomTranslation, RandomZoom, RandomRotation, "
+                "Resizing, CenterCrop, the colour layers (unchanged).")
+
+    def _masks(self, masks, images, single):
+        """The masks as a batch, checked against the (batched) images."""
+        masks = ops.convert_to_tensor(masks)
+        given = tuple(ops.shape(masks))
+        masks = ops.expand_dims(masks, 0) if single and len(given) == 3 else masks
+        h, w = self._hw_axes(4)
+        shape, expected = tuple(ops.shape(masks)), tuple(ops.shape(images))
+        if len(given) != 4 - single or [shape[i] for i in (0, h, w)] != \
+                [expected[i] for i in (0, h, w)]:
+            want = expected[1:] if single else expected
+            raise ValueError("Expected `segmentation_masks` laid out as the images "
+                             f"({self.data_format}), with their batch, height and width: "
+                             f"shape like {want}. Received: shape={given}")
+        return masks
+
+    def get_random_transformation(self, images, training=True):
+        """What one call applies to the batch ``images`` (None: nothing random)."""
+        return None
+
+    def transform_images(self, images, transformation, training=True):
+        raise NotImplementedError
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """``{"boxes", "labels"}`` batched; unchanged by default (colour layers)."""
+        return bounding_boxes
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation,
+                                     training=True):
+        """Masks batched and laid out as the images; unchanged by default."""
+        return segmentation_masks
+
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
+        config = {**super().get_config(), "data_format": self.data_format}
+        if self.bounding_box_format is not None:
+            config["bounding_box_format"] = self.bounding_box_format
+        return config
 
 
 class RandomImageLayer(ImageLayer):
-    """An augmentation: ``transform(batch)`` in training, the images unchanged otherwise."""
+    """An augmentation in training, the images unchanged otherwise. A colour layer
+    writes ``transform(batch)`` (its draws and its change in one); a geometric one
+    writes ``get_random_transformation`` and ``transform_images`` (and the box and mask
+    transforms), and ``transform`` composes them for the layers built of others."""
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
@@ -116,16 +256,17 @@ class RandomImageLayer(ImageLayer):
         """-1 or +1 with equal odds, as Keras's layers flip the direction of a draw."""
         return ops.where(ops.greater(self.draw(shape), 0.5), -1.0, 1.0)
 
-    def call(self, inputs, training=True):
-        images, single = self._as_batch(inputs)
-        if training:
-            images = self.transform(images)
-        return ops.squeeze(images, 0) if single else images
+    def transform_images(self, images, transformation, training=True):
+        images = ops.cast(images, self.compute_dtype)
+        return self.transform(images) if training else images
 
     def transform(self, images):
-        raise NotImplementedError
+        """One augmentation of a batch in the compute dtype."""
+        return self.transform_images(images, self.get_random_transformation(images), True)
 
     def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, dict):
+            return input_shape
         self._hw_axes(len(input_shape))
         return tuple(input_shape)
 

@@ -38,7 +38,10 @@ class _BoxLayer(RandomImageLayer):
 
 
 class _MixingLayer(_BoxLayer):
-    """Accepts images or a dict holding "images" (and "labels" to mix the same way)."""
+    """Accepts images or a dict holding "images" (and "labels" to mix the same way;
+    bounding boxes and segmentation masks are refused: not mixed yet)."""
+
+    _BOXES_AND_MASKS = False
 
     def call(self, inputs, training=True):
         if not isinstance(inputs, dict):
@@ -46,6 +49,7 @@ class _MixingLayer(_BoxLayer):
         if "images" not in inputs:
             raise ValueError(f"Layer {self.name!r} expects a dict with an 'images' entry. "
                              f"Received keys: {sorted(inputs)}")
+        self.check_targets(inputs)
         out = dict(inputs)
         images, single = self._as_batch(inputs["images"])
         if training and not single:

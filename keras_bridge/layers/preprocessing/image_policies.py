@@ -27,7 +27,10 @@ TONE = ("random_posterization", "solarization", "auto_contrast", "equalization")
 
 
 class _Policy(RandomImageLayer):
-    """Makes the augmentations as Keras 3 does, one attribute each."""
+    """Makes the augmentations as Keras 3 does, one attribute each (bounding boxes and
+    segmentation masks are refused: not transformed yet)."""
+
+    _BOXES_AND_MASKS = False
 
     def __init__(self, value_range, factor, interpolation, seed, data_format, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)

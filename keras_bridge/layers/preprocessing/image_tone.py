@@ -120,11 +120,9 @@ class _FixedImageLayer(ImageLayer):
         super().__init__(data_format=data_format, **kwargs)
         self.value_range = value_range_of(value_range)
 
-    def call(self, inputs, training=True):
-        images, single = self._as_batch(inputs)
-        if training or self.always:
-            images = self.transform(images)
-        return ops.squeeze(images, 0) if single else images
+    def transform_images(self, images, transformation, training=True):
+        images = ops.cast(images, self.compute_dtype)
+        return self.transform(images) if training or self.always else images
 
     def compute_output_shape(self, input_shape):
         self._hw_axes(len(input_shape))
