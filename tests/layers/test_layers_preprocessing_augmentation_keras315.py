@@ -14,7 +14,7 @@ import pytest
 import keras_bridge as keras
 from keras_bridge import layers, ops, saving
 from support.layer_checks import assert_close, config_roundtrip, run_eager
-from support.layer_checks import saved_entry_roundtrip
+from support.layer_checks import TORCH_ONLY, engine_cases, saved_entry_roundtrip
 
 FIXTURE = np.load(os.path.join(os.path.dirname(__file__), os.pardir, "support", "fixtures",
                                "keras3_more_augment.npz"))
@@ -27,13 +27,13 @@ def test_fixture_is_from_keras_3_15_1():
 
 
 # ---- ContrastLimitedAdaptiveHistogramEqualization ------------------------------------------
-@pytest.mark.parametrize("name", sorted(json.loads(str(FIXTURE["settings"]))))
+@pytest.mark.parametrize("backend,name", engine_cases(
+    sorted(json.loads(str(FIXTURE["settings"]))), on_jax=("clahe_cf", "clahe_padded")),
+    indirect=["backend"])
 def test_clahe_matches_keras(backend, name):
     kwargs, key = json.loads(str(FIXTURE["settings"]))[name]
     layer = CLAHE(**kwargs)
     if backend == "jax":  # jitted in a model (eager JAX compiles op by op: seconds)
-        if name not in ("clahe_cf", "clahe_padded"):
-            pytest.skip("JAX: two settings; torch runs them all")
         model = keras.Sequential([keras.Input(FIXTURE[key].shape[1:]), layer])
         assert_close(model.predict(FIXTURE[key], verbose=0), FIXTURE[name + "_inference"],
                      atol=3e-5)
@@ -55,9 +55,8 @@ def _clahe_one_tile_numpy(image):
     return out
 
 
+@TORCH_ONLY  # the same ops as test_clahe_matches_keras
 def test_clahe_single_tile_is_histogram_equalization(backend):
-    if backend == "jax":
-        pytest.skip("torch only: the same ops as test_clahe_matches_keras")
     got = run_eager(CLAHE(clip_limit=0, tile_grid_size=(1, 1)), IMAGES, backend)
     want = np.stack([_clahe_one_tile_numpy(image) for image in IMAGES])
     assert_close(got, want, atol=1e-3)
@@ -147,12 +146,12 @@ def _bilinear_nearest_numpy(image, rows, cols):
         wr * ((1 - wc) * at(r0 + 1, c0) + wc * at(r0 + 1, c0 + 1))
 
 
-@pytest.mark.parametrize("size,strength", [(16, 1.0), (16, 0.6), (6, 1.0)])
-def test_elastic_transform_against_numpy(backend, size, strength):
+@pytest.mark.parametrize("backend,case", engine_cases([(16, 1.0), (16, 0.6), (6, 1.0)],
+                                                    on_jax=[(6, 1.0)]), indirect=["backend"])
+def test_elastic_transform_against_numpy(backend, case):
+    size, strength = case
     """The strength pinned and the normal draws given: the field is blurred, scaled and
     sampled as Keras 3 defines it (16 x 16: sigma 0.8 and 0.48, 5 and 1 taps)."""
-    if backend == "jax" and size != 6:
-        pytest.skip("JAX: one (small) case; torch runs them all")
     rng = np.random.default_rng(size)
     x = rng.uniform(0, 255, (2, size, size, 3)).astype("float32")
     noise = rng.standard_normal((2, size, size, 2)).astype("float32")
@@ -212,11 +211,9 @@ def _matching(out):
     return {k.split("/")[1] for k in CANDIDATES if np.allclose(out, FIXTURE[k], atol=2e-3)}
 
 
+@TORCH_ONLY
 def test_policy_augmentations_are_keras_3s(backend):
     """Each of the eleven augmentations, as built for factor=0, gives Keras 3's output."""
-    if backend == "jax":
-        pytest.skip("torch only: JAX compiles eleven layers' ops (RandAugment's JAX "
-                    "test runs them too)")
     policy = layers.RandAugment(factor=0.0)
     for key in CANDIDATES:
         sub = getattr(policy, key.split("/")[1])
@@ -227,10 +224,8 @@ def test_policy_augmentations_are_keras_3s(backend):
     assert layers.AugMix().random_rotation.factor == (0.0, 0.3)
 
 
+@TORCH_ONLY
 def test_rand_augment_applies_one_drawn_augmentation(backend):
-    if backend == "jax":
-        pytest.skip("torch only: eager JAX compiles every candidate's ops (seconds); JAX "
-                    "runs RandAugment jitted in test_policies_train_in_a_model")
     layer = layers.RandAugment(num_ops=1, factor=0.0, seed=3)
     assert np.array_equal(run_eager(layer, IMAGES, backend, training=False), IMAGES)
     outs = [run_eager(layer, IMAGES, backend) for _ in range(6)]
@@ -243,11 +238,10 @@ def test_rand_augment_applies_one_drawn_augmentation(backend):
     assert np.array_equal(run_eager(none, IMAGES, backend), IMAGES)
 
 
+@TORCH_ONLY
 def test_aug_mix_blends_the_image_with_its_chains(backend):
     """One chain of one step, factor 0: out = w x + (1 - w) a(x) for one of Keras's
     augmentations a (or none), w in [0, 1]."""
-    if backend == "jax":
-        pytest.skip("torch only: JAX compiles each candidate (the JAX fit test runs it)")
     layer = layers.AugMix(num_chains=1, chain_depth=1, factor=0.0, seed=5)
     assert np.array_equal(run_eager(layer, IMAGES, backend, training=False), IMAGES)
     kinds = set()

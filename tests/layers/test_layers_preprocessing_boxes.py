@@ -12,7 +12,7 @@ import pytest
 
 import keras_bridge as keras
 from keras_bridge import layers, ops
-from support.layer_checks import config_roundtrip
+from support.layer_checks import TORCH_ONLY, config_roundtrip, engine_cases
 
 bb = keras.utils.bounding_boxes
 FIXTURE = np.load(os.path.join(os.path.dirname(__file__), os.pardir, "support", "fixtures",
@@ -38,10 +38,9 @@ def test_fixture_is_from_keras_3_15_1():
 
 
 # ---- keras.utils.bounding_boxes ------------------------------------------------------------
+@TORCH_ONLY
 def test_convert_format_by_hand(backend):
     """Keras's documented example, and each format's meaning written out in numpy."""
-    if backend == "jax":
-        pytest.skip("torch only: JAX converts in test_convert_format_matches_keras")
     box = np.array([[10.0, 20.0, 30.0, 60.0]], "float32")  # x1, y1, x2, y2
     want = {"xyxy": [10, 20, 30, 60], "yxyx": [20, 10, 60, 30], "xywh": [10, 20, 20, 40],
             "center_xywh": [20, 40, 20, 40], "center_yxhw": [40, 20, 40, 20],
@@ -147,10 +146,9 @@ def test_box_utility_errors():
 JAX_LAYERS = ("center_crop", "resizing_crop")
 
 
-@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("backend,name", engine_cases(sorted(LAYERS), on_jax=JAX_LAYERS),
+                         indirect=["backend"])
 def test_layer_moves_boxes_and_masks_like_keras(backend, name):
-    if backend == "jax" and name not in JAX_LAYERS:
-        pytest.skip(f"JAX: {JAX_LAYERS} (eager JAX compiles every op); torch runs them all")
     cls, kwargs, fmt, data_format = LAYERS[name]
     layer = getattr(layers, cls)(bounding_box_format=fmt, data_format=data_format, **kwargs)
     images, masks = IMAGES, MASKS
@@ -170,9 +168,8 @@ def test_layer_moves_boxes_and_masks_like_keras(backend, name):
                                   FIXTURE[f"{name}/labels"])
 
 
+@TORCH_ONLY
 def test_one_image_without_batch_axis_matches_keras(backend):
-    if backend == "jax":
-        pytest.skip("torch only: the batch axis is added and removed in front of the engine")
     layer = layers.RandomTranslation((0.25, 0.25), (-0.25, -0.25), bounding_box_format="xyxy")
     out = layer(_data(BOXES[0], LABELS[0], IMAGES[0], MASKS[0]))
     np.testing.assert_allclose(np_(out["bounding_boxes"]["boxes"]), FIXTURE["single/boxes"])
@@ -190,10 +187,10 @@ def _flipped(boxes, horizontal, vertical):
     return np.clip(np.stack([x1, y1, x2, y2], -1), 0, [W, H, W, H])
 
 
-@pytest.mark.parametrize("mode", ["horizontal", "vertical", "horizontal_and_vertical"])
+@pytest.mark.parametrize("backend,mode", engine_cases(
+    ["horizontal", "vertical", "horizontal_and_vertical"], on_jax=["horizontal_and_vertical"]),
+    indirect=["backend"])
 def test_random_flip_moves_boxes_and_masks_with_each_image(backend, mode):
-    if backend == "jax" and mode != "horizontal_and_vertical":
-        pytest.skip("JAX: one mode; torch runs them all")
     images, masks, boxes, labels = IMAGES, MASKS, BOXES, LABELS
     layer = layers.RandomFlip(mode, seed=1, bounding_box_format="xywh")
     given = np_(bb.convert_format(boxes, "xyxy", "xywh"))
@@ -293,9 +290,8 @@ def test_colour_layers_pass_boxes_masks_and_labels_through(backend):
         np.testing.assert_array_equal(np_(out["segmentation_masks"]), MASKS)
 
 
+@TORCH_ONLY
 def test_pipeline_carries_the_dict_through_its_layers(backend):
-    if backend == "jax":
-        pytest.skip("torch only: the same layers as the tests above")
     pipe = layers.Pipeline([layers.Resizing(4, 5, bounding_box_format="xyxy"),
                             layers.RandomFlip("vertical", bounding_box_format="xyxy")])
     out = pipe(_data(BOXES, LABELS), training=False)

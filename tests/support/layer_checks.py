@@ -4,6 +4,7 @@ engine of the result, closeness, and config round trips."""
 import json
 
 import numpy as np
+import pytest
 
 from keras_bridge import backends
 from keras_bridge import ops
@@ -63,3 +64,14 @@ def saved_entry_roundtrip(layer):
     clone = saving.deserialize_keras_object(entry)
     assert type(clone) is type(layer)
     assert saving.serialize_keras_object(clone) == entry
+
+
+def engine_cases(values, on_jax=()):
+    """``(engine, value)`` parameters for ``parametrize("backend,<name>", ...,
+    indirect=["backend"])``: torch takes every value, JAX only those in ``on_jax`` (eager
+    JAX compiles each op per shape, seconds per layer: JAX checks a few, torch all)."""
+    return [("torch", v) for v in values] + [("jax", v) for v in values if v in on_jax]
+
+
+# A test only torch runs (JAX covers the same ops in a sibling test).
+TORCH_ONLY = pytest.mark.parametrize("backend", ["torch"], indirect=True)
