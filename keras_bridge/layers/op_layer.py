@@ -165,7 +165,7 @@ class OpLayer(Layer):
             kwargs["training"] = training
         return _function(self.function)(*args, **kwargs)
 
-    # ---- symbolic calls: shape and dtype from an abstract or a trial run --------------------------------
+    # ---- symbolic calls: shape and dtype from an abstract or a trial run ------------------
     def _symbolic_call(self, inputs, args, kwargs):
         inputs = inputs if isinstance(inputs, list) else [inputs]
         specs = self._infer_output(inputs)
