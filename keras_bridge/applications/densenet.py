@@ -5,9 +5,7 @@ layer names; channels_last only, as in Keras."""
 from keras_bridge import config
 from keras_bridge.applications import imagenet_utils as iu
 from keras_bridge.layers import (Activation, AveragePooling2D, BatchNormalization,
-                                 Concatenate, Conv2D, Dense, GlobalAveragePooling2D,
-                                 MaxPooling2D, ZeroPadding2D)
-from keras_bridge.models import Model
+                                 Concatenate, Conv2D, MaxPooling2D, ZeroPadding2D)
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/densenet/"
 #: blocks per stage -> (weights name, md5 with the classifier, md5 without it).
@@ -57,11 +55,8 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None,
         raise ValueError("DenseNet does not support the `channels_first` image data format. "
                          "Switch to `channels_last` by editing your local keras.json or "
                          "calling keras_bridge.config.set_image_data_format('channels_last').")
-    iu.check_weights_argument(weights, include_top, classes)
-    input_shape = iu.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                        data_format=config.image_data_format(),
-                                        require_flatten=include_top, weights=weights)
-    img_input = iu.image_input(input_tensor, input_shape)
+    img_input = iu.checked_image_input(weights, include_top, classes, input_tensor,
+                                       input_shape, default_size=224, min_size=32)
     x = ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)
     x = Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
     x = _bn("conv1_bn")(x)
@@ -74,22 +69,15 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None,
             x = transition_block(x, 0.5, name=f"pool{stage + 2}")
     x = _bn("bn")(x)
     x = Activation("relu", name="relu")(x)
-    if include_top:
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-        iu.validate_activation(classifier_activation, weights)
-        x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = iu.pool(x, pooling)
-    model = Model(iu.model_inputs(input_tensor, img_input), x, name=name)
-    if weights != "imagenet":
-        return iu.load_weights(model, weights)
-    if tuple(blocks) not in WEIGHTS:
-        raise ValueError("ImageNet weights exist only for DenseNet121, 169 and 201; "
-                         f"Received blocks={list(blocks)}")
-    key, top_hash, notop_hash = WEIGHTS[tuple(blocks)]
-    file_name = f"{key}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
-    return iu.load_weights(model, weights, file_name, BASE_WEIGHTS_PATH + file_name,
-                           top_hash if include_top else notop_hash)
+    x = iu.head(x, include_top, pooling, classes, classifier_activation, weights)
+    weights_file = ()
+    if weights == "imagenet":
+        if tuple(blocks) not in WEIGHTS:
+            raise ValueError("ImageNet weights exist only for DenseNet121, 169 and 201; "
+                             f"Received blocks={list(blocks)}")
+        key, *hashes = WEIGHTS[tuple(blocks)]
+        weights_file = iu.keras_weights_file(key, include_top, BASE_WEIGHTS_PATH, hashes)
+    return iu.finish(x, img_input, input_tensor, name, weights, weights_file)
 
 
 def _builder(blocks, default_name):
@@ -109,13 +97,5 @@ DenseNet169 = _builder((6, 12, 32, 32), "densenet169")
 DenseNet201 = _builder((6, 12, 48, 32), "densenet201")
 
 
-def preprocess_input(x, data_format=None):
-    """Torch-style: scaled to [0, 1], then normalized with the ImageNet mean and std."""
-    return iu.preprocess_input(x, data_format=data_format, mode="torch")
-
-
-def decode_predictions(preds, top=5):
-    return iu.decode_predictions(preds, top=top)
-
-
-decode_predictions.__doc__ = iu.decode_predictions.__doc__
+preprocess_input = iu.preprocess_input_for("torch")
+decode_predictions = iu.decode_predictions

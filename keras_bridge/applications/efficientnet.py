@@ -6,13 +6,10 @@ mean and variance held by a ``Normalization`` layer) is part of the model, so
 import copy
 import math
 
-from keras_bridge import config
 from keras_bridge.applications import imagenet_utils as iu
-from keras_bridge.layers import (Activation, BatchNormalization, Conv2D, Dense,
-                                 DepthwiseConv2D, Dropout, GlobalAveragePooling2D,
-                                 Normalization, Rescaling, Reshape, ZeroPadding2D, add,
-                                 multiply)
-from keras_bridge.models import Model
+from keras_bridge.layers import (Activation, BatchNormalization, Conv2D, DepthwiseConv2D,
+                                 Dropout, GlobalAveragePooling2D, Normalization, Rescaling,
+                                 Reshape, ZeroPadding2D, add, multiply)
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/keras-applications/"
 #: md5 of Keras's files: (with the classifier, without it).
@@ -61,11 +58,8 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
     ``width_coefficient`` and repeats by ``depth_coefficient``."""
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
-    iu.check_weights_argument(weights, include_top, classes)
-    input_shape = iu.obtain_input_shape(input_shape, default_size=default_size,
-                                        min_size=32, data_format=config.image_data_format(),
-                                        require_flatten=include_top, weights=weights)
-    img_input = iu.image_input(input_tensor, input_shape)
+    img_input = iu.checked_image_input(weights, include_top, classes, input_tensor,
+                                       input_shape, default_size=default_size, min_size=32)
     bn_axis = 3 if iu.channel_axis() == -1 else 1
 
     def round_filters(filters, divisor=depth_divisor):
@@ -108,20 +102,12 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
                kernel_initializer=CONV_KERNEL_INITIALIZER, name="top_conv")(x)
     x = _bn("top_bn")(x)
     x = Activation(activation, name="top_activation")(x)
-    if include_top:
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-        if dropout_rate > 0:
-            x = Dropout(dropout_rate, name="top_dropout")(x)
-        iu.validate_activation(classifier_activation, weights)
-        x = Dense(classes, activation=classifier_activation,
-                  kernel_initializer=DENSE_KERNEL_INITIALIZER, name="predictions")(x)
-    else:
-        x = iu.pool(x, pooling)
-    model = Model(iu.model_inputs(input_tensor, img_input), x, name=name)
+    x = iu.head(x, include_top, pooling, classes, classifier_activation, weights,
+                dropout=dropout_rate, kernel_initializer=DENSE_KERNEL_INITIALIZER)
     file_name = name + (".h5" if include_top else "_notop.h5")
     file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1] if weights_name else None
-    return iu.load_weights(model, weights, file_name, BASE_WEIGHTS_PATH + file_name,
-                           file_hash)
+    return iu.finish(x, img_input, input_tensor, name, weights,
+                     (file_name, BASE_WEIGHTS_PATH + file_name, file_hash))
 
 
 def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, filters_out=16,
@@ -194,8 +180,4 @@ def preprocess_input(x, data_format=None):
     return x
 
 
-def decode_predictions(preds, top=5):
-    return iu.decode_predictions(preds, top=top)
-
-
-decode_predictions.__doc__ = iu.decode_predictions.__doc__
+decode_predictions = iu.decode_predictions

@@ -1,6 +1,7 @@
 """What every ImageNet application shares: input preprocessing (the three ways the
-original weights were trained), decoding of the 1000 ImageNet classes, and the checks
-and weight loading of the model builders (Keras's rules and messages)."""
+original weights were trained), decoding of the 1000 ImageNet classes, and the model
+builders' pieces (Keras's rules and messages): the checks and image input they start
+with, the classifier or pooling head, and the model with its weights loaded."""
 
 import json
 import os
@@ -11,7 +12,9 @@ import numpy as np
 from keras_bridge import activations, config, ops
 from keras_bridge.backend import is_keras_tensor  # noqa: F401 (used by builders)
 from keras_bridge.graph import get_source_inputs
-from keras_bridge.layers import Input
+from keras_bridge.layers import (Dense, Dropout, GlobalAveragePooling2D, GlobalMaxPooling2D,
+                                 Input)
+from keras_bridge.models import Model
 from keras_bridge.utils.data_utils import get_file
 
 #: Keras's class index file: ``{"0": ["n01440764", "tench"], ...}``.
@@ -47,6 +50,23 @@ def preprocess_input(x, data_format=None, mode="caffe"):
     if isinstance(x, np.ndarray):
         return _preprocess_numpy(x, data_format, mode)
     return _preprocess_tensor(x, data_format, mode)
+
+
+_MODE_DOCS = {
+    "caffe": "Caffe-style: RGB to BGR and the ImageNet mean subtracted (no scaling).",
+    "tf": "Scales pixels from [0, 255] to [-1, 1].",
+    "torch": "Torch-style: scaled to [0, 1], then normalized with the ImageNet mean and std.",
+}
+
+
+def preprocess_input_for(mode):
+    """An application module's ``preprocess_input(x, data_format=None)``: this module's
+    ``preprocess_input`` with ``mode`` fixed."""
+    def module_preprocess_input(x, data_format=None):
+        return preprocess_input(x, data_format=data_format, mode=mode)
+    module_preprocess_input.__name__ = module_preprocess_input.__qualname__ = "preprocess_input"
+    module_preprocess_input.__doc__ = _MODE_DOCS[mode]
+    return module_preprocess_input
 
 
 def _channel_axis(ndim, data_format):
@@ -178,6 +198,17 @@ def obtain_input_shape(input_shape, default_size, min_size, data_format, require
     return input_shape
 
 
+def checked_image_input(weights, include_top, classes, input_tensor, input_shape,
+                        default_size, min_size):
+    """What a builder starts with: ``check_weights_argument``, the input shape
+    (``obtain_input_shape`` in the configured data format) and the ``image_input``."""
+    check_weights_argument(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, default_size=default_size,
+                                     min_size=min_size, data_format=config.image_data_format(),
+                                     require_flatten=include_top, weights=weights)
+    return image_input(input_tensor, input_shape)
+
+
 def image_input(input_tensor, input_shape):
     """The model's image input: a new ``Input`` or the given symbolic tensor."""
     if input_tensor is None:
@@ -200,12 +231,48 @@ def pool(x, pooling, named=True):
     """The feature-extraction head: ``pooling`` 'avg' or 'max' (global), or none.
     Some models name these layers ``avg_pool`` / ``max_pool``, others leave the
     default names."""
-    from keras_bridge.layers import GlobalAveragePooling2D, GlobalMaxPooling2D
     if pooling == "avg":
         return GlobalAveragePooling2D(name="avg_pool" if named else None)(x)
     if pooling == "max":
         return GlobalMaxPooling2D(name="max_pool" if named else None)(x)
     return x
+
+
+def predictions(x, classes, classifier_activation, weights, **kwargs):
+    """The classifier's last layer, Dense ``predictions`` (``classifier_activation``
+    checked against pretrained weights first); ``kwargs`` go to Dense."""
+    validate_activation(classifier_activation, weights)
+    return Dense(classes, activation=classifier_activation, name="predictions", **kwargs)(x)
+
+
+def head(x, include_top, pooling, classes, classifier_activation, weights,
+         top_pool="avg_pool", named=True, dropout=0.0, **kwargs):
+    """The model's head. With ``include_top``: global average pooling (the layer named
+    ``top_pool``; None for the default name), Dropout ``top_dropout`` when ``dropout`` >
+    0, then ``predictions`` (``kwargs`` go to its Dense); else ``pool(x, pooling,
+    named)``."""
+    if not include_top:
+        return pool(x, pooling, named)
+    x = GlobalAveragePooling2D(name=top_pool)(x)
+    if dropout > 0:
+        x = Dropout(dropout, name="top_dropout")(x)
+    return predictions(x, classes, classifier_activation, weights, **kwargs)
+
+
+def keras_weights_file(key, include_top, base, hashes):
+    """(file name, URL, md5) of Keras's ``<key>_weights_tf_dim_ordering_tf_kernels.h5``
+    (``_notop`` without the classifier) under ``base``; ``hashes``: (with the classifier,
+    without it)."""
+    file_name = f"{key}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    return file_name, base + file_name, hashes[0 if include_top else 1]
+
+
+def finish(x, img_input, input_tensor, name, weights, weights_file=()):
+    """The model from its inputs (``model_inputs``) to ``x``, named ``name``, with
+    ``load_weights(model, weights, *weights_file)`` applied; ``weights_file``: (file
+    name, URL[, md5]) of the ImageNet weights."""
+    model = Model(model_inputs(input_tensor, img_input), x, name=name)
+    return load_weights(model, weights, *weights_file)
 
 
 def channel_axis():

@@ -2,11 +2,9 @@
 concatenated into ``mixed0`` ... ``mixed10``. Keras's layer names: its convolution /
 batch norm / ReLU triples are unnamed, so they take default names in creation order."""
 
-from keras_bridge import config
 from keras_bridge.applications import imagenet_utils as iu
 from keras_bridge.layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D,
-                                 Dense, GlobalAveragePooling2D, MaxPooling2D, concatenate)
-from keras_bridge.models import Model
+                                 MaxPooling2D, concatenate)
 
 BASE = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
 #: md5 of Keras's files: (with the classifier, without it).
@@ -60,11 +58,8 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
                 name="inception_v3"):
     """Instantiates the InceptionV3 architecture (299x299 default input, at least 75;
     inputs: ``inception_v3.preprocess_input``, [-1, 1])."""
-    iu.check_weights_argument(weights, include_top, classes)
-    input_shape = iu.obtain_input_shape(input_shape, default_size=299, min_size=75,
-                                        data_format=config.image_data_format(),
-                                        require_flatten=include_top, weights=weights)
-    img_input = iu.image_input(input_tensor, input_shape)
+    img_input = iu.checked_image_input(weights, include_top, classes, input_tensor,
+                                       input_shape, default_size=299, min_size=75)
     axis = iu.channel_axis()
     x = conv2d_bn(img_input, 32, 3, 3, strides=(2, 2), padding="valid")
     x = conv2d_bn(x, 32, 3, 3, padding="valid")
@@ -92,26 +87,10 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
                     name="mixed8")
     x = _block_8(x, 0)
     x = _block_8(x, 1)
-    if include_top:
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-        iu.validate_activation(classifier_activation, weights)
-        x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = iu.pool(x, pooling, named=False)
-    model = Model(iu.model_inputs(input_tensor, img_input), x, name=name)
-    top = "" if include_top else "_notop"
-    file_name = f"inception_v3_weights_tf_dim_ordering_tf_kernels{top}.h5"
-    return iu.load_weights(model, weights, file_name, BASE + file_name,
-                           WEIGHTS_HASHES[0 if include_top else 1])
+    x = iu.head(x, include_top, pooling, classes, classifier_activation, weights, named=False)
+    return iu.finish(x, img_input, input_tensor, name, weights,
+                     iu.keras_weights_file("inception_v3", include_top, BASE, WEIGHTS_HASHES))
 
 
-def preprocess_input(x, data_format=None):
-    """Scales pixels from [0, 255] to [-1, 1]."""
-    return iu.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    return iu.decode_predictions(preds, top=top)
-
-
-decode_predictions.__doc__ = iu.decode_predictions.__doc__
+preprocess_input = iu.preprocess_input_for("tf")
+decode_predictions = iu.decode_predictions

@@ -8,7 +8,6 @@ from keras_bridge.applications import imagenet_utils as iu
 from keras_bridge.layers import (Activation, BatchNormalization, Conv2D, DepthwiseConv2D,
                                  Dropout, GlobalAveragePooling2D, ReLU, Reshape,
                                  ZeroPadding2D)
-from keras_bridge.models import Model
 
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 WEIGHT_SIZES = (128, 160, 192, 224)
@@ -66,10 +65,10 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3,
         x = iu.pool(x, pooling, named=False)
     if name is None:
         name = f"mobilenet_{alpha:0.2f}_{rows}"
-    model = Model(iu.model_inputs(input_tensor, img_input), x, name=name)
     top = "" if include_top else "_no_top"
     file_name = f"mobilenet_{ALPHA_TEXT.get(alpha, '2_5')}_{rows}_tf{top}.h5"
-    return iu.load_weights(model, weights, file_name, BASE_WEIGHT_PATH + file_name)
+    return iu.finish(x, img_input, input_tensor, name, weights,
+                     (file_name, BASE_WEIGHT_PATH + file_name))
 
 
 def _depthwise_conv_block(inputs, filters, alpha, depth_multiplier, stride, block_id):
@@ -89,13 +88,5 @@ def _depthwise_conv_block(inputs, filters, alpha, depth_multiplier, stride, bloc
     return ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
 
-def preprocess_input(x, data_format=None):
-    """Scales pixels from [0, 255] to [-1, 1]."""
-    return iu.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    return iu.decode_predictions(preds, top=top)
-
-
-decode_predictions.__doc__ = iu.decode_predictions.__doc__
+preprocess_input = iu.preprocess_input_for("tf")
+decode_predictions = iu.decode_predictions

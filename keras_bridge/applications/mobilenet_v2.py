@@ -5,9 +5,8 @@ import warnings
 
 from keras_bridge import config
 from keras_bridge.applications import imagenet_utils as iu
-from keras_bridge.layers import (Add, BatchNormalization, Conv2D, Dense, DepthwiseConv2D,
-                                 GlobalAveragePooling2D, ReLU, ZeroPadding2D)
-from keras_bridge.models import Model
+from keras_bridge.layers import (Add, BatchNormalization, Conv2D, DepthwiseConv2D, ReLU,
+                                 ZeroPadding2D)
 
 BASE_WEIGHT_PATH = ("https://storage.googleapis.com/tensorflow/keras-applications/"
                     "mobilenet_v2/")
@@ -88,18 +87,14 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     x = Conv2D(last, kernel_size=1, use_bias=False, name="Conv_1")(x)
     x = _bn("Conv_1_bn")(x)
     x = ReLU(6.0, name="out_relu")(x)
-    if include_top:
-        x = GlobalAveragePooling2D()(x)
-        iu.validate_activation(classifier_activation, weights)
-        x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = iu.pool(x, pooling, named=False)
+    x = iu.head(x, include_top, pooling, classes, classifier_activation, weights,
+                top_pool=None, named=False)
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    model = Model(iu.model_inputs(input_tensor, img_input), x, name=name)
     top = "" if include_top else "_no_top"
     file_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{top}.h5"
-    return iu.load_weights(model, weights, file_name, BASE_WEIGHT_PATH + file_name)
+    return iu.finish(x, img_input, input_tensor, name, weights,
+                     (file_name, BASE_WEIGHT_PATH + file_name))
 
 
 def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
@@ -131,13 +126,5 @@ def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
     return x
 
 
-def preprocess_input(x, data_format=None):
-    """Scales pixels from [0, 255] to [-1, 1]."""
-    return iu.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    return iu.decode_predictions(preds, top=top)
-
-
-decode_predictions.__doc__ = iu.decode_predictions.__doc__
+preprocess_input = iu.preprocess_input_for("tf")
+decode_predictions = iu.decode_predictions

@@ -3,9 +3,8 @@ Keras's layer names, so Keras's ImageNet weight files load into them."""
 
 from keras_bridge.applications import imagenet_utils as iu
 from keras_bridge import config
-from keras_bridge.layers import (Activation, Add, BatchNormalization, Conv2D, Dense,
-                                 GlobalAveragePooling2D, MaxPooling2D, ZeroPadding2D)
-from keras_bridge.models import Model
+from keras_bridge.layers import (Activation, Add, BatchNormalization, Conv2D, MaxPooling2D,
+                                 ZeroPadding2D)
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 #: md5 of Keras's files: (with the classifier, without it).
@@ -31,11 +30,8 @@ def ResNet(stack_fn, preact, use_bias, include_top=True, weights="imagenet",
     """The ResNet stem, ``stack_fn``'s residual stages, and the head. ``preact``:
     ResNetV2's pre-activation layout (batch norm after the stages instead of after
     the stem)."""
-    iu.check_weights_argument(weights, include_top, classes)
-    input_shape = iu.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                        data_format=config.image_data_format(),
-                                        require_flatten=include_top, weights=weights)
-    img_input = iu.image_input(input_tensor, input_shape)
+    img_input = iu.checked_image_input(weights, include_top, classes, input_tensor,
+                                       input_shape, default_size=224, min_size=32)
     x = ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
     x = Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
     if not preact:
@@ -47,20 +43,12 @@ def ResNet(stack_fn, preact, use_bias, include_top=True, weights="imagenet",
     if preact:
         x = _bn("post_bn")(x)
         x = Activation("relu", name="post_relu")(x)
-    if include_top:
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-        iu.validate_activation(classifier_activation, weights)
-        x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = iu.pool(x, pooling)
-    model = Model(iu.model_inputs(input_tensor, img_input), x, name=name)
+    x = iu.head(x, include_top, pooling, classes, classifier_activation, weights)
     if weights == "imagenet" and weights_name in WEIGHTS_HASHES:
-        suffix = "" if include_top else "_notop"
-        file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-        return iu.load_weights(model, weights, file_name, BASE_WEIGHTS_PATH + file_name,
-                               file_hash)
-    return iu.load_weights(model, None if weights == "imagenet" else weights)
+        return iu.finish(x, img_input, input_tensor, name, weights, iu.keras_weights_file(
+            weights_name, include_top, BASE_WEIGHTS_PATH, WEIGHTS_HASHES[weights_name]))
+    return iu.finish(x, img_input, input_tensor, name,
+                     None if weights == "imagenet" else weights)
 
 
 def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
@@ -158,13 +146,5 @@ ResNet101 = _builder((3, 4, 23, 3), False, "resnet101")
 ResNet152 = _builder((3, 8, 36, 3), False, "resnet152")
 
 
-def preprocess_input(x, data_format=None):
-    """Caffe-style: RGB to BGR and the ImageNet mean subtracted (no scaling)."""
-    return iu.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds, top=5):
-    return iu.decode_predictions(preds, top=top)
-
-
-decode_predictions.__doc__ = iu.decode_predictions.__doc__
+preprocess_input = iu.preprocess_input_for("caffe")
+decode_predictions = iu.decode_predictions

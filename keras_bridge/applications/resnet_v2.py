@@ -9,13 +9,5 @@ ResNet101V2 = _builder((3, 4, 23, 3), True, "resnet101v2")
 ResNet152V2 = _builder((3, 8, 36, 3), True, "resnet152v2")
 
 
-def preprocess_input(x, data_format=None):
-    """Scales pixels from [0, 255] to [-1, 1]."""
-    return iu.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    return iu.decode_predictions(preds, top=top)
-
-
-decode_predictions.__doc__ = iu.decode_predictions.__doc__
+preprocess_input = iu.preprocess_input_for("tf")
+decode_predictions = iu.decode_predictions

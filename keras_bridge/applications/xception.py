@@ -2,11 +2,9 @@
 strided residual shortcuts, eight middle-flow blocks and an exit flow. Keras's layer
 names (its shortcut layers are unnamed, so they take default names)."""
 
-from keras_bridge import config
 from keras_bridge.applications import imagenet_utils as iu
-from keras_bridge.layers import (Activation, BatchNormalization, Conv2D, Dense,
-                                 GlobalAveragePooling2D, MaxPooling2D, SeparableConv2D, add)
-from keras_bridge.models import Model
+from keras_bridge.layers import (Activation, BatchNormalization, Conv2D, MaxPooling2D,
+                                 SeparableConv2D, add)
 
 BASE = "https://storage.googleapis.com/tensorflow/keras-applications/xception/"
 #: md5 of Keras's files: (with the classifier, without it).
@@ -41,11 +39,8 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
              pooling=None, classes=1000, classifier_activation="softmax", name="xception"):
     """Instantiates the Xception architecture (299x299 default input, at least 71;
     inputs: ``xception.preprocess_input``, [-1, 1])."""
-    iu.check_weights_argument(weights, include_top, classes)
-    input_shape = iu.obtain_input_shape(input_shape, default_size=299, min_size=71,
-                                        data_format=config.image_data_format(),
-                                        require_flatten=include_top, weights=weights)
-    img_input = iu.image_input(input_tensor, input_shape)
+    img_input = iu.checked_image_input(weights, include_top, classes, input_tensor,
+                                       input_shape, default_size=299, min_size=71)
     x = Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(img_input)
     x = _bn("block1_conv1_bn")(x)
     x = Activation("relu", name="block1_conv1_act")(x)
@@ -66,25 +61,10 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
     x = Activation("relu", name="block14_sepconv1_act")(x)
     x = _sep(x, 2048, "block14_sepconv2")
     x = Activation("relu", name="block14_sepconv2_act")(x)
-    if include_top:
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-        iu.validate_activation(classifier_activation, weights)
-        x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = iu.pool(x, pooling, named=False)
-    model = Model(iu.model_inputs(input_tensor, img_input), x, name=name)
-    file_name = f"xception_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
-    return iu.load_weights(model, weights, file_name, BASE + file_name,
-                           WEIGHTS_HASHES[0 if include_top else 1])
+    x = iu.head(x, include_top, pooling, classes, classifier_activation, weights, named=False)
+    return iu.finish(x, img_input, input_tensor, name, weights,
+                     iu.keras_weights_file("xception", include_top, BASE, WEIGHTS_HASHES))
 
 
-def preprocess_input(x, data_format=None):
-    """Scales pixels from [0, 255] to [-1, 1]."""
-    return iu.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    return iu.decode_predictions(preds, top=top)
-
-
-decode_predictions.__doc__ = iu.decode_predictions.__doc__
+preprocess_input = iu.preprocess_input_for("tf")
+decode_predictions = iu.decode_predictions

@@ -100,6 +100,21 @@ def check_op_values(engine):
         _close(engine.to_numpy(ops.convert_to_tensor(out)), expected, f"ops.{name}")
 
 
+def check_output_spec(engine):
+    """compute_output_spec: the specs of one and of several outputs (or
+    NotImplementedError, an engine that finds them by running on zeros)."""
+    ops = engine.ops
+    try:
+        single = engine.compute_output_spec(lambda a: ops.add(a, 1.0), [((5,), "float32")])
+    except NotImplementedError:
+        return
+    assert single == ((5,), "float32"), single
+    pair = engine.compute_output_spec(
+        lambda a, b: (ops.matmul(a, b), ops.cast(ops.sum(b, axis=0), "int32")),
+        [((2, 3), "float32"), ((3, 4), "float32")])
+    assert pair == [((2, 4), "float32"), ((4,), "int32")], pair
+
+
 def _dense_model(engine, dropout=0.0):
     from keras_bridge import layers, models
     inputs = layers.Input((3,))
@@ -227,9 +242,9 @@ def check_rule_table(engine):
 
 
 CHECKS = (check_module_surface, check_op_table, check_identity_and_devices,
-          check_tensors_and_dtypes, check_op_values, check_weight_slot, check_program,
-          check_training_mode, check_gradients, check_optimizer_state, check_train_step,
-          check_rule_table)
+          check_tensors_and_dtypes, check_op_values, check_output_spec, check_weight_slot,
+          check_program, check_training_mode, check_gradients, check_optimizer_state,
+          check_train_step, check_rule_table)
 
 
 def check(name):

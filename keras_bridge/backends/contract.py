@@ -489,6 +489,14 @@ class Engine(Protocol):
     def call_layer(self, layer, inputs, args, kwargs) -> Any:
         """Run a bound layer eagerly on engine tensors; kwargs may hold training."""
 
+    def compute_output_spec(self, fn, specs: list) -> Any:
+        """(shape, dtype name) of fn's output, or a list of them for a tuple of outputs,
+        for engine tensors of ``specs`` (a list of (shape of ints, dtype name)) as its
+        positional arguments, each as ``ops.convert_to_tensor(np.zeros(shape, dtype))``
+        would make it; found without computing where the engine can (JAX: jax.eval_shape).
+        Any exception means "not found this way" (an engine that cannot: NotImplementedError;
+        an fn that needs values): the front end then runs fn on zeros instead."""
+
     def compile_program(self, model, device: str) -> Program:
         """The model's native Program."""
 

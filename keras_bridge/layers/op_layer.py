@@ -11,9 +11,12 @@ Keras 3's functional ops / tf.keras 2's ``TFOpLambda``, with one class for every
 ``K.learning_phase()`` among the arguments is not an input: it stands for the mode the
 graph runs in, filled in as a boolean scalar when the node runs.
 
-The output's shape and dtype are found by running the op on zeros of the inputs'
-shapes (unknown sizes tried as 1 and 2; a size that follows them is unknown), once, on
-the default engine, when the node is recorded.
+The output's shape and dtype are found when the node is recorded, on the default engine:
+by the engine's abstract evaluation where it has one (``compute_output_spec``; JAX's
+``jax.eval_shape`` traces the op without compiling or running it), else, or when the op
+needs values (data-dependent sizes, the random stream), by running the op on zeros of
+the inputs' shapes. Unknown sizes are tried as 1 and 2; a size that follows them is
+unknown.
 """
 
 import numpy as np
@@ -162,7 +165,7 @@ class OpLayer(Layer):
             kwargs["training"] = training
         return _function(self.function)(*args, **kwargs)
 
-    # ---- symbolic calls: shape and dtype from a trial run --------------------------------
+    # ---- symbolic calls: shape and dtype from an abstract or a trial run ------------------
     def _symbolic_call(self, inputs, args, kwargs):
         inputs = inputs if isinstance(inputs, list) else [inputs]
         specs = self._infer_output(inputs)
@@ -181,30 +184,58 @@ class OpLayer(Layer):
         bound = [w.backend_name for w in weights if w.backend_name is not None]
         return (backends.get(bound[0]) if bound else context.active_backend()), weights
 
+    @staticmethod
+    def _outputs(backend, out):
+        """The op's result as the engine's tensor, or a tuple of them (several outputs)."""
+        if isinstance(out, tuple) and out and all(backend.is_tensor(v) for v in out):
+            return out
+        if isinstance(out, (list, tuple)) or not backend.is_tensor(out):
+            return backend.ops.convert_to_tensor(out)
+        return out
+
+    def _abstract(self, inputs, fill):
+        """The specs the engine finds without running the op (``compute_output_spec``)."""
+        backend, weights = self._trial_backend()
+        held = [w.numpy() for w in weights]
+        specs = [(tuple(fill if d is None else d for d in t.shape), t.dtype) for t in inputs]
+        specs += [(tuple(v.shape), str(v.dtype)) for v in held]
+
+        def fn(*values):
+            mapping = {id(w): v for w, v in zip(weights, values[len(inputs):])}
+            with context.running(backend.NAME), substitute(mapping, trial=True):
+                out = self.call(list(values[:len(inputs)]), training=False)
+            return self._outputs(backend, out)
+        return backend.compute_output_spec(fn, specs)
+
     def _trial(self, inputs, fill):
+        """The specs of the op's result on zeros (unknown sizes set to ``fill``)."""
         backend, weights = self._trial_backend()
         values = [backend.ops.convert_to_tensor(np.zeros(
             tuple(fill if d is None else d for d in t.shape), dtype=t.dtype)) for t in inputs]
         mapping = {id(w): backend.ops.convert_to_tensor(w.numpy()) for w in weights}
         with context.running(backend.NAME), substitute(mapping, trial=True):
-            out = self.call(values, training=False)
+            out = self._outputs(backend, self.call(values, training=False))
+
         def spec(v):
             return tuple(int(d) for d in backend.ops.shape(v)), \
                 str(np.asarray(backend.to_numpy(v)).dtype)
-        if isinstance(out, tuple) and out and all(backend.is_tensor(v) for v in out):
-            return [spec(v) for v in out]
-        if isinstance(out, (list, tuple)) or not backend.is_tensor(out):
-            out = backend.ops.convert_to_tensor(out)
-        return spec(out)
+        return [spec(v) for v in out] if isinstance(out, tuple) else spec(out)
 
     def _infer_output(self, inputs):
-        try:
-            small = self._trial(inputs, 1)
-            large = self._trial(inputs, 2)
-        except Exception as e:
-            raise ValueError(
-                f"Could not apply op {self.function!r} to symbolic inputs of shapes "
-                f"{[t.shape for t in inputs]} ({type(e).__name__}: {e}).") from e
+        try:  # the engine's abstract evaluation; sizes set to 1 and 2 only where unknown
+            small = self._abstract(inputs, 1)
+            unknown = any(d is None for t in inputs for d in t.shape)
+            large = self._abstract(inputs, 2) if unknown else small
+        except Exception:  # noqa: BLE001 (an engine without it, or an op needing values:
+            small = None   # data-dependent sizes, a host copy, the random stream)
+        if small is None:
+            try:
+                small = self._trial(inputs, 1)
+                large = self._trial(inputs, 2)
+            except Exception as e:
+                raise ValueError(
+                    f"Could not apply op {self.function!r} to symbolic inputs of shapes "
+                    f"{[t.shape for t in inputs]} ({type(e).__name__}: {e}).") from e
         if isinstance(small, tuple):
             return self._merge(small, large)
         return [self._merge(a, b) for a, b in zip(small, large)]

@@ -34,7 +34,8 @@ def test_check_reports_every_failure_by_name(monkeypatch):
 def test_protocols_state_the_engine_functions():
     assert set(contract.FUNCTIONS) == {
         "version", "devices", "default_device", "resolve_device", "is_tensor", "to_numpy",
-        "seed", "bind_layer", "bind_weight", "call_layer", "compile_program", "gradients",
+        "seed", "bind_layer", "bind_weight", "call_layer", "compute_output_spec",
+        "compile_program", "gradients",
         "make_optimizer", "make_trainer", "export", "load_export"}
     assert all(contract.FUNCTIONS.values())
     assert contract.ATTRIBUTES == ("NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL")

@@ -17,6 +17,7 @@ from keras_bridge.layers import (LSTM, BatchNormalization, Bidirectional, Conv2D
                                  Embedding, Flatten, Input, Lambda)
 from keras_bridge.models import Model, Sequential
 from tests.support.layer_checks import assert_close
+from tests.support.models import Tower
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("keras") is None,
                                 reason="needs the keras package (pip install keras)")
@@ -73,21 +74,6 @@ _KERAS_SIDE = textwrap.dedent("""
     np.savez(f"{folder}/keras_extra.npz", lam=lam.predict(extra["x"], verbose=0),
              tower=tower.predict(extra["x"], verbose=0))
 """)
-
-
-class Tower(Model):
-    """The subclassed model the Keras side defines too (same attributes)."""
-
-    def __init__(self, units=3, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.hidden, self.head = Dense(units, activation="tanh"), Dense(1)
-
-    def call(self, inputs):
-        return self.head(self.hidden(inputs))
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
 
 
 def _save_extra_models(folder):

@@ -11,21 +11,7 @@ import pytest
 from keras_bridge import saving
 from keras_bridge.layers import Dense, Layer
 from keras_bridge.models import Model, Sequential
-
-
-class Tower(Model):
-    """A subclassed model with its own get_config (Keras 3's documented pattern)."""
-
-    def __init__(self, units=3, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.hidden, self.head = Dense(units, activation="tanh"), Dense(1)
-
-    def call(self, inputs):
-        return self.head(self.hidden(inputs))
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
+from tests.support.models import Tower
 
 
 class AutoTower(Tower):

@@ -1,1 +1,1 @@
-"""Helpers shared by the test areas: layer checks and the loopback HTTP server."""
+"""Helpers shared by the test areas: layer checks, shared models and the loopback HTTP server."""

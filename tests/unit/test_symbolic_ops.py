@@ -91,6 +91,34 @@ def test_op_with_a_weight_runs_but_refuses_to_save(backend, tmp_path):
     assert not path.exists()
 
 
+def test_jax_finds_specs_without_running_ops_and_runs_only_value_dependent_ones(
+        backend, monkeypatch):
+    """JAX traces an op for its spec (jax.eval_shape), once when every size is known; an op
+    drawing from the random stream (or whose sizes depend on values, as unique) and torch
+    run the op on zeros instead."""
+    from keras_bridge import backends
+    engine, traced, ran = backends.get(backend), [], []
+    trace, trial = engine.compute_output_spec, OpLayer._trial
+    monkeypatch.setattr(engine, "compute_output_spec",
+                        lambda fn, specs: traced.append(specs) or trace(fn, specs))
+    monkeypatch.setattr(OpLayer, "_trial",
+                        lambda self, inputs, fill: ran.append(self.function) or
+                        trial(self, inputs, fill))
+    x, y = Input((3,)), Input(batch_shape=(2, 4), dtype="int32")
+    wide = ops.matmul(x, np.ones((3, 4), np.float32))
+    total = ops.cast(ops.sum(y, axis=0), "float16")
+    assert (wide.shape, wide.dtype, total.shape, total.dtype) == (
+        (None, 4), "float32", (4,), "float16")
+    dropped = ops.dropout(x, 0.5)
+    assert (dropped.shape, dropped.dtype) == ((None, 3), "float32")
+    if backend == "jax":
+        assert traced[:3] == [[((1, 3), "float32")], [((2, 3), "float32")],
+                              [((2, 4), "int32")]]
+        assert ran == ["dropout", "dropout"]
+    else:
+        assert ran == ["matmul", "matmul", "sum", "sum", "cast", "cast", "dropout", "dropout"]
+
+
 def test_bad_symbolic_op_names_the_shapes(backend):
     x, y = Input((3,)), Input((4,))
     with pytest.raises(ValueError, match=r"op 'matmul' to symbolic inputs of shapes "

@@ -13,6 +13,7 @@ from keras_bridge import backends
 from keras_bridge.backends import surface
 from keras_bridge.backends.rules import rule_for
 import jax
+import jax.numpy as jnp
 
 from keras_bridge.backends.jax import ops, pytrees  # noqa: F401 (registers the pytrees)
 from keras_bridge.backends.jax.autodiff import gradients
@@ -23,7 +24,7 @@ from keras_bridge.backends.jax.export import export, load_export
 from keras_bridge.backends.jax.program import Program
 from keras_bridge.backends.jax.optimizers import make_optimizer
 from keras_bridge.backends.jax.precision import enable_x64_for
-from keras_bridge.backends.jax.random import seed
+from keras_bridge.backends.jax.random import no_draws, seed
 from keras_bridge.backends.jax.training import make_trainer
 
 NAME = "jax"
@@ -107,6 +108,21 @@ def call_layer(layer, inputs, args, kwargs):
     return layer.call(inputs, *args, **kwargs)
 
 
+def compute_output_spec(fn, specs):
+    # jax.eval_shape traces fn to a jaxpr: no compile, no execution. The arguments get the
+    # dtypes convert_to_tensor gives zeros of each spec (float64 -> floatx without x64). A
+    # draw from the random stream raises (the front end then runs fn on zeros, drawing as
+    # before) rather than leave a tracer in the stream.
+    args = [jax.ShapeDtypeStruct(tuple(shape), ops._default_dtype(jnp.dtype(dtype)))
+            for shape, dtype in specs]
+    with no_draws():
+        out = jax.eval_shape(fn, *args)
+
+    def spec(s):
+        return tuple(int(d) for d in s.shape), str(s.dtype)
+    return [spec(s) for s in out] if isinstance(out, (tuple, list)) else spec(out)
+
+
 def compile_program(model, device):
     return Program(model, device)
 
@@ -132,5 +148,5 @@ use_persistent_cache()
 # The contract's names (backends/contract.py), re-exported from this package's modules.
 __all__ = ["NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL", "version", "devices",
            "default_device", "resolve_device", "is_tensor", "to_numpy", "seed", "bind_weight",
-           "bind_layer", "call_layer", "compile_program", "make_optimizer", "make_trainer",
-           "gradients", "export", "load_export"]
+           "bind_layer", "call_layer", "compute_output_spec", "compile_program", "make_optimizer",
+           "make_trainer", "gradients", "export", "load_export"]

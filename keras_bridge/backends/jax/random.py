@@ -17,6 +17,7 @@ import numpy as np
 
 _state = {"key": None}
 _scope = contextvars.ContextVar("keras_bridge_jax_key_scope", default=None)
+_NO_DRAWS = object()  # the scope of ``no_draws``
 
 
 def seed(value):
@@ -27,6 +28,8 @@ def seed(value):
 def next_key():
     """A fresh key: from the innermost ``key_scope``, else from the seeded stream."""
     box = _scope.get()
+    if box is _NO_DRAWS:
+        raise RuntimeError("A random op drew from the stream inside no_draws().")
     if box is not None:
         box[0], sub = jax.random.split(box[0])
         return sub
@@ -47,6 +50,17 @@ def next_key():
 def key_scope(key):
     """Make ``next_key()`` draw from ``key`` (which may be traced) inside this block."""
     token = _scope.set([key])
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+@contextlib.contextmanager
+def no_draws():
+    """Make ``next_key()`` raise inside this block: a trace for shapes only
+    (``compute_output_spec``) leaves the stream as it was, and stores no tracer in it."""
+    token = _scope.set(_NO_DRAWS)
     try:
         yield
     finally:

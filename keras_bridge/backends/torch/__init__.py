@@ -103,6 +103,12 @@ def call_layer(layer, inputs, args, kwargs):
         return surface.binding(layer)(inputs, *args, training=training, **kwargs)
 
 
+def compute_output_spec(fn, specs):
+    # Eager torch ops are cheap (nothing compiles per shape): the front end's trial run on
+    # zeros is the way here.
+    raise NotImplementedError("torch finds output specs by running fn on zeros")
+
+
 def compile_program(model, device):
     return Program(model, device)
 
@@ -119,5 +125,5 @@ _seed_from_front_end()
 # The contract's names (backends/contract.py), re-exported from this package's modules.
 __all__ = ["NAME", "CAPABILITIES", "ops", "LOWERING", "RUNS_OWN_CALL", "version", "devices",
            "default_device", "resolve_device", "is_tensor", "to_numpy", "seed", "bind_weight",
-           "bind_layer", "call_layer", "compile_program", "make_optimizer", "make_trainer",
-           "gradients", "export", "load_export"]
+           "bind_layer", "call_layer", "compute_output_spec", "compile_program", "make_optimizer",
+           "make_trainer", "gradients", "export", "load_export"]
