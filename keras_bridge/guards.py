@@ -68,28 +68,34 @@ def _main_thread():
     return threading.current_thread() is threading.main_thread()
 
 
+def _install():
+    """Our handler in place of the one there: that one, or None when it was set outside
+    Python (it could not be put back) and nothing was done."""
+    previous = _raw_signal.getsignal(signal.SIGINT)
+    if previous is not None:
+        _state.previous = previous
+        _raw_signal.signal(signal.SIGINT, _on_sigint)
+        _state.installed = True
+    return previous
+
+
+def _uninstall(previous):
+    _raw_signal.signal(signal.SIGINT, previous)
+    _state.installed = False
+
+
 class _Installed:
-    """Our SIGINT handler in place for the block (nothing to do when it already is, in
-    another thread, or when the handler in place was set outside Python and could not
-    be put back). A class rather than a generator: it runs on every predict call."""
+    """Our SIGINT handler in place for the block (nothing to do when it already is, or
+    in another thread). A class rather than a generator: it runs on every predict."""
 
     __slots__ = ("previous",)
 
     def __enter__(self):
-        self.previous = None
-        if _state.installed or not _main_thread():
-            return
-        previous = _raw_signal.getsignal(signal.SIGINT)
-        if previous is None:
-            return
-        _state.previous = self.previous = previous
-        _raw_signal.signal(signal.SIGINT, _on_sigint)
-        _state.installed = True
+        self.previous = None if _state.installed or not _main_thread() else _install()
 
     def __exit__(self, *exc):
         if self.previous is not None:
-            _raw_signal.signal(signal.SIGINT, self.previous)
-            _state.installed = False
+            _uninstall(self.previous)
 
 
 def handles_interrupts(method):
@@ -106,16 +112,16 @@ class uninterrupted:  # noqa: N801 (used as a function: ``with guards.uninterrup
     """A block that Ctrl-C does not split (a step committing a model's new state, a
     temporary file made and registered for its cleanup): SIGINT waits until it ends."""
 
-    __slots__ = ("installed", "guarding")
+    __slots__ = ("previous", "guarding")
 
     def __enter__(self):
-        self.installed = self.guarding = None
-        if not _main_thread() or _state.in_step:
+        self.previous, self.guarding = None, False
+        if _state.in_step or not _main_thread():
             return
-        self.installed = _Installed()
-        self.installed.__enter__()
-        if not _state.installed:  # no Python handler to defer to
-            return
+        if not _state.installed:
+            self.previous = _install()
+            if self.previous is None:  # no Python handler to defer to
+                return
         self.guarding = True
         _state.pending = False  # one left by a SIGINT racing a step's end
         _state.in_step = True
@@ -128,5 +134,5 @@ class uninterrupted:  # noqa: N801 (used as a function: ``with guards.uninterrup
                     _state.pending = False
                     _deliver(signal.SIGINT, None)
         finally:
-            if self.installed is not None:
-                self.installed.__exit__(*exc)
+            if self.previous is not None:
+                _uninstall(self.previous)

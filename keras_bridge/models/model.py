@@ -362,6 +362,8 @@ class Model(TorchModuleMethods, Trainer, Layer):
     # ---- inference -------------------------------------------------------------------
     def _standardize(self, x):
         """Flat list of numpy arrays in input order, each checked against its input."""
+        if type(x) is np.ndarray and self._functional and len(self.inputs) == 1:
+            return self._standardize_one(x)  # the general path's steps for this case
         if x is None:
             raise ValueError(f"Model {self.name!r} received no input data (x is None).")
         flat = self._flatten_inputs(x) if self._functional else \
@@ -383,6 +385,16 @@ class Model(TorchModuleMethods, Trainer, Layer):
             [config.floatx()] * len(arrays)
         arrays = [a if a.dtype == d else _cast_input(a, d) for a, d in zip(arrays, dtypes)]
         return host_stage.encode_inputs(self, arrays)  # strings to indices, on the host
+
+    def _standardize_one(self, array):
+        """``_standardize`` of one array for a one-input functional model (predict's
+        one-sample latency is mostly such per-call steps)."""
+        t = self.inputs[0]
+        array = expand_rank_1(array, t.shape)
+        _check_shape(self.name, self.input_names[0], t.shape, array.shape)
+        if array.dtype != t.dtype:
+            array = _cast_input(array, t.dtype)
+        return host_stage.encode_inputs(self, [array])
 
     @guards.handles_interrupts
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
