@@ -4,8 +4,12 @@ The MNIST CNN tutorial's model on 28x28x1 inputs: Conv2D(32, 5x5, relu, 'same') 
 MaxPooling2D(2) -> Conv2D(64, 5x5, relu, 'same') -> MaxPooling2D(2) -> Flatten ->
 Dense(1024, relu) -> Dense(10, softmax), Adam, categorical crossentropy, batch 64, on
 6400 generated samples. Trained by keras_bridge (``model.fit``, inputs channels_last as
-the tutorial's Keras default, and again channels_first for comparison) and by a loop
-written by hand for each engine on the same data:
+the tutorial's Keras default: default settings, ``steps_per_execution=8`` (torch only,
+see ``JAX_SCAN_NOTE``),
+``jit_compile=True`` on torch, the ``mixed_bfloat16`` policy; and default settings on
+channels_first inputs for comparison) and by a loop written by hand for each engine on
+the same data, in float32 and in bfloat16 (torch: ``torch.autocast``; JAX: the forward
+pass on bfloat16 copies):
 
 - torch: ``nn.Conv2d`` / ``nn.MaxPool2d`` / ``nn.Linear`` on NCHW batches (torch's
   default layout), ``torch.optim.Adam``, ``F.cross_entropy``; and, for comparison, the
@@ -14,12 +18,12 @@ written by hand for each engine on the same data:
 - JAX: ``lax.conv_general_dilated`` on NHWC batches, ``lax.reduce_window`` max pooling,
   one jitted step with ``optax.adam``.
 
-After a 10-step warm-up, ``--epochs`` passes over the data are timed in chunks of 1600
+After a first epoch each, ``--epochs`` passes over the data are timed in chunks of 1600
 samples (25 steps), the configurations of an engine taking turns chunk by chunk (see
 ``timing.py``). Prints each configuration's best and median chunk in samples/s (wall
 clock) and the median chunk in samples per CPU-second, each as a ratio to the engine's
-first hand-written loop (the target for keras_bridge is at least 0.9), and the seconds of
-the warm-up (compilation included: the wait a first epoch adds).
+first hand-written loop (the target for keras_bridge's default settings is at least
+0.95), and the seconds of the first epoch (compilation included).
 
 Run: python bench/train_cnn.py [--epochs 2] [--samples 6400] [--engines torch,jax]
 """
@@ -35,9 +39,15 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_bridge import backends  # noqa: E402
-from timing import Runner, jitted_step_runner, measure  # noqa: E402
+from timing import (LEGEND, dtype_policy, fit_runner, jax_train_step,  # noqa: E402
+                    jitted_step_runner, keras_bridge_configs, measure, print_header,
+                    print_rows, torch_loop_runner)
 
-BATCH, CLASSES, WARMUP_STEPS, CHUNK = 64, 10, 10, 1600
+BATCH, CLASSES, CHUNK = 64, 10, 1600
+JAX_SCAN_NOTE = ("steps_per_execution=8 is not run on JAX: XLA on CPU runs convolutions "
+                 "inside a loop (the lax.scan of 8 steps) many times slower than outside "
+                 "one (jax-ml/jax#12868); 8 scanned steps of this model took 18-49 s against "
+                 "0.9 s as 8 single steps on the development machine.")
 
 
 def nchw(x):
@@ -58,7 +68,7 @@ def make_data(samples):
 
 # keras_bridge ---------------------------------------------------------------------------
 
-def keras_bridge_model(engine, data_format):
+def keras_bridge_model(engine, data_format, policy=None, **compile_args):
     from keras_bridge import config
     from keras_bridge.layers import Conv2D, Dense, Flatten, MaxPooling2D
     from keras_bridge.models import Sequential
@@ -67,31 +77,33 @@ def keras_bridge_model(engine, data_format):
     config.set_backend(engine)
     set_random_seed(0)
     shape = (28, 28, 1) if data_format == "channels_last" else (1, 28, 28)
-    model = Sequential([
-        Conv2D(32, (5, 5), activation="relu", padding="same", data_format=data_format,
-               input_shape=shape),
-        MaxPooling2D((2, 2), data_format=data_format),
-        Conv2D(64, (5, 5), activation="relu", padding="same", data_format=data_format),
-        MaxPooling2D((2, 2), data_format=data_format),
-        Flatten(),
-        Dense(1024, activation="relu"),
-        Dense(CLASSES, activation="softmax"),
-    ])
-    model.compile(loss="categorical_crossentropy", optimizer=Adam(), metrics=["accuracy"])
+    with dtype_policy(policy):
+        model = Sequential([
+            Conv2D(32, (5, 5), activation="relu", padding="same", data_format=data_format,
+                   input_shape=shape),
+            MaxPooling2D((2, 2), data_format=data_format),
+            Conv2D(64, (5, 5), activation="relu", padding="same", data_format=data_format),
+            MaxPooling2D((2, 2), data_format=data_format),
+            Flatten(),
+            Dense(1024, activation="relu"),
+            Dense(CLASSES, activation="softmax"),
+        ])
+        model.compile(loss="categorical_crossentropy", optimizer=Adam(), metrics=["accuracy"],
+                      **compile_args)
     return model
 
 
-def keras_bridge_runner(engine, x, y, data_format="channels_last"):
+def keras_bridge_runner(engine, x, y, data_format="channels_last", policy=None,
+                        **compile_args):
     if data_format == "channels_first":
         x = nchw(x)
-    model = keras_bridge_model(engine, data_format)
-    return Runner(lambda lo, hi: model.fit(x[lo:hi], y[lo:hi], batch_size=BATCH, epochs=1,
-                                           verbose=0))
+    return fit_runner(keras_bridge_model(engine, data_format, policy, **compile_args), x, y,
+                      BATCH)
 
 
 # hand-written torch ---------------------------------------------------------------------
 
-def torch_by_hand_runner(x, y, channels_last=False):
+def torch_by_hand_runner(x, y, channels_last=False, bfloat16=False):
     """``channels_last=True``: the same loop on torch's channels_last memory format
     (NHWC memory seen as NCHW, as keras_bridge's channels_last rule hands it to torch)."""
     import torch
@@ -107,25 +119,15 @@ def torch_by_hand_runner(x, y, channels_last=False):
     else:
         xt = torch.from_numpy(nchw(x))
     opt = torch.optim.Adam(net.parameters(), lr=0.001, betas=(0.9, 0.999), eps=1e-7)
-    labels = torch.from_numpy(y.argmax(1))
-
-    def train(lo, hi):
-        net.train()
-        order = torch.randperm(hi - lo) + lo
-        for i in range(0, hi - lo, BATCH):
-            idx = order[i:i + BATCH]
-            xb = xt[idx].movedim(-1, 1) if channels_last else xt[idx]
-            loss = nn.functional.cross_entropy(net(xb), labels[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-    return Runner(train)
+    return torch_loop_runner(net, opt, nn.functional.cross_entropy, xt,
+                             torch.from_numpy(y.argmax(1)), BATCH,
+                             view=(lambda xb: xb.movedim(-1, 1)) if channels_last else None,
+                             autocast=torch.bfloat16 if bfloat16 else None)
 
 
 # hand-written JAX -----------------------------------------------------------------------
 
-def jax_by_hand_runner(x, y):
+def jax_by_hand_runner(x, y, bfloat16=False):
     import jax
     import jax.numpy as jnp
     import optax
@@ -143,7 +145,6 @@ def jax_by_hand_runner(x, y):
         "d2": (glorot((1024, CLASSES), 1024, CLASSES), jnp.zeros(CLASSES, jnp.float32)),
     }
     opt = optax.adam(0.001, b1=0.9, b2=0.999, eps=1e-7)
-    opt_state = opt.init(params)
 
     def conv_relu_pool(h, w, b):
         h = lax.conv_general_dilated(h, w, (1, 1), "SAME",
@@ -158,15 +159,11 @@ def jax_by_hand_runner(x, y):
         h = jax.nn.relu(h @ p["d1"][0] + p["d1"][1])
         return h @ p["d2"][0] + p["d2"][1]
 
-    def step(p, opt_state, xb, yb):
-        def loss_fn(p):
-            return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(forward(p, xb)), -1))
-        grads = jax.grad(loss_fn)(p)
-        updates, opt_state = opt.update(grads, opt_state, p)
-        return optax.apply_updates(p, updates), opt_state
+    def loss(logits, yb):
+        return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(logits), -1))
 
-    step = jax.jit(step, donate_argnums=(0, 1))
-    return jitted_step_runner(step, params, opt_state, x, y, BATCH)
+    return jitted_step_runner(jax_train_step(forward, loss, opt, bfloat16), params,
+                              opt.init(params), x, y, BATCH)
 
 
 def main():
@@ -177,36 +174,32 @@ def main():
     args = parser.parse_args()
     x, y = make_data(args.samples)
     print(f"MNIST CNN (conv32-pool-conv64-pool-dense1024-dense10), Adam, batch {BATCH}, "
-          f"{args.samples} samples, {args.epochs} epochs timed in chunks of {CHUNK} samples "
-          f"after a {WARMUP_STEPS}-step warm-up, configurations taking turns; "
+          f"{args.samples} samples, a first epoch then {args.epochs} epochs timed in chunks "
+          f"of {CHUNK} samples, configurations taking turns; "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-    print(f"{'engine':7} {'configuration':44} {'best/s':>7} {'/ hand':>6} {'median/s':>8} "
-          f"{'/ hand':>6} {'per CPU-s':>9} {'/ hand':>6} {'warm-up s':>9}")
+    print_header()
     for engine in args.engines.split(","):
-        configs = [("keras_bridge fit, channels_last (NHWC)",
-                    keras_bridge_runner(engine, x, y, "channels_last")),
-                   ("keras_bridge fit, channels_first (NCHW)",
-                    keras_bridge_runner(engine, x, y, "channels_first"))]
+        configs = [(label + ", NHWC", keras_bridge_runner(engine, x, y, "channels_last", policy,
+                                                          **compile_args))
+                   for label, compile_args, policy in keras_bridge_configs(engine)
+                   if engine == "torch" or "steps_per_execution" not in compile_args]
+        configs.append(("keras_bridge default, NCHW (channels_first)",
+                        keras_bridge_runner(engine, x, y, "channels_first")))
+        hand = len(configs)
         if engine == "torch":
             configs += [("hand-written, NCHW", torch_by_hand_runner(x, y)),
                         ("hand-written, channels_last memory format",
-                         torch_by_hand_runner(x, y, channels_last=True))]
+                         torch_by_hand_runner(x, y, channels_last=True)),
+                        ("hand-written, NCHW, bfloat16 autocast",
+                         torch_by_hand_runner(x, y, bfloat16=True))]
         else:
-            configs += [("hand-written, NHWC", jax_by_hand_runner(x, y))]
-        results = measure([runner for _, runner in configs], args.samples, args.epochs,
-                          CHUNK, BATCH * WARMUP_STEPS)
-        hand = results[2]
-        for (label, _), r in zip(configs, results):
-            print(f"{engine:7} {label:44} {r['best']:7.0f} {r['best'] / hand['best']:6.2f} "
-                  f"{r['median']:8.0f} {r['median'] / hand['median']:6.2f} "
-                  f"{r['median_cpu']:9.0f} {r['median_cpu'] / hand['median_cpu']:6.2f} "
-                  f"{r['warmup_s']:9.2f}", flush=True)
-    print("best/s, median/s: best and median chunk, samples per second of wall clock; per "
-          "CPU-s: median chunk, samples per second of this process's CPU time (all threads), "
-          "steadier when other processes share the cores. / hand: over the engine's first "
-          "hand-written loop (target >= 0.9 for keras_bridge). warm-up s: the "
-          f"{WARMUP_STEPS}-step warm-up, compilation included (bench/first_epoch.py times "
-          "whole first epochs, cold and warm JAX cache).")
+            configs += [("hand-written, NHWC", jax_by_hand_runner(x, y)),
+                        ("hand-written, NHWC, bfloat16", jax_by_hand_runner(x, y, True))]
+        results = measure([runner for _, runner in configs], args.samples, args.epochs, CHUNK)
+        print_rows(engine, [(label, r) for (label, _), r in zip(configs, results)],
+                   results[hand])
+    print(LEGEND)
+    print(f"NHWC: channels_last inputs (the tutorial's). {JAX_SCAN_NOTE}")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,16 @@
 
 The tutorial MLP (784-512-512-10, relu, dropout 0.2, softmax, RMSprop, categorical
 crossentropy, 'accuracy', batch 128) on 12000 generated samples, trained by keras_bridge
-(``model.fit``) and by a loop written by hand for each engine (a ``torch.optim`` loop
-with ``F.cross_entropy``; a jitted JAX + optax step), on the same data. The two take
-turns on chunks of 1536 samples (12 steps) for ``--epochs`` passes (see
-``timing.py``); prints the best and the median chunk's samples/s and their ratio
-keras_bridge / hand-written (target >= 0.9). On torch a third configuration takes its
-turns: ``compile(jit_compile=True)`` (``torch.compile``; its line has no predict column).
-Then the latency of ``model.predict`` on one sample against the hand-written forward call
-(target <= 1.5x), the two taking turns.
+(``model.fit``: default settings, ``steps_per_execution=8``, ``jit_compile=True`` on
+torch, the ``mixed_bfloat16`` policy) and by a loop written by hand for each engine (a
+``torch.optim`` loop with ``F.cross_entropy``; a jitted JAX + optax step), in float32
+and in bfloat16 (torch: ``torch.autocast``; JAX: the forward pass on bfloat16 copies),
+on the same data. They take turns on chunks of 1536 samples (12 steps) for ``--epochs``
+passes after a first epoch each (see ``timing.py``); prints the best and the median
+chunk's samples/s, each over the float32 hand-written loop's (target >= 0.95 for the
+default settings), and the first epoch's seconds. Then the latency of ``model.predict``
+on one sample against the hand-written forward call (target <= 1.2x), the two taking
+turns (``bench/predict_overhead.py`` has the detail).
 
 Run: python bench/train_mlp.py [--epochs 3] [--engines torch,jax]
 """
@@ -25,7 +27,9 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_bridge import backends  # noqa: E402
-from timing import Runner, latencies, measure  # noqa: E402
+from timing import (LEGEND, dtype_policy, fit_runner, jax_train_step,  # noqa: E402
+                    jitted_step_runner, keras_bridge_configs, latencies, measure,
+                    print_header, print_rows, torch_loop_runner)
 
 N, BATCH, CLASSES, CHUNK = 12000, 128, 10, 1536
 
@@ -37,57 +41,47 @@ def make_data():
     return x, y
 
 
-def keras_bridge_model(engine, **compile_args):
+def keras_bridge_model(engine, policy=None, **compile_args):
     from keras_bridge import config
     from keras_bridge.layers import Dense, Dropout
     from keras_bridge.models import Sequential
     from keras_bridge.optimizers import RMSprop
     config.set_backend(engine)
-    model = Sequential([Dense(512, activation="relu", input_shape=(784,)), Dropout(0.2),
-                        Dense(512, activation="relu"), Dropout(0.2),
-                        Dense(10, activation="softmax")])
-    model.compile(loss="categorical_crossentropy", optimizer=RMSprop(), metrics=["accuracy"],
-                  **compile_args)
+    with dtype_policy(policy):
+        model = Sequential([Dense(512, activation="relu", input_shape=(784,)), Dropout(0.2),
+                            Dense(512, activation="relu"), Dropout(0.2),
+                            Dense(10, activation="softmax")])
+        model.compile(loss="categorical_crossentropy", optimizer=RMSprop(),
+                      metrics=["accuracy"], **compile_args)
     return model
 
 
-def keras_bridge_runner(engine, x, y, **compile_args):
+def keras_bridge_runner(engine, x, y, policy=None, **compile_args):
     """(training Runner, one-sample predict call)."""
-    model = keras_bridge_model(engine, **compile_args)
-    train = Runner(lambda lo, hi: model.fit(x[lo:hi], y[lo:hi], batch_size=BATCH, epochs=1,
-                                            verbose=0))
+    model = keras_bridge_model(engine, policy, **compile_args)
     one = x[:1]
-    return train, lambda: model.predict(one, verbose=0)
+    return fit_runner(model, x, y, BATCH), lambda: model.predict(one, verbose=0)
 
 
-def torch_by_hand_runner(x, y):
+def torch_by_hand_runner(x, y, bfloat16=False):
     import torch
     from torch import nn
     net = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 512),
                         nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 10))
     opt = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
-    xt, labels = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
-
-    def train(lo, hi):
-        net.train()
-        order = torch.randperm(hi - lo) + lo
-        for i in range(0, hi - lo, BATCH):
-            idx = order[i:i + BATCH]
-            loss = nn.functional.cross_entropy(net(xt[idx]), labels[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
+    runner = torch_loop_runner(net, opt, nn.functional.cross_entropy, torch.from_numpy(x),
+                               torch.from_numpy(y.argmax(1)), BATCH,
+                               autocast=torch.bfloat16 if bfloat16 else None)
     one = x[:1]
 
     def forward():
         net.eval()
         with torch.inference_mode():
             return torch.softmax(net(torch.from_numpy(one)), -1).numpy()
-    return Runner(train), forward
+    return runner, forward
 
 
-def jax_by_hand_runner(x, y):
+def jax_by_hand_runner(x, y, bfloat16=False):
     import jax
     import jax.numpy as jnp
     import optax
@@ -97,41 +91,26 @@ def jax_by_hand_runner(x, y):
               for s in sizes]
     opt = optax.rmsprop(0.001, decay=0.9, eps=1e-7)
 
-    def forward(params, xb, key, training):
+    def forward(params, xb, key=None):
         h = xb
         for i, (w, b) in enumerate(params):
             h = h @ w + b
             if i < 2:
                 h = jax.nn.relu(h)
-                if training:
+                if key is not None:  # training: dropout
                     key, sub = jax.random.split(key)
                     h = jnp.where(jax.random.bernoulli(sub, 0.8, h.shape), h / 0.8, 0.0)
         return h
 
-    def step(params, opt_state, xb, yb, key):
-        def loss_fn(p):
-            logits = forward(p, xb, key, True)
-            return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(logits), -1))
-        grads = jax.grad(loss_fn)(params)
-        updates, opt_state = opt.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state
+    def loss(logits, yb):
+        return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(logits), -1))
 
-    step = jax.jit(step, donate_argnums=(0, 1))
-    predict = jax.jit(lambda p, xb: jax.nn.softmax(forward(p, xb, None, False)))
-    state = [params, opt.init(params), jax.random.PRNGKey(0)]
-
-    def train(lo, hi):
-        order = np.random.permutation(hi - lo) + lo
-        p, s, key = state
-        for i in range(0, hi - lo, BATCH):
-            idx = order[i:i + BATCH]
-            key, sub = jax.random.split(key)
-            p, s = step(p, s, x[idx], y[idx], sub)
-        jax.block_until_ready(p)
-        state[:] = [p, s, key]
-
+    step = jax_train_step(forward, loss, opt, bfloat16)
+    runner = jitted_step_runner(step, params, opt.init(params), x, y, BATCH,
+                                key=jax.random.PRNGKey(0))
+    predict = jax.jit(lambda p, xb: jax.nn.softmax(forward(p, xb)))
     one = x[:1]
-    return Runner(train), lambda: np.asarray(predict(state[0], one))
+    return runner, lambda: np.asarray(predict(runner.state[0], one))
 
 
 def main():
@@ -141,34 +120,30 @@ def main():
     args = parser.parse_args()
     x, y = make_data()
     by_hand = {"torch": torch_by_hand_runner, "jax": jax_by_hand_runner}
-    print(f"MLP 784-512-512-10, RMSprop, batch {BATCH}, {N} samples, {args.epochs} epochs "
-          f"timed in chunks of {CHUNK} samples after a {CHUNK}-sample warm-up, keras_bridge "
-          f"and hand-written taking turns; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-    print(f"{'engine':7} {'samples/s: kb':>14} {'hand':>7} {'ratio':>6} {'median kb':>10} "
-          f"{'hand':>7} {'ratio':>6} {'per CPU-s':>10} {'predict(1) kb':>14} {'hand':>7} "
-          f"{'x':>5}")
+    print(f"MLP 784-512-512-10, RMSprop, batch {BATCH}, {N} samples, a first epoch then "
+          f"{args.epochs} epochs timed in chunks of {CHUNK} samples, configurations taking "
+          f"turns; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
+    print_header()
     for engine in args.engines.split(","):
-        kb_train, kb_predict = keras_bridge_runner(engine, x, y)
-        hand_train, hand_predict = by_hand[engine](x, y)
-        runners = [kb_train, hand_train]
-        if engine == "torch":  # on JAX jit_compile=True is the default
-            runners.append(keras_bridge_runner(engine, x, y, jit_compile=True)[0])
-        kb, hand, *jit = measure(runners, N, args.epochs, CHUNK, CHUNK)
-        kb_lat, hand_lat = latencies([kb_predict, hand_predict])
-        print(f"{engine:7} {kb['best']:14.0f} {hand['best']:7.0f} "
-              f"{kb['best'] / hand['best']:6.2f} {kb['median']:10.0f} {hand['median']:7.0f} "
-              f"{kb['median'] / hand['median']:6.2f} "
-              f"{kb['median_cpu'] / hand['median_cpu']:10.2f} "
-              f"{kb_lat * 1e6:12.0f}us {hand_lat * 1e6:5.0f}us {kb_lat / hand_lat:5.2f}",
-              flush=True)
-        for j in jit:
-            print(f"{'  jit':7} {j['best']:14.0f} {hand['best']:7.0f} "
-                  f"{j['best'] / hand['best']:6.2f} {j['median']:10.0f} {hand['median']:7.0f} "
-                  f"{j['median'] / hand['median']:6.2f} "
-                  f"{j['median_cpu'] / hand['median_cpu']:10.2f}", flush=True)
-    print("samples/s: best chunk, then median chunk (wall clock); per CPU-s: ratio of median "
-          "samples per CPU-second; predict(1): median latency of one-sample predict; jit: "
-          "torch with compile(jit_compile=True).")
+        labels, runners, predicts = [], [], []
+        for label, compile_args, policy in keras_bridge_configs(engine):
+            runner, predict = keras_bridge_runner(engine, x, y, policy, **compile_args)
+            labels.append(label)
+            runners.append(runner)
+            predicts.append(predict)
+        for label, bfloat16 in [("hand-written, float32", False),
+                                ("hand-written, bfloat16", True)]:
+            runner, predict = by_hand[engine](x, y, bfloat16)
+            labels.append(label)
+            runners.append(runner)
+            predicts.append(predict)
+        results = measure(runners, N, args.epochs, CHUNK)
+        hand = len(labels) - 2
+        print_rows(engine, list(zip(labels, results)), results[hand])
+        kb_lat, hand_lat = latencies([predicts[0], predicts[hand]])
+        print(f"{engine:7} predict(1 sample): keras_bridge {kb_lat * 1e6:.0f} us, "
+              f"hand-written {hand_lat * 1e6:.0f} us, {kb_lat / hand_lat:.2f}x", flush=True)
+    print(LEGEND)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """Where per-step overhead dominates: a small MLP (784-64-10, relu, softmax, Adam,
 categorical crossentropy, batch 32) on 8192 generated samples.
 
-Configurations take turns on chunks of 1024 samples (32 steps; see ``timing.py``):
-keras_bridge with default settings, with ``compile(steps_per_execution=8)``, with
-``compile(jit_compile=True)`` (torch: ``torch.compile``; on JAX it is the default) and a
-loop written by hand for the engine (a ``torch.optim`` loop; a jitted JAX + optax step).
-Prints each one's median-chunk samples/s as a ratio to the hand-written loop (the
-machine is shared: compare ratios, not absolute numbers), and the seconds of the
-warm-up chunk (compilation included).
+Configurations take turns on chunks of 1024 samples (32 steps; see ``timing.py``) after
+a first epoch each: keras_bridge with default settings, with
+``compile(steps_per_execution=8)``, with ``compile(jit_compile=True)`` (torch:
+``torch.compile``; on JAX it is the default) and with the ``mixed_bfloat16`` policy, and a
+loop written by hand for the engine (a ``torch.optim`` loop; a jitted JAX + optax step) in
+float32 and in bfloat16. Prints each one's best and median chunk in samples/s and as a
+ratio to the float32 hand-written loop (the machine is shared: compare ratios, not
+absolute numbers), and the seconds of the first epoch (compilation included).
 
 Run: python bench/train_small_mlp.py [--epochs 2] [--engines torch,jax]
 """
@@ -17,12 +18,13 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see train_mlp.py
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from keras_bridge import backends  # noqa: E402
-from timing import Runner, measure  # noqa: E402
+from timing import (LEGEND, dtype_policy, fit_runner, jax_train_step,  # noqa: E402
+                    jitted_step_runner, keras_bridge_configs, measure, print_header,
+                    print_rows, torch_loop_runner)
 
 N, BATCH, CLASSES, CHUNK, HIDDEN = 8192, 32, 10, 1024, 64
 
@@ -34,56 +36,46 @@ def make_data():
     return x, y
 
 
-def keras_bridge_runner(engine, x, y, **compile_args):
+def keras_bridge_runner(engine, x, y, policy=None, **compile_args):
     from keras_bridge import config
     from keras_bridge.layers import Dense
     from keras_bridge.models import Sequential
     config.set_backend(engine)
-    model = Sequential([Dense(HIDDEN, activation="relu", input_shape=(784,)),
-                        Dense(CLASSES, activation="softmax")])
-    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"], **compile_args)
-    return Runner(lambda lo, hi: model.fit(x[lo:hi], y[lo:hi], batch_size=BATCH, epochs=1,
-                                           verbose=0))
+    with dtype_policy(policy):
+        model = Sequential([Dense(HIDDEN, activation="relu", input_shape=(784,)),
+                            Dense(CLASSES, activation="softmax")])
+        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"],
+                      **compile_args)
+    return fit_runner(model, x, y, BATCH)
 
 
-def torch_by_hand_runner(x, y):
+def torch_by_hand_runner(x, y, bfloat16=False):
     import torch
     from torch import nn
     net = nn.Sequential(nn.Linear(784, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, CLASSES))
     opt = torch.optim.Adam(net.parameters(), lr=0.001, eps=1e-7)
-    xt, labels = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
-
-    def train(lo, hi):
-        order = torch.randperm(hi - lo) + lo
-        for i in range(0, hi - lo, BATCH):
-            idx = order[i:i + BATCH]
-            loss = nn.functional.cross_entropy(net(xt[idx]), labels[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return Runner(train)
+    return torch_loop_runner(net, opt, nn.functional.cross_entropy, torch.from_numpy(x),
+                             torch.from_numpy(y.argmax(1)), BATCH,
+                             autocast=torch.bfloat16 if bfloat16 else None)
 
 
-def jax_by_hand_runner(x, y):
+def jax_by_hand_runner(x, y, bfloat16=False):
     import jax
     import jax.numpy as jnp
     import optax
-    from timing import jitted_step_runner
     rng = np.random.default_rng(1)
     params = [(jnp.asarray(rng.normal(0, 0.05, s), jnp.float32), jnp.zeros(s[1], jnp.float32))
               for s in [(784, HIDDEN), (HIDDEN, CLASSES)]]
     opt = optax.adam(0.001, eps=1e-7)
 
-    def step(params, opt_state, xb, yb):
-        def loss_fn(p):
-            (w1, b1), (w2, b2) = p
-            logits = jax.nn.relu(xb @ w1 + b1) @ w2 + b2
-            return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(logits), -1))
-        grads = jax.grad(loss_fn)(params)
-        updates, opt_state = opt.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state
+    def forward(p, xb):
+        (w1, b1), (w2, b2) = p
+        return jax.nn.relu(xb @ w1 + b1) @ w2 + b2
 
-    return jitted_step_runner(jax.jit(step, donate_argnums=(0, 1)), params,
+    def loss(logits, yb):
+        return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(logits), -1))
+
+    return jitted_step_runner(jax_train_step(forward, loss, opt, bfloat16), params,
                               opt.init(params), x, y, BATCH)
 
 
@@ -94,27 +86,19 @@ def main():
     args = parser.parse_args()
     x, y = make_data()
     by_hand = {"torch": torch_by_hand_runner, "jax": jax_by_hand_runner}
-    print(f"MLP 784-{HIDDEN}-{CLASSES}, Adam, batch {BATCH}, {N} samples, {args.epochs} "
-          f"epochs timed in chunks of {CHUNK} samples, configurations taking turns")
-    configs = [("default", {}), ("steps_per_execution=8", {"steps_per_execution": 8}),
-               ("jit_compile=True", {"jit_compile": True})]
-    print(f"{'engine':7} {'configuration':24} {'x hand (median)':>16} {'x hand (best)':>14} "
-          f"{'warm-up s':>10}")
+    print(f"MLP 784-{HIDDEN}-{CLASSES}, Adam, batch {BATCH}, {N} samples, a first epoch then "
+          f"{args.epochs} epochs timed in chunks of {CHUNK} samples, configurations taking "
+          f"turns; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
+    print_header()
     for engine in args.engines.split(","):
-        names = [name for name, _ in configs] + ["hand-written loop"]
-        runners = [keras_bridge_runner(engine, x, y, **kw) for _, kw in configs]
-        runners.append(by_hand[engine](x, y))
-        warmup = []
-        for runner in runners:  # first chunk, compilation included
-            start = time.perf_counter()
-            runner.train(0, CHUNK)
-            warmup.append(time.perf_counter() - start)
-        results = measure(runners, N, args.epochs, CHUNK, CHUNK)
-        hand = results[-1]
-        for name, result, first in zip(names, results, warmup):
-            print(f"{engine:7} {name:24} {result['median'] / hand['median']:16.2f} "
-                  f"{result['best'] / hand['best']:14.2f} {first:10.2f}", flush=True)
-        print(f"{engine:7} {'(hand, samples/s)':24} {hand['median']:16.0f}")
+        configs = [(label, keras_bridge_runner(engine, x, y, policy, **compile_args))
+                   for label, compile_args, policy in keras_bridge_configs(engine)]
+        configs += [("hand-written, float32", by_hand[engine](x, y)),
+                    ("hand-written, bfloat16", by_hand[engine](x, y, bfloat16=True))]
+        results = measure([runner for _, runner in configs], N, args.epochs, CHUNK)
+        print_rows(engine, [(label, r) for (label, _), r in zip(configs, results)],
+                   results[-2])
+    print(LEGEND)
 
 
 if __name__ == "__main__":

@@ -25,10 +25,14 @@ save) installs it for itself. Only the main thread receives signals, so in other
 both do nothing.
 """
 
-import contextlib
 import functools
 import signal
 import threading
+
+try:  # the C functions signal.py wraps; its wrappers convert to enums (~2 us a call)
+    import _signal as _raw_signal
+except ImportError:  # not CPython
+    _raw_signal = signal
 
 engine_lock = threading.RLock()
 
@@ -64,23 +68,34 @@ def _main_thread():
     return threading.current_thread() is threading.main_thread()
 
 
-@contextlib.contextmanager
-def _installed():
-    if _state.installed or not _main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is None:  # a handler set outside Python: it could not be put back
-        yield
-        return
-    _state.previous = previous
-    signal.signal(signal.SIGINT, _on_sigint)
-    _state.installed = True
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        _state.installed = False
+def _install():
+    """Our handler in place of the one there: that one, or None when it was set outside
+    Python (it could not be put back) and nothing was done."""
+    previous = _raw_signal.getsignal(signal.SIGINT)
+    if previous is not None:
+        _state.previous = previous
+        _raw_signal.signal(signal.SIGINT, _on_sigint)
+        _state.installed = True
+    return previous
+
+
+def _uninstall(previous):
+    _raw_signal.signal(signal.SIGINT, previous)
+    _state.installed = False
+
+
+class _Installed:
+    """Our SIGINT handler in place for the block (nothing to do when it already is, or
+    in another thread). A class rather than a generator: it runs on every predict."""
+
+    __slots__ = ("previous",)
+
+    def __enter__(self):
+        self.previous = None if _state.installed or not _main_thread() else _install()
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            _uninstall(self.previous)
 
 
 def handles_interrupts(method):
@@ -88,28 +103,36 @@ def handles_interrupts(method):
     is installed once for the whole call."""
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
-        with _installed():
+        with _Installed():
             return method(*args, **kwargs)
     return wrapper
 
 
-@contextlib.contextmanager
-def uninterrupted():
+class uninterrupted:  # noqa: N801 (used as a function: ``with guards.uninterrupted():``)
     """A block that Ctrl-C does not split (a step committing a model's new state, a
     temporary file made and registered for its cleanup): SIGINT waits until it ends."""
-    if not _main_thread() or _state.in_step:
-        yield
-        return
-    with _installed():
-        if not _state.installed:  # no Python handler to defer to
-            yield
+
+    __slots__ = ("previous", "guarding")
+
+    def __enter__(self):
+        self.previous, self.guarding = None, False
+        if _state.in_step or not _main_thread():
             return
+        if not _state.installed:
+            self.previous = _install()
+            if self.previous is None:  # no Python handler to defer to
+                return
+        self.guarding = True
         _state.pending = False  # one left by a SIGINT racing a step's end
         _state.in_step = True
+
+    def __exit__(self, *exc):
         try:
-            yield
+            if self.guarding:
+                _state.in_step = False
+                if _state.pending:
+                    _state.pending = False
+                    _deliver(signal.SIGINT, None)
         finally:
-            _state.in_step = False
-            if _state.pending:
-                _state.pending = False
-                _deliver(signal.SIGINT, None)
+            if self.previous is not None:
+                _uninstall(self.previous)

@@ -18,8 +18,10 @@ from keras_bridge.distribution import runtime as distribution_runtime
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.embedding import check_index_inputs
 from keras_bridge.layers.preprocessing import host_stage
+from keras_bridge.training import batches as batch_sources
+from keras_bridge.training import data
 from keras_bridge.training.data import expand_rank_1
-from keras_bridge.training.trainer import Trainer
+from keras_bridge.training.trainer import Trainer, check_verbose
 from keras_bridge.graph import KerasTensor, topological_nodes
 from keras_bridge.models.native_module import TorchModuleMethods
 from keras_bridge.models.plan import ExecutionPlan
@@ -360,6 +362,8 @@ class Model(TorchModuleMethods, Trainer, Layer):
     # ---- inference -------------------------------------------------------------------
     def _standardize(self, x):
         """Flat list of numpy arrays in input order, each checked against its input."""
+        if type(x) is np.ndarray and self._functional and len(self.inputs) == 1:
+            return self._standardize_one(x)  # the general path's steps for this case
         if x is None:
             raise ValueError(f"Model {self.name!r} received no input data (x is None).")
         flat = self._flatten_inputs(x) if self._functional else \
@@ -379,10 +383,18 @@ class Model(TorchModuleMethods, Trainer, Layer):
                              f"of samples. Received sizes: {[a.shape[0] for a in arrays]}")
         dtypes = [t.dtype for t in self.inputs] if self._functional else \
             [config.floatx()] * len(arrays)
-        arrays = [a.astype(d, copy=False) if d != "string" and (
-                  np.issubdtype(a.dtype, np.floating) or np.issubdtype(np.dtype(d), np.floating))
-                  else a for a, d in zip(arrays, dtypes)]
+        arrays = [a if a.dtype == d else _cast_input(a, d) for a, d in zip(arrays, dtypes)]
         return host_stage.encode_inputs(self, arrays)  # strings to indices, on the host
+
+    def _standardize_one(self, array):
+        """``_standardize`` of one array for a one-input functional model (predict's
+        one-sample latency is mostly such per-call steps)."""
+        t = self.inputs[0]
+        array = expand_rank_1(array, t.shape)
+        _check_shape(self.name, self.input_names[0], t.shape, array.shape)
+        if array.dtype != t.dtype:
+            array = _cast_input(array, t.dtype)
+        return host_stage.encode_inputs(self, [array])
 
     @guards.handles_interrupts
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
@@ -391,16 +403,13 @@ class Model(TorchModuleMethods, Trainer, Layer):
         may be a Sequence, generator or iterable of batches (``x``, or tuples whose first
         element is ``x``), ``steps`` of them. ``callbacks`` get the predict hooks, each
         batch's end with ``logs={"outputs": ...}`` as in Keras 3."""
-        from keras_bridge.training import batches as batch_sources
-        from keras_bridge.training import data
-        from keras_bridge.training.trainer import check_verbose
         verbose = check_verbose(verbose) if distribution_runtime.is_chief(self) else 0
         if batch_sources.is_source(x):
             if batch_size is not None and not batch_sources.sizes_its_own_batches(x):
                 raise ValueError("predict(): batch_size must not be given when x is a "
                                  "Sequence, generator or dataset of batches.")
-            from keras_bridge.training.batches import BatchSource
-            source = BatchSource(x, self, steps, targets="ignored", what="predict")
+            source = batch_sources.BatchSource(x, self, steps, targets="ignored",
+                                               what="predict")
             self._ensure_built(source.first()[0])
             batches = ((xs, None) for xs, _, _, _ in source.epoch())
             outputs = self._predict_batches(batches, source.target, source.steps, verbose,
@@ -414,6 +423,8 @@ class Model(TorchModuleMethods, Trainer, Layer):
         if n == 0:
             raise ValueError(f"Model {self.name!r} received empty input data (0 samples).")
         self._ensure_built(arrays)
+        if n <= batch_size and not verbose and not callbacks:
+            return self._predict_one(arrays)  # one batch, no bar or hooks to run: no loop
         batches = (([a[i:i + batch_size] for a in arrays], min(i + batch_size, n))
                    for i in range(0, n, batch_size))
         return self._predict_batches(batches, n, -(-n // batch_size), verbose, callbacks)
@@ -464,6 +475,12 @@ class Model(TorchModuleMethods, Trainer, Layer):
         """Outputs for one batch ``x`` as numpy arrays."""
         arrays = self._standardize(x)
         self._ensure_built(arrays)
+        return self._predict_one(arrays)
+
+    def _predict_one(self, arrays):
+        """Outputs for one batch of standardized input arrays (what ``predict`` of data
+        that fits one batch with no callbacks and no bar shares with
+        ``predict_on_batch``: one-sample latency is this path)."""
         program = self._predictor()
         with guards.uninterrupted():
             outputs = program.predict_batch(arrays)
@@ -683,9 +700,18 @@ def _checked_backend_name(name):
     return name
 
 
+def _cast_input(a, dtype):
+    """Input ``a`` in its model input's ``dtype`` where either is floating (integers
+    given to an integer input, strings, and a "string" input stay as they are)."""
+    if dtype == "string" or not (np.issubdtype(a.dtype, np.floating)
+                                 or np.issubdtype(np.dtype(dtype), np.floating)):
+        return a
+    return a.astype(dtype, copy=False)
+
+
 def _check_shape(model_name, input_name, expected, received):
-    ok = len(expected) == len(received) and all(
-        e is None or e == r for e, r in zip(expected[1:], received[1:]))
+    ok = len(expected) == len(received) and (expected[1:] == received[1:] or all(
+        e is None or e == r for e, r in zip(expected[1:], received[1:])))
     if not ok:
         raise ValueError(f"Input {input_name!r} of model {model_name!r} is incompatible: "
                          f"expected shape {tuple(expected)}, received shape {tuple(received)}.")

@@ -25,6 +25,9 @@ from keras_bridge.training.step import StepPolicy
 from keras_bridge.training.step_methods import StepMethods, overridden
 
 
+_UNCOMPILED = execution.Execution()  # how an uncompiled model predicts (never changed)
+
+
 class Compiled:
     """What ``compile`` chose: optimizer, loss and metrics for one model."""
 
@@ -126,7 +129,7 @@ class Trainer(StepMethods):
         self._set_execution(jit_compile=value)
 
     def _execution(self):
-        return self._compiled.execution if self._compiled else execution.Execution()
+        return self._compiled.execution if self._compiled else _UNCOMPILED
 
     def _set_execution(self, **change):
         self._require_compiled("setting how it executes")

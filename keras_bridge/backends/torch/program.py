@@ -55,7 +55,11 @@ class Program:
                 w.slot.write(value)
 
     def predict_batch(self, arrays):
-        return self.predict_batches([arrays])
+        """One input list's outputs (the path of a one-sample predict: kept short)."""
+        with torch.inference_mode(), using_device(self.device):
+            outputs = self._predict_run([host_to_device(a, self.device) for a in arrays],
+                                        False)
+        return [o.cpu().numpy() for o in outputs]
 
     def predict_batches(self, batches):
         """Input lists run back to back, read to the host once: outputs joined along
