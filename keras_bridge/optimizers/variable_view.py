@@ -46,11 +46,29 @@ class OptimizerVariable(TensorOperators):
         return value if dtype is None else value.astype(dtype)
 
     @property
+    def backend_name(self):
+        """The engine of the optimizer's state (None before it is built)."""
+        return self._optimizer._backend_name
+
+    @property
     def value(self):
-        """The value as a tensor of the optimizer's engine (a copy)."""
-        engine = self._optimizer._backend_name
+        """The value as a tensor of the optimizer's engine: the state's own array where
+        the engine keeps immutable arrays (JAX), else a copy."""
         from keras_bridge import config
-        return backends.get(engine or config.backend()).ops.convert_to_tensor(self.numpy())
+        binding = self._optimizer._binding
+        if self._key is not None and hasattr(binding, "state_entry"):
+            return binding.state_entry(binding.current_state(), self._key).astype(self.dtype)
+        engine = self._optimizer._backend_name or config.backend()
+        return backends.get(engine).ops.convert_to_tensor(self.numpy())
+
+    def __int__(self):
+        return int(self.numpy())
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __bool__(self):
+        return bool(self.numpy())
 
     def assign(self, value):
         from keras_bridge import ops

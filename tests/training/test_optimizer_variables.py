@@ -167,3 +167,20 @@ def test_keras3_jax_loop_passes_variables_into_jit():
     with pytest.raises(ValueError, match="hold the 5 values of optimizer.variables"):
         optimizer.stateless_apply(optimizer_variables[:2], [t * 0 for t in trainable],
                                   trainable)
+
+
+def test_ops_and_python_numbers_take_optimizer_variables(backend):
+    model = _model()
+    model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "mse")
+    model.train_on_batch(X, Y)
+    iteration, learning_rate, kernel_momentum = model.optimizer.variables[:3]
+    assert int(iteration) == 1 and float(learning_rate) == pytest.approx(0.1)
+    assert iteration.backend_name == backend
+    want = -0.1 * _grads(W1, B1, W2)[0]  # SGD's momentum after one step, as above
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.add(kernel_momentum, 1.0)),
+                               want + 1.0, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(kernel_momentum * 2), 2 * want,
+                               rtol=1e-5, atol=1e-6)
+    assert ops.convert_to_numpy(ops.cast(iteration, "float32")) == 1.0
+    fresh = keras.optimizers.Adam(0.5)  # before build too, on the default engine
+    assert float(ops.convert_to_numpy(fresh.variables[1] * 2)) == 1.0

@@ -350,9 +350,10 @@ class JaxOptimizer:
     def state_with(self, state, values):
         """``state`` with the entries of ``values`` (``{key: value}``, Keras's layout)
         replaced, each in the dtype and placement of the value it replaces. Pure.
-        ``iterations`` sets optax's own step counts too."""
+        ``iterations`` sets optax's own step counts too. Each slot list is rebuilt once."""
         iterations, learning_rate = state.iterations, state.learning_rate
         inner = list(state.inner)
+        slots = {}  # (index in the chain, field) -> {weight index: new value}
         for key, value in values.items():
             if key == "iterations":
                 iterations = _put(value, iterations)
@@ -366,10 +367,12 @@ class JaxOptimizer:
             else:
                 i, name = key.split("/", 1)
                 index, field, sign = self._slots[name]
-                slots = list(getattr(inner[index], field))
-                value = value if sign == 1.0 else value * sign
-                slots[int(i)] = _put(value, slots[int(i)])
-                inner[index] = inner[index]._replace(**{field: slots})
+                slots.setdefault((index, field), {})[int(i)] = \
+                    value if sign == 1.0 else value * sign
+        for (index, field), new in slots.items():
+            old = getattr(inner[index], field)
+            inner[index] = inner[index]._replace(**{field: [
+                _put(new[i], o) if i in new else o for i, o in enumerate(old)]})
         return OptState(iterations, learning_rate, tuple(inner))
 
     def read_state(self, key):
@@ -401,7 +404,13 @@ class JaxOptimizer:
 
 def _put(value, like):
     """``value`` with the dtype and shape of ``like``, placed where ``like`` is (traced
-    values are only cast: their placement is the trace's; device arrays stay on device)."""
+    values are only cast: their placement is the trace's; device arrays stay on device;
+    a value that already fits is returned as it is)."""
+    if isinstance(value, jax.Array) and value.dtype == like.dtype and \
+            value.shape == like.shape and (isinstance(value, jax.core.Tracer) or
+                                           isinstance(like, jax.core.Tracer) or
+                                           value.sharding == like.sharding):
+        return value
     if isinstance(like, jax.core.Tracer) or isinstance(value, jax.core.Tracer):
         return jnp.asarray(value).astype(like.dtype).reshape(like.shape)
     if not isinstance(value, jax.Array):
