@@ -435,8 +435,9 @@ class EngineOptimizer(Protocol):
     def read_state(self, key: str):
         """One ``state_dict`` entry as numpy (reads only that one)."""
 
-    def write_state(self, key: str, value) -> None:
-        """Set one entry (shape as ``read_state`` gives it); the rest unchanged."""
+    def write_state(self, values: dict) -> None:
+        """Set the entries of ``values`` (``{key: value}``, shapes as ``read_state``
+        gives them); the rest unchanged."""
 
 
 @runtime_checkable
@@ -586,11 +587,9 @@ def state_dict_of(optimizer):
 
 def load_state_dict_into(optimizer, values):
     """``EngineOptimizer.load_state_dict`` from its ``write_state``: everything checked
-    first (``check_optimizer_state``), then written, ``iterations`` first (a slot made
-    on the way starts at that step)."""
+    first (``check_optimizer_state``), then written at once."""
     check_optimizer_state(state_dict_of(optimizer), values)
-    for key in sorted(values, key=lambda k: k != "iterations"):
-        optimizer.write_state(key, values[key])
+    optimizer.write_state(values)
 
 
 def check_optimizer_state(expected, values):

@@ -355,9 +355,18 @@ class Optimizer:
         engine optimizer's state: reading gives the current value, ``assign`` sets it.
         Before ``build`` / training, only ``iteration`` and ``learning_rate``."""
         if self._binding is not None:
-            return variable_view.views(self, self._weights)
-        return [v for v in variable_view.views(self, [])
+            return variable_view.views(self, self._bound_entries(), self._weights)
+        return [v for v in variable_view.views(self, keras_layout.named_entries(self, []), [])
                 if v._key in (None, "iterations", "learning_rate")]
+
+    def _bound_entries(self):
+        """``keras_layout.named_entries`` over the bound weights: fixed once bound (the
+        weights, the names and the schedule do not change), so made once; a JAX-style
+        train step reads it every step."""
+        entries = self.__dict__.get("_entries")
+        if entries is None:
+            entries = self._entries = keras_layout.named_entries(self, self._weights)
+        return entries
 
     def _read_state(self, key):
         """One state entry as numpy (``variables``' reads)."""
@@ -371,7 +380,7 @@ class Optimizer:
 
     def _write_state(self, key, value):
         if self._binding is not None:
-            self._binding.write_state(key, value)
+            self._binding.write_state({key: value})
         elif key == "learning_rate":
             self.learning_rate = float(value)
         else:
@@ -381,7 +390,7 @@ class Optimizer:
 
     def _state_keys(self):
         """The engine state key of each of ``variables`` (None: a constant)."""
-        return [key for key, _, _ in keras_layout.named_entries(self, self._weights)]
+        return [key for key, _, _ in self._bound_entries()]
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
         """Keras 3's pure update: ``(new trainable values, new optimizer variables)``
@@ -408,7 +417,7 @@ class Optimizer:
         binding = self._binding
         state = binding.current_state()
         return [np.asarray(constant) if key is None else binding.state_entry(state, key)
-                for key, _, constant in keras_layout.named_entries(self, self._weights)]
+                for key, _, constant in self._bound_entries()]
 
     def _set_stateless_values(self, values):
         """Store what a JAX-style train step returned as its ``optimizer_variables``."""

@@ -91,11 +91,11 @@ class OptimizerVariable(TensorOperators):
                 f"dtype={self.dtype}, value={self.numpy()}>")
 
 
-def views(optimizer, weights):
-    """Keras's ``optimizer.variables`` for ``optimizer`` over its trained ``weights``."""
-    from keras_bridge.optimizers import keras_layout
+def views(optimizer, entries, weights):
+    """Keras's ``optimizer.variables`` for ``optimizer``'s ``entries``
+    (``keras_layout.named_entries`` over its trained ``weights``)."""
     out = []
-    for key, path, constant in keras_layout.named_entries(optimizer, weights):
+    for key, path, constant in entries:
         if key is None:
             shape, dtype = (), np.asarray(constant).dtype.name
         elif key == "iterations" or key == "step_counter":

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from keras_bridge.optimizers.keras_layout import entries as _entries
+from keras_bridge.optimizers import keras_layout
 from keras_bridge.saving.npz import InvalidFileError
 
 def keras_variables(model):
@@ -42,17 +42,14 @@ def keras_named_variables(model):
                          "exactly its trainable weights, so it cannot be saved in Keras's "
                          "layout. Save with include_optimizer=False.")
     out = []
-    for key, owner, name, constant in _entries(compiled.optimizer, len(trainable)):
+    for key, path, constant in keras_layout.named_entries(compiled.optimizer, trainable):
         if key is None:
-            out.append((f"{owner}/{name}", constant))
+            out.append((path, constant))
             continue
-        name = name or ("iteration" if key == "iterations" else key)
-        if "/" in key:
+        if "/" in key:  # the saved state numbers the weights in its own order
             i, slot = key.split("/", 1)
-            weight = trainable[int(i)]
-            key = f"{index[id(weight)]}/{slot}"
-            name = f"{weight.path.replace('/', '_')}_{slot}"
-        out.append((f"{owner}/{name}", np.asarray(arrays[key])))
+            key = f"{index[id(trainable[int(i)])]}/{slot}"
+        out.append((path, np.asarray(arrays[key])))
     return out
 
 
@@ -62,7 +59,7 @@ def restore(model, variables, where):
     warning, as Keras does; a shape that does not fit is an error."""
     optimizer = model.optimizer
     trainable = model.trainable_weights
-    keys = [key for key, *_ in _entries(optimizer, len(trainable))]
+    keys = [key for key, *_ in keras_layout.entries(optimizer, len(trainable))]
     if len(variables) != len(keys):
         warnings.warn(f"Skipping the optimizer state in {where}: it has {len(variables)} "
                       f"variables, but optimizer {optimizer.name!r} "

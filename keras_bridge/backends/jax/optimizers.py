@@ -381,10 +381,10 @@ class JaxOptimizer:
         value = np.asarray(self.state_entry(self.current_state(), key))
         return value.astype(np.int64) if key == "iterations" else value
 
-    def write_state(self, key, value):
-        self.state = self.state_with(self.current_state(), {key: value})
-        if key == "learning_rate":
-            self._learning_rate = float(np.asarray(value))
+    def write_state(self, values):
+        self.state = self.state_with(self.current_state(), values)
+        if "learning_rate" in values:
+            self._learning_rate = float(np.asarray(values["learning_rate"]))
 
     def state_dict(self):
         return state_dict_of(self)
@@ -568,13 +568,15 @@ class JaxLossScaleOptimizer:
             return np.asarray(self.state_entry(self.current_state(), key))
         return self.inner.read_state(key)
 
-    def write_state(self, key, value):
-        if key in LOSS_SCALE_KEYS:
-            self.state = self.state_with(self.current_state(), {key: value})
-        else:
-            if self.state is None:
-                self.init()
-            self.inner.write_state(key, value)
+    def write_state(self, values):
+        if self.state is None:
+            self.init()
+        own = {k: v for k, v in values.items() if k in LOSS_SCALE_KEYS}
+        inner = {k: v for k, v in values.items() if k not in LOSS_SCALE_KEYS}
+        if inner:
+            self.inner.write_state(inner)
+        if own:
+            self.state = self.state_with(self.state, own)
 
     def state_dict(self):
         return state_dict_of(self)

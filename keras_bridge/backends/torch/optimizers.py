@@ -456,34 +456,37 @@ class TorchOptimizer:
         tensor = w.slot.layout(tensor) if w.slot.layout else tensor
         return (tensor.detach() * sign).cpu().numpy()
 
-    def write_state(self, key, value):
-        if key == "iterations":
-            self._iterations = t = int(np.asarray(value))
-            for p in self.params:
-                if p in self._torch_state():
-                    self._rule.set_step(self._torch_state()[p], t)
-            return
-        if key == "learning_rate":
-            self._learning_rate = float(np.asarray(value))
-            return
-        self._make_state()
-        if "/" not in key:
-            self._rule.load_global_state(self.torch_optimizer, self.params, {key: value})
-            return
-        i, name = key.split("/", 1)
-        w, p = self.weights[int(i)], self.params[int(i)]
-        torch_key, sign, _ = self._rule.slots[name]
-        with torch.no_grad():
-            value = w.slot.to_storage(torch.as_tensor(np.asarray(value) * sign))
-            self._torch_state()[p][torch_key].copy_(value.to(dtype=p.dtype, device=p.device))
-
-    def _make_state(self):
-        """torch.optim's state for every weight, as after ``iterations`` steps with the
-        slots at their initial values where the first step has not made it yet."""
+    def write_state(self, values):
         state = self._torch_state()
-        for p in self.params:
-            if self._rule.slots and not state.get(p):
-                state[p] = self._rule.init_state(p, self._iterations)
+        if "iterations" in values:  # first: a slot's state made below starts at it
+            self._iterations = t = int(np.asarray(values["iterations"]))
+            for p in self.params:
+                if p in state:
+                    self._rule.set_step(state[p], t)
+        if "learning_rate" in values:
+            self._learning_rate = float(np.asarray(values["learning_rate"]))
+        slots = [k for k in values if "/" in k]
+        globals_ = {k: v for k, v in values.items()
+                    if "/" not in k and k not in ("iterations", "learning_rate")}
+        if globals_:  # an algorithm-wide value sits in every weight's state
+            for p in self.params:
+                self._made_state(p)
+            self._rule.load_global_state(self.torch_optimizer, self.params, globals_)
+        with torch.no_grad():
+            for key in slots:
+                i, name = key.split("/", 1)
+                w, p = self.weights[int(i)], self.params[int(i)]
+                torch_key, sign, _ = self._rule.slots[name]
+                value = w.slot.to_storage(torch.as_tensor(np.asarray(values[key]) * sign))
+                self._made_state(p)[torch_key].copy_(value.to(dtype=p.dtype, device=p.device))
+
+    def _made_state(self, p):
+        """torch.optim's state for parameter ``p``, made as after ``iterations`` steps
+        with the slots at their initial values where the first step has not made it."""
+        state = self._torch_state()
+        if self._rule.slots and not state.get(p):
+            state[p] = self._rule.init_state(p, self._iterations)
+        return state.get(p)
 
     def state_dict(self):
         return state_dict_of(self)
@@ -591,13 +594,14 @@ class TorchLossScaleOptimizer:
             return np.asarray(self.scale_value, np.float32)
         return self.inner.read_state(key)
 
-    def write_state(self, key, value):
-        if key == "step_counter":
-            self.step_counter.fill_(int(np.asarray(value)))
-        elif key == "dynamic_scale":
-            self.scale.fill_(float(np.asarray(value)))
-        else:
-            self.inner.write_state(key, value)
+    def write_state(self, values):
+        if "step_counter" in values:
+            self.step_counter.fill_(int(np.asarray(values["step_counter"])))
+        if "dynamic_scale" in values:
+            self.scale.fill_(float(np.asarray(values["dynamic_scale"])))
+        inner = {k: v for k, v in values.items() if k not in ("step_counter", "dynamic_scale")}
+        if inner:
+            self.inner.write_state(inner)
 
     def state_dict(self):
         return state_dict_of(self)
