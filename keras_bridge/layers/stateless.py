@@ -15,7 +15,8 @@ from keras_bridge import backends, config, context, ops
 from keras_bridge.utils import tree
 
 
-def _check_count(layer, what, given, expected):
+def check_count(layer, what, given, expected):
+    """Keras 3's error for a list of values that does not match ``layer``'s ``what``."""
     if len(given) != len(expected):
         raise ValueError(
             f"Argument `{what}` must be a list of tensors corresponding 1:1 to "
@@ -46,8 +47,8 @@ def stateless_call(layer, trainable_variables, non_trainable_variables, args, kw
     trainable, others = layer.trainable_variables, layer.non_trainable_variables
     trainable_variables = list(trainable_variables)
     non_trainable_variables = list(non_trainable_variables)
-    _check_count(layer, "trainable_variables", trainable_variables, trainable)
-    _check_count(layer, "non_trainable_variables", non_trainable_variables, others)
+    check_count(layer, "trainable_variables", trainable_variables, trainable)
+    check_count(layer, "non_trainable_variables", non_trainable_variables, others)
     engine = _engine(layer, trainable_variables + non_trainable_variables)
     layer.bind(engine)
     convert = backends.get(engine).ops.convert_to_tensor

@@ -178,6 +178,7 @@ class StepMethods:
         sees it), and what the loss computation assigns is returned, not stored.
         Returns ``(loss, (trainable_variables, non_trainable_variables,
         metrics_variables))``."""
+        from keras_bridge.layers.stateless import check_count
         from keras_bridge.stateless_scope import StatelessScope
         groups = [(self.trainable_variables, list(trainable_variables), "trainable"),
                   (self.non_trainable_variables, list(non_trainable_variables),
@@ -185,12 +186,7 @@ class StepMethods:
                   (self.metrics_variables, list(metrics_variables), "metrics")]
         mapping = []
         for variables, values, what in groups:
-            if len(values) != len(variables):
-                raise ValueError(
-                    f"Argument `{what}_variables` must be a list of tensors "
-                    f"corresponding 1:1 to {type(self).__name__}().{what}_variables. "
-                    f"Received list with length {len(values)}, but expected "
-                    f"{len(variables)} variables.")
+            check_count(self, f"{what}_variables", values, variables)
             mapping.extend(zip(variables, values))
         with StatelessScope(state_mapping=mapping) as scope:
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred,
