@@ -374,27 +374,23 @@ class Model(TorchModuleMethods, Trainer, Layer):
                 raise ValueError(
                     f"Model {self.name!r} expects {len(self.inputs)} input(s) "
                     f"{self.input_names}, but it received {len(arrays)} array(s).")
-            arrays = [expand_rank_1(a, t.shape) for a, t in zip(arrays, self.inputs)]
-            for name, t, a in zip(self.input_names, self.inputs, arrays):
-                _check_shape(self.name, name, t.shape, a.shape)
+            arrays = [_checked_input(self.name, name, t, a)
+                      for name, t, a in zip(self.input_names, self.inputs, arrays)]
         counts = {a.shape[0] if a.ndim else None for a in arrays}
         if len(counts) > 1:
             raise ValueError(f"All inputs of model {self.name!r} must have the same number "
                              f"of samples. Received sizes: {[a.shape[0] for a in arrays]}")
         dtypes = [t.dtype for t in self.inputs] if self._functional else \
             [config.floatx()] * len(arrays)
-        arrays = [a if a.dtype == d else _cast_input(a, d) for a, d in zip(arrays, dtypes)]
+        arrays = [_cast_input(a, d) for a, d in zip(arrays, dtypes)]
         return host_stage.encode_inputs(self, arrays)  # strings to indices, on the host
 
     def _standardize_one(self, array):
         """``_standardize`` of one array for a one-input functional model (predict's
         one-sample latency is mostly such per-call steps)."""
         t = self.inputs[0]
-        array = expand_rank_1(array, t.shape)
-        _check_shape(self.name, self.input_names[0], t.shape, array.shape)
-        if array.dtype != t.dtype:
-            array = _cast_input(array, t.dtype)
-        return host_stage.encode_inputs(self, [array])
+        array = _checked_input(self.name, self.input_names[0], t, array)
+        return host_stage.encode_inputs(self, [_cast_input(array, t.dtype)])
 
     @guards.handles_interrupts
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
@@ -700,9 +696,19 @@ def _checked_backend_name(name):
     return name
 
 
+def _checked_input(model_name, input_name, t, a):
+    """Array ``a`` for the model input ``t`` (a KerasTensor): rank 1 data expanded as
+    Keras does, then its shape checked."""
+    a = expand_rank_1(a, t.shape)
+    _check_shape(model_name, input_name, t.shape, a.shape)
+    return a
+
+
 def _cast_input(a, dtype):
     """Input ``a`` in its model input's ``dtype`` where either is floating (integers
     given to an integer input, strings, and a "string" input stay as they are)."""
+    if a.dtype == dtype:
+        return a
     if dtype == "string" or not (np.issubdtype(a.dtype, np.floating)
                                  or np.issubdtype(np.dtype(dtype), np.floating)):
         return a
