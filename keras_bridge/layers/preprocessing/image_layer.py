@@ -134,7 +134,11 @@ class ImageLayer(Layer):
 
     def _as_batch(self, images):
         """(images as a batch of rank 4 in the compute dtype, whether it was one image)."""
-        images = ops.cast(images, self.compute_dtype)
+        return self._batched(ops.cast(images, self.compute_dtype))
+
+    def _batched(self, images):
+        """(images as a batch of rank 4, whether it was one image); a rank other than 3
+        or 4 is an error."""
         self._hw_axes(ops.ndim(images))
         single = ops.ndim(images) == 3
         return (ops.expand_dims(images, 0) if single else images), single
@@ -147,9 +151,7 @@ class ImageLayer(Layer):
     def call(self, inputs, training=True):
         if isinstance(inputs, dict):
             return self._call_dict(inputs, training)
-        self._hw_axes(ops.ndim(inputs))
-        single = ops.ndim(inputs) == 3
-        images = ops.expand_dims(inputs, 0) if single else inputs
+        images, single = self._batched(inputs)
         transformation = self.get_random_transformation(images, training)
         images = self.transform_images(images, transformation, training)
         return ops.squeeze(images, 0) if single else images
@@ -159,10 +161,7 @@ class ImageLayer(Layer):
             raise ValueError(f"Layer {self.name!r} expects a dict with an 'images' entry. "
                              f"Received keys: {sorted(inputs)}")
         self.check_targets(inputs)
-        images = ops.convert_to_tensor(inputs["images"])
-        self._hw_axes(ops.ndim(images))
-        single = ops.ndim(images) == 3
-        images = ops.expand_dims(images, 0) if single else images
+        images, single = self._batched(ops.convert_to_tensor(inputs["images"]))
         transformation = self.get_random_transformation(images, training)
         out = dict(inputs)
         result = self.transform_images(images, transformation, training)
