@@ -197,3 +197,39 @@ class Weight(TensorOperators):
 def _ops():
     from keras_bridge import ops
     return ops
+
+
+def _by_slot_kind(weights):
+    """``{slot type: [index, ...]}`` of the bound weights; None: the rest (unbound, or
+    any weight while a substitution scope is active), handled one by one."""
+    groups = {}
+    bulk = _substitution.get() is None
+    for i, w in enumerate(weights):
+        kind = type(w.slot) if bulk and w.slot is not None else None
+        groups.setdefault(kind, []).append(i)
+    return groups
+
+
+def numpy_many(weights):
+    """``[w.numpy() for w in weights]``, with one transfer per engine where its slots can
+    read several at once (a metric's state read back for the logs)."""
+    out = [None] * len(weights)
+    for kind, index in _by_slot_kind(weights).items():
+        many = getattr(kind, "read_numpy_many", None)
+        values = many([weights[i].slot for i in index]) if many is not None \
+            else [weights[i].numpy() for i in index]
+        for i, v in zip(index, values):
+            out[i] = v
+    return out
+
+
+def assign_many(weights, values):
+    """``w.assign(v)`` for each pair of host values, with one transfer per engine where
+    its slots can write several at once (a metric reset)."""
+    for kind, index in _by_slot_kind(weights).items():
+        many = getattr(kind, "write_many", None)
+        if many is not None:
+            many([weights[i].slot for i in index], [values[i] for i in index])
+        else:
+            for i in index:
+                weights[i].assign(values[i])

@@ -366,6 +366,10 @@ class Slot(Protocol):
         """Replace the value (numpy or engine tensor, Keras layout), keeping the
         weight's dtype, shape and device."""
 
+    # Optional, where one transfer for many slots beats one per slot (JAX):
+    # ``read_numpy_many(slots)`` and ``write_many(slots, host values)``, static methods
+    # (``keras_bridge.variables.numpy_many`` / ``assign_many`` fall back to a loop).
+
 
 @runtime_checkable
 class Program(Protocol):

@@ -24,7 +24,7 @@ from keras_bridge import backends
 from keras_bridge import backend as K
 from keras_bridge import config, context, initializers, ops
 from keras_bridge.utils import naming
-from keras_bridge.variables import Weight
+from keras_bridge.variables import Weight, assign_many, numpy_many
 
 
 # ---------------------------------------------------------------- helpers
@@ -71,10 +71,10 @@ def _as_dtype(x, dtype):
     return x if K.dtype(x) == dtype else ops.cast(x, dtype)
 
 
-def _divide_no_nan(x1, x2):
-    """``x1 / x2``, and 0 where ``x2 == 0``."""
-    zero = ops.equal(x2, 0)
-    return ops.where(zero, 0.0, ops.divide(x1, ops.where(zero, 1.0, x2)))
+def _divide_no_nan(x1, x2, xp=ops):
+    """``x1 / x2``, and 0 where ``x2 == 0``; ``xp=np`` on host values."""
+    zero = xp.equal(x2, 0)
+    return xp.where(zero, 0.0, xp.divide(x1, xp.where(zero, 1.0, x2)))
 
 
 # ---------------------------------------------------------------- base class
@@ -227,6 +227,35 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def reset_all(metrics):
+    """``reset_state()`` of each metric, the default resets (initial values) written in
+    one transfer per engine rather than one per variable (each ``fit`` epoch)."""
+    weights, values = [], []
+    for m in metrics:
+        if type(m).reset_state is Metric.reset_state:
+            weights.extend(m._variables)
+            values.extend(m._initial_values)
+        else:
+            m.reset_state()
+    assign_many(weights, values)
+
+
+def host_results(metrics):
+    """Each metric's ``result()`` as a host float. A running mean's (``Mean``'s own
+    ``result``) is computed from its state read back with the others in one transfer,
+    not with engine ops; any other metric's ``result()`` runs as written."""
+    means = [m for m in metrics if type(m).result is Mean.result]
+    state = iter(numpy_many([w for m in means for w in (m.total, m.count)]))
+    out = []
+    for m in metrics:
+        if type(m).result is Mean.result:
+            total, count = next(state), next(state)
+            out.append(float(_divide_no_nan(total, count, np)))
+        else:
+            out.append(float(ops.convert_to_numpy(m.result())))
+    return out
 
 
 # ---------------------------------------------------------------- reductions

@@ -12,6 +12,7 @@ from keras_bridge import layer_losses
 from keras_bridge import losses as losses_module
 from keras_bridge import metrics as metrics_module
 from keras_bridge import ops
+from keras_bridge.metrics.base import host_results, reset_all
 from keras_bridge.training.data import weight_for_output
 
 
@@ -249,12 +250,12 @@ class CompiledMetrics:
                 metric.update_state(t, p, sample_weight=weight if uses_weights else None)
 
     def reset(self):
-        for m in self.all_metrics():
-            m.reset_state()
+        reset_all(self.all_metrics())
 
     def results(self):
         """Host floats of every metric's current result, keyed by name."""
-        return {m.name: float(ops.convert_to_numpy(m.result())) for m in self.all_metrics()}
+        every = self.all_metrics()
+        return dict(zip([m.name for m in every], host_results(every)))
 
 
 def _entry_name(entry, resolved=None):

@@ -53,6 +53,23 @@ class Slot:
             value = np.asarray(value, dtype=self.array.dtype).reshape(self.array.shape)
         self.array = jax.device_put(value, self.device)
 
+    @staticmethod
+    def read_numpy_many(slots):
+        """Host copies of several slots' values in one transfer."""
+        return [np.array(a) for a in jax.device_get([s.array for s in slots])]
+
+    @staticmethod
+    def write_many(slots, values):
+        """``write`` of host values, one transfer per device (a metric reset)."""
+        by_device = {}
+        for slot, value in zip(slots, values):
+            value = np.asarray(value, dtype=slot.array.dtype).reshape(slot.array.shape)
+            by_device.setdefault(slot.device, []).append((slot, value))
+        for device, pairs in by_device.items():
+            arrays = jax.device_put([v for _, v in pairs], device)
+            for (slot, _), array in zip(pairs, arrays):
+                slot.array = array
+
 
 LOWERING = {}
 
