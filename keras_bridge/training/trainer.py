@@ -166,8 +166,9 @@ class Trainer(StepMethods):
             program = self._get_program()
             # Layer flags too: a frozen BatchNormalization changes its call, not its
             # weights.
-            flags = (tuple(w.trainable for w in self.weights),
-                     tuple(w.owner.trainable for w in self.weights if w.owner is not None))
+            weights = self.weights
+            flags = (tuple(w.trainable for w in weights),
+                     tuple(w.owner.trainable for w in weights if w.owner is not None))
             if self._trainer is not None and self._trainer_flags == flags:
                 return self._trainer
             check_supported(self)  # before anything is bound: an override we cannot run
@@ -194,7 +195,8 @@ class Trainer(StepMethods):
         return trainer if isinstance(trainer, CustomSteps) else self._compiled.metrics
 
     def _warn_if_frozen(self, what):
-        if not self.trainable_weights:
+        """After ``_get_trainer``: its trainable flags say whether anything trains."""
+        if not any(self._trainer_flags[0]):
             warnings.warn(f"Model {self.name!r} has no trainable weights: {what}() reports "
                           f"the loss and metrics but changes nothing.", UserWarning,
                           stacklevel=3)

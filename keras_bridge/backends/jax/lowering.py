@@ -34,11 +34,12 @@ class Slot:
     """JAX storage of one weight: an immutable array, replaced on write."""
 
     backend_name = "jax"
-    __slots__ = ("array", "device")
+    __slots__ = ("array", "device", "kept")
 
     def __init__(self, array, device):
         self.array = array
         self.device = device
+        self.kept = None  # (host value, its device copy): see write_many
 
     def read(self):
         return self.array
@@ -60,15 +61,23 @@ class Slot:
 
     @staticmethod
     def write_many(slots, values):
-        """``write`` of host values, one transfer per device (a metric reset)."""
+        """``write`` of host values, one transfer per device. A value written again (the
+        same host array: a metric's initial value at each reset) reuses its device copy
+        when no step consumed it (the train step does not donate metric state), so a
+        reset after the first costs no transfer."""
         by_device = {}
         for slot, value in zip(slots, values):
-            value = np.asarray(value, dtype=slot.array.dtype).reshape(slot.array.shape)
-            by_device.setdefault(slot.device, []).append((slot, value))
-        for device, pairs in by_device.items():
-            arrays = jax.device_put([v for _, v in pairs], device)
-            for (slot, _), array in zip(pairs, arrays):
+            kept = slot.kept
+            if kept is not None and kept[0] is value and not kept[1].is_deleted():
+                slot.array = kept[1]
+                continue
+            host = np.asarray(value, dtype=slot.array.dtype).reshape(slot.array.shape)
+            by_device.setdefault(slot.device, []).append((slot, value, host))
+        for device, todo in by_device.items():
+            arrays = jax.device_put([host for _, _, host in todo], device)
+            for (slot, value, _), array in zip(todo, arrays):
                 slot.array = array
+                slot.kept = (value, array)
 
 
 LOWERING = {}

@@ -32,13 +32,18 @@ class Program:
 
     def apply(self, values, inputs, training, key):
         """Pure forward pass: (outputs, new values of every weight)."""
+        return self.apply_drawing(values, inputs, training, key)[:2]
+
+    def apply_drawing(self, values, inputs, training, key):
+        """``apply``, and the key after the call's random draws (``key`` itself when
+        nothing drew: a step that carries its key costs no split then)."""
         mapping = {id(w): v for w, v in zip(self.weights, values)}
         key = key if key is not None else jax.random.PRNGKey(0)
-        with substitute(mapping) as scope, key_scope(key), context.running("jax"):
+        with substitute(mapping) as scope, key_scope(key) as box, context.running("jax"):
             kwargs = {"training": training} if surface.takes_training(self.model) else {}
             outputs = self.model.call(inputs if len(inputs) > 1 else inputs[0], **kwargs)
         new_values = [scope.updates.get(id(w), v) for w, v in zip(self.weights, values)]
-        return tree.flatten(outputs), new_values
+        return tree.flatten(outputs), new_values, box[0]
 
     def _predict_fn(self, values, xs):
         outputs, new_values = self.apply(values, xs, False, None)

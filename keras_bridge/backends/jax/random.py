@@ -48,10 +48,12 @@ def next_key():
 
 @contextlib.contextmanager
 def key_scope(key):
-    """Make ``next_key()`` draw from ``key`` (which may be traced) inside this block."""
-    token = _scope.set([key])
+    """Make ``next_key()`` draw from ``key`` (which may be traced) inside this block;
+    yields the one-element list holding the current key (its successor after draws)."""
+    box = [key]
+    token = _scope.set(box)
     try:
-        yield
+        yield box
     finally:
         _scope.reset(token)
 

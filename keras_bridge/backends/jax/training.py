@@ -40,13 +40,14 @@ class Trainer:
         self.optimizer.state = _committed(self.optimizer.state, program.device)
         self.key = _committed(jax.random.PRNGKey(int(np.random.randint(0, 2**31 - 1))),
                               program.device)
-        # The old weights, optimizer state and metric values are dead after a step:
-        # donating them lets XLA update in place.
+        # The old weights and optimizer state are dead after a step: donating them lets
+        # XLA update in place. Metric state is small and not donated: the arrays a reset
+        # wrote stay valid for the next reset (Slot.write_many).
         jit = policy.jit
-        self._train = jax.jit(self._train_fn, donate_argnums=(0, 1, 2, 3)) if jit \
+        self._train = jax.jit(self._train_fn, donate_argnums=(0, 1, 2)) if jit \
             else self._train_fn
         self._test = jax.jit(self._test_fn) if jit else self._test_fn
-        self._train_many = jax.jit(self._train_scan, donate_argnums=(0, 1, 2, 3)) if jit \
+        self._train_many = jax.jit(self._train_scan, donate_argnums=(0, 1, 2)) if jit \
             else None
         self._test_many = jax.jit(self._test_scan) if jit else None
         self.traces = 0
@@ -67,30 +68,33 @@ class Trainer:
         new_values = []
 
         def forward():
-            outputs, new = self.program.apply(values, xs, training, key)
+            outputs, new, after = self.program.apply_drawing(values, xs, training, key)
             new_values.extend(new)
+            keys.append(after)
             return outputs
 
+        keys = []
         outputs, total, per_output = self.policy.loss(
             forward, ys, sw, {id(w): v for w, v in zip(self.weights, values)})
         new_others = [new_values[i] for i in self.other_index]
-        return total, (outputs, per_output, new_others)
+        return total, (outputs, per_output, new_others, keys[0])
 
     def _update_metrics(self, metric_values, ys, outputs, sw, total, per_output):
         return self.policy.update_metrics(ys, outputs, sw, total, per_output, metric_values)
 
     def _train_fn(self, trainable, others, opt_state, metric_values, xs, ys, sw, key):
         self.traces += 1  # runs at trace time only: counts compilations
-        key, step_key = jax.random.split(key)
         scale = self.optimizer.loss_scale(opt_state)  # a LossScaleOptimizer's, else None
 
         def objective(*args):  # differentiated: the loss times the scale
             total, aux = self._forward_loss(*args)
             return (total if scale is None else total * scale), (total, aux)
 
+        # The step's draws (dropout) split ``key``; the key after them is carried to the
+        # next step. Without draws it passes through unchanged, at no cost.
         grad_fn = jax.value_and_grad(objective, has_aux=True)
-        (_, (total, (outputs, per_output, others))), grads = grad_fn(
-            trainable, others, xs, ys, sw, True, step_key)
+        (_, (total, (outputs, per_output, others, key))), grads = grad_fn(
+            trainable, others, xs, ys, sw, True, key)
         trainable, opt_state = self.optimizer.update(grads, opt_state, trainable)
         if self.constrained_at:
             trainable = list(trainable)
@@ -102,8 +106,8 @@ class Trainer:
         return trainable, others, opt_state, metric_values, key
 
     def _test_fn(self, trainable, others, metric_values, xs, ys, sw):
-        total, (outputs, per_output, others) = self._forward_loss(trainable, others, xs, ys,
-                                                                  sw, False, None)
+        total, (outputs, per_output, others, _) = self._forward_loss(trainable, others, xs,
+                                                                     ys, sw, False, None)
         # ``others`` carries state a layer updates in inference too (a stateful RNN).
         return self._update_metrics(metric_values, ys, outputs, sw, total, per_output), others
 
