@@ -90,8 +90,13 @@ class CallbackList:
                    for cb in self.callbacks for name in names)
 
     def __getattr__(self, hook):
+        """The caller of ``hook``, made on first use and kept: a no-op when no callback
+        does anything in it (the per-batch hooks of a quiet ``fit``)."""
         if not hook.startswith("on_"):
             raise AttributeError(hook)
+        if not self.wants(hook):
+            self.__dict__[hook] = _nothing
+            return _nothing
 
         indexed = "batch" in hook or "epoch" in hook  # (index, logs) or (logs)
 
@@ -101,7 +106,12 @@ class CallbackList:
             logs = {} if logs is None else logs  # hooks always get a dict, as in Keras 3
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, logs)
+        self.__dict__[hook] = call
         return call
+
+
+def _nothing(*args, logs=None):
+    pass
 
 
 _ALIASES = {"on_train_batch_begin": ("on_batch_begin",),

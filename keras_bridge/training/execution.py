@@ -2,7 +2,7 @@
 ``steps_per_execution``, ``jit_compile`` and ``run_eagerly``.
 
 One execution is up to ``steps_per_execution`` batches handed to the engine at once
-(``run``): a full group of same-shaped batches goes to the engine's many-step call
+(``runner``): a full group of same-shaped batches goes to the engine's many-step call
 (``train_steps`` / ``test_steps`` / ``predict_batches``: one ``lax.scan`` on JAX, N steps
 without a host read on torch); a short or mixed group (an epoch's tail, a last partial
 batch) runs as single steps, so the tail costs no compile of its own beyond the
@@ -57,6 +57,10 @@ class Execution:
 
 def groups(batches, n):
     """``(first step, last step, [batch, ...])`` for successive groups of ``n``."""
+    if n == 1:
+        for step, batch in enumerate(batches):
+            yield step, step, [batch]
+        return
     group, begin = [], 0
     for step, batch in enumerate(batches):
         group.append(batch)
@@ -84,17 +88,20 @@ def uniform(group, n):
     return all(_shapes(b) == first for b in group[1:])
 
 
-def run(target, kind, group, n):
-    """Run one execution of ``kind`` ('train' / 'test': ``(xs, ys, sw)`` batches) on a
-    trainer: its many-step call for a full uniform group when it has one, else one
-    step per batch."""
-    many = getattr(target, f"{kind}_steps", None)
-    if many is not None and uniform(group, n):
-        many(group)
-        return
+def runner(target, kind, n):
+    """The function running one execution of ``kind`` ('train' / 'test') on a trainer,
+    resolved once per loop: given a group of ``(xs, ys, sw, ...)`` batches, its many-step
+    call for a full uniform group when it has one, else one step per batch."""
     single = getattr(target, f"{kind}_step")
-    for xs, ys, sw in group:
-        single(xs, ys, sw)
+    many = getattr(target, f"{kind}_steps", None) if n > 1 else None
+
+    def run(group):
+        if many is not None and uniform(group, n):
+            many([b[:3] for b in group])
+            return
+        for b in group:
+            single(b[0], b[1], b[2])
+    return run
 
 
 def predict(program, group, n):

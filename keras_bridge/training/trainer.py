@@ -257,6 +257,7 @@ class Trainer(StepMethods):
         batch_logs = cbs.wants("on_train_batch_end")  # read values only for a user
         metrics = self._log_source(trainer)
         n = self._compiled.execution.steps_per_execution
+        run = execution.runner(trainer, "train", n)
         rng = distribution_runtime.sync_generator(self, kb_random.generator())
         self.stop_training = False
         cbs.on_train_begin()
@@ -270,7 +271,7 @@ class Trainer(StepMethods):
             for begin, step, group in execution.groups(train.epoch(rng), n):
                 cbs.on_train_batch_begin(begin)
                 with guards.uninterrupted():
-                    execution.run(trainer, "train", [b[:3] for b in group], n)
+                    run(group)
                 seen += sum(b[3] for b in group)
                 cbs.on_train_batch_end(step, metrics.results() if batch_logs else None)
                 if bar is not None and (train.target is None or seen < train.target) \
@@ -348,11 +349,12 @@ class Trainer(StepMethods):
         batch_logs = cbs.wants("on_test_batch_end")
         cbs.on_test_begin()
         n = self._compiled.execution.steps_per_execution
+        run = execution.runner(trainer, "test", n)
         seen = step = 0
         for begin, step, group in execution.groups(source.epoch(), n):
             cbs.on_test_batch_begin(begin)
             with guards.uninterrupted():
-                execution.run(trainer, "test", [b[:3] for b in group], n)
+                run(group)
             cbs.on_test_batch_end(step, metrics.results() if batch_logs else None)
             seen += sum(b[3] for b in group)
             if bar is not None and (source.target is None or seen < source.target) \

@@ -47,7 +47,7 @@ def test_steps_compile_once_per_batch_shape_across_calls():
         model.fit(x, y, batch_size=32, epochs=2, verbose=0, validation_data=(x[:40], y[:40]))
     # One train step per batch shape: none again for the second step (its optimizer
     # state and key, once made outside jit, come back from the first one committed).
-    assert first.count("jit(_train_fn)") == 2
+    assert first.count("jit(_train_one)") == 2
     assert first.count("jit(_test_fn)") == 2
     with backend_compiles() as later:  # new weights and learning rate are data
         model.set_weights(model.get_weights())
@@ -56,7 +56,7 @@ def test_steps_compile_once_per_batch_shape_across_calls():
         model.evaluate(x[:40], y[:40], batch_size=32, verbose=0)
         model.predict(x, batch_size=32, verbose=0)
         model.predict(x, batch_size=32, verbose=0)
-    assert [n for n in later if n in ("jit(_train_fn)", "jit(_test_fn)")] == []
+    assert [n for n in later if n in ("jit(_train_one)", "jit(_test_fn)")] == []
     assert later.count("jit(_predict_fn)") == 2  # 32 and 6, the second predict reuses them
 
 
@@ -144,7 +144,7 @@ def test_second_process_loads_the_train_step_from_keras_home(tmp_path):
     (first_dir, first_hits, first_misses), (second_dir, second_hits, second_misses) = runs
     assert first_dir == second_dir == folder
     assert first_hits == "0" and int(first_misses) > 0  # compiled, and written
-    assert any(name.startswith("jit__train_fn-") for name in os.listdir(folder))
+    assert any(name.startswith("jit__train_one-") for name in os.listdir(folder))
     # The second process compiles nothing: the train step and every small op it needs
     # come from the cache.
     assert int(second_hits) == int(first_misses) and second_misses == "0"

@@ -18,7 +18,8 @@ import jax.numpy as jnp
 from keras_bridge.backends.jax import ops, pytrees  # noqa: F401 (registers the pytrees)
 from keras_bridge.backends.jax.autodiff import gradients
 from keras_bridge.backends.jax.compile_cache import use_persistent_cache
-from keras_bridge.backends.jax.lowering import LOWERING, RUNS_OWN_CALL, Slot
+from keras_bridge.backends.jax.lowering import LOWERING, RUNS_OWN_CALL
+from keras_bridge.backends.jax.storage import Slot
 from keras_bridge.backends.jax.export import FORMATS as EXPORT_FORMATS
 from keras_bridge.backends.jax.export import export, load_export
 from keras_bridge.backends.jax.program import Program

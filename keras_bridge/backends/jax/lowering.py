@@ -8,9 +8,6 @@ trace time only. That is why the rule table is empty for now; a rule is added wh
 JAX offers a better primitive than the reference call's ops (e.g. convolutions).
 """
 
-import jax
-import numpy as np
-
 # Attention layers run their call: its einsums and ops.dot_product_attention are the
 # engine's fused kernels already.
 from keras_bridge.layers.attention import AdditiveAttention, Attention, GroupedQueryAttention
@@ -28,56 +25,6 @@ from keras_bridge.layers.normalization import RMSNormalization
 from keras_bridge.layers.spectral_normalization import SpectralNormalization
 from keras_bridge.layers.reversible_embedding import ReversibleEmbedding
 from keras_bridge.layers.pooling import ADAPTIVE_POOLING
-
-
-class Slot:
-    """JAX storage of one weight: an immutable array, replaced on write."""
-
-    backend_name = "jax"
-    __slots__ = ("array", "device", "kept")
-
-    def __init__(self, array, device):
-        self.array = array
-        self.device = device
-        self.kept = None  # (host value, its device copy): see write_many
-
-    def read(self):
-        return self.array
-
-    def read_numpy(self):
-        return np.array(self.array)
-
-    def write(self, value):
-        if isinstance(value, jax.Array):  # stays on the device: no host round trip
-            value = value.astype(self.array.dtype).reshape(self.array.shape)
-        else:
-            value = np.asarray(value, dtype=self.array.dtype).reshape(self.array.shape)
-        self.array = jax.device_put(value, self.device)
-
-    @staticmethod
-    def read_numpy_many(slots):
-        """Host copies of several slots' values in one transfer."""
-        return [np.array(a) for a in jax.device_get([s.array for s in slots])]
-
-    @staticmethod
-    def write_many(slots, values):
-        """``write`` of host values, one transfer per device. A value written again (the
-        same host array: a metric's initial value at each reset) reuses its device copy
-        when no step consumed it (the train step does not donate metric state), so a
-        reset after the first costs no transfer."""
-        by_device = {}
-        for slot, value in zip(slots, values):
-            kept = slot.kept
-            if kept is not None and kept[0] is value and not kept[1].is_deleted():
-                slot.array = kept[1]
-                continue
-            host = np.asarray(value, dtype=slot.array.dtype).reshape(slot.array.shape)
-            by_device.setdefault(slot.device, []).append((slot, value, host))
-        for device, todo in by_device.items():
-            arrays = jax.device_put([host for _, _, host in todo], device)
-            for (slot, value, _), array in zip(todo, arrays):
-                slot.array = array
-                slot.kept = (value, array)
 
 
 LOWERING = {}

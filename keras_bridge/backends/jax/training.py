@@ -19,6 +19,8 @@ step functions op by op, without ``jax.jit``, for debugging.
 import jax
 import numpy as np
 
+from keras_bridge.backends.jax.storage import Layout, PackedState
+
 
 class Trainer:
     def __init__(self, program, policy):
@@ -31,6 +33,10 @@ class Trainer:
         position = {id(self.weights[i]): n for n, i in enumerate(self.trainable_index)}
         self.constrained_at = [position[id(w)] for w in policy.constrained]
         self.metric_vars = policy.metric_variables
+        # Metric state travels packed (storage.PackedState): one array per dtype in
+        # and out of each step instead of one per variable.
+        slots = [v.slot for v in self.metric_vars]
+        self.metric_state = PackedState(slots, Layout([s.array for s in slots]))
         self.optimizer = policy.optimizer
         if self.optimizer.state is None:
             self.optimizer.state = self.optimizer.init(self._values(self.trainable_index))
@@ -42,10 +48,10 @@ class Trainer:
                               program.device)
         # The old weights and optimizer state are dead after a step: donating them lets
         # XLA update in place. Metric state is small and not donated: the arrays a reset
-        # wrote stay valid for the next reset (Slot.write_many).
+        # wrote stay valid for the next reset (Slot.write_many) and the next pack.
         jit = policy.jit
-        self._train = jax.jit(self._train_fn, donate_argnums=(0, 1, 2)) if jit \
-            else self._train_fn
+        self._train = jax.jit(self._train_one, donate_argnums=(0, 1, 2)) if jit \
+            else self._train_one
         self._test = jax.jit(self._test_fn) if jit else self._test_fn
         self._train_many = jax.jit(self._train_scan, donate_argnums=(0, 1, 2)) if jit \
             else None
@@ -79,10 +85,14 @@ class Trainer:
         new_others = [new_values[i] for i in self.other_index]
         return total, (outputs, per_output, new_others, keys[0])
 
-    def _update_metrics(self, metric_values, ys, outputs, sw, total, per_output):
-        return self.policy.update_metrics(ys, outputs, sw, total, per_output, metric_values)
+    def _update_metrics(self, packed, ys, outputs, sw, total, per_output):
+        """The packed metric state after one batch."""
+        layout = self.metric_state.layout
+        values = self.policy.update_metrics(ys, outputs, sw, total, per_output,
+                                            layout.split(packed))
+        return layout.join(values)
 
-    def _train_fn(self, trainable, others, opt_state, metric_values, xs, ys, sw, key):
+    def _train_fn(self, trainable, others, opt_state, metric_packs, xs, ys, sw, key):
         self.traces += 1  # runs at trace time only: counts compilations
         scale = self.optimizer.loss_scale(opt_state)  # a LossScaleOptimizer's, else None
 
@@ -101,31 +111,38 @@ class Trainer:
             new = self.policy.constrain([trainable[n] for n in self.constrained_at])
             for n, v in zip(self.constrained_at, new):
                 trainable[n] = v
-        metric_values = self._update_metrics(metric_values, ys, outputs, sw, total,
+        metric_packs = self._update_metrics(metric_packs, ys, outputs, sw, total,
                                              per_output)
-        return trainable, others, opt_state, metric_values, key
+        return trainable, others, opt_state, metric_packs, key
 
-    def _test_fn(self, trainable, others, metric_values, xs, ys, sw):
+    def _train_one(self, trainable, others, opt_state, metric_packs, xs, ys, sw, key):
+        """One step; its key comes back None when the step drew nothing (the key passed
+        through: every output of a jitted call costs the host an array)."""
+        *state, after = self._train_fn(trainable, others, opt_state, metric_packs, xs, ys,
+                                       sw, key)
+        return (*state, None if after is key else after)
+
+    def _test_fn(self, trainable, others, metric_packs, xs, ys, sw):
         total, (outputs, per_output, others, _) = self._forward_loss(trainable, others, xs,
                                                                      ys, sw, False, None)
         # ``others`` carries state a layer updates in inference too (a stateful RNN).
-        return self._update_metrics(metric_values, ys, outputs, sw, total, per_output), others
+        return self._update_metrics(metric_packs, ys, outputs, sw, total, per_output), others
 
-    def _train_scan(self, trainable, others, opt_state, metric_values, xs, ys, sw, key):
+    def _train_scan(self, trainable, others, opt_state, metric_packs, xs, ys, sw, key):
         def body(carry, batch):
             return self._train_fn(*carry[:4], *batch, carry[4]), None
 
-        carry, _ = jax.lax.scan(body, (trainable, others, opt_state, metric_values, key),
+        carry, _ = jax.lax.scan(body, (trainable, others, opt_state, metric_packs, key),
                                 (xs, ys, sw))
         return carry
 
-    def _test_scan(self, trainable, others, metric_values, xs, ys, sw):
+    def _test_scan(self, trainable, others, metric_packs, xs, ys, sw):
         def body(carry, batch):
             return self._test_fn(trainable, carry[1], carry[0], *batch), None
 
-        (metric_values, others), _ = jax.lax.scan(body, (metric_values, others),
+        (metric_packs, others), _ = jax.lax.scan(body, (metric_packs, others),
                                                   (xs, ys, sw))
-        return metric_values, others
+        return metric_packs, others
 
     def _put(self, arrays, batch_axis=0):
         return None if arrays is None else self.program.to_device(arrays, batch_axis)
@@ -139,7 +156,7 @@ class Trainer:
     def train_step(self, xs, ys, sample_weight):
         self._commit_train(self._train(
             self._values(self.trainable_index), self._values(self.other_index),
-            self.optimizer.state, [v.slot.array for v in self.metric_vars],
+            self.optimizer.state, self.metric_state.take(),
             self._put(xs), self._put(ys), self._put_weights(sample_weight), self.key))
 
     def train_steps(self, batches):
@@ -151,23 +168,24 @@ class Trainer:
         xs, ys, sw = _stacked(batches)
         self._commit_train(self._train_many(
             self._values(self.trainable_index), self._values(self.other_index),
-            self.optimizer.state, [v.slot.array for v in self.metric_vars],
+            self.optimizer.state, self.metric_state.take(),
             self._put(xs, 1), self._put(ys, 1), self._put_weights(sw, 1), self.key))
 
     def _commit_train(self, result):
-        trainable, others, opt_state, metric_values, self.key = result
+        trainable, others, opt_state, metric_packs, key = result
+        if key is not None:
+            self.key = key
         for i, v in zip(self.trainable_index, trainable):
             self.weights[i].slot.array = v
         for i, v in zip(self.other_index, others):
             self.weights[i].slot.array = v
         self.optimizer.state = opt_state
-        for var, v in zip(self.metric_vars, metric_values):
-            var.slot.array = v
+        self.metric_state.put(metric_packs)
 
     def test_step(self, xs, ys, sample_weight):
         self._commit_test(self._test(
             self._values(self.trainable_index), self._values(self.other_index),
-            [v.slot.array for v in self.metric_vars], self._put(xs), self._put(ys),
+            self.metric_state.take(), self._put(xs), self._put(ys),
             self._put_weights(sample_weight)))
 
     def test_steps(self, batches):
@@ -178,13 +196,12 @@ class Trainer:
         xs, ys, sw = _stacked(batches)
         self._commit_test(self._test_many(
             self._values(self.trainable_index), self._values(self.other_index),
-            [v.slot.array for v in self.metric_vars], self._put(xs, 1), self._put(ys, 1),
+            self.metric_state.take(), self._put(xs, 1), self._put(ys, 1),
             self._put_weights(sw, 1)))
 
     def _commit_test(self, result):
-        metric_values, others = result
-        for var, v in zip(self.metric_vars, metric_values):
-            var.slot.array = v
+        metric_packs, others = result
+        self.metric_state.put(metric_packs)
         for i, v in zip(self.other_index, others):
             self.weights[i].slot.array = v
 
