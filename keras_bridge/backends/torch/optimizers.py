@@ -365,6 +365,16 @@ class TorchOptimizer:
         self.torch_optimizer = self._rule.make(self.params, self._learning_rate) \
             if self.params else None
         self._group = self.torch_optimizer.param_groups[0] if self.params else None
+        self._update = self.torch_optimizer.step if self.params else None
+
+    def compile_update(self, compile_fn):
+        """Run the rule's multi-tensor update through ``compile_fn`` (``torch.compile``:
+        one fused kernel per group of tensors instead of one op per ``_foreach`` call).
+        The learning rate, its schedule, clipping and decay stay in Python around it; the
+        floats they hand the rule are dynamic inputs to the compiled code, not
+        constants, so a new learning rate does not recompile."""
+        if self.params:
+            self._update = compile_fn(self.torch_optimizer.step)
 
     @property
     def learning_rate(self):
@@ -404,7 +414,7 @@ class TorchOptimizer:
             if self._weight_decay:
                 torch._foreach_add_(params, params, alpha=-(self._weight_decay * lr))
             self._rule.prepare(self._group, grads, lr, self._iterations + 1)
-            self.torch_optimizer.step()
+            self._update()
         self._iterations += 1
 
     def apply(self, grads, weights):
@@ -558,6 +568,9 @@ class TorchLossScaleOptimizer:
 
     def scale_loss(self, loss):
         return loss * self.scale.to(loss.dtype)
+
+    def compile_update(self, compile_fn):
+        self.inner.compile_update(compile_fn)
 
     def zero_grad(self, set_to_none=True):
         self.inner.zero_grad(set_to_none)
