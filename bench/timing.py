@@ -74,12 +74,14 @@ def fit_runner(model, x, y, batch):
                                            verbose=0))
 
 
-def torch_loop_runner(net, opt, loss_fn, x, y, batch, view=None, autocast=None):
+def torch_loop_runner(net, opt, loss_fn, x, y, batch, view=None, autocast=None, logs=None):
     """A Runner for a hand-written torch loop over tensors ``x``, ``y``: shuffled batches,
     forward, ``loss_fn(outputs, targets)``, ``zero_grad``, backward, ``opt.step()``.
     ``view``: applied to each input batch (a layout change); ``autocast``: a torch dtype
     the forward pass and loss run under ``torch.autocast`` in (what a hand-written
-    mixed-precision loop does)."""
+    mixed-precision loop does); ``logs``: ``(outputs, targets) -> correct predictions``,
+    given to keep what ``fit`` reports: the pass's running loss and accuracy, summed on
+    the device and read once at its end."""
     import torch
 
     def precision():
@@ -90,24 +92,38 @@ def torch_loop_runner(net, opt, loss_fn, x, y, batch, view=None, autocast=None):
     def train(lo, hi):
         net.train()
         order = torch.randperm(hi - lo) + lo
+        totals = torch.zeros(3, device=x.device) if logs is not None else None
         for i in range(0, hi - lo, batch):
             idx = order[i:i + batch]
             xb = x[idx] if view is None else view(x[idx])
+            yb = y[idx]
             with precision():
-                loss = loss_fn(net(xb), y[idx])
+                outputs = net(xb)
+                loss = loss_fn(outputs, yb)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if totals is not None:
+                with torch.no_grad():
+                    totals += torch.stack([loss.detach().float() * len(idx),
+                                           logs(outputs.detach(), yb).float(),
+                                           torch.tensor(float(len(idx)))])
+        if totals is not None:
+            loss_sum, correct, count = totals.tolist()
+            train.logs = {"loss": loss_sum / count, "accuracy": correct / count}
 
     return Runner(train)
 
 
-def jax_train_step(forward, loss, opt, bfloat16=False, donate=True):
+def jax_train_step(forward, loss, opt, bfloat16=False, donate=True, logs=None):
     """The jitted step ``(params, opt_state, xb, yb, *extra) -> (params, opt_state)`` of a
     hand-written JAX + optax loop: gradients of ``loss(forward(params, xb, *extra), yb)``.
     ``bfloat16``: the forward pass runs on bfloat16 copies of the params and floating
     inputs, its outputs back in float32 for the loss (float32 variables, as mixed
-    precision keeps them)."""
+    precision keeps them). ``logs``: ``(outputs, yb) -> correct predictions``, given to
+    keep what ``fit`` reports: the step is then ``(params, opt_state, totals, xb, yb,
+    *extra) -> (params, opt_state, totals)``, ``totals`` the running [loss sum, correct,
+    samples] of the pass."""
     import jax
     import jax.numpy as jnp
     import optax
@@ -115,36 +131,60 @@ def jax_train_step(forward, loss, opt, bfloat16=False, donate=True):
     def low(a):
         return a.astype(jnp.bfloat16) if jnp.issubdtype(a.dtype, jnp.floating) else a
 
+    def loss_fn(p, xb, yb, *extra):
+        if bfloat16:
+            out = forward(jax.tree_util.tree_map(low, p), low(xb), *extra).astype(jnp.float32)
+        else:
+            out = forward(p, xb, *extra)
+        return loss(out, yb), out
+
     def step(params, opt_state, xb, yb, *extra):
-        def loss_fn(p):
-            if bfloat16:
-                out = forward(jax.tree_util.tree_map(low, p), low(xb), *extra)
-                return loss(out.astype(jnp.float32), yb)
-            return loss(forward(p, xb, *extra), yb)
-        grads = jax.grad(loss_fn)(params)
+        grads, _ = jax.grad(loss_fn, has_aux=True)(params, xb, yb, *extra)
         updates, opt_state = opt.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state
 
+    def logged_step(params, opt_state, totals, xb, yb, *extra):
+        (value, out), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, xb, yb,
+                                                                         *extra)
+        updates, opt_state = opt.update(grads, opt_state, params)
+        n = xb.shape[0]
+        totals = totals + jnp.stack([value * n, logs(out, yb).astype(jnp.float32),
+                                     jnp.float32(n)])
+        return optax.apply_updates(params, updates), opt_state, totals
+
+    if logs is not None:
+        return jax.jit(logged_step, donate_argnums=(0, 1, 2) if donate else ())
     return jax.jit(step, donate_argnums=(0, 1) if donate else ())
 
 
-def jitted_step_runner(step, params, opt_state, x, y, batch, key=None):
+def jitted_step_runner(step, params, opt_state, x, y, batch, key=None, logs=False):
     """A Runner for a hand-written JAX loop: ``step(params, opt_state, xb, yb)`` (jitted)
     on shuffled batches of ``x``/``y``, waiting for the engine at the end of each pass.
-    With a PRNG ``key``, each step gets a fresh subkey as a fifth argument (dropout)."""
+    With a PRNG ``key``, each step gets a fresh subkey as a fifth argument (dropout).
+    ``logs``: the step is ``jax_train_step(..., logs=...)``'s, carrying the pass's
+    running loss and accuracy (zeros at the start, read to the host at the end)."""
     import jax
+    import jax.numpy as jnp
     state = [params, opt_state, key]
 
     def train(lo, hi):
         order = np.random.permutation(hi - lo) + lo
         p, s, k = state
+        totals = jnp.zeros(3, jnp.float32) if logs else None
         for i in range(0, hi - lo, batch):
             idx = order[i:i + batch]
             if k is None:
-                p, s = step(p, s, x[idx], y[idx])
+                args = (x[idx], y[idx])
             else:
                 k, sub = jax.random.split(k)
-                p, s = step(p, s, x[idx], y[idx], sub)
+                args = (x[idx], y[idx], sub)
+            if logs:
+                p, s, totals = step(p, s, totals, *args)
+            else:
+                p, s = step(p, s, *args)
+        if logs:
+            loss_sum, correct, count = np.asarray(totals).tolist()
+            train.logs = {"loss": loss_sum / count, "accuracy": correct / count}
         jax.block_until_ready(p)
         state[:] = [p, s, k]
 

@@ -49,17 +49,27 @@ def keras_bridge_runner(engine, x, y, policy=None, **compile_args):
     return fit_runner(model, x, y, BATCH)
 
 
-def torch_by_hand_runner(x, y, bfloat16=False):
+def torch_by_hand_runner(x, y, bfloat16=False, logs=False):
     import torch
     from torch import nn
     net = nn.Sequential(nn.Linear(784, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, CLASSES))
     opt = torch.optim.Adam(net.parameters(), lr=0.001, eps=1e-7)
     return torch_loop_runner(net, opt, nn.functional.cross_entropy, torch.from_numpy(x),
                              torch.from_numpy(y.argmax(1)), BATCH,
-                             autocast=torch.bfloat16 if bfloat16 else None)
+                             autocast=torch.bfloat16 if bfloat16 else None,
+                             logs=torch_correct if logs else None)
 
 
-def jax_by_hand_runner(x, y, bfloat16=False):
+def torch_correct(outputs, targets):
+    return (outputs.argmax(1) == targets).sum()
+
+
+def jax_correct(outputs, yb):
+    import jax.numpy as jnp
+    return jnp.sum(jnp.argmax(outputs, -1) == jnp.argmax(yb, -1))
+
+
+def jax_by_hand_runner(x, y, bfloat16=False, logs=False):
     import jax
     import jax.numpy as jnp
     import optax
@@ -75,8 +85,9 @@ def jax_by_hand_runner(x, y, bfloat16=False):
     def loss(logits, yb):
         return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(logits), -1))
 
-    return jitted_step_runner(jax_train_step(forward, loss, opt, bfloat16), params,
-                              opt.init(params), x, y, BATCH)
+    return jitted_step_runner(
+        jax_train_step(forward, loss, opt, bfloat16, logs=jax_correct if logs else None),
+        params, opt.init(params), x, y, BATCH, logs=logs)
 
 
 def main():
@@ -93,7 +104,9 @@ def main():
     for engine in args.engines.split(","):
         configs = [(label, keras_bridge_runner(engine, x, y, policy, **compile_args))
                    for label, compile_args, policy in keras_bridge_configs(engine)]
-        configs += [("hand-written, float32", by_hand[engine](x, y)),
+        configs += [("hand-written, logging loss and accuracy", by_hand[engine](x, y,
+                                                                               logs=True)),
+                    ("hand-written, float32", by_hand[engine](x, y)),
                     ("hand-written, bfloat16", by_hand[engine](x, y, bfloat16=True))]
         results = measure([runner for _, runner in configs], N, args.epochs, CHUNK)
         print_rows(engine, [(label, r) for (label, _), r in zip(configs, results)],

@@ -79,13 +79,25 @@ def _shapes(value):
     return np.shape(value)
 
 
+def _signature(batch):
+    """The shapes of a batch: a training batch ``(xs, ys, None, samples)`` of numpy
+    arrays read directly (checked for every group of a many-step epoch), anything else
+    (predict's input lists, sample weights, engine tensors) walked."""
+    if type(batch) is tuple and len(batch) == 4 and batch[2] is None:
+        xs, ys = batch[0], batch[1]
+        if type(xs) is list and type(ys) is list and all(
+                type(a) is np.ndarray for a in xs) and all(type(a) is np.ndarray for a in ys):
+            return tuple(a.shape for a in xs), tuple(a.shape for a in ys)
+    return _shapes(batch[:3] if type(batch) is tuple else batch)
+
+
 def uniform(group, n):
     """Whether ``group`` is a full execution of batches of one shape (what a many-step
     call takes: they stack along a new leading axis)."""
     if n == 1 or len(group) != n:
         return False
-    first = _shapes(group[0])
-    return all(_shapes(b) == first for b in group[1:])
+    first = _signature(group[0])
+    return all(_signature(b) == first for b in group[1:])
 
 
 def runner(target, kind, n):

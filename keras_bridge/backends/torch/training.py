@@ -20,6 +20,7 @@ the losses' shape arithmetic stays in Python ints (tests/training/test_execution
 counts the breaks).
 """
 
+import logging
 import warnings
 
 import torch
@@ -86,6 +87,17 @@ def compiles_forward(device):
     """Whether ``jit_compile=True`` compiles the forward pass on ``device`` (see the
     module docstring): everywhere but the CPU."""
     return torch.device(device).type != "cpu"
+
+
+class _QuietProfilerNote(logging.Filter):
+    """Drops dynamo's note that it ignores ``torch.optim``'s profiler ``record_function``
+    around ``step`` (logged when the update is compiled; nothing of the user's)."""
+
+    def filter(self, record):
+        return not str(record.msg).startswith("Profiler record function")
+
+
+logging.getLogger("torch._dynamo.variables.ctx_manager").addFilter(_QuietProfilerNote())
 
 
 def compiled(fn):
