@@ -48,7 +48,7 @@ def test_steps_compile_once_per_batch_shape_across_calls():
     # One train step per batch shape: none again for the second step (its optimizer
     # state and key, once made outside jit, come back from the first one committed).
     assert first.count("jit(_train_one)") == 2
-    assert first.count("jit(_test_fn)") == 2
+    assert first.count("jit(_test_one)") == 2
     with backend_compiles() as later:  # new weights and learning rate are data
         model.set_weights(model.get_weights())
         model.optimizer.learning_rate = 0.5
@@ -56,7 +56,7 @@ def test_steps_compile_once_per_batch_shape_across_calls():
         model.evaluate(x[:40], y[:40], batch_size=32, verbose=0)
         model.predict(x, batch_size=32, verbose=0)
         model.predict(x, batch_size=32, verbose=0)
-    assert [n for n in later if n in ("jit(_train_one)", "jit(_test_fn)")] == []
+    assert [n for n in later if n in ("jit(_train_one)", "jit(_test_one)")] == []
     assert later.count("jit(_predict_fn)") == 2  # 32 and 6, the second predict reuses them
 
 

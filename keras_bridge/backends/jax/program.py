@@ -45,9 +45,17 @@ class Program:
         new_values = [scope.updates.get(id(w), v) for w, v in zip(self.weights, values)]
         return tree.flatten(outputs), new_values, box[0]
 
-    def _predict_fn(self, values, xs):
+    def _states(self, values, xs):
         outputs, new_values = self.apply(values, xs, False, None)
         return outputs, [new_values[i] for i in self._state_index]
+
+    def _predict_fn(self, values, xs):
+        """Outputs, and ``{index: new value}`` of the state weights the call changed (a
+        stateful RNN's carry; not a dropout's seed, which inference leaves alone): every
+        output of a jitted call costs the host an array, so unchanged ones stay out."""
+        outputs, states = self._states(values, xs)
+        return outputs, {i: v for i, v in zip(self._state_index, states)
+                         if v is not values[i]}
 
     def set_jit(self, jit):
         """Predict jitted (the default) or op by op (``run_eagerly`` / ``jit_compile=False``)."""
@@ -61,11 +69,12 @@ class Program:
             merged = list(values)
             for i, v in zip(self._state_index, states):
                 merged[i] = v
-            outputs, states = self._predict_fn(merged, batch)
+            outputs, states = self._states(merged, batch)
             return states, outputs
 
         states, outputs = jax.lax.scan(body, [values[i] for i in self._state_index], xs)
-        return [o.reshape((-1,) + o.shape[2:]) for o in outputs], states
+        return [o.reshape((-1,) + o.shape[2:]) for o in outputs], \
+            dict(zip(self._state_index, states))
 
     def _run_fn(self, values, xs, training, key):
         return self.apply(values, xs, training, key)[0]  # new state values discarded
@@ -109,7 +118,7 @@ class Program:
 
     def _commit_predict(self, result):
         outputs, states = result
-        for i, v in zip(self._state_index, states):
+        for i, v in states.items():
             self.weights[i].slot.array = v
         return [np.asarray(o) for o in outputs]
 

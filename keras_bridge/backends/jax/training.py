@@ -46,13 +46,15 @@ class Trainer:
         self.optimizer.state = _committed(self.optimizer.state, program.device)
         self.key = _committed(jax.random.PRNGKey(int(np.random.randint(0, 2**31 - 1))),
                               program.device)
-        # The old weights and optimizer state are dead after a step: donating them lets
-        # XLA update in place. Metric state is small and not donated: the arrays a reset
-        # wrote stay valid for the next reset (Slot.write_many) and the next pack.
+        # The old trainable weights and optimizer state are dead after a step: donating
+        # them lets XLA update in place. The other weights are not donated by the single
+        # step, which returns only those it changed (a frozen layer's stay as they are);
+        # metric state is small and not donated: the arrays a reset wrote stay valid for
+        # the next reset (Slot.write_many) and the next pack.
         jit = policy.jit
-        self._train = jax.jit(self._train_one, donate_argnums=(0, 1, 2)) if jit \
+        self._train = jax.jit(self._train_one, donate_argnums=(0, 2)) if jit \
             else self._train_one
-        self._test = jax.jit(self._test_fn) if jit else self._test_fn
+        self._test = jax.jit(self._test_one) if jit else self._test_one
         self._train_many = jax.jit(self._train_scan, donate_argnums=(0, 1, 2)) if jit \
             else None
         self._test_many = jax.jit(self._test_scan) if jit else None
@@ -116,11 +118,14 @@ class Trainer:
         return trainable, others, opt_state, metric_packs, key
 
     def _train_one(self, trainable, others, opt_state, metric_packs, xs, ys, sw, key):
-        """One step; its key comes back None when the step drew nothing (the key passed
-        through: every output of a jitted call costs the host an array)."""
-        *state, after = self._train_fn(trainable, others, opt_state, metric_packs, xs, ys,
-                                       sw, key)
-        return (*state, None if after is key else after)
+        """One step. What it left unchanged does not come back (every output of a jitted
+        call costs the host an array, and a frozen base's weights are big): of
+        ``others`` only the changed ones, as ``{position: value}``, and the key is None
+        when the step drew nothing."""
+        trainable, new, opt_state, metric_packs, after = self._train_fn(
+            trainable, others, opt_state, metric_packs, xs, ys, sw, key)
+        return (trainable, _changed(new, others), opt_state, metric_packs,
+                None if after is key else after)
 
     def _test_fn(self, trainable, others, metric_packs, xs, ys, sw):
         total, (outputs, per_output, others, _) = self._forward_loss(trainable, others, xs,
@@ -128,13 +133,19 @@ class Trainer:
         # ``others`` carries state a layer updates in inference too (a stateful RNN).
         return self._update_metrics(metric_packs, ys, outputs, sw, total, per_output), others
 
+    def _test_one(self, trainable, others, metric_packs, xs, ys, sw):
+        """One test step; of ``others`` only those it changed come back (inference
+        leaves a dropout's seed and a normalization's moving statistics alone)."""
+        metric_packs, new = self._test_fn(trainable, others, metric_packs, xs, ys, sw)
+        return metric_packs, _changed(new, others)
+
     def _train_scan(self, trainable, others, opt_state, metric_packs, xs, ys, sw, key):
         def body(carry, batch):
             return self._train_fn(*carry[:4], *batch, carry[4]), None
 
-        carry, _ = jax.lax.scan(body, (trainable, others, opt_state, metric_packs, key),
-                                (xs, ys, sw))
-        return carry
+        (trainable, others, opt_state, metric_packs, key), _ = jax.lax.scan(
+            body, (trainable, others, opt_state, metric_packs, key), (xs, ys, sw))
+        return trainable, dict(enumerate(others)), opt_state, metric_packs, key
 
     def _test_scan(self, trainable, others, metric_packs, xs, ys, sw):
         def body(carry, batch):
@@ -142,7 +153,7 @@ class Trainer:
 
         (metric_packs, others), _ = jax.lax.scan(body, (metric_packs, others),
                                                   (xs, ys, sw))
-        return metric_packs, others
+        return metric_packs, dict(enumerate(others))
 
     def _put(self, arrays, batch_axis=0):
         return None if arrays is None else self.program.to_device(arrays, batch_axis)
@@ -177,8 +188,8 @@ class Trainer:
             self.key = key
         for i, v in zip(self.trainable_index, trainable):
             self.weights[i].slot.array = v
-        for i, v in zip(self.other_index, others):
-            self.weights[i].slot.array = v
+        for n, v in others.items():
+            self.weights[self.other_index[n]].slot.array = v
         self.optimizer.state = opt_state
         self.metric_state.put(metric_packs)
 
@@ -200,10 +211,16 @@ class Trainer:
             self._put_weights(sw, 1)))
 
     def _commit_test(self, result):
-        metric_packs, others = result
+        metric_packs, changed = result
         self.metric_state.put(metric_packs)
-        for i, v in zip(self.other_index, others):
-            self.weights[i].slot.array = v
+        for n, v in changed.items():
+            self.weights[self.other_index[n]].slot.array = v
+
+
+def _changed(new, old):
+    """``{position: value}`` of the values in ``new`` that are not the traced input at
+    the same position of ``old`` (decided at trace time)."""
+    return {n: v for n, (v, o) in enumerate(zip(new, old)) if v is not o}
 
 
 def _committed(tree, device):
