@@ -115,6 +115,17 @@ def torch_loop_runner(net, opt, loss_fn, x, y, batch, view=None, autocast=None, 
     return Runner(train)
 
 
+def torch_correct(outputs, targets):
+    """Correct predictions of class ``targets`` (``torch_loop_runner``'s ``logs=``)."""
+    return (outputs.argmax(1) == targets).sum()
+
+
+def jax_correct(outputs, yb):
+    """Correct predictions of one-hot ``yb`` (``jax_train_step``'s ``logs=``)."""
+    import jax.numpy as jnp
+    return jnp.sum(jnp.argmax(outputs, -1) == jnp.argmax(yb, -1))
+
+
 def jax_train_step(forward, loss, opt, bfloat16=False, donate=True, logs=None):
     """The jitted step ``(params, opt_state, xb, yb, *extra) -> (params, opt_state)`` of a
     hand-written JAX + optax loop: gradients of ``loss(forward(params, xb, *extra), yb)``.

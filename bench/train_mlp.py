@@ -6,7 +6,7 @@ crossentropy, 'accuracy', batch 128) on 12000 generated samples, trained by kera
 torch, the ``mixed_bfloat16`` policy) and by a loop written by hand for each engine (a
 ``torch.optim`` loop with ``F.cross_entropy``; a jitted JAX + optax step), in float32
 and in bfloat16 (torch: ``torch.autocast``; JAX: the forward pass on bfloat16 copies),
-on the same data. They take turns on chunks of 1536 samples (12 steps) for ``--epochs``
+and in float32 keeping the running loss and accuracy ``fit`` reports, on the same data. They take turns on chunks of 1536 samples (12 steps) for ``--epochs``
 passes after a first epoch each (see ``timing.py``); prints the best and the median
 chunk's samples/s, each over the float32 hand-written loop's (target >= 0.95 for the
 default settings), and the first epoch's seconds. Then the latency of ``model.predict``
@@ -27,9 +27,9 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_bridge import backends  # noqa: E402
-from timing import (LEGEND, dtype_policy, fit_runner, jax_train_step,  # noqa: E402
-                    jitted_step_runner, keras_bridge_configs, latencies, measure,
-                    print_header, print_rows, torch_loop_runner)
+from timing import (LEGEND, dtype_policy, fit_runner, jax_correct,  # noqa: E402
+                    jax_train_step, jitted_step_runner, keras_bridge_configs, latencies,
+                    measure, print_header, print_rows, torch_correct, torch_loop_runner)
 
 N, BATCH, CLASSES, CHUNK = 12000, 128, 10, 1536
 
@@ -63,7 +63,7 @@ def keras_bridge_runner(engine, x, y, policy=None, **compile_args):
     return fit_runner(model, x, y, BATCH), lambda: model.predict(one, verbose=0)
 
 
-def torch_by_hand_runner(x, y, bfloat16=False):
+def torch_by_hand_runner(x, y, bfloat16=False, logs=False):
     import torch
     from torch import nn
     net = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 512),
@@ -71,7 +71,8 @@ def torch_by_hand_runner(x, y, bfloat16=False):
     opt = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
     runner = torch_loop_runner(net, opt, nn.functional.cross_entropy, torch.from_numpy(x),
                                torch.from_numpy(y.argmax(1)), BATCH,
-                               autocast=torch.bfloat16 if bfloat16 else None)
+                               autocast=torch.bfloat16 if bfloat16 else None,
+                               logs=torch_correct if logs else None)
     one = x[:1]
 
     def forward():
@@ -81,7 +82,7 @@ def torch_by_hand_runner(x, y, bfloat16=False):
     return runner, forward
 
 
-def jax_by_hand_runner(x, y, bfloat16=False):
+def jax_by_hand_runner(x, y, bfloat16=False, logs=False):
     import jax
     import jax.numpy as jnp
     import optax
@@ -105,9 +106,9 @@ def jax_by_hand_runner(x, y, bfloat16=False):
     def loss(logits, yb):
         return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(logits), -1))
 
-    step = jax_train_step(forward, loss, opt, bfloat16)
+    step = jax_train_step(forward, loss, opt, bfloat16, logs=jax_correct if logs else None)
     runner = jitted_step_runner(step, params, opt.init(params), x, y, BATCH,
-                                key=jax.random.PRNGKey(0))
+                                key=jax.random.PRNGKey(0), logs=logs)
     predict = jax.jit(lambda p, xb: jax.nn.softmax(forward(p, xb)))
     one = x[:1]
     return runner, lambda: np.asarray(predict(runner.state[0], one))
@@ -131,9 +132,10 @@ def main():
             labels.append(label)
             runners.append(runner)
             predicts.append(predict)
-        for label, bfloat16 in [("hand-written, float32", False),
-                                ("hand-written, bfloat16", True)]:
-            runner, predict = by_hand[engine](x, y, bfloat16)
+        for label, bfloat16, logs in [("hand-written, logging loss and accuracy", False, True),
+                                      ("hand-written, float32", False, False),
+                                      ("hand-written, bfloat16", True, False)]:
+            runner, predict = by_hand[engine](x, y, bfloat16, logs)
             labels.append(label)
             runners.append(runner)
             predicts.append(predict)
