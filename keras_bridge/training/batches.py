@@ -90,15 +90,38 @@ class ArrayBatches:
     def first(self):
         return self.xs, self.ys
 
-    def epoch(self, rng=None):
-        """(xs, ys, sample_weight, samples) per batch."""
-        for index in data.batch_indices(self.n, self.batch_size, self.shuffle, rng):
-            size = len(range(self.n)[index]) if isinstance(index, slice) else len(index)
-            yield (data.take(self.xs, index), data.take(self.ys, index),
-                   data.take_weights(self.sample_weight, index), size)
+    def epoch(self, rng=None, group=1):
+        """(xs, ys, sample_weight, samples) per batch. With ``group`` > 1 (the steps of
+        one execution), each run of ``group`` full batches is gathered at once and
+        yielded as adjacent slices of that one block, which ``utils.stacking.stack`` joins
+        without another copy."""
+        indices = data.batch_indices(self.n, self.batch_size, self.shuffle, rng)
+        for k in range(0, len(indices), group):
+            run = indices[k:k + group]
+            if len(run) == group > 1 and not isinstance(run[0], slice) and \
+                    len(run[-1]) == self.batch_size:
+                taken, b = self._take(np.concatenate(run)), self.batch_size
+                for i in range(group):
+                    yield _sliced(taken, slice(i * b, (i + 1) * b)) + (b,)
+                continue
+            for index in run:
+                size = len(range(self.n)[index]) if isinstance(index, slice) \
+                    else len(index)
+                yield self._take(index) + (size,)
+
+    def _take(self, index):
+        return (data.take(self.xs, index), data.take(self.ys, index),
+                data.take_weights(self.sample_weight, index))
 
     def end_epoch(self):
         pass
+
+
+def _sliced(batch, at):
+    """``(xs, ys, sample_weight)`` with every array sliced (views)."""
+    xs, ys, sw = batch
+    return ([a[at] for a in xs], [a[at] for a in ys],
+            None if sw is None else [a[at] for a in sw] if isinstance(sw, list) else sw[at])
 
 
 def _checked_steps(steps, what):
@@ -215,8 +238,9 @@ class BatchSource:
             taken += 1
             yield batch
 
-    def epoch(self, rng=None):
-        """(xs, ys, sample_weight, 1) per batch, checked."""
+    def epoch(self, rng=None, group=1):
+        """(xs, ys, sample_weight, 1) per batch, checked (``group``: unused, the source
+        makes its own batches)."""
         for batch in self._raw(rng):
             xs, ys, sw = self._check(batch)
             yield xs, ys, sw, 1

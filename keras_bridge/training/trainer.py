@@ -268,7 +268,7 @@ class Trainer(StepMethods):
                 print(f"Epoch {epoch + 1}/{epochs}")
             bar = Progbar(train.target, verbose=verbose) if verbose else None
             seen = step = 0
-            for begin, step, group in execution.groups(train.epoch(rng), n):
+            for begin, step, group in execution.groups(train.epoch(rng, n), n):
                 cbs.on_train_batch_begin(begin)
                 with guards.uninterrupted():
                     run(group)

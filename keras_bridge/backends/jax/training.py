@@ -20,6 +20,7 @@ import jax
 import numpy as np
 
 from keras_bridge.backends.jax.storage import Layout, PackedState
+from keras_bridge.utils import stacking
 
 
 class Trainer:
@@ -233,9 +234,9 @@ def _committed(tree, device):
 def _stacked(batches):
     """``(xs, ys, sample_weight)`` with each array stacked along a new leading axis."""
     xs, ys, sws = zip(*batches)
-    stack = lambda parts: [np.stack(p) for p in zip(*parts)]  # noqa: E731
+    stack = lambda parts: [stacking.stack(p) for p in zip(*parts)]  # noqa: E731
     sw = None if sws[0] is None else stack(sws) if isinstance(sws[0], list) \
-        else np.stack(sws)
+        else stacking.stack(sws)
     return stack(xs), stack(ys), sw
 
 
