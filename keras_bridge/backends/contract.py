@@ -616,6 +616,10 @@ CAPABILITY_NAMES = {
     "cuda": "Runs on NVIDIA GPUs when the engine build has CUDA.",
     "jit": "Compiles whole steps (the JAX train step is one jitted function).",
     "fused_linear": "Dense lowers to the engine's fused linear kernel.",
+    "scan_step_projection": "A recurrent layer's input projection runs inside its scan, "
+                            "step by step (cheaper than one matmul before the loop when "
+                            "the scan is compiled: no (time, batch, gates) array to keep "
+                            "for the backward pass).",
     "export_onnx": "export(format='onnx') writes an ONNX graph.",
     "export_torch": "export(format='torch') writes a torch.export ExportedProgram (.pt2).",
     "export_stablehlo": "export(format='stablehlo') writes a serialized jax.export.Exported.",

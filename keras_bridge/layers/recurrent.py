@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 
 from keras_bridge import activations, constraints, initializers  # noqa: F401 (re-exported)
-from keras_bridge import ops, regularizers  # noqa: F401
+from keras_bridge import context, ops, regularizers  # noqa: F401
 from keras_bridge.layers.base import InputSpec, Layer  # noqa: F401
 from keras_bridge.serialization.core import deserialize_keras_object, serialize_keras_object
 from keras_bridge.utils import lazy
@@ -85,7 +85,9 @@ def _legacy_arguments(init):
 # ---- the layers that own their cell's weights --------------------------------------------
 class _FusedCellLayer(_Recurrent):
     """A recurrent layer that owns its cell's weights (SimpleRNN, LSTM, GRU): the input
-    projection of every step is one matmul before the loop."""
+    projection of every step is one matmul before the loop, or, on an engine whose
+    compiled scan does better with it there (``scan_step_projection``: JAX), inside the
+    loop, step by step (as Keras 3's LSTM computes it)."""
 
     def _build_cell(self, shape):
         self._build_weights(shape[-1])
@@ -93,6 +95,14 @@ class _FusedCellLayer(_Recurrent):
     def _make_step(self, sequences, states, training):
         input_mask = dropout_mask(sequences[:, :1, :], self.dropout, training)
         recurrent_mask = dropout_mask(states[0], self.recurrent_dropout, training)
+        if "scan_step_projection" in context.active_backend().CAPABILITIES and \
+                not self.unroll:
+            step_mask = None if input_mask is None else input_mask[:, 0, :]
+
+            def step_projecting(x_t, states):
+                return self._recur(self._project(x_t, step_mask), states, recurrent_mask)
+
+            return sequences, step_projecting
         xs = self._project(sequences, input_mask)
 
         def step(z, states):

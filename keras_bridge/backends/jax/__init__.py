@@ -29,7 +29,7 @@ from keras_bridge.backends.jax.random import no_draws, seed
 from keras_bridge.backends.jax.training import make_trainer
 
 NAME = "jax"
-CAPABILITIES = frozenset({"cuda", "jit"}).union(
+CAPABILITIES = frozenset({"cuda", "jit", "scan_step_projection"}).union(
     f"export_{f}" for f in EXPORT_FORMATS)
 
 
