@@ -1,7 +1,8 @@
 """One training or test batch on JAX: a single jitted, pure step.
 
-The step takes (trainable values, other weight values, optimizer state, metric
-values, batch, key) and returns their new versions. What it computes is the front
+The step takes (trainable values, other weight values, optimizer state, metric state
+packed one vector per dtype (``storage.PackedState``), batch, key) and returns their new
+versions, leaving out what it did not change (a frozen layer's weights, an unused key). What it computes is the front
 end's step policy (``keras_bridge.training.step.StepPolicy``: scopes, regularization,
 the compiled loss, constraints, metrics), traced once with the step's values
 substituted for the weights; this module only differentiates it
