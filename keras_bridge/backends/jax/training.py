@@ -2,10 +2,11 @@
 
 The step takes (trainable values, other weight values, optimizer state, metric state
 packed one vector per dtype (``storage.PackedState``), batch, key) and returns their new
-versions, leaving out what it did not change (a frozen layer's weights, an unused key). What it computes is the front
-end's step policy (``keras_bridge.training.step.StepPolicy``: scopes, regularization,
-the compiled loss, constraints, metrics), traced once with the step's values
-substituted for the weights; this module only differentiates it
+versions, leaving out what it did not change (a frozen layer's weights, an unused
+key). What it computes is the front end's step policy
+(``keras_bridge.training.step.StepPolicy``: scopes, regularization, the compiled loss,
+constraints, metrics), traced once with the step's values substituted for the weights;
+this module only differentiates it
 (``jax.value_and_grad``) and applies the optax update. Compiled once per batch shape
 (a last partial batch adds one compile, reused every epoch). After each step the new
 arrays are handed to the weights' slots (no copy).
