@@ -6,8 +6,9 @@ crossentropy, 'accuracy', batch 128) on 12000 generated samples, trained by kera
 torch, the ``mixed_bfloat16`` policy) and by a loop written by hand for each engine (a
 ``torch.optim`` loop with ``F.cross_entropy``; a jitted JAX + optax step), in float32
 and in bfloat16 (torch: ``torch.autocast``; JAX: the forward pass on bfloat16 copies),
-and in float32 keeping the running loss and accuracy ``fit`` reports, on the same data. They take turns on chunks of 1536 samples (12 steps) for ``--epochs``
-passes after a first epoch each (see ``timing.py``); prints the best and the median
+and in float32 keeping the running loss and accuracy ``fit`` reports, on the same
+data. They take turns on chunks of 1536 samples (12 steps) for ``--epochs`` passes
+after a first epoch each (see ``timing.py``); prints the best and the median
 chunk's samples/s, each over the float32 hand-written loop's (target >= 0.95 for the
 default settings), and the first epoch's seconds. Then the latency of ``model.predict``
 on one sample against the hand-written forward call (target <= 1.2x), the two taking
