@@ -144,7 +144,8 @@ def jax_train_step(forward, loss, opt, bfloat16=False, donate=True, logs=None):
 
     def loss_fn(p, xb, yb, *extra):
         if bfloat16:
-            out = forward(jax.tree_util.tree_map(low, p), low(xb), *extra).astype(jnp.float32)
+            out = forward(jax.tree_util.tree_map(low, p), low(xb), *extra)
+            out = out.astype(jnp.float32)
         else:
             out = forward(p, xb, *extra)
         return loss(out, yb), out

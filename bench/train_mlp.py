@@ -133,9 +133,10 @@ def main():
             labels.append(label)
             runners.append(runner)
             predicts.append(predict)
-        for label, bfloat16, logs in [("hand-written, logging loss and accuracy", False, True),
-                                      ("hand-written, float32", False, False),
-                                      ("hand-written, bfloat16", True, False)]:
+        for label, bfloat16, logs in [
+                ("hand-written, logging loss and accuracy", False, True),
+                ("hand-written, float32", False, False),
+                ("hand-written, bfloat16", True, False)]:
             runner, predict = by_hand[engine](x, y, bfloat16, logs)
             labels.append(label)
             runners.append(runner)
