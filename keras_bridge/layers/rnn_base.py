@@ -64,8 +64,11 @@ def python_loop(step, inputs, states, mask, return_sequences, zero_output):
         ``return_sequences``, else None.
     """
     outputs = []
-    for t in range(int(inputs.shape[1])):
-        output, new_states = step(inputs[:, t], states)
+    # The steps split off once (``inputs[:, t]`` per step would cost the backward pass a
+    # zero tensor of the whole sequence per step on torch).
+    steps = ops.unstack(inputs, axis=1) if int(inputs.shape[1]) else []
+    for t, x_t in enumerate(steps):
+        output, new_states = step(x_t, states)
         if mask is not None:
             output, new_states = masked_update(output, new_states, states, mask[:, t],
                                                zero_output)

@@ -76,12 +76,15 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     leaves = [_t(v) for v in leaves]
     n = checks.scan_length([tuple(v.shape) for v in leaves], length, xs is not None)
     carry = _as_tensors(init)
+    # Each leaf split into its steps once: indexing ``v[i]`` per step would make autograd
+    # write every step's gradient into a zero tensor of the whole leaf (O(steps^2)).
+    steps = [torch.unbind(v) for v in leaves]
     ys = []
     for i in (range(n - 1, -1, -1) if reverse else range(n)):
         if xs is None:
             x = None
         else:
-            sliced = iter([v[i] for v in leaves])
+            sliced = iter([v[i] for v in steps])
             x = tree.map_structure(lambda v: None if v is None else next(sliced), xs)
         carry, y = f(carry, x)
         ys.append(y)
