@@ -242,13 +242,14 @@ class _Recurrent(Layer):
             raise ValueError(f"Layer {self.name!r} expects inputs of rank "
                              f"{self._input_ndim} (batch, timesteps, ...). Received: "
                              f"shape={tuple(sequences.shape)}")
-        if _dtype_name(sequences) != self.dtype:
-            sequences = ops.cast(sequences, self.dtype)
+        dtype = self.compute_dtype  # a mixed layer computes in 16 bits, as Keras 3's
+        if _dtype_name(sequences) != dtype:
+            sequences = ops.cast(sequences, dtype)
         batch = sequences.shape[0]  # symbolic in an export trace: no int()
         if given is not None:
             self._check_state_shapes(batch, [tuple(s.shape) for s in given],
                                      tuple(sequences.shape))
-            states = [ops.cast(s, self.dtype) if _dtype_name(s) != self.dtype else s
+            states = [ops.cast(s, dtype) if _dtype_name(s) != dtype else s
                       for s in given]
         elif self.stateful:
             if self.states[0].shape[0] != batch:
@@ -264,7 +265,7 @@ class _Recurrent(Layer):
         return sequences, states
 
     def _zero_states(self, sequences):
-        zeros = ops.zeros_like(sequences[:, 0, :1], dtype=self.dtype)
+        zeros = ops.zeros_like(sequences[:, 0, :1], dtype=self.compute_dtype)
         return [ops.repeat(zeros, size, axis=1) for size in self.state_size]
 
     def finish(self, final_states, outputs):

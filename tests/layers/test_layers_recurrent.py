@@ -262,6 +262,38 @@ def test_torch_fused_kernel_matches_step_loop(kind, kwargs, fused):
             _close(a, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_torch_mixed_bfloat16_runs_the_fused_kernel_in_bfloat16(kind):
+    """Under mixed_bfloat16 the fused module runs the kernel on bfloat16 casts of the
+    inputs, states and float32 weights (as torch.autocast runs torch.lstm): bfloat16
+    outputs, float32 gradients on the float32 weights, and the reference step loop's
+    numbers (which reads the weights through the layer's autocast scope) within
+    bfloat16's precision."""
+    torch = pytest.importorskip("torch")
+    from keras_bridge import mixed_precision
+    config.set_backend("torch")
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    layer = _make(kind, 4, return_sequences=True, return_state=True)
+    x = torch.tensor(_rand(4, 6, 3))
+    layer(x)
+    module = layer._binding
+    assert module.fused and module.compute == torch.bfloat16
+
+    def run(use_fused):
+        module.fused = use_fused
+        module.zero_grad()
+        outs = module(x)
+        sum(((o.float() * (i + 1)) ** 2).sum() for i, o in enumerate(outs)).backward()
+        return outs, [p.grad for p in module.parameters()]
+
+    (out_f, grad_f), (out_l, grad_l) = run(True), run(False)
+    assert all(o.dtype == torch.bfloat16 for o in out_f + out_l)  # both: Keras 3's dtype
+    assert all(p.dtype == torch.float32 for p in module.parameters())
+    assert all(g.dtype == torch.float32 for g in grad_f)
+    for a, b in zip(out_f + grad_f, out_l + grad_l):
+        _close(a.detach().float().numpy(), b.detach().float().numpy(), rtol=5e-2, atol=5e-2)
+
+
 def test_torch_lstm_storage_is_torch_layout():
     torch = pytest.importorskip("torch")
     config.set_backend("torch")

@@ -114,3 +114,30 @@ def test_layer_policy_argument_and_saving(backend, tmp_path):
     assert loaded.layers[0].dtype_policy.name == "mixed_bfloat16"
     assert loaded.layers[0].kernel.dtype == "float32"
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected)
+
+
+def _recurrent(kind):
+    keras.utils.set_random_seed(11)
+    cell = layers.LSTM if kind == "lstm" else layers.GRU
+    return keras.Sequential([keras.Input((7, 3)), cell(5, return_sequences=True),
+                             cell(4), layers.Dense(2, dtype="float32")])
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_mixed_bfloat16_recurrent_layers_compute_in_bfloat16(backend, kind):
+    """A mixed recurrent layer computes in bfloat16 as Keras 3's does (its sequence and
+    states in the compute dtype; torch runs its fused kernel on bfloat16 casts), the
+    engines agree within bfloat16's precision, and it trains."""
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    model = _recurrent(kind)
+    x = np.random.RandomState(2).rand(8, 7, 3).astype("float32")
+    assert ops.dtype(model.layers[0](x)) == "bfloat16"
+    assert ops.dtype(model.layers[1](model.layers[0](x))) == "bfloat16"
+    assert all(w.dtype == "float32" for w in model.weights)
+    twin = model.to_backend("jax" if model.backend_name == "torch" else "torch")
+    np.testing.assert_allclose(model.predict(x, verbose=0), twin.predict(x, verbose=0),
+                               rtol=3e-2, atol=3e-2)
+    model.compile(keras.optimizers.Adam(0.02), "mse")
+    y = np.random.RandomState(3).rand(8, 2).astype("float32")
+    losses = model.fit(x, y, epochs=8, batch_size=8, verbose=0).history["loss"]
+    assert losses[-1] < losses[0]

@@ -77,15 +77,17 @@ def bind_layer(layer, device):
             module = GraphModule(layer, device)
         elif isinstance(layer, Model):
             module = SubclassModule(layer, device)
-        elif layer.dtype_policy.is_mixed if layer.dtype in ("float32", "float64") \
-                else False:
-            # A mixed layer reads its float32 weights in its compute dtype, which the
-            # reference call does (keras_bridge/autocast.py) and a fused module cannot.
-            module = CallModule(layer, device)
-        elif (rule := rule_for(layer, LOWERING, RUNS_OWN_CALL)) is not None:
-            module = rule(layer, device)
         else:
-            module = CallModule(layer, device)
+            rule = rule_for(layer, LOWERING, RUNS_OWN_CALL)
+            mixed = layer.dtype_policy.is_mixed if layer.dtype in ("float32", "float64") \
+                else False
+            # A mixed layer reads its float32 weights in its compute dtype, which the
+            # reference call does (keras_bridge/autocast.py) and a fused module only
+            # where its rule says it casts them itself (``computes_mixed``).
+            if rule is not None and (not mixed or getattr(rule, "computes_mixed", False)):
+                module = rule(layer, device)
+            else:
+                module = CallModule(layer, device)
     surface.set_binding(layer, module)
 
 

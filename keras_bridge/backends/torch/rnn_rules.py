@@ -34,7 +34,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from keras_bridge.backends import surface
 from keras_bridge.backends.torch.storage import Slot, adopt, torch_dtype
 from keras_bridge.backends.torch.tensors import host_to_device
-from keras_bridge import activations
+from keras_bridge import activations, autocast
 from keras_bridge.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from keras_bridge.layers.recurrent import SimpleRNNCell, dropout_mask, python_loop
 from keras_bridge.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
@@ -159,6 +159,11 @@ class RecurrentModule(nn.Module):
         self.fused = self.kind is not None
         units, gates = layer.units, surface.gate_count(layer)
         dtype = torch_dtype(layer.kernel.dtype)
+        # A mixed layer (mixed_bfloat16): the kernel runs on its inputs, states and
+        # weights cast to the compute dtype (the casts carry the gradients back to the
+        # float32 weights), as torch.autocast runs torch.lstm.
+        compute = autocast.compute_dtype(layer)
+        self.compute = torch_dtype(compute) if layer.dtype_policy.is_mixed else None
 
         def param(shape):
             return nn.Parameter(torch.empty(shape, dtype=dtype, device=device))
@@ -203,16 +208,18 @@ class RecurrentModule(nn.Module):
         if mask is not None and not torch.is_tensor(mask):  # numpy, in an eager call
             mask = torch.as_tensor(np.asarray(mask), device=self.kernel.device)
         if not self.fused or (training and layer.recurrent_dropout > 0):
-            return layer.run(inputs, mask, training, initial_state, python_loop)
+            return self._reference(inputs, mask, training, initial_state)
         if mask is not None:  # in processing order
             steps_mask = mask.to(torch.bool).flip(1) if layer.go_backwards \
                 else mask.to(torch.bool)
             blocks = _mask_blocks(steps_mask)
             if blocks is None:  # holes in the mask: not expressible as lengths
-                return layer.run(inputs, mask, training, initial_state, python_loop)
+                return self._reference(inputs, mask, training, initial_state)
             mask = steps_mask
         sequences, states = layer.prepare(inputs, initial_state)
         x = sequences
+        if self.compute is not None:
+            x, states = x.to(self.compute), [s.to(self.compute) for s in states]
         if training and layer.dropout > 0:
             x = x * dropout_mask(x[:, :1], layer.dropout, True)
         if layer.go_backwards:
@@ -223,11 +230,19 @@ class RecurrentModule(nn.Module):
             final, outputs = self._run_masked(x, states, mask, *blocks)
         return layer.finish(final, outputs)
 
+    def _reference(self, inputs, mask, training, initial_state):
+        """The layer's reference call on a Python loop (a mixed layer's in its autocast
+        scope, as its call runs elsewhere)."""
+        with autocast.scope_for(self.layer):
+            return self.layer.run(inputs, mask, training, initial_state, python_loop)
+
     def _call_kernel(self, x, states, batch_sizes=None):
         hx = [s.unsqueeze(0).contiguous() for s in states]
         hx = tuple(hx) if self.kind == "lstm" else hx[0]
-        args = (self._params(), self.bias is not None, 1, 0.0, torch.is_grad_enabled(),
-                False)
+        params = self._params()
+        if self.compute is not None:
+            params = [p.to(self.compute) for p in params]
+        args = (params, self.bias is not None, 1, 0.0, torch.is_grad_enabled(), False)
         kernel = _KERNELS[self.kind]
         with warnings.catch_warnings() if x.is_cuda else contextlib.nullcontext():
             if x.is_cuda:
@@ -289,6 +304,9 @@ class RecurrentModule(nn.Module):
 
 def recurrent_rule(layer, device):
     return RecurrentModule(layer, device)
+
+
+recurrent_rule.computes_mixed = True  # RecurrentModule casts to a mixed layer's dtype
 
 
 RULES = {SimpleRNN: recurrent_rule, LSTM: recurrent_rule, GRU: recurrent_rule}
