@@ -246,11 +246,12 @@ def host_results(metrics):
     """Each metric's ``result()`` as a host float. A running mean's (``Mean``'s own
     ``result``) is computed from its state read back with the others in one transfer,
     not with engine ops; any other metric's ``result()`` runs as written."""
-    means = [m for m in metrics if type(m).result is Mean.result]
-    state = iter(numpy_many([w for m in means for w in (m.total, m.count)]))
+    is_mean = [type(m).result is Mean.result for m in metrics]
+    state = iter(numpy_many([w for m, mean in zip(metrics, is_mean) if mean
+                             for w in (m.total, m.count)]))
     out = []
-    for m in metrics:
-        if type(m).result is Mean.result:
+    for m, mean in zip(metrics, is_mean):
+        if mean:
             total, count = next(state), next(state)
             out.append(float(_divide_no_nan(total, count, np)))
         else:

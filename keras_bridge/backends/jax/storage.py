@@ -96,10 +96,9 @@ class Layout:
 
     def __init__(self, arrays):
         self.shapes = [tuple(a.shape) for a in arrays]
-        self.dtypes = [np.dtype(a.dtype) for a in arrays]
         self.groups = {}  # dtype -> indices of its arrays, in order
-        for i, dtype in enumerate(self.dtypes):
-            self.groups.setdefault(dtype, []).append(i)
+        for i, a in enumerate(arrays):
+            self.groups.setdefault(np.dtype(a.dtype), []).append(i)
         self.order = list(self.groups)
         self.join_jitted = jax.jit(self.join)
         self.split_jitted = jax.jit(self.split)
@@ -125,6 +124,7 @@ class PackedState:
 
     def __init__(self, slots, layout):
         self.slots, self.layout = slots, layout
+        self._position = {id(s): i for i, s in enumerate(slots)}
         self.vectors = None
         self._host = None
 
@@ -151,4 +151,4 @@ class PackedState:
         if self._host is None:
             host = [np.asarray(v) for v in jax.device_get(self.vectors)]
             self._host = self.layout.split(host, xp=np)
-        return np.array(self._host[self.slots.index(slot)])
+        return np.array(self._host[self._position[id(slot)]])
