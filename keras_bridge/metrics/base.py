@@ -253,7 +253,10 @@ def host_results(metrics):
     for m, mean in zip(metrics, is_mean):
         if mean:
             total, count = next(state), next(state)
-            out.append(float(_divide_no_nan(total, count, np)))
+            if total.ndim == count.ndim == 0:  # the usual scalars: plain floats
+                out.append(float(total) / float(count) if count != 0 else 0.0)
+            else:
+                out.append(float(_divide_no_nan(total, count, np)))
         else:
             out.append(float(ops.convert_to_numpy(m.result())))
     return out

@@ -53,6 +53,8 @@ class Trainer(StepMethods):
 
     _compiled = None
     _trainer = None
+    _trainer_program = None  # the program the trainer was made for, and its weights
+    _trainer_weights = None
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, steps_per_execution=1, jit_compile="auto",
@@ -165,8 +167,11 @@ class Trainer(StepMethods):
                 self._compiled = _recompile_for(self._compiled, self.output_names)
             program = self._get_program()
             # Layer flags too: a frozen BatchNormalization changes its call, not its
-            # weights.
-            weights = self.weights
+            # weights. The weight list is the program's while the program stands (a
+            # change of layers makes a new program): walking the layers for it costs
+            # more than the rest of a short fit's setup.
+            weights = self._trainer_weights if program is self._trainer_program \
+                else self.weights
             flags = (tuple(w.trainable for w in weights),
                      tuple(w.owner.trainable for w in weights if w.owner is not None))
             if self._trainer is not None and self._trainer_flags == flags:
@@ -187,6 +192,7 @@ class Trainer(StepMethods):
             if uses_custom_steps(self):
                 self._trainer = CustomSteps(self, self._trainer, program)
             self._trainer_flags = flags
+            self._trainer_program, self._trainer_weights = program, weights
             return self._trainer
 
     def _log_source(self, trainer):
