@@ -63,11 +63,16 @@ def data(model_name, samples):
     return train_lstm.make_data(samples)
 
 
-def runner(keras, model_name, x, y):
+def compiled_model(keras, model_name):
+    """The benchmark's program written with ``keras`` (either library)."""
     keras.utils.set_random_seed(0)
     model, loss = {"cnn": cnn, "lstm": lstm}[model_name](keras)
     model.compile(optimizer=keras.optimizers.Adam(), loss=loss, metrics=["accuracy"])
-    return fit_runner(model, x, y, BATCH)
+    return model
+
+
+def runner(keras, model_name, x, y):
+    return fit_runner(compiled_model(keras, model_name), x, y, BATCH)
 
 
 def main():
