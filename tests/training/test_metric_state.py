@@ -5,8 +5,9 @@ JAX the steps carry this state packed (backends/jax/storage.py); the tests say w
 user sees on either engine."""
 
 import numpy as np
+import pytest
 
-from keras_bridge import callbacks, layers, models
+from keras_bridge import backends, callbacks, layers, models
 
 X = np.random.default_rng(0).random((96, 4)).astype(np.float32)
 Y = X @ np.array([[1.0], [-2.0], [0.5], [0.0]], np.float32)
@@ -71,3 +72,43 @@ def test_evaluate_after_fit_starts_from_zeros_and_matches_numpy(backend):
 
 def _state_all(metric):
     return [float(x) for v in metric.variables for x in np.ravel(v.numpy())]
+
+
+def test_train_on_batch_reports_each_batch_alone(backend):
+    """``train_on_batch`` resets the metrics every call (the default): its logs are the
+    batch's own loss and mae, at the weights before the step, counted over that batch
+    only; ``reset_metrics=False`` adds to what was there, an assigned value included."""
+    model = _model()
+    for i in range(3):
+        xb, yb = X[i * 32:(i + 1) * 32], Y[i * 32:(i + 1) * 32]
+        kernel, bias = (w.numpy() for w in model.weights)
+        pred = xb @ kernel + bias
+        loss, mae = model.train_on_batch(xb, yb)
+        np.testing.assert_allclose(loss, np.mean((pred - yb) ** 2), rtol=1e-5)
+        np.testing.assert_allclose(mae, np.mean(np.abs(pred - yb)), rtol=1e-5)
+        assert _state(model.metrics[0])[1] == 32.0
+    model.metrics[0].variables[1].assign(5.0)  # the loss tracker's count
+    model.train_on_batch(X[:32], Y[:32], reset_metrics=False)
+    assert _state(model.metrics[0])[1] == 37.0
+    model.train_on_batch(X[:32], Y[:32])
+    assert _state(model.metrics[0])[1] == 32.0
+
+
+@pytest.mark.skipif(not backends.is_available("jax"), reason="jax is not installed")
+def test_jax_reset_packs_the_initial_state_once():
+    """On JAX a reset puts the same device arrays back each time, so their pack is made
+    once and reused: repeated ``train_on_batch`` runs no packing call of its own."""
+    from keras_bridge import config
+    config.set_backend("jax")
+    model = _model()
+    model.train_on_batch(X[:32], Y[:32])
+    packed = model._trainer.metric_state
+    calls = []
+    join = packed.layout.join_jitted
+    packed.layout.join_jitted = lambda arrays: calls.append(1) or join(arrays)
+    for _ in range(3):
+        model.train_on_batch(X[:32], Y[:32])
+    assert calls == []
+    model.metrics[0].variables[1].assign(5.0)  # a new array: packed anew
+    model.train_on_batch(X[:32], Y[:32], reset_metrics=False)
+    assert calls == [1] and _state(model.metrics[0])[1] == 37.0

@@ -60,8 +60,9 @@ class Slot:
         the host copy of its vectors)."""
         out = [None] * len(slots)
         loose = [i for i, s in enumerate(slots) if s.pack is None]
-        for i, array in zip(loose, jax.device_get([slots[i]._array for i in loose])):
-            out[i] = np.array(array)
+        if loose:  # (jax.device_get costs ~10 us even of nothing)
+            for i, array in zip(loose, jax.device_get([slots[i]._array for i in loose])):
+                out[i] = np.array(array)
         for i, s in enumerate(slots):
             if s.pack is not None:
                 out[i] = s.pack.host_value(s)
@@ -116,9 +117,9 @@ class Layout:
         return [jnp.concatenate([jnp.ravel(arrays[i]) for i in self.groups[d]])
                 for d in self.order]
 
-    def split(self, vectors, xp=jnp):
-        return [xp.reshape(vectors[v][start:stop], shape)
-                for v, start, stop, shape in self.places]
+    def split(self, vectors):
+        """The arrays of ``vectors`` (JAX's, traced or not, or numpy's: views)."""
+        return [vectors[v][start:stop].reshape(shape) for v, start, stop, shape in self.places]
 
 
 class PackedState:
@@ -130,12 +131,22 @@ class PackedState:
         self._position = {id(s): i for i, s in enumerate(slots)}
         self.vectors = None
         self._host = None
+        self._joined = None  # (the arrays last packed anew, their vectors)
 
     def take(self):
         """The vectors for the next step: the packed ones while every slot still points
-        here, else packed anew from the slots (after a reset or a read)."""
+        here, else packed anew from the slots (after a reset or a read). A reset puts
+        the same device arrays back each time (``Slot.write_many``), so the pack of
+        the last arrays packed anew is kept and reused for them (vectors are never
+        donated): ``train_on_batch`` resets every call."""
         if self.vectors is None or any(s.pack is not self for s in self.slots):
-            self.vectors = self.layout.join_jitted([s.array for s in self.slots])
+            arrays = [s.array for s in self.slots]
+            joined = self._joined
+            if joined is not None and all(a is b for a, b in zip(arrays, joined[0])):
+                self.vectors = joined[1]
+            else:
+                self.vectors = self.layout.join_jitted(arrays)
+                self._joined = (arrays, self.vectors)
         return self.vectors
 
     def put(self, vectors):
@@ -154,5 +165,5 @@ class PackedState:
         if self._host is None:
             # np.asarray per vector: a packed group is one or two vectors, and
             # jax.device_get's tree walk costs more than their copies (~20 us on CPU).
-            self._host = self.layout.split([np.asarray(v) for v in self.vectors], xp=np)
-        return np.array(self._host[self._position[id(slot)]])
+            self._host = self.layout.split([np.asarray(v) for v in self.vectors])
+        return self._host[self._position[id(slot)]].copy()
