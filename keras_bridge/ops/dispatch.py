@@ -121,16 +121,34 @@ def _unknown_unique_length(out, args, kwargs):
         outs[i].shape = tuple(shape)
 
 
+def _plain(values):
+    """Whether ``values`` hold no weight and no list or tuple (nothing to unwrap): the
+    usual engine tensors and Python numbers, whose types are already cached."""
+    for v in values:
+        tp = type(v)
+        if tp is list or tp is tuple or _kind_cache.get(tp, "weight") == "weight":
+            return False
+    return True
+
+
 def _make(name, signature, doc):
+    kernels = {}  # engine name -> its function (eager ops on torch run this every step)
+
     def op(*args, **kwargs):
         engine = _engine_of((*args, *kwargs.values()) if kwargs else args)
         if engine == SYMBOLIC:
             return _symbolic(name, args, kwargs)
-        backend = backends.get(engine) if engine else context.active_backend()
-        args = [_unwrap(a) for a in args]
-        if kwargs:
+        kernel = kernels.get(engine)
+        if kernel is None:
+            backend = backends.get(engine) if engine else context.active_backend()
+            kernel = getattr(backend.ops, name)
+            if engine:  # with no engine tensor the active backend decides each call
+                kernels[engine] = kernel
+        if not _plain(args):
+            args = [_unwrap(a) for a in args]
+        if kwargs and not _plain(kwargs.values()):
             kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
-        return getattr(backend.ops, name)(*args, **kwargs)
+        return kernel(*args, **kwargs)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"{name}{signature}\n\n{doc}"

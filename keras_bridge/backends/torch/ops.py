@@ -148,6 +148,8 @@ def _operands(*xs, scalars=False):
     already promotes correctly are passed through as they are (no device copy).
     """
     xs = list(xs)
+    if builtins.all(type(x) is torch.Tensor for x in xs):  # the usual case: no conversion
+        return xs
     if not builtins.any(isinstance(x, torch.Tensor) for x in xs):
         xs = [x if type(x) in _PY_SCALARS else convert_to_tensor(x) for x in xs]
         if not builtins.any(isinstance(x, torch.Tensor) for x in xs):
