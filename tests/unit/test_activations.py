@@ -154,3 +154,26 @@ def test_errors_list_the_accepted_names():
         activations.get(3)
     with pytest.raises(ValueError, match="no name"):
         activations.serialize(lambda x: x)
+
+
+@pytest.mark.parametrize("rows, width", [(8, 10), (64, 100)])  # 80 and 6400 elements
+def test_softmax_and_log_softmax_gradients(backend, rows, width):
+    """Values and input gradients of ``sum(w * softmax(x))`` and of the log_softmax
+    form against their closed forms in numpy. The two sizes fall on either side of the
+    size below which torch computes softmax as elementwise ops on the CPU (its fused
+    kernel's thread hand-off costs more there); both must give the same math."""
+    from keras_bridge import backend as K
+    from keras_bridge.layers import Input
+    rng = np.random.default_rng(1)
+    x = (rng.normal(size=(rows, width)) * 3.0).astype("float32")
+    w = rng.normal(size=(width,)).astype("float32")  # a weight per column
+    s = _softmax(x.astype("float64"), -1)
+    inp = Input((width,))
+    for op, value, grad in [
+            (activations.softmax, (w * s).sum(), s * (w - (w * s).sum(-1, keepdims=True))),
+            (activations.log_softmax, (w * np.log(s)).sum(),
+             w - s * w.sum())]:
+        loss = K.sum(ops.multiply(op(inp), w))
+        got_value, got_grad = K.function([inp], [loss, K.gradients(loss, [inp])[0]])([x])
+        np.testing.assert_allclose(got_value, value, rtol=1e-5)
+        np.testing.assert_allclose(got_grad, grad, rtol=1e-4, atol=1e-5)

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from keras_bridge import logits
+from keras_bridge.backends.torch import ops as torch_ops
 from keras_bridge.backends.torch.storage import adopt, torch_dtype
 from keras_bridge.layers.core import Activation, Dense, Dropout
 
@@ -33,7 +34,7 @@ def activation_fn(fn):
 
 
 def _softmax(x):  # noting the logits for the crossentropy losses, as the front end does
-    return logits.note(torch.softmax(x, dim=-1), x, "softmax", -1)
+    return logits.note(torch_ops.softmax(x, -1), x, "softmax", -1)
 
 
 def _sigmoid(x):

@@ -691,17 +691,41 @@ def sigmoid(x):
     return torch.sigmoid(_float(x))
 
 
+# torch's softmax kernels hand even a tiny CPU tensor to its thread pool, which costs
+# ~60 us each way (forward and backward) on a 2-core machine with OMP_WAIT_POLICY=PASSIVE,
+# against ~10 us for the same math as elementwise ops; from ~4k elements on the fused
+# kernel wins (bench/torch_softmax.py). A classifier's softmax output and its
+# crossentropy are that small: 32 x 10 per batch.
+_SMALL_SOFTMAX = 2048
+
+
+def _shifted(x, dim):
+    """``x`` minus its maximum along ``dim`` (a constant for the gradient: softmax does
+    not change under a shift), when the composed form is the faster one; else None."""
+    if x.device.type != "cpu" or x.numel() > _SMALL_SOFTMAX or \
+            x.dtype not in (torch.float32, torch.float64):
+        return None
+    return x - x.detach().amax(dim=dim, keepdim=True)
+
+
 def softmax(x, axis=-1):
     x = _float(x)
     if isinstance(axis, (int, np.integer)):
-        return torch.softmax(x, dim=int(axis))
+        shifted = _shifted(x, int(axis))
+        if shifted is None:
+            return torch.softmax(x, dim=int(axis))
+        e = torch.exp(shifted)
+        return e / e.sum(dim=int(axis), keepdim=True)
     return torch.exp(x - torch.logsumexp(x, dim=_axes(axis, x.dim()), keepdim=True))
 
 
 def log_softmax(x, axis=-1):
     x = _float(x)
     if isinstance(axis, (int, np.integer)):
-        return torch.log_softmax(x, dim=int(axis))
+        shifted = _shifted(x, int(axis))
+        if shifted is None:
+            return torch.log_softmax(x, dim=int(axis))
+        return shifted - torch.log(torch.exp(shifted).sum(dim=int(axis), keepdim=True))
     return x - torch.logsumexp(x, dim=_axes(axis, x.dim()), keepdim=True)
 
 
