@@ -123,6 +123,10 @@ BN_CASES = [  # (input shape, axis): channels_last, channels_first, 2D, middle a
     ((6, 3, 4, 5), 1),
     ((8, 5), -1),
     ((4, 3, 5, 2), 2),
+    # Above the size up to which torch composes the normalization on the CPU
+    # (backends/torch/small_tensors.py): its fused kernel.
+    ((40, 24, 24, 3), -1),
+    ((40, 1000), -1),
 ]
 
 
@@ -381,6 +385,8 @@ def test_batch_norm_shape_errors(backend):
     ((3, 4, 5), [1, 2]),  # trailing axes: torch's fused layer_norm
     ((2, 3, 4, 5), [1, 3]),  # not trailing
     ((2, 3, 4, 5), [-1, -2, -3]),
+    ((8, 64, 32), -1),  # above torch's small-tensor size: its fused kernel
+    ((4, 50, 64), [1, 2]),
 ])
 def test_layer_norm_outputs(backend, shape, axis):
     x = _rand(*shape, loc=0.5, scale=3.0)

@@ -177,3 +177,10 @@ def test_softmax_and_log_softmax_gradients(backend, rows, width):
         got_value, got_grad = K.function([inp], [loss, K.gradients(loss, [inp])[0]])([x])
         np.testing.assert_allclose(got_value, value, rtol=1e-5)
         np.testing.assert_allclose(got_grad, grad, rtol=1e-4, atol=1e-5)
+
+
+def test_exact_gelu_on_a_large_input(backend):
+    """Above the size up to which torch composes the exact gelu on the CPU
+    (backends/torch/small_tensors.py) its fused kernel runs: the same values."""
+    x = np.tile(X, 100)  # 9700 elements
+    _check(activations.gelu(x), REFERENCES["gelu"](x.astype("float64")), backend)

@@ -26,7 +26,7 @@ def activation_fn(fn):
     table = {"linear": None, "relu": torch.relu, "sigmoid": _sigmoid, "tanh": torch.tanh,
              "softmax": _softmax, "elu": F.elu, "selu": F.selu,
              "softplus": F.softplus, "softsign": F.softsign, "silu": F.silu, "swish": F.silu,
-             "exponential": torch.exp, "gelu": F.gelu}
+             "exponential": torch.exp, "gelu": _gelu}
     name = getattr(fn, "__name__", None)
     if name in table and fn is _frontend_activation(name):
         return table[name]
@@ -35,6 +35,10 @@ def activation_fn(fn):
 
 def _softmax(x):  # noting the logits for the crossentropy losses, as the front end does
     return logits.note(torch_ops.softmax(x, -1), x, "softmax", -1)
+
+
+def _gelu(x):  # the activation's default: exact
+    return torch_ops.gelu(x, approximate=False)
 
 
 def _sigmoid(x):

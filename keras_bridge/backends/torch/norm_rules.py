@@ -11,6 +11,8 @@ torch kernel computes the same thing it is used:
   copy and the Keras value is recovered from it in O(C) (see ``BatchNormModule``).
 - LayerNormalization -> ``F.layer_norm`` when the normalized axes are the trailing
   ones, else the same formula with ``torch.var_mean``.
+- Small inputs on the CPU (``small_tensors``): batch and layer norm as that formula,
+  with ``torch.var_mean``: torch's fused kernels cost a thread-pool hand-off there.
 - GroupNormalization -> ``F.group_norm`` with the channels axis moved to position 1
   (a view; torch's kernel reads channels_last memory as is).
 - UnitNormalization -> Keras's ``x * rsqrt(max(sum(x ** 2), 1e-12))`` in torch ops.
@@ -28,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from keras_bridge.backends.nn_checks import affine_normalize
-from keras_bridge.backends.torch import distribution
+from keras_bridge.backends.torch import distribution, small_tensors
 from keras_bridge.backends.torch.storage import adopt, torch_dtype
 from keras_bridge.layers.normalization import BatchNormalization, GroupNormalization
 from keras_bridge.layers.normalization import LayerNormalization, UnitNormalization
@@ -90,17 +92,22 @@ class BatchNormModule(nn.Module):
     def forward(self, inputs, training=False):
         x = inputs.float() if inputs.dtype in _HALF else inputs  # as Keras, for overflow
         x2 = self._features_second(x)
+        small = small_tensors.composes_faster(x2, small_tensors.BATCH_NORM)
         if not (training and self.layer.trainable):
-            out = F.batch_norm(x2, self.moving_mean, self.moving_variance, self.gamma,
-                               self.beta, False, 0.0, self.epsilon)
+            if small:
+                out = self._normalize(x2, self.moving_mean, self.moving_variance)
+            else:
+                out = F.batch_norm(x2, self.moving_mean, self.moving_variance, self.gamma,
+                                   self.beta, False, 0.0, self.epsilon)
         else:
             count = x2.numel() // x2.shape[1]
             if distribution.uses_global_moments():  # DDP: the global batch's moments
                 out = self._train_global(x2, count)
-            elif count > 1:
+            elif count > 1 and not small:
                 out = self._train_fused(x2, count)
-            else:  # torch refuses one value per channel; Keras's formula gives beta
-                out = self._train_single(x2)
+            else:  # torch refuses one value per channel (Keras's formula gives beta), and
+                # a small batch computes faster this way (see small_tensors)
+                out = self._train_moments(x2)
         return out.reshape(inputs.shape).to(inputs.dtype)
 
     def _train_fused(self, x2, count):
@@ -116,7 +123,7 @@ class BatchNormModule(nn.Module):
             self.moving_variance.mul_(k / count).add_(unbiased, alpha=(count - 1) / count)
         return out
 
-    def _train_single(self, x2):
+    def _train_moments(self, x2):
         dims = [0] + list(range(2, x2.dim()))
         variance, mean = torch.var_mean(x2, dim=dims, correction=0)
         return self._train_with(x2, mean, variance)
@@ -134,6 +141,10 @@ class BatchNormModule(nn.Module):
             k = self.momentum
             self.moving_mean.mul_(k).add_(mean, alpha=1.0 - k)
             self.moving_variance.mul_(k).add_(variance, alpha=1.0 - k)
+        return self._normalize(x2, mean, variance)
+
+    def _normalize(self, x2, mean, variance):
+        """Keras's formula on per-channel statistics (x2 has the channels second)."""
         view = [1, -1] + [1] * (x2.dim() - 2)
         gamma = self.gamma.view(view) if self.gamma is not None else None
         beta = self.beta.view(view) if self.beta is not None else None
@@ -165,7 +176,8 @@ class LayerNormModule(nn.Module):
         # them to the sorted axes, and so does this.
         gamma = self.gamma.reshape(norm_shape) if self.gamma is not None else None
         beta = self.beta.reshape(norm_shape) if self.beta is not None else None
-        if not self.rms_scaling and axes == list(range(rank - len(axes), rank)):
+        if not self.rms_scaling and axes == list(range(rank - len(axes), rank)) and \
+                not small_tensors.composes_faster(x, small_tensors.LAYER_NORM):
             return F.layer_norm(x, norm_shape, gamma, beta, self.epsilon)
         broadcast = [x.shape[a] if a in axes else 1 for a in range(rank)]
         variance, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)

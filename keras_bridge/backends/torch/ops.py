@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from keras_bridge.backends.nn_checks import concrete_noise_shape
+from keras_bridge.backends.torch import small_tensors
 from keras_bridge.backends.torch.conv_ops import average_pool, conv, conv_transpose  # noqa: F401
 from keras_bridge.backends.torch.conv_ops import depthwise_conv, max_pool, separable_conv  # noqa: F401
 from keras_bridge.backends.torch.nn_ops import batch_normalization, moments, scan  # noqa: F401
@@ -691,41 +692,21 @@ def sigmoid(x):
     return torch.sigmoid(_float(x))
 
 
-# torch's softmax kernels hand even a tiny CPU tensor to its thread pool, which costs
-# ~60 us each way (forward and backward) on a 2-core machine with OMP_WAIT_POLICY=PASSIVE,
-# against ~10 us for the same math as elementwise ops; from ~4k elements on the fused
-# kernel wins (bench/torch_softmax.py). A classifier's softmax output and its
-# crossentropy are that small: 32 x 10 per batch.
-_SMALL_SOFTMAX = 2048
-
-
-def _shifted(x, dim):
-    """``x`` minus its maximum along ``dim`` (a constant for the gradient: softmax does
-    not change under a shift), when the composed form is the faster one; else None."""
-    if x.device.type != "cpu" or x.numel() > _SMALL_SOFTMAX or \
-            x.dtype not in (torch.float32, torch.float64):
-        return None
-    return x - x.detach().amax(dim=dim, keepdim=True)
-
-
 def softmax(x, axis=-1):
     x = _float(x)
     if isinstance(axis, (int, np.integer)):
-        shifted = _shifted(x, int(axis))
-        if shifted is None:
-            return torch.softmax(x, dim=int(axis))
-        e = torch.exp(shifted)
-        return e / e.sum(dim=int(axis), keepdim=True)
+        if small_tensors.composes_faster(x, small_tensors.SOFTMAX):
+            return small_tensors.softmax(x, int(axis))
+        return torch.softmax(x, dim=int(axis))
     return torch.exp(x - torch.logsumexp(x, dim=_axes(axis, x.dim()), keepdim=True))
 
 
 def log_softmax(x, axis=-1):
     x = _float(x)
     if isinstance(axis, (int, np.integer)):
-        shifted = _shifted(x, int(axis))
-        if shifted is None:
-            return torch.log_softmax(x, dim=int(axis))
-        return shifted - torch.log(torch.exp(shifted).sum(dim=int(axis), keepdim=True))
+        if small_tensors.composes_faster(x, small_tensors.SOFTMAX):
+            return small_tensors.log_softmax(x, int(axis))
+        return torch.log_softmax(x, dim=int(axis))
     return x - torch.logsumexp(x, dim=_axes(axis, x.dim()), keepdim=True)
 
 
@@ -746,7 +727,10 @@ def selu(x):
 
 
 def gelu(x, approximate=True):
-    return F.gelu(_float(x), approximate="tanh" if approximate else "none")
+    x = _float(x)
+    if not approximate and small_tensors.composes_faster(x, small_tensors.GELU):
+        return small_tensors.gelu(x)
+    return F.gelu(x, approximate="tanh" if approximate else "none")
 
 
 def silu(x):
