@@ -21,9 +21,13 @@ BATCH_NORM = 32768  # training and inference
 
 
 def composes_faster(x, limit):
-    """Whether ``x`` is a float tensor on the CPU of at most ``limit`` elements."""
-    return x.device.type == "cpu" and x.numel() <= limit and \
-        x.dtype in (torch.float32, torch.float64)
+    """Whether ``x`` is a float tensor on the CPU of at most ``limit`` elements, run
+    eagerly. Traced code (``torch.export``, ``torch.compile``) keeps torch's kernels: its
+    sizes may be symbolic, and a branch on them would pin the batch size with a guard."""
+    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
+        return False
+    n = x.numel()
+    return type(n) is int and n <= limit and not torch.compiler.is_compiling()
 
 
 def _shifted(x, dim):
