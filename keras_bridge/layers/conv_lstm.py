@@ -206,7 +206,7 @@ class _ConvLSTM(_Recurrent):
         out_spatial = tuple(z.shape[1:-1])
         xs = ops.reshape(z, (-1, steps) + out_spatial + (4 * self.filters,))
         recurrent_mask = dropout_mask(states[0], self.recurrent_dropout, training)
-        f, fmt = self.filters, self.data_format
+        fmt = self.data_format
         act, gate = self.activation, self.recurrent_activation
 
         def step(z_t, states):
@@ -216,9 +216,9 @@ class _ConvLSTM(_Recurrent):
             h = to_channels_last(h, fmt)
             z_t = ops.add(z_t, ops.conv(h, self.recurrent_kernel.value, 1, "same",
                                         "channels_last"))
-            i, g, o = gate(z_t[..., :f]), gate(z_t[..., f:2 * f]), gate(z_t[..., 3 * f:])
-            c = ops.add(ops.multiply(g, to_channels_last(c, fmt)),
-                        ops.multiply(i, act(z_t[..., 2 * f:3 * f])))
+            zi, zf, zc, zo = ops.split(z_t, 4, axis=-1)  # one split: see rnn_cells
+            i, g, o = gate(zi), gate(zf), gate(zo)
+            c = ops.add(ops.multiply(g, to_channels_last(c, fmt)), ops.multiply(i, act(zc)))
             h = ops.multiply(o, act(c))
             h, c = from_channels_last(h, fmt), from_channels_last(c, fmt)
             return h, [h, c]
