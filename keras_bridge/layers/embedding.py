@@ -200,12 +200,12 @@ def check_index_inputs(model, arrays):
     no engine work, so it costs nothing per training step on any device."""
     if not getattr(model, "_functional", False):
         return
-    checks = _index_checks(model)
+    checks = index_checks(model)
     for check, feeds in checks:
         check([arrays[i] for i in feeds])
 
 
-def _index_checks(model):
+def index_checks(model):
     """(check, input positions) pairs for ``model``'s Embeddings fed by its inputs, found
     once per graph (``predict`` runs this on every call)."""
     key = (id(model._nodes), len(model._nodes))

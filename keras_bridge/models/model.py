@@ -24,6 +24,7 @@ from keras_bridge.training.data import expand_rank_1
 from keras_bridge.training.trainer import Trainer, check_verbose
 from keras_bridge.graph import KerasTensor, topological_nodes
 from keras_bridge.models.native_module import TorchModuleMethods
+from keras_bridge.models import quick_predict
 from keras_bridge.models.plan import ExecutionPlan
 from keras_bridge.utils import tree
 
@@ -41,6 +42,8 @@ class Model(TorchModuleMethods, Trainer, Layer):
         outputs = Dense(10, activation="softmax")(Dense(64)(inputs))
         model = Model(inputs, outputs)
     """
+
+    _quick_predict = None  # quick_predict.make's, once a predict call allows it
 
     def __new__(cls, *args, **kwargs):
         # Keras 3's automatic config of a subclassed model: its constructor arguments,
@@ -392,13 +395,22 @@ class Model(TorchModuleMethods, Trainer, Layer):
         array = _checked_input(self.name, self.input_names[0], t, array)
         return host_stage.encode_inputs(self, [_cast_input(array, t.dtype)])
 
-    @guards.handles_interrupts
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Outputs for ``x`` as numpy arrays, computed in batches of ``batch_size``
         (default 32); ``verbose=1`` shows a progress bar (Keras 2's default is 0). ``x``
         may be a Sequence, generator or iterable of batches (``x``, or tuples whose first
         element is ``x``), ``steps`` of them. ``callbacks`` get the predict hooks, each
         batch's end with ``logs={"outputs": ...}`` as in Keras 3."""
+        quick = self._quick_predict
+        if quick is not None and type(x) is np.ndarray and not verbose \
+                and batch_size is None and steps is None and callbacks is None:
+            outputs = quick(self, x, 32)
+            if outputs is not None:
+                return outputs
+        return self._predict(x, batch_size, verbose, steps, callbacks)
+
+    @guards.handles_interrupts
+    def _predict(self, x, batch_size, verbose, steps, callbacks):
         verbose = check_verbose(verbose) if distribution_runtime.is_chief(self) else 0
         if batch_sources.is_source(x):
             if batch_size is not None and not batch_sources.sizes_its_own_batches(x):
@@ -469,6 +481,11 @@ class Model(TorchModuleMethods, Trainer, Layer):
 
     def predict_on_batch(self, x):
         """Outputs for one batch ``x`` as numpy arrays."""
+        quick = self._quick_predict
+        if quick is not None and type(x) is np.ndarray:
+            outputs = quick(self, x, np.inf)
+            if outputs is not None:
+                return outputs
         arrays = self._standardize(x)
         self._ensure_built(arrays)
         return self._predict_one(arrays)
@@ -480,6 +497,8 @@ class Model(TorchModuleMethods, Trainer, Layer):
         program = self._predictor()
         with guards.uninterrupted():
             outputs = program.predict_batch(arrays)
+        if len(arrays) == 1:  # later calls like this one may take the short path
+            self._quick_predict = quick_predict.make(self, program, arrays[0])
         return self._pack_outputs(outputs, program)
 
     def _pack_outputs(self, outputs, program=None):
@@ -753,6 +772,7 @@ def _clone_unbound(model):
         if isinstance(layer, Model):
             layer._program = None
             layer._trainer = None
+            layer._quick_predict = None
     if clone._compiled is not None:
         clone._compiled.engine_optimizer = None
         clone._compiled.optimizer._binding = None
