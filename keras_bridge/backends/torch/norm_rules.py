@@ -92,7 +92,7 @@ class BatchNormModule(nn.Module):
     def forward(self, inputs, training=False):
         x = inputs.float() if inputs.dtype in _HALF else inputs  # as Keras, for overflow
         x2 = self._features_second(x)
-        small = small_tensors.composes_faster(x2, small_tensors.BATCH_NORM)
+        small = small_tensors.composes_faster(x2, small_tensors.BATCH_NORM, x2.shape[1])
         if not (training and self.layer.trainable):
             if small:
                 out = self._normalize(x2, self.moving_mean, self.moving_variance)
@@ -177,7 +177,8 @@ class LayerNormModule(nn.Module):
         gamma = self.gamma.reshape(norm_shape) if self.gamma is not None else None
         beta = self.beta.reshape(norm_shape) if self.beta is not None else None
         if not self.rms_scaling and axes == list(range(rank - len(axes), rank)) and \
-                not small_tensors.composes_faster(x, small_tensors.LAYER_NORM):
+                not small_tensors.composes_faster(x, small_tensors.LAYER_NORM,
+                                                 math.prod(norm_shape)):
             return F.layer_norm(x, norm_shape, gamma, beta, self.epsilon)
         broadcast = [x.shape[a] if a in axes else 1 for a in range(rank)]
         variance, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)

@@ -695,7 +695,7 @@ def sigmoid(x):
 def softmax(x, axis=-1):
     x = _float(x)
     if isinstance(axis, (int, np.integer)):
-        if small_tensors.composes_faster(x, small_tensors.SOFTMAX):
+        if small_tensors.composes_faster(x, small_tensors.SOFTMAX, x.shape[int(axis)]):
             return small_tensors.softmax(x, int(axis))
         return torch.softmax(x, dim=int(axis))
     return torch.exp(x - torch.logsumexp(x, dim=_axes(axis, x.dim()), keepdim=True))
@@ -704,7 +704,7 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     x = _float(x)
     if isinstance(axis, (int, np.integer)):
-        if small_tensors.composes_faster(x, small_tensors.SOFTMAX):
+        if small_tensors.composes_faster(x, small_tensors.SOFTMAX, x.shape[int(axis)]):
             return small_tensors.log_softmax(x, int(axis))
         return torch.log_softmax(x, dim=int(axis))
     return x - torch.logsumexp(x, dim=_axes(axis, x.dim()), keepdim=True)

@@ -20,14 +20,18 @@ LAYER_NORM = 8192
 BATCH_NORM = 32768  # training and inference
 
 
-def composes_faster(x, limit):
+def composes_faster(x, limit, row=None):
     """Whether ``x`` is a float tensor on the CPU of at most ``limit`` elements, run
-    eagerly. Traced code (``torch.export``, ``torch.compile``) keeps torch's kernels: its
-    sizes may be symbolic, and a branch on them would pin the batch size with a guard."""
+    eagerly, and not a single ``row`` (the elements one reduction covers: a softmax's
+    axis, a normalization's group): torch's reductions split the rows over the pool, and
+    one row stays on the calling thread, faster than composed (a one-sample predict's
+    softmax: ~1 us against ~7). Traced code (``torch.export``, ``torch.compile``) keeps
+    torch's kernels: its sizes may be symbolic, and a branch on them would pin the batch
+    size with a guard."""
     if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
         return False
     n = x.numel()
-    return type(n) is int and n <= limit and not torch.compiler.is_compiling()
+    return type(n) is int and n <= limit and n != row and not torch.compiler.is_compiling()
 
 
 def _shifted(x, dim):
