@@ -12,7 +12,10 @@ Notes are only taken inside ``recording()``, which the training and test steps o
 and loss, on every engine alike (under ``jax.jit`` the entries are tracers, valid for
 that trace only). Entries are keyed by the output object itself, so a tensor derived
 from an output (a slice, a copy, ``detach()``) has no logits and is treated as
-probabilities.
+probabilities; the one exception is the step's own widening of a mixed-precision
+output to float32 (``widened``), whose logits are the widened logits: the loss then
+reads the 16-bit logits in float32 instead of 16-bit probabilities, as a float32 model's
+loss does, without the probabilities' rounding and with the cheaper gradient.
 """
 
 import contextlib
@@ -55,3 +58,13 @@ def logits_of(output, kind, axis=-1):
         if rank == 0 or entry[3] % rank != axis % rank:
             return None
     return entry[1]
+
+
+def widened(output, wide, cast):
+    """Note ``wide``, ``output`` cast to a wider float, as the same activation of its
+    logits cast by ``cast``; returns ``wide``."""
+    notes = _notes.get()
+    entry = notes.get(id(output)) if notes else None
+    if entry is not None and entry[0] is output:
+        notes[id(wide)] = (wide, cast(entry[1]), entry[2], entry[3])
+    return wide

@@ -28,9 +28,12 @@ from keras_bridge.variables import substitute
 
 def _widened(output):
     """A 16-bit float output (a mixed precision model's) as floatx: losses and metrics
-    compute in float32 as Keras 3's do (their dtype is floatx's)."""
+    compute in float32 as Keras 3's do (their dtype is floatx's). A softmax or sigmoid
+    output keeps its logits, widened as well (``logits.widened``)."""
     if dtype_name(output) in ("float16", "bfloat16"):
-        return ops.cast(output, config.floatx())
+        def cast(x):
+            return ops.cast(x, config.floatx())
+        return logits.widened(output, cast(output), cast)
     return output
 
 

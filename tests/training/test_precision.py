@@ -89,6 +89,32 @@ def test_mixed_bfloat16_computes_in_bfloat16_with_float32_weights(backend):
     assert all(a.dtype == np.float32 for a in model.get_weights())
 
 
+@pytest.mark.parametrize("loss", ["categorical_crossentropy",
+                                  "sparse_categorical_crossentropy"])
+def test_mixed_bfloat16_softmax_loss_reads_the_logits(backend, loss):
+    """A 16-bit softmax output is widened to float32 for the loss, and its logits with
+    it (keras_bridge/logits.py): a saturated probability (e^-30 / 2, clipped to
+    epsilon as a probability) still gives the exact loss and its gradient."""
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    model = keras.Sequential([keras.Input((2,)),
+                              layers.Dense(3, activation="softmax", use_bias=False)])
+    kernel = np.array([[-30.0, 0.0, 0.0], [0.0, 0.0, 0.0]], np.float32)
+    model.set_weights([kernel])
+    model.compile(keras.optimizers.SGD(0.1), loss)
+    x = np.array([[1.0, 0.0]], np.float32)
+    y = np.array([[1.0, 0.0, 0.0]], np.float32) if loss.startswith("categorical") \
+        else np.array([0])
+    # -log softmax([-30, 0, 0])[0] = 30 + log(2 + e^-30); from the clipped probability
+    # it would be -log(1e-7) = 16.1
+    exact = 30.0 + np.log(2.0 + np.exp(-30.0))
+    np.testing.assert_allclose(model.test_on_batch(x, y), exact, rtol=1e-3)
+    model.train_on_batch(x, y)
+    # the gradient (softmax - one-hot) times x: [-1, 0.5, 0.5] on the first row (a
+    # clipped probability would pass none)
+    want = kernel - 0.1 * np.array([[-1.0, 0.5, 0.5], [0.0, 0.0, 0.0]], np.float32)
+    np.testing.assert_allclose(model.get_weights()[0], want, rtol=1e-3, atol=1e-3)
+
+
 def test_mixed_bfloat16_engines_agree():
     mixed_precision.set_global_policy("mixed_bfloat16")
     model = _mlp()
