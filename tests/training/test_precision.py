@@ -115,6 +115,56 @@ def test_mixed_bfloat16_softmax_loss_reads_the_logits(backend, loss):
     np.testing.assert_allclose(model.get_weights()[0], want, rtol=1e-3, atol=1e-3)
 
 
+def test_a_bfloat16_output_comes_back_as_bfloat16(backend):
+    """A mixed model whose last layer computes in bfloat16 predicts bfloat16 numpy
+    arrays (ml_dtypes'), as Keras 3 does, on both engines."""
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(3, activation="softmax")])
+    x = np.random.RandomState(0).rand(4, 6).astype("float32")
+    kernel, bias = model.get_weights()
+    logits = x @ kernel + bias
+    want = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    for out in (model.predict(x, verbose=0), model.predict(x, verbose=0),
+                model.predict_on_batch(x)):
+        assert str(out.dtype) == "bfloat16"
+        np.testing.assert_allclose(out.astype(np.float32), want, rtol=2e-2, atol=1e-2)
+
+
+def test_mixed_torch_rules_match_the_reference_calls(monkeypatch):
+    """On torch a mixed Dense, Activation and Dropout run their fused rules (the weights
+    cast per call, backends/torch/core_rules.py), the same math as the layers'
+    reference calls within bfloat16's rounding: outputs and one SGD step."""
+    pytest.importorskip("torch")
+    from keras_bridge.backends.torch import core_rules
+    from keras_bridge.backends.torch.lowering import CallModule
+    config.set_backend("torch")
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    x = np.random.RandomState(0).rand(16, 6).astype("float32")
+    y = np.eye(3)[np.arange(16) % 3]
+
+    def run():
+        keras.utils.set_random_seed(2)
+        model = keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="relu"),
+                                  layers.Dropout(0.0), layers.Dense(3),
+                                  layers.Activation("softmax")])
+        model.compile(keras.optimizers.SGD(0.5), "categorical_crossentropy")
+        out = model.predict(x, verbose=0)
+        model.train_on_batch(x, y)
+        return model, out, model.get_weights()
+
+    ruled, out, weights = run()
+    assert not any(isinstance(layer._binding, CallModule) for layer in ruled.layers)
+    for rule in (core_rules.dense_rule, core_rules.activation_rule, core_rules.dropout_rule):
+        monkeypatch.setattr(rule, "computes_mixed", False)
+    reference, ref_out, ref_weights = run()
+    assert all(isinstance(layer._binding, CallModule) for layer in reference.layers)
+    assert out.dtype == ref_out.dtype
+    np.testing.assert_allclose(out, ref_out, rtol=2e-2, atol=2e-2)
+    for a, b in zip(weights, ref_weights):
+        assert a.dtype == b.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=2e-2, atol=2e-2)
+
+
 def test_mixed_bfloat16_engines_agree():
     mixed_precision.set_global_policy("mixed_bfloat16")
     model = _mlp()

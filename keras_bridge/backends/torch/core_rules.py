@@ -53,14 +53,22 @@ def _frontend_activation(name):
 
 # ---- rules ------------------------------------------------------------------------
 class DenseModule(nn.Module):
-    def __init__(self, linear, activation):
+    def __init__(self, linear, activation, compute=None):
         super().__init__()
         self.linear = linear
         self.activation = activation
+        # A mixed layer's compute dtype: its float32 weights are read cast to it, as
+        # Keras autocasts them (the inputs come cast already; gradients reach the
+        # float32 weights through the cast).
+        self.compute = compute
 
     def forward(self, inputs, training=False):
         # F.linear rather than self.linear(...): one module call less per Dense.
-        x = nn.functional.linear(inputs, self.linear.weight, self.linear.bias)
+        weight, bias = self.linear.weight, self.linear.bias
+        if self.compute is not None:
+            weight = weight.to(self.compute)
+            bias = None if bias is None else bias.to(self.compute)
+        x = nn.functional.linear(inputs, weight, bias)
         return self.activation(x) if self.activation is not None else x
 
 
@@ -71,7 +79,9 @@ def dense_rule(layer, device):
     adopt(layer.kernel, linear.weight, _transpose)
     if layer.use_bias:
         adopt(layer.bias, linear.bias)
-    return DenseModule(linear, activation_fn(layer.activation))
+    compute = layer.dtype_policy.compute_dtype
+    return DenseModule(linear, activation_fn(layer.activation),
+                       None if compute == layer.kernel.dtype else torch_dtype(compute))
 
 
 class ActivationModule(nn.Module):
@@ -112,6 +122,12 @@ class DropoutModule(nn.Module):
 
 def dropout_rule(layer, device):
     return DropoutModule(layer.rate, layer.noise_shape)
+
+
+# Rules a mixed-precision layer may use (bind_layer): Dense casts its weights itself;
+# Activation and Dropout hold none and compute in their inputs' dtype.
+for _rule in (dense_rule, activation_rule, dropout_rule):
+    _rule.computes_mixed = True
 
 
 RULES = {Dense: dense_rule, Activation: activation_rule, Dropout: dropout_rule}

@@ -49,7 +49,7 @@ class Program:
         try:
             with torch.no_grad(), using_device(self.device):
                 outputs = self.run_tensors(self.to_device(arrays), training)
-            return [o.detach().cpu().numpy() for o in outputs]
+            return [_numpy(o.detach()) for o in outputs]
         finally:
             for w, value in states:
                 w.slot.write(value)
@@ -59,7 +59,7 @@ class Program:
         with torch.inference_mode(), using_device(self.device):
             outputs = self._predict_run([host_to_device(a, self.device) for a in arrays],
                                         False)
-        return [o.cpu().numpy() for o in outputs]
+        return [_numpy(o) for o in outputs]
 
     def predict_batches(self, batches):
         """Input lists run back to back, read to the host once: outputs joined along
@@ -67,7 +67,7 @@ class Program:
         with torch.inference_mode(), using_device(self.device):
             parts = [self._predict_run(self.to_device(xs), False) for xs in batches]
             outputs = [p[0] if len(p) == 1 else torch.cat(p) for p in zip(*parts)]
-        return [o.cpu().numpy() for o in outputs]
+        return [_numpy(o) for o in outputs]
 
     def outputs_and_gradients(self, arrays, cotangents):
         trainable = [w for w in self.weights if w.trainable]
@@ -81,4 +81,13 @@ class Program:
         grads = [w.slot.grad_numpy() for w in trainable]
         for t in tensors:
             t.grad = None
-        return [o.detach().cpu().numpy() for o in outputs], grads
+        return [_numpy(o.detach()) for o in outputs], grads
+
+
+def _numpy(tensor):
+    """An output on the host: numpy, a bfloat16 one as ml_dtypes' bfloat16 (a mixed
+    model's 16-bit output, as JAX gives it; numpy has no bfloat16 of its own)."""
+    if tensor.dtype == torch.bfloat16:
+        from keras_bridge.backends.torch.ops import convert_to_numpy
+        return convert_to_numpy(tensor)
+    return tensor.cpu().numpy()
