@@ -22,6 +22,7 @@ unknown.
 import numpy as np
 
 from keras_bridge import context
+from keras_bridge.autocast import dtype_name
 from keras_bridge.backends.contract import OPS
 from keras_bridge.graph import KerasTensor, Node, is_learning_phase
 from keras_bridge.layers.base import Layer
@@ -210,15 +211,16 @@ class OpLayer(Layer):
     def _trial(self, inputs, fill):
         """The specs of the op's result on zeros (unknown sizes set to ``fill``)."""
         backend, weights = self._trial_backend()
-        values = [backend.ops.convert_to_tensor(np.zeros(
-            tuple(fill if d is None else d for d in t.shape), dtype=t.dtype)) for t in inputs]
+        # Zeros made on the engine in the input's dtype: numpy has no bfloat16 of its own
+        # (a mixed-precision graph's tensors).
+        values = [backend.ops.zeros(tuple(fill if d is None else d for d in t.shape),
+                                    dtype=t.dtype) for t in inputs]
         mapping = {id(w): backend.ops.convert_to_tensor(w.numpy()) for w in weights}
         with context.running(backend.NAME), substitute(mapping, trial=True):
             out = self._outputs(backend, self.call(values, training=False))
 
         def spec(v):
-            return tuple(int(d) for d in backend.ops.shape(v)), \
-                str(np.asarray(backend.to_numpy(v)).dtype)
+            return tuple(int(d) for d in backend.ops.shape(v)), dtype_name(v)
         return [spec(v) for v in out] if isinstance(out, tuple) else spec(out)
 
     def _infer_output(self, inputs):

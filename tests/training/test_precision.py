@@ -130,6 +130,23 @@ def test_a_bfloat16_output_comes_back_as_bfloat16(backend):
         np.testing.assert_allclose(out.astype(np.float32), want, rtol=2e-2, atol=1e-2)
 
 
+def test_mixed_bfloat16_graph_ops_on_symbolic_tensors(backend):
+    """Ops between a mixed graph's bfloat16 symbolic tensors (a residual connection)
+    find their output specs on both engines (torch's trial ran on numpy zeros, which
+    have no bfloat16)."""
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    inputs = keras.Input((4,))
+    hidden = layers.Dense(4)(inputs)
+    added = hidden + layers.Dense(4)(inputs)
+    assert (added.dtype, ops.cast(hidden, "int32").dtype, (hidden > 0).dtype) == \
+        ("bfloat16", "int32", "bool")
+    model = keras.Model(inputs, layers.Dense(2, dtype="float32")(added))
+    x = np.random.RandomState(0).rand(3, 4).astype("float32")
+    k1, b1, k2, b2, k3, b3 = model.get_weights()
+    want = ((x @ k1 + b1) + (x @ k2 + b2)) @ k3 + b3
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=3e-2, atol=3e-2)
+
+
 def test_mixed_torch_rules_match_the_reference_calls(monkeypatch):
     """On torch a mixed Dense, Activation and Dropout run their fused rules (the weights
     cast per call, backends/torch/core_rules.py), the same math as the layers'
