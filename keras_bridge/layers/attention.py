@@ -323,7 +323,7 @@ class _HeadsAttention(Layer):
                     bias_regularizer=self._bias_regularizer,
                     activity_regularizer=self._activity_regularizer,
                     kernel_constraint=self._kernel_constraint,
-                    bias_constraint=self._bias_constraint, dtype=self.dtype)
+                    bias_constraint=self._bias_constraint, dtype=self.dtype_policy)
 
     def _sublayer_scope(self):
         """Projections' weight paths under this layer's: '<scope>/<name>/query/kernel'."""

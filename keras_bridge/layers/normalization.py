@@ -93,15 +93,21 @@ class _AffineMixin:
         self.gamma = None
         self.beta = None
 
+    # Whether a mixed layer's call reads gamma and beta in its compute dtype: not for
+    # the layers that compute in float32 under mixed precision (Keras 3's autocast=False).
+    _autocast_affine = True
+
     def _add_gamma(self, shape):
         return self.add_weight(shape=shape, name="gamma", initializer=self.gamma_initializer,
                                regularizer=self.gamma_regularizer,
-                               constraint=self.gamma_constraint)
+                               constraint=self.gamma_constraint,
+                               autocast=self._autocast_affine)
 
     def _add_beta(self, shape):
         return self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
                                regularizer=self.beta_regularizer,
-                               constraint=self.beta_constraint)
+                               constraint=self.beta_constraint,
+                               autocast=self._autocast_affine)
 
     def _affine_config(self):
         return {"center": self.center, "scale": self.scale,
@@ -157,6 +163,8 @@ class BatchNormalization(_AffineMixin, Layer):
         y = BatchNormalization()(x)  # statistics per channel (last axis)
     """
 
+    _autocast_affine = False  # computes in float32 under mixed precision
+
     supports_masking = True
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
@@ -203,10 +211,10 @@ class BatchNormalization(_AffineMixin, Layer):
             self.beta = self._add_beta(shape)
         self.moving_mean = self.add_weight(shape=shape, name="moving_mean",
                                            initializer=self.moving_mean_initializer,
-                                           trainable=False)
+                                           trainable=False, autocast=False)
         self.moving_variance = self.add_weight(shape=shape, name="moving_variance",
                                                initializer=self.moving_variance_initializer,
-                                               trainable=False)
+                                               trainable=False, autocast=False)
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: shape[0]})
         self.built = True
 
@@ -255,6 +263,8 @@ class LayerNormalization(_AffineMixin, Layer):
         beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
         beta_constraint, gamma_constraint: as in Keras.
     """
+
+    _autocast_affine = False  # computes in float32 under mixed precision
 
     supports_masking = True
 
@@ -306,11 +316,17 @@ class LayerNormalization(_AffineMixin, Layer):
         # broadcast shape.
         gamma = ops.reshape(self.gamma.value, broadcast) if self.gamma is not None else None
         beta = ops.reshape(self.beta.value, broadcast) if self.beta is not None else None
+        input_dtype = str(inputs.dtype).rsplit(".", 1)[-1]
+        widen = input_dtype in _HALF and self.dtype == "float32"
+        if widen:  # mixed precision: computed in float32, as Keras 3 does
+            inputs = ops.cast(inputs, "float32")
         mean, variance = ops.moments(inputs, axes, keepdims=True)
         if self.rms_scaling:
             inv = ops.divide(1.0, ops.sqrt(ops.add(variance, self.epsilon)))
-            return ops.multiply(ops.multiply(inputs, inv), gamma)
-        return _normalize(inputs, mean, variance, gamma, beta, self.epsilon)
+            outputs = ops.multiply(ops.multiply(inputs, inv), gamma)
+        else:
+            outputs = _normalize(inputs, mean, variance, gamma, beta, self.epsilon)
+        return ops.cast(outputs, input_dtype) if widen else outputs
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,

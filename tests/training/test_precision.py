@@ -147,36 +147,90 @@ def test_mixed_bfloat16_graph_ops_on_symbolic_tensors(backend):
     np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=3e-2, atol=3e-2)
 
 
-def test_mixed_torch_rules_match_the_reference_calls(monkeypatch):
-    """On torch a mixed Dense, Activation and Dropout run their fused rules (the weights
-    cast per call, backends/torch/core_rules.py), the same math as the layers'
-    reference calls within bfloat16's rounding: outputs and one SGD step."""
+def test_mixed_normalization_computes_in_float32(backend):
+    """Under mixed precision BatchNormalization and LayerNormalization compute in
+    float32 with float32 weights (Keras 3: autocast=False) and return the compute
+    dtype: the numpy float32 math on the bfloat16 input, rounded once."""
+    import ml_dtypes
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    rng = np.random.RandomState(0)
+    x = (rng.rand(8, 6) * 4 + 1).astype("float32")
+    xb = x.astype(ml_dtypes.bfloat16).astype(np.float32)  # the input, cast as Keras does
+    for layer in (layers.LayerNormalization(epsilon=1e-3),
+                  layers.BatchNormalization(epsilon=1e-3)):
+        layer.build((None, 6))
+        assert [w.autocast for w in layer.weights] == [False] * len(layer.weights)
+        gamma = np.linspace(0.5, 1.5, 6).astype("float32") + 1e-3  # not a bfloat16 value
+        layer.set_weights([gamma] + [w for w in layer.get_weights()[1:]])
+        axis = -1 if isinstance(layer, layers.LayerNormalization) else 0
+        mean, var = xb.mean(axis, keepdims=True), xb.var(axis, keepdims=True)
+        want = (xb - mean) / np.sqrt(var + 1e-3) * gamma
+        got = layer(x, training=True)
+        assert ops.dtype(got) == "bfloat16"
+        np.testing.assert_allclose(ops.convert_to_numpy(got).astype(np.float32), want,
+                                   rtol=8e-3, atol=8e-3)
+
+
+def _mixed_dense_model():
+    return keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="relu"),
+                             layers.Dropout(0.0), layers.Dense(3),
+                             layers.Activation("softmax")]), \
+        np.random.RandomState(0).rand(16, 6).astype("float32")
+
+
+def _mixed_sequence_model():
+    return keras.Sequential([keras.Input((5,), dtype="int32"), layers.Embedding(12, 4),
+                             layers.EinsumDense("abc,cd->abd", output_shape=(None, 6),
+                                                bias_axes="d", activation="tanh"),
+                             layers.Flatten(), layers.Dense(3, activation="softmax")]), \
+        np.random.RandomState(0).randint(0, 12, (16, 5))
+
+
+def _mixed_normalized_model():
+    return keras.Sequential([keras.Input((6,)), layers.Dense(8),
+                             layers.BatchNormalization(), layers.LayerNormalization(),
+                             layers.Dense(3, activation="softmax")]), \
+        np.random.RandomState(0).rand(16, 6).astype("float32")
+
+
+@pytest.mark.parametrize("make", [_mixed_dense_model, _mixed_sequence_model,
+                                  _mixed_normalized_model],
+                         ids=["dense", "embedding-einsum", "normalization"])
+def test_mixed_torch_rules_match_the_reference_calls(monkeypatch, make):
+    """On torch mixed Dense, EinsumDense, Embedding, Activation, Dropout and the
+    normalization layers run their fused rules (the weights cast per call; the
+    normalizations in float32), the same math as the layers' reference calls within
+    bfloat16's rounding: outputs and one SGD step."""
     pytest.importorskip("torch")
-    from keras_bridge.backends.torch import core_rules
+    from keras_bridge.backends.torch import core_rules, einsum_rules, norm_rules, seq_rules
     from keras_bridge.backends.torch.lowering import CallModule
     config.set_backend("torch")
     mixed_precision.set_global_policy("mixed_bfloat16")
-    x = np.random.RandomState(0).rand(16, 6).astype("float32")
     y = np.eye(3)[np.arange(16) % 3]
+    ruled_kinds = (layers.Dense, layers.EinsumDense, layers.Embedding, layers.Activation,
+                   layers.Dropout, layers.BatchNormalization, layers.LayerNormalization)
 
     def run():
         keras.utils.set_random_seed(2)
-        model = keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="relu"),
-                                  layers.Dropout(0.0), layers.Dense(3),
-                                  layers.Activation("softmax")])
+        model, x = make()
         model.compile(keras.optimizers.SGD(0.5), "categorical_crossentropy")
         out = model.predict(x, verbose=0)
         model.train_on_batch(x, y)
         return model, out, model.get_weights()
 
     ruled, out, weights = run()
-    assert not any(isinstance(layer._binding, CallModule) for layer in ruled.layers)
-    for rule in (core_rules.dense_rule, core_rules.activation_rule, core_rules.dropout_rule):
+    assert not any(isinstance(layer._binding, CallModule) for layer in ruled.layers
+                   if isinstance(layer, ruled_kinds))
+    for rule in (core_rules.dense_rule, core_rules.activation_rule, core_rules.dropout_rule,
+                 einsum_rules.einsum_dense_rule, seq_rules.embedding_rule,
+                 norm_rules.batch_normalization_rule, norm_rules.layer_normalization_rule):
         monkeypatch.setattr(rule, "computes_mixed", False)
     reference, ref_out, ref_weights = run()
-    assert all(isinstance(layer._binding, CallModule) for layer in reference.layers)
+    assert all(isinstance(layer._binding, CallModule) for layer in reference.layers
+               if isinstance(layer, ruled_kinds))
     assert out.dtype == ref_out.dtype
-    np.testing.assert_allclose(out, ref_out, rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(out.astype(np.float32), ref_out.astype(np.float32),
+                               rtol=2e-2, atol=2e-2)
     for a, b in zip(weights, ref_weights):
         assert a.dtype == b.dtype == np.float32
         np.testing.assert_allclose(a, b, rtol=2e-2, atol=2e-2)

@@ -58,14 +58,15 @@ class DenseModule(nn.Module):
         self.linear = linear
         self.activation = activation
         # A mixed layer's compute dtype: its float32 weights are read cast to it, as
-        # Keras autocasts them (the inputs come cast already; gradients reach the
-        # float32 weights through the cast).
+        # Keras autocasts them (gradients reach the float32 weights through the cast),
+        # and so are its inputs (cast already when they come through the front end).
         self.compute = compute
 
     def forward(self, inputs, training=False):
         # F.linear rather than self.linear(...): one module call less per Dense.
         weight, bias = self.linear.weight, self.linear.bias
         if self.compute is not None:
+            inputs = inputs.to(self.compute)
             weight = weight.to(self.compute)
             bias = None if bias is None else bias.to(self.compute)
         x = nn.functional.linear(inputs, weight, bias)

@@ -53,7 +53,8 @@ class EinsumDenseModule(nn.Module):
         self.equation = layer.equation
         self.contracted = matmul_plan(layer.equation, layer.bias_axes)
         self.activation = activation_fn(layer.activation)
-        self.dtype = torch_dtype(layer.kernel.dtype)
+        # The compute dtype: a mixed layer reads its float32 weights cast to it.
+        self.dtype = torch_dtype(layer.dtype_policy.compute_dtype)
         for name in ("kernel", "bias"):
             weight = getattr(layer, name)
             param = None if weight is None else nn.Parameter(torch.empty(
@@ -69,17 +70,20 @@ class EinsumDenseModule(nn.Module):
 
     def forward(self, inputs, training=False):
         x = inputs if inputs.dtype == self.dtype else inputs.to(self.dtype)
+        kernel, bias = self.kernel, self.bias
+        if kernel.dtype != self.dtype:
+            kernel = kernel.to(self.dtype)
+            bias = None if bias is None else bias.to(self.dtype)
         if self.contracted is None:
-            x = torch.einsum(self.equation, x, self.kernel)
-            if self.bias is not None:
-                x = x + self.bias
+            x = torch.einsum(self.equation, x, kernel)
+            if bias is not None:
+                x = x + bias
         else:
             k = self.contracted
             lead = x.shape[:x.dim() - k]
-            weight = self.kernel.reshape(self.in_features, -1).t()
-            bias = None
-            if self.bias is not None:  # broadcast over the kernel's output axes, as the add
-                bias = self.bias.expand(self.out_shape).reshape(-1)
+            weight = kernel.reshape(self.in_features, -1).t()
+            if bias is not None:  # broadcast over the kernel's output axes, as the add
+                bias = bias.expand(self.out_shape).reshape(-1)
             x = F.linear(x.reshape(*lead, self.in_features), weight, bias)
             x = x.reshape(*lead, *self.out_shape)
         return self.activation(x) if self.activation is not None else x
@@ -87,6 +91,9 @@ class EinsumDenseModule(nn.Module):
 
 def einsum_dense_rule(layer, device):
     return EinsumDenseModule(layer, device)
+
+
+einsum_dense_rule.computes_mixed = True  # the module casts its weights (forward)
 
 
 RULES = {EinsumDense: einsum_dense_rule}

@@ -156,6 +156,11 @@ def batch_normalization_rule(layer, device):
     return BatchNormModule(layer, device)
 
 
+# A 16-bit input (a mixed layer's) is normalized in float32 with the float32 weights and
+# comes back in its own dtype, as Keras 3 computes it.
+batch_normalization_rule.computes_mixed = True
+
+
 class LayerNormModule(nn.Module):
     """Keras's LayerNormalization; ``F.layer_norm`` when the axes are the last ones."""
 
@@ -168,7 +173,13 @@ class LayerNormModule(nn.Module):
         _affine(self, layer, device)
 
     def forward(self, inputs, training=False):
-        x = inputs if inputs.dtype == self.dtype else inputs.to(self.dtype)
+        out = self._normalized(inputs if inputs.dtype == self.dtype else
+                               inputs.to(self.dtype))
+        # A mixed layer's 16-bit input is normalized in float32 and comes back 16-bit.
+        return out.to(inputs.dtype) if inputs.dtype in _HALF and out.dtype != inputs.dtype \
+            else out
+
+    def _normalized(self, x):
         rank = x.dim()
         axes = sorted(a % rank for a in self.axis)
         norm_shape = tuple(x.shape[a] for a in axes)
@@ -191,6 +202,9 @@ class LayerNormModule(nn.Module):
 
 def layer_normalization_rule(layer, device):
     return LayerNormModule(layer, device)
+
+
+layer_normalization_rule.computes_mixed = True  # in float32, as Keras 3 (forward)
 
 
 class GroupNormModule(nn.Module):

@@ -38,6 +38,10 @@ class EmbeddingModule(nn.Module):
         self.embeddings = nn.Parameter(torch.empty(
             weight.shape, dtype=torch_dtype(weight.dtype), device=device))
         adopt(weight, self.embeddings)
+        # A mixed layer's rows come out in its compute dtype (the same values as
+        # looking them up in the cast table, at the cost of the rows only).
+        compute = torch_dtype(layer.dtype_policy.compute_dtype)
+        self.compute = None if compute == self.embeddings.dtype else compute
 
     def forward(self, inputs, training=False):
         indices = inputs if inputs.dtype in _INDEX_DTYPES else inputs.to(torch.int64)
@@ -48,8 +52,10 @@ class EmbeddingModule(nn.Module):
                 low, high = torch.aminmax(indices)
                 if low < 0 or high >= self.input_dim:
                     raise out_of_range_error(self.layer, inputs.detach().numpy())
-            return F.embedding(indices, self.embeddings)
-        return nan_filled_lookup(indices, self.embeddings)
+            rows = F.embedding(indices, self.embeddings)
+        else:
+            rows = nan_filled_lookup(indices, self.embeddings)
+        return rows if self.compute is None else rows.to(self.compute)
 
 
 def nan_filled_lookup(indices, embeddings):
@@ -61,6 +67,9 @@ def nan_filled_lookup(indices, embeddings):
 
 def embedding_rule(layer, device):
     return EmbeddingModule(layer, device)
+
+
+embedding_rule.computes_mixed = True  # the module casts its rows (forward)
 
 
 def _bound_module(layer, device):
