@@ -188,7 +188,7 @@ class _ConvLSTM(_Recurrent):
 
     def _zero_states(self, sequences):
         shape = (int(sequences.shape[0]),) + self._image(self._out_spatial(sequences.shape))
-        return [ops.zeros(shape, dtype=self.dtype) for _ in range(2)]
+        return [ops.zeros(shape, dtype=self.compute_dtype) for _ in range(2)]
 
     # ---- the computation --------------------------------------------------------------
     def _make_step(self, sequences, states, training):

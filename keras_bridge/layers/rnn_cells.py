@@ -254,7 +254,7 @@ class _Cell(Layer):
         return self._recur(self._project(inputs, masks[0]), states, masks[1])
 
     def get_initial_state(self, batch_size=None):
-        return [ops.zeros((batch_size, size), dtype=self.dtype) for size in self.state_size]
+        return [ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in self.state_size]
 
     def get_config(self):
         return {**super().get_config(), **self._cell_config()}

@@ -65,11 +65,11 @@ class StackedRNNCells(Layer):
         for cell in self.cells:
             size = int(getattr(cell, "output_size", None) or _sizes(cell)[0])
             if isinstance(cell, _Cell):
-                h = ops.zeros((int(inputs.shape[0]), _sizes(cell)[0]), dtype=self.dtype)
+                h = ops.zeros((int(inputs.shape[0]), _sizes(cell)[0]), dtype=self.compute_dtype)
                 masks.append(cell.dropout_masks(x, h, training))
             else:
                 masks.append(None)
-            x = ops.zeros((int(inputs.shape[0]), size), dtype=self.dtype)
+            x = ops.zeros((int(inputs.shape[0]), size), dtype=self.compute_dtype)
         return masks
 
     @property

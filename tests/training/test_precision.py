@@ -263,6 +263,23 @@ def test_layer_policy_argument_and_saving(backend, tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected)
 
 
+@pytest.mark.parametrize("make", [
+    lambda: layers.ConvLSTM1D(2, 2),
+    lambda: layers.RNN(layers.StackedRNNCells([layers.LSTMCell(3, dropout=0.5),
+                                               layers.GRUCell(2, recurrent_dropout=0.3)])),
+    lambda: layers.RNN(layers.SimpleRNNCell(3))], ids=["convlstm", "stacked", "simple"])
+def test_mixed_recurrent_states_start_in_the_compute_dtype(backend, make):
+    """Initial states and dropout masks are made in the compute dtype (Keras 3's
+    get_initial_state): a mixed recurrent layer's output stays bfloat16, in inference
+    and in training (float32 zeros made a ConvLSTM's output float32)."""
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    layer = make()
+    shape = (2, 3, 5, 4) if isinstance(layer, layers.ConvLSTM1D) else (2, 5, 4)
+    x = np.random.RandomState(0).rand(*shape).astype("float32")
+    assert ops.dtype(layer(x)) == "bfloat16"
+    assert ops.dtype(layer(x, training=True)) == "bfloat16"
+
+
 def _recurrent(kind):
     keras.utils.set_random_seed(11)
     cell = layers.LSTM if kind == "lstm" else layers.GRU
