@@ -439,7 +439,7 @@ class UnitNormalization(Layer):
         return input_shape
 
     def call(self, inputs):
-        x = ops.cast(inputs, self.dtype)
+        x = ops.cast(inputs, self.compute_dtype)
         axis = tuple(self.axis) if isinstance(self.axis, list) else self.axis
         square_sum = ops.sum(ops.square(x), axis=axis, keepdims=True)
         return ops.divide(x, ops.sqrt(ops.maximum(square_sum, 1e-12)))

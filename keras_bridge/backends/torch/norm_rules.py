@@ -236,7 +236,7 @@ class UnitNormModule(nn.Module):
     def __init__(self, layer):
         super().__init__()
         self.dims = tuple(layer.axis) if isinstance(layer.axis, list) else layer.axis
-        self.dtype = torch_dtype(layer.dtype)
+        self.dtype = torch_dtype(layer.dtype_policy.compute_dtype)
 
     def forward(self, inputs, training=False):
         x = inputs if inputs.dtype == self.dtype else inputs.to(self.dtype)
@@ -246,6 +246,9 @@ class UnitNormModule(nn.Module):
 
 def unit_normalization_rule(layer, device):
     return UnitNormModule(layer)
+
+
+unit_normalization_rule.computes_mixed = True  # no weights; in the compute dtype
 
 
 RULES = {BatchNormalization: batch_normalization_rule,

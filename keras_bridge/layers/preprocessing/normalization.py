@@ -142,10 +142,11 @@ class Rescaling(Layer):
         self.scale, self.offset = scale, offset
 
     def _constant(self, value, per_channel=False):
-        value = np.asarray(value, self.compute_dtype)
+        # Cast on the engine: numpy knows no bfloat16 (a mixed layer's compute dtype).
+        value = np.asarray(value, np.float64)
         if per_channel and value.ndim and config.image_data_format() == "channels_first":
             value = value.reshape(value.shape + (1,) * (3 - value.ndim))
-        return value
+        return ops.cast(value, self.compute_dtype)
 
     def call(self, inputs):
         x = ops.cast(inputs, self.compute_dtype)
