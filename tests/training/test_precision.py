@@ -193,6 +193,23 @@ def _mixed_normalized_model():
         np.random.RandomState(0).rand(16, 6).astype("float32")
 
 
+def test_bfloat16_inputs_reach_a_bfloat16_model(backend):
+    """A bfloat16 model fed ml_dtypes' bfloat16 arrays (Input(dtype="bfloat16")):
+    predict twice (the general path, then the short one) and train, on both engines
+    (torch's host transfer turned bfloat16 arrays into float32 tensors)."""
+    import ml_dtypes
+    inputs = keras.Input((3,), dtype="bfloat16")
+    model = keras.Model(inputs, layers.Dense(2, dtype="bfloat16")(inputs))
+    x = np.random.RandomState(0).rand(4, 3).astype(ml_dtypes.bfloat16)
+    kernel, bias = (w.astype(np.float32) for w in model.get_weights())
+    want = x.astype(np.float32) @ kernel + bias
+    for out in (model.predict(x, verbose=0), model.predict(x, verbose=0)):
+        assert str(out.dtype) == "bfloat16"
+        np.testing.assert_allclose(out.astype(np.float32), want, rtol=3e-2, atol=3e-2)
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    model.train_on_batch(x, np.zeros((4, 2), ml_dtypes.bfloat16))
+
+
 @pytest.mark.parametrize("make", [_mixed_dense_model, _mixed_sequence_model,
                                   _mixed_normalized_model],
                          ids=["dense", "embedding-einsum", "normalization"])

@@ -179,6 +179,8 @@ def test_torch_host_to_device_converts_what_torch_cannot_take():
         for device in ("cpu", torch.device("cpu")):
             got = host_to_device(value, device)
             assert got.device.type == "cpu", name
-            np.testing.assert_array_equal(got.numpy(), np.asarray(value, np.float32),
+            # bfloat16 stays bfloat16 (its bits viewed as torch's); the rest float32
+            assert got.dtype == (torch.bfloat16 if name == "bfloat16" else torch.float32)
+            np.testing.assert_array_equal(got.float().numpy(), np.asarray(value, np.float32),
                                           err_msg=name)
     assert host_to_device(x, "cpu", torch.float64).dtype == torch.float64
