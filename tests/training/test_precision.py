@@ -324,6 +324,10 @@ _MIXED_LAYERS = {  # name: (layer factory, how it is called)
     "MultiHeadAttention": (lambda: layers.MultiHeadAttention(2, 3), lambda l: l(_X3, _X3)),
     "Attention": (lambda: layers.Attention(), lambda l: l([_X3, _X3])),
     "Rescaling": (lambda: layers.Rescaling(2.0), lambda l: l(_X2)),
+    "Normalization": (lambda: layers.Normalization(mean=0.5, variance=0.2),
+                      lambda l: l(_X2)),
+    "AveragePooling3D": (lambda: layers.AveragePooling3D(),
+                         lambda l: l(_R.rand(2, 4, 4, 4, 2).astype("float32"))),
     "UpSampling2D": (lambda: layers.UpSampling2D(), lambda l: l(_X4)),
 }
 

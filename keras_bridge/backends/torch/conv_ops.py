@@ -90,6 +90,9 @@ def max_pool_cf(x, pool_size, strides, plan):
 
 
 def average_pool_cf(x, pool_size, strides, pads, plan):
+    if x.dim() == 5 and x.dtype == torch.bfloat16 and x.device.type == "cpu":
+        # torch has no bfloat16 avg_pool3d on the CPU: averaged in float32, rounded back
+        return average_pool_cf(x.float(), pool_size, strides, pads, plan).to(x.dtype)
     pad, padding = plan
     op = AVG_POOL[x.dim() - 2]
     if pad is None:

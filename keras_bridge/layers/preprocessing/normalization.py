@@ -68,9 +68,9 @@ class Normalization(Layer):
             view = [1] * ndim
             for i, size in enumerate(reversed(np.shape(self.input_mean))):
                 view[self._keep[-1 - i]] = size
-            def fit(v):
-                return np.broadcast_to(np.reshape(np.asarray(v, "float64"), view),
-                                       self._broadcast).astype(self.compute_dtype)
+            def fit(v):  # cast to the compute dtype on the engine (numpy has no bfloat16)
+                return np.ascontiguousarray(np.broadcast_to(
+                    np.reshape(np.asarray(v, "float64"), view), self._broadcast))
             self._given = fit(self.input_mean), fit(self.input_variance)
         self.built = True
 
@@ -103,7 +103,7 @@ class Normalization(Layer):
 
     def _stats(self):
         if self.input_mean is not None:
-            return self._given
+            return tuple(ops.cast(v, self.compute_dtype) for v in self._given)
         return (ops.reshape(self.adapt_mean, self._broadcast),
                 ops.reshape(self.adapt_variance, self._broadcast))
 
