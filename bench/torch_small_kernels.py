@@ -23,8 +23,8 @@ import torch.nn.functional as F  # noqa: E402
 from keras_bridge.backends.torch import small_tensors as st  # noqa: E402
 from timing import latencies  # noqa: E402
 
-SIZES = [(1, 10), (1, 512), (32, 10), (128, 10), (16, 128), (64, 64), (64, 128), (128, 128), (128, 256),
-         (256, 256), (32, 64, 64)]
+SIZES = [(1, 10), (1, 512), (32, 10), (128, 10), (16, 128), (64, 64), (64, 128),
+         (128, 128), (128, 256), (256, 256), (32, 64, 64)]
 
 
 def _moments(x):  # BatchNormalization's composed training form (norm_rules.py)

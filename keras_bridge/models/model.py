@@ -44,6 +44,7 @@ class Model(TorchModuleMethods, Trainer, Layer):
     """
 
     _quick_predict = None  # quick_predict.make's, once a predict call allows it
+    _quick_refused = None  # the program whose graph quick_predict refused
 
     def __new__(cls, *args, **kwargs):
         # Keras 3's automatic config of a subclassed model: its constructor arguments,
@@ -753,7 +754,8 @@ def _clone_unbound(model):
     for layer in layers:
         engine_state.append(layer._binding)
         if isinstance(layer, Model):
-            engine_state += [layer._program, layer._native_view]
+            engine_state += [layer._program, layer._native_view,
+                             getattr(layer, "_quick_refused", None)]
     if compiled is not None:
         weights += compiled.metrics.variables()
         engine_state += [model._trainer, compiled.engine_optimizer,
@@ -772,7 +774,7 @@ def _clone_unbound(model):
         if isinstance(layer, Model):
             layer._program = None
             layer._trainer = None
-            layer._quick_predict = None
+            layer._quick_predict = layer._quick_refused = None
     if clone._compiled is not None:
         clone._compiled.engine_optimizer = None
         clone._compiled.optimizer._binding = None

@@ -20,12 +20,8 @@ from keras_bridge.layers.preprocessing import host_stage
 def make(model, program, array):
     """The short path for calls like the one just run on standardized ``array``, or
     None when ``model`` needs its general steps."""
-    if not (model._functional and len(model.inputs) == 1) \
-            or program is not model._program \
-            or getattr(model, "_distribution", None) is not None \
-            or distribution_runtime.distribution() is not None \
-            or host_stage.has_host_stage(model) or index_checks(model) \
-            or any(getattr(layer, "stateful", False) for layer in model._sublayers()):
+    if program is not model._program or getattr(model, "_distribution", None) is not None \
+            or distribution_runtime.distribution() is not None or not _allowed(model, program):
         return None
     dtype, trailing, run = array.dtype, array.shape[1:], model._execution()
     if str(dtype) != str(model.inputs[0].dtype):  # by name: numpy knows no bfloat16
@@ -42,3 +38,17 @@ def make(model, program, array):
         return model._pack_outputs(program.predict_batch([x]))
     return quick
 
+
+
+def _allowed(model, program):
+    """Whether the graph behind ``program`` lets calls skip the general steps; a refusal
+    is kept with the model for that program (the layer walk would otherwise run on every
+    predict of, say, a stateful RNN generating one step at a time)."""
+    if model._quick_refused is program:
+        return False
+    allowed = model._functional and len(model.inputs) == 1 \
+        and not host_stage.has_host_stage(model) and not index_checks(model) \
+        and not any(getattr(layer, "stateful", False) for layer in model._sublayers())
+    if not allowed:
+        model._quick_refused = program
+    return allowed

@@ -145,6 +145,7 @@ def test_a_stateful_model_keeps_carrying_its_state(backend):
     first = model.predict(x, verbose=0)
     second = model.predict(x, verbose=0)
     assert model._quick_predict is None  # inference writes state: the guarded path
+    assert model._quick_refused is model._program  # decided once for this program
     assert not np.allclose(first, second)  # the second call started from the first's state
     model.reset_states()
     _close(model.predict_on_batch(x), first)
