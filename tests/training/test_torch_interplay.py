@@ -225,6 +225,7 @@ def test_to_and_distributed_data_parallel_train_the_model(on_torch, tmp_path):
     assert model.to("cpu") is model and model.cpu() is model
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rendezvous'}",
                             world_size=1, rank=0)
+    ddp = None
     try:
         ddp = torch.nn.parallel.DistributedDataParallel(model)
         opt = torch.optim.SGD(ddp.parameters(), lr=LR)
@@ -235,6 +236,10 @@ def test_to_and_distributed_data_parallel_train_the_model(on_torch, tmp_path):
             loss.backward()
             opt.step()
     finally:
+        # The DDP reducer goes first, while its process group stands: freed after the
+        # group was destroyed, gloo's destructor can hang joining its threads (seen in a
+        # CI run: the worker waited in ~ProcessGroupGloo).
+        del ddp
         dist.destroy_process_group()
     for got, want in zip(model.get_weights(), _numpy_sgd(kernel, bias, 1)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
