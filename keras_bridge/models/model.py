@@ -260,11 +260,16 @@ class Model(TorchModuleMethods, Trainer, Layer):
     def _ensure_built(self, sample_inputs):
         """Subclassed and deferred models build on first data; integer inputs of
         Embeddings are checked here, once per call on the host (see embedding.py)."""
+        self._build_for(sample_inputs)
+        check_index_inputs(self, sample_inputs)
+
+    def _build_for(self, sample_inputs):
+        """``_ensure_built`` without the index check, for data already checked (a pass
+        over every index of a large dataset is worth doing once per call, not twice)."""
         if not self.built:
             with guards.engine_lock:  # two threads' first calls build it once
                 if not self.built:
                     self.build_from_data(sample_inputs)
-        check_index_inputs(self, sample_inputs)
 
     def build_from_data(self, inputs):
         shapes = [(None,) + tuple(np.shape(x))[1:] for x in inputs]

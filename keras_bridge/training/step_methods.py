@@ -159,6 +159,7 @@ class StepMethods:
         ys = [_host(a) for a in _as_list(y)]
         sw = None if sw is None else ([_host(a) for a in sw] if isinstance(sw, (list, tuple))
                                       else _host(sw))
+        self._ensure_built(xs)  # (unstandardized: the index check runs here)
         steps = self._get_trainer(xs, ys)
         native = getattr(steps, "native", steps)
         getattr(native, f"{kind}_step")(xs, ys, sw)

@@ -160,8 +160,9 @@ class Trainer(StepMethods):
     def _get_trainer(self, xs, ys):
         """The engine's train/test steps, made on first use (and after a trainable flag
         changes, as Keras requires a recompile for), under the engine lock: two
-        threads may fit a fresh model together."""
-        self._ensure_built(xs)
+        threads may fit a fresh model together. ``xs`` come checked
+        (``data.standardize``)."""
+        self._build_for(xs)
         with guards.engine_lock:
             if self._compiled.loss.output_names != list(self.output_names):
                 self._compiled = _recompile_for(self._compiled, self.output_names)

@@ -213,3 +213,30 @@ def test_mask_zero_makes_the_mask_of_nonzero_indices(backend):
     np.testing.assert_array_equal(ops.convert_to_numpy(mask), x != 0)
     assert Embedding(10, 2).compute_mask(_tensor(x)) is None
     assert layer.supports_masking and not Embedding(10, 2).supports_masking
+
+
+def test_fit_and_evaluate_read_the_indices_once_per_call(backend, monkeypatch):
+    """The out-of-range check is a host pass over every index given: once per call (it
+    ran twice in fit, evaluate and train_on_batch), and still where it is the only one
+    (a bad index given to fit raises before any step)."""
+    from keras_bridge.layers import embedding
+    inputs = Input(shape=(3,), dtype="int32")
+    model = Model(inputs, Dense(1)(Flatten()(Embedding(5, 2, name="emb")(inputs))))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.array([[0, 1, 4], [2, 3, 1]]), np.zeros((2, 1), "float32")
+    passes = []
+    check = embedding.check_indices
+    monkeypatch.setattr(embedding, "check_indices",
+                        lambda layer, values: (passes.append(values.shape), check(layer,
+                                                                                  values)))
+    model.fit(x, y, batch_size=2, verbose=0)
+    assert passes == [(2, 3)]
+    model.evaluate(x, y, verbose=0)
+    model.train_on_batch(x, y)
+    model.test_on_batch(x, y)
+    assert passes == [(2, 3)] * 4
+    weights = [w.numpy() for w in model.weights]
+    with pytest.raises(ValueError, match="'emb' received index 5"):
+        model.fit(np.array([[0, 1, 5], [2, 3, 1]]), y, verbose=0)
+    for w, before in zip(model.weights, weights):
+        np.testing.assert_array_equal(w.numpy(), before)
