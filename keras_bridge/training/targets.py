@@ -58,15 +58,33 @@ _EXPECTED = {
 
 def check(model, ys):
     """Raise a ValueError for targets ``ys`` (numpy, one per output) that do not fit the
-    compiled loss or a sparse-label metric of their output."""
+    compiled loss or a sparse-label metric of their output. What depends only on the
+    targets' shapes and dtypes is worked out once per compile and signature (every
+    ``fit`` of a training loop repeats it); the label ranges are read every call."""
     compiled = getattr(model, "_compiled", None)
     outputs = getattr(model, "outputs", None)
-    if compiled is None or not outputs or not ys or len(ys) != len(outputs) or \
-            any(overridden(model, n) for n in ("train_step", "test_step", "compute_loss")):
+    if compiled is None or not outputs or not ys or len(ys) != len(outputs):
         return
+    key = (type(model), tuple(outputs), tuple((y.shape[1:], y.ndim, y.dtype) for y in ys))
+    cached = getattr(compiled, "_target_checks", None)
+    if cached is not None and cached[0] == key:
+        label_checks = cached[1]
+    else:
+        label_checks = _plan(model, compiled, outputs, ys)
+        compiled._target_checks = (key, label_checks)  # after the shape checks passed
+    for i, name, user, kwargs, pred in label_checks:
+        _check_labels(model, name, user, kwargs, ys[i], pred)
+
+
+def _plan(model, compiled, outputs, ys):
+    """The shape checks of ``check`` (raising), and its label checks as ``(output index,
+    output name, what reads the labels, its kwargs, prediction shape)``."""
+    if any(overridden(model, n) for n in ("train_step", "test_step", "compute_loss")):
+        return []
     losses = compiled.loss.losses
     if len(losses) != len(outputs):
-        return
+        return []
+    found = []
     for i, (name, output, y) in enumerate(zip(model.output_names, outputs, ys)):
         pred = tuple(output.shape)
         fn, kwargs = _function_of(losses[i])
@@ -74,8 +92,8 @@ def check(model, ys):
             _check_shape(model, name, losses[i].name, fn, kwargs, y, pred)
         users = ([(f"the loss {losses[i].name!r}", kwargs)] if fn in _SPARSE_LABELS else [])
         users += _sparse_metrics(compiled, i, losses[i], y.shape, pred)
-        for user, user_kwargs in users:
-            _check_labels(model, name, user, user_kwargs, y, pred)
+        found += [(i, name, user, user_kwargs, pred) for user, user_kwargs in users]
+    return found
 
 
 def _function_of(obj):

@@ -235,3 +235,18 @@ def test_accuracy_of_a_subclassed_model_follows_its_output_shape(backend):
     logs = model.evaluate(X, y, verbose=0, return_dict=True)
     reference = np.mean(np.argmax(_softmax_of_dense(model, X), -1) == y)
     np.testing.assert_allclose(logs["accuracy"], reference, rtol=1e-6)
+
+
+def test_checks_hold_after_calls_that_passed(backend):
+    """What depends only on the targets' shapes is worked out once per signature: the
+    labels are still read every call, a new shape is checked anew, and a recompile
+    checks against its own loss."""
+    model = _classifier(metrics=["accuracy"])
+    good, bad = np.array([0, 1, 2, 1]), np.array([0, 5, 1, 5])
+    model.fit(X, good, verbose=0)
+    model.fit(X, good, verbose=0)
+    _refused(lambda: model.fit(X, bad, verbose=0), "labels outside [0, 3)")
+    _refused(lambda: model.fit(X, np.eye(3)[good], verbose=0), "one-hot")
+    model.compile("sgd", "categorical_crossentropy")
+    model.fit(X, np.eye(3, dtype="float32")[good], verbose=0)
+    _refused(lambda: model.fit(X, good, verbose=0), "look like integer class labels")
