@@ -1,10 +1,15 @@
 """``keras.name_scope``: a prefix for the ``path`` of variables created inside it.
 
-As in Keras 3, a layer remembers the scope it was constructed in, and its weights' paths
-are ``<scope>/<layer name>/<weight name>``; a free ``keras.Variable`` made inside a scope
-gets ``<scope>/<name>``. Scopes nest (``outer/inner``) and are per thread.
+As in Keras 3, a layer opens a scope of its name while it builds and calls, rooted where
+it first opened it (the scopes open then: its ``_parent_path``), and a weight's path is
+the scope it was made in and its name, fixed then: a Sequential's layers build inside
+the model's scope (``sequential/dense/kernel``), a subclassed model's inside its call
+(``my_model/dense/kernel``), a functional model's where they are called on its inputs
+(``dense/kernel``); a free ``keras.Variable`` made inside a scope gets
+``<scope>/<name>``. Scopes nest (``outer/inner``) and are per thread.
 """
 
+import contextlib
 import threading
 
 __all__ = ["name_scope", "current_path"]
@@ -44,6 +49,10 @@ class name_scope:
         self.name = _check_name(name, "a name_scope name")
         self.caller = caller
         self.deduplicate = deduplicate
+        # A layer's scope sits where the layer first opened it (its ``_parent_path``),
+        # wherever it is entered later, as Keras 3's.
+        if override_parent is None and deduplicate:
+            override_parent = getattr(caller, "_parent_path", None)
         self.override_parent = override_parent
         self._pushed = False
 
@@ -70,6 +79,11 @@ def current_path():
             parts = [p for p in scope.override_parent.split("/") if p]
         parts.append(scope.name)
     return "/".join(parts)
+
+
+def optional(name):
+    """``name_scope(name)``, or no scope for None."""
+    return contextlib.nullcontext() if name is None else name_scope(name)
 
 
 def join(*parts):

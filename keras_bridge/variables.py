@@ -103,17 +103,15 @@ class Weight(TensorOperators):
         # A private copy: the engine may later share this memory (torch.from_numpy).
         self._numpy = np.array(initial, dtype=dtype).reshape(self.shape)
         self.slot = None  # engine storage once bound
-        # The name_scope open when a free weight is made (a layer's weight takes its
-        # layer's scope instead, see ``path``).
-        self._scope = _name_scope.current_path() if owner is None else ""
+        # The name_scope open when the weight is made (a layer's: its own, opened by
+        # add_weight), as Keras 3 fixes a variable's path.
+        self._scope = _name_scope.current_path()
 
     @property
     def path(self):
-        """'<scope>/<layer>/<name>' (Keras 3): the scope is the one its layer was made in."""
-        if self.owner is None:
-            return _name_scope.join(self._scope, self.name)
-        return _name_scope.join(getattr(self.owner, "_parent_path", ""), self.owner.name,
-                                self.name)
+        """'<scope>/<name>' (Keras 3): the scopes open when it was made, for a layer's
+        weight ending in the layer's name ('sequential/dense/kernel')."""
+        return _name_scope.join(self._scope, self.name)
 
     @property
     def trainable(self):

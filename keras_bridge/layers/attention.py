@@ -327,7 +327,7 @@ class _HeadsAttention(Layer):
 
     def _sublayer_scope(self):
         """Projections' weight paths under this layer's: '<scope>/<name>/query/kernel'."""
-        return name_scope.name_scope(self.name, override_parent=self._parent_path)
+        return self._open_name_scope()
 
     # Keras 3's signature; the tensors travel as one dict so the graph records them all.
     def __call__(self, query, value=None, key=None, query_mask=None, value_mask=None,

@@ -6,6 +6,7 @@ records a node; no engine is touched. Calling it on engine tensors or numpy arra
 binds it to that engine (first time only) and runs the engine's implementation.
 """
 
+import functools
 import inspect
 import warnings
 
@@ -166,7 +167,7 @@ class Layer:
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"Expected a non-empty string layer name. Received: name={name!r}")
         self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
-        self._parent_path = _name_scope.current_path()  # prefix of its weights' paths
+        self._parent_path = None  # where its scope sits, once first opened (name_scope.py)
         self._trainable = bool(trainable)
         # A quantized policy ("int8_from_float32", as a quantized layer's config holds):
         # the layer builds its quantized weights (layers/quantized.py).
@@ -283,9 +284,12 @@ class Layer:
                 else "zeros"
         init = _initializers.get(initializer)
         shape = tuple(int(d) for d in shape)
-        weight = Weight(name, shape, dtype, init(shape, dtype=dtype), trainable=trainable,
-                        owner=self, regularizer=_regularizers.get(regularizer),
-                        constraint=_constraints.get(constraint))
+        with _name_scope.name_scope(self.name, caller=self), \
+                _name_scope.optional(self._weight_subscope):  # '<scope>/<name>' its path
+            weight = Weight(name, shape, dtype, init(shape, dtype=dtype),
+                            trainable=trainable, owner=self,
+                            regularizer=_regularizers.get(regularizer),
+                            constraint=_constraints.get(constraint))
         weight.autocast = bool(autocast)
         self._own_weights.append(weight)
         if self._backend_name is not None:  # created after binding: bind it now
@@ -405,6 +409,30 @@ class Layer:
         """Create weights for inputs of ``input_shape``; the default creates none."""
         self.built = True
 
+    # A scope of add_weight's weights under the layer's (a recurrent layer's cell name,
+    # which Keras 3's paths hold: 'lstm/lstm_cell/kernel'), while it builds them.
+    _weight_subscope = None
+
+    def _open_name_scope(self):
+        """This layer's name scope (Keras 3's): weights made and layers first called
+        inside get paths under it. The first opening fixes where it sits."""
+        if self._parent_path is None:
+            self._parent_path = _name_scope.current_path()
+        return _name_scope.name_scope(self.name, caller=self)
+
+    def __init_subclass__(cls, **kwargs):
+        """Each ``build`` a subclass defines runs inside the layer's name scope, as Keras
+        3 wraps it (sublayers a build makes and builds get paths under the layer's)."""
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_in_name_scope", False):
+            @functools.wraps(build)
+            def scoped_build(self, *args, **kwargs):
+                with self._open_name_scope():
+                    return build(self, *args, **kwargs)
+            scoped_build._in_name_scope = True
+            cls.build = scoped_build
+
     def _maybe_build(self, input_shape):
         if not self.built:
             self.build(input_shape)
@@ -504,10 +532,11 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        if any(is_symbolic(x) for x in tree.flatten(inputs)) or \
-                symbolic_in_arguments(args, kwargs):
-            return self._symbolic_call(inputs, args, kwargs)
-        return self._eager_call(inputs, args, kwargs)
+        with self._open_name_scope():  # what it builds and calls takes paths under it
+            if any(is_symbolic(x) for x in tree.flatten(inputs)) or \
+                    symbolic_in_arguments(args, kwargs):
+                return self._symbolic_call(inputs, args, kwargs)
+            return self._eager_call(inputs, args, kwargs)
 
     def _symbolic_call(self, inputs, args, kwargs):
         shapes = tree.map_structure(lambda t: t.shape, inputs)

@@ -73,6 +73,8 @@ class _ConvLSTM(_Recurrent):
     The spatial size of the input must be known when the layer is built.
     """
 
+    _cell_name = "conv_lstm_cell"
+
     rank = None
     _state_names = ("state_h", "state_c")
 

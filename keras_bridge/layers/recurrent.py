@@ -139,6 +139,8 @@ class SimpleRNN(_SimpleRNNMath, _FusedCellLayer):
         model = Sequential([Input(shape=(28, 28)), SimpleRNN(50), Dense(10)])
     """
 
+    _cell_name = "simple_rnn_cell"
+
     @_legacy_arguments
     def __init__(self, units=None, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -172,6 +174,8 @@ class LSTM(_LSTMMath, _FusedCellLayer):
         x = Input(shape=(None, 8))
         seq, h, c = LSTM(16, return_sequences=True, return_state=True)(x)
     """
+
+    _cell_name = "lstm_cell"
 
     _state_names = ("state_h", "state_c")
 
@@ -208,6 +212,8 @@ class GRU(_GRUMath, _FusedCellLayer):
         go_backwards, stateful, unroll, zero_output_for_mask: as ``LSTM``.
         reset_after: apply the reset gate after the recurrent matmul (default True).
     """
+
+    _cell_name = "gru_cell"
 
     @_legacy_arguments
     def __init__(self, units=None, activation="tanh", recurrent_activation="sigmoid",

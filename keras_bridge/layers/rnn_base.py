@@ -111,6 +111,9 @@ class _Recurrent(Layer):
     shapes ``_state_dims`` / ``_output_dims``, ``_feature_axis`` and ``_zero_states``.
     """
 
+    _cell_name = None  # Keras 3's name of the cell layer whose weights this layer holds
+
+
     supports_masking = True
     _state_names = ("state_h",)
     _input_ndim = 3  # (batch, timesteps, features)
@@ -165,7 +168,11 @@ class _Recurrent(Layer):
         if shape[self._feature_axis] is None:
             raise ValueError(f"The features (channels) dimension of the input to layer "
                              f"{self.name!r} must be known. Received: input_shape={shape}")
-        self._build_cell(shape)
+        self._weight_subscope = self._cell_name  # Keras 3's cell layer, in the paths
+        try:
+            self._build_cell(shape)
+        finally:
+            self._weight_subscope = None
         if self.stateful:
             if shape[0] is None:
                 raise ValueError(

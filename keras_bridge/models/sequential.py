@@ -51,7 +51,8 @@ class Sequential(Model):
         if self._input is None and not self._stack and layer._batch_input_shape is not None:
             self._input = Input(batch_shape=layer._batch_input_shape)
         if self._input is not None:
-            out = layer(self._chain[-1] if self._chain else self._input)
+            with self._open_name_scope():  # its layers build in its scope, as Keras 3's
+                out = layer(self._chain[-1] if self._chain else self._input)
             if isinstance(out, list):
                 raise ValueError(f"All layers in a Sequential model should have a single "
                                  f"output tensor; layer {layer.name!r} has {len(out)}.")
@@ -87,8 +88,9 @@ class Sequential(Model):
             raise ValueError("Sequential.build needs input_shape when the first layer has "
                              "no input_shape.")
         self._input = Input(batch_shape=tuple(input_shape))
-        for layer in self._stack:
-            self._chain.append(layer(self._chain[-1] if self._chain else self._input))
+        with self._open_name_scope():
+            for layer in self._stack:
+                self._chain.append(layer(self._chain[-1] if self._chain else self._input))
         self._refresh()
 
     def get_build_config(self):

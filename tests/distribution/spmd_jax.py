@@ -49,8 +49,8 @@ with distribution.DataParallel(devices=distribution.list_devices()).scope():
 
 mesh = distribution.DeviceMesh((1, 2), ("batch", "model"))
 layout_map = distribution.LayoutMap(mesh)
-layout_map["hid.*/kernel"] = (None, "model")
-layout_map["hidden/bias"] = ("model",)
+layout_map[".*hid.*/kernel"] = (None, "model")  # a Sequential: "sequential/hidden/..."
+layout_map[".*/hidden/bias"] = ("model",)
 with distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch").scope():
     model = build_mlp()
     report["mp_prediction"] = model.predict(x, batch_size=10, verbose=0).tolist()

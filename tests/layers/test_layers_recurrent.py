@@ -434,7 +434,7 @@ def test_rnn_of_a_cell_is_the_layer(backend, kind):
     cell = _CELLS[kind](3, bias_initializer="random_normal")
     layer = RNN(cell, return_sequences=True, return_state=True, go_backwards=True)
     got = _numpy(layer(_tensor(x)))
-    assert [w.path for w in layer.weights] == [f"{cell.name}/{n}" for n in
+    assert [w.path for w in layer.weights] == [f"{layer.name}/{cell.name}/{n}" for n in
                                                ("kernel", "recurrent_kernel", "bias")]
     seq, states = np_rnn(kind, x, cell.get_weights(), go_backwards=True)
     _close(got[0], seq)

@@ -59,7 +59,8 @@ def test_time_distributed_dense_is_a_matmul_per_step(backend):
     td = TimeDistributed(Dense(5, activation="tanh"))
     out = td(inputs)
     assert out.shape == (None, 3, 5)
-    assert [w.path for w in td.weights] == [f"{td.layer.name}/kernel", f"{td.layer.name}/bias"]
+    inner = f"{td.name}/{td.layer.name}"  # Keras 3's: the wrapped layer builds in its scope
+    assert [w.path for w in td.weights] == [f"{inner}/kernel", f"{inner}/bias"]
     assert td.count_params() == 4 * 5 + 5
     model = Model(inputs, out)
     x = _rand(2, 3, 4)
@@ -255,8 +256,8 @@ def test_bidirectional_backward_layer_config_and_errors():
     assert bi.backward_layer is backward
     bi(Input(shape=(3, 4)))
     assert [w.path for w in bi.weights] == [
-        f"{bi.forward_layer.name}/kernel", f"{bi.forward_layer.name}/recurrent_kernel",
-        "mine/kernel", "mine/recurrent_kernel"]
+        f"bi/{bi.forward_layer.name}/kernel", f"bi/{bi.forward_layer.name}/recurrent_kernel",
+        "bi/mine/kernel", "bi/mine/recurrent_kernel"]
     cfg = bi.get_config()
     json.dumps(cfg)
     clone = Bidirectional.from_config(cfg)

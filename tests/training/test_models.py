@@ -204,8 +204,11 @@ def test_trainable_flags(backend):
     model = _mlp()
     assert len(model.trainable_weights) == 4 and not model.non_trainable_weights
     model.layers[0].trainable = False
-    assert [w.path for w in model.non_trainable_weights] == ["dense/kernel", "dense/bias"]
-    assert [w.path for w in model.trainable_weights] == ["dense_1/kernel", "dense_1/bias"]
+    scope = model.name  # a Sequential's layers build in its scope (Keras 3's paths)
+    assert [w.path for w in model.non_trainable_weights] == [f"{scope}/dense/kernel",
+                                                             f"{scope}/dense/bias"]
+    assert [w.path for w in model.trainable_weights] == [f"{scope}/dense_1/kernel",
+                                                         f"{scope}/dense_1/bias"]
 
 
 def test_dropout_is_identity_in_predict(backend):
@@ -274,8 +277,10 @@ def test_subclassed_model(backend):
     x = np.random.default_rng(5).random((6, 3), np.float32)
     y = model.predict(x)
     assert y.shape == (6, 1)
-    assert [w.path for w in model.weights] == ["dense/kernel", "dense/bias", "affine/w",
-                                               "affine/b", "dense_1/kernel", "dense_1/bias"]
+    # built in the model's first call, inside its scope (Keras 3's paths)
+    assert [w.path for w in model.weights] == [
+        f"{model.name}/{p}" for p in ("dense/kernel", "dense/bias", "affine/w", "affine/b",
+                                      "dense_1/kernel", "dense_1/bias")]
     (K, k), (w, b), (H, h) = (l.get_weights() for l in (model.left, model.right, model.head))
     expected = (np.maximum(x @ K + k, 0) * (x @ w + b)) @ H + h
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)

@@ -66,12 +66,15 @@ def test_parameters_are_the_engines_storage(on_torch):
     model = Sequential([layers.Input((3,)), layers.Dense(2), layers.BatchNormalization(),
                         layers.Dense(1)])
     names = [n for n, _ in model.named_parameters()]
-    assert names == ["dense/kernel", "dense/bias", "batch_normalization/gamma",
-                     "batch_normalization/beta", "dense_1/kernel", "dense_1/bias"]
-    assert [n for n, _ in model.named_buffers()] == ["batch_normalization/moving_mean",
-                                                     "batch_normalization/moving_variance"]
+    scope = model.name  # the weights' paths (Keras 3's: a Sequential's scope first)
+    assert names == [f"{scope}/{p}" for p in (
+        "dense/kernel", "dense/bias", "batch_normalization/gamma", "batch_normalization/beta",
+        "dense_1/kernel", "dense_1/bias")]
+    assert [n for n, _ in model.named_buffers()] == [
+        f"{scope}/batch_normalization/moving_mean",
+        f"{scope}/batch_normalization/moving_variance"]
     with torch.no_grad():
-        dict(model.named_parameters())["dense/bias"].fill_(0.25)
+        dict(model.named_parameters())[f"{scope}/dense/bias"].fill_(0.25)
     np.testing.assert_array_equal(model.layers[0].bias.numpy(), [0.25, 0.25])
     # state_dict / load_state_dict round trip, and torch's own key check
     state = {k: v.clone() for k, v in model.state_dict().items()}
@@ -101,7 +104,8 @@ def test_a_user_module_holding_a_model_trains_it(on_torch):
     assert net.inner is model and isinstance(model, torch.nn.Module)
     assert type(model) is Sequential
     assert len(list(net.parameters())) == 3
-    assert set(net.state_dict()) == {"scale", "inner.dense/kernel", "inner.dense/bias"}
+    assert set(net.state_dict()) == {"scale", f"inner.{model.name}/dense/kernel",
+                                     f"inner.{model.name}/dense/bias"}
     opt = torch.optim.SGD(net.parameters(), lr=LR)
     x, y = torch.tensor(X[:4]), torch.tensor(Y[:4])
     before = model.get_weights()

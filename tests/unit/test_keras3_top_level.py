@@ -112,17 +112,28 @@ def test_tree_map_shape_structure_and_paths():
 
 # ---- name_scope and Variable ----------------------------------------------------------------
 def test_name_scope_prefixes_weight_paths(backend):
+    """Keras 3's rule (checked against Keras 3.15): a weight's path is the scopes open
+    when its layer first builds or is called, not those it was constructed in."""
     plain = Dense(2, name="plain")
     with keras.name_scope("block"):
         with keras.name_scope("inner"):
             inner = Dense(2, name="d")
             v = keras.Variable(np.zeros(2), name="v")
         outer = Dense(2, name="e")
+        built = Dense(2, name="f")
+        built.build((None, 3))
+        called = Dense(2, name="g")
+        called(np.zeros((1, 3), "float32"))
     for layer in (plain, inner, outer):
-        layer.build((None, 3))  # built outside the scope: the construction scope counts
+        layer.build((None, 3))  # built outside the scopes
     assert plain.kernel.path == "plain/kernel"
-    assert inner.kernel.path == "block/inner/d/kernel"
-    assert outer.bias.path == "block/e/bias"
+    assert inner.kernel.path == "d/kernel"
+    assert outer.bias.path == "e/bias"
+    assert built.kernel.path == "block/f/kernel"
+    assert called.kernel.path == "block/g/kernel"
+    with keras.name_scope("elsewhere"):
+        called(np.zeros((1, 3), "float32"))  # a later call keeps where it first opened
+    assert called.kernel.path == "block/g/kernel"
     assert v.path == "block/inner/v" and v.name == "v"
     assert keras.Variable(np.zeros(1), name="w").path == "w"
     for bad in ("a/b", "", 3):
