@@ -234,8 +234,11 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """Number of steps taken (0 before binding)."""
-        return self._binding.iterations if self._binding is not None else 0
+        """Number of steps taken (before binding: a loaded state's, else 0)."""
+        if self._binding is not None:
+            return self._binding.iterations
+        saved = self._saved_state
+        return int(saved.arrays.get("iterations", 0)) if saved is not None else 0
 
     # ---- binding ------------------------------------------------------------------------
     def bind(self, backend_name, weights):
@@ -353,9 +356,14 @@ class Optimizer:
         """Keras 3's list of the optimizer's variables (``iteration``, ``learning_rate``,
         then the slots of each trained weight in Keras's order), each a view of the
         engine optimizer's state: reading gives the current value, ``assign`` sets it.
-        Before ``build`` / training, only ``iteration`` and ``learning_rate``."""
+        Before ``build`` / training, only ``iteration`` and ``learning_rate``, unless a
+        loaded state waits (``load_model``): then its variables, as Keras 3 lists them."""
         if self._binding is not None:
             return variable_view.views(self, self._bound_entries(), self._weights)
+        saved = self._saved_state
+        if saved is not None and all(w is not None for w in saved.weights):
+            return variable_view.views(self, keras_layout.named_entries(self, saved.weights),
+                                       saved.weights)
         return [v for v in variable_view.views(self, keras_layout.named_entries(self, []), [])
                 if v._key in (None, "iterations", "learning_rate")]
 
@@ -372,6 +380,9 @@ class Optimizer:
         """One state entry as numpy (``variables``' reads)."""
         if self._binding is not None:
             return self._binding.read_state(key)
+        saved = self._saved_state
+        if saved is not None and key in saved.arrays and key != "learning_rate":
+            return np.array(saved.arrays[key])  # a copy: reads never change the state
         if key == "iterations":
             return np.asarray(0)
         if key == "learning_rate":
@@ -379,10 +390,18 @@ class Optimizer:
         raise ValueError(f"Optimizer {self.name!r} has no state {key!r} before it is built.")
 
     def _write_state(self, key, value):
+        saved = self._saved_state
         if self._binding is not None:
             self._binding.write_state({key: value})
         elif key == "learning_rate":
             self.learning_rate = float(value)
+        elif saved is not None and key in saved.arrays:  # loaded when training binds it
+            old = np.asarray(saved.arrays[key])
+            new = np.asarray(value, dtype=old.dtype)
+            if new.shape != old.shape:
+                raise ValueError(f"Cannot assign a value of shape {new.shape} to optimizer "
+                                 f"variable {key!r} of shape {old.shape}.")
+            saved.arrays[key] = new
         else:
             raise ValueError(f"Optimizer {self.name!r} is not built yet, so its {key!r} "
                              "cannot be set: call optimizer.build(model.trainable_variables) "

@@ -184,3 +184,32 @@ def test_ops_and_python_numbers_take_optimizer_variables(backend):
     assert ops.convert_to_numpy(ops.cast(iteration, "float32")) == 1.0
     fresh = keras.optimizers.Adam(0.5)  # before build too, on the default engine
     assert float(ops.convert_to_numpy(fresh.variables[1] * 2)) == 1.0
+
+
+def test_a_loaded_state_is_listed_before_training(backend, tmp_path):
+    """After load_model, before any training (Keras 3 lists a loaded optimizer's
+    variables at once): the saved iteration and slots read back, an assign lands in the
+    state training then starts from, and training continues the count."""
+    model = _model()
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    model.fit(X, Y, batch_size=6, verbose=0)
+    saved = {v.path: v.numpy() for v in model.optimizer.variables}
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert int(loaded.optimizer.iterations) == 1
+    views = loaded.optimizer.variables
+    assert [v.path for v in views] == list(saved)
+    for v in views:
+        np.testing.assert_array_equal(v.numpy(), saved[v.path], err_msg=v.path)
+    momentum = views[2]
+    assert momentum.path == "adam/hidden_kernel_momentum"
+    momentum.assign(np.zeros((3, 2), "float32"))
+    np.testing.assert_array_equal(momentum.numpy(), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="shape"):
+        momentum.assign(np.zeros((2, 3), "float32"))
+    loaded.fit(X, Y, batch_size=6, verbose=0)
+    assert int(loaded.optimizer.iterations) == 2
+    # One Adam step from the assigned zero momentum: m = (1 - beta_1) * g.
+    g = _grads(*[w.numpy() for w in model.weights])[0]  # at the weights it was saved with
+    np.testing.assert_allclose(loaded.optimizer.variables[2].numpy(), 0.1 * g, rtol=1e-5,
+                               atol=1e-7)
