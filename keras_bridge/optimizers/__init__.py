@@ -203,6 +203,9 @@ class Optimizer:
             return float(schedule(self.iterations))
         if self._binding is not None:
             return self._binding.learning_rate
+        saved = self._saved_state  # a loaded state's, which training will start from
+        if saved is not None and "learning_rate" in saved.arrays:
+            return float(saved.arrays["learning_rate"])
         return self._learning_rate
 
     @learning_rate.setter
@@ -219,6 +222,10 @@ class Optimizer:
             self._binding.learning_rate = value
         else:
             self._learning_rate = value
+            saved = self._saved_state
+            if saved is not None and "learning_rate" in saved.arrays:
+                saved.arrays["learning_rate"] = np.asarray(
+                    value, dtype=np.asarray(saved.arrays["learning_rate"]).dtype)
 
     @property
     def lr(self):
@@ -381,7 +388,7 @@ class Optimizer:
         if self._binding is not None:
             return self._binding.read_state(key)
         saved = self._saved_state
-        if saved is not None and key in saved.arrays and key != "learning_rate":
+        if saved is not None and key in saved.arrays:
             return np.array(saved.arrays[key])  # a copy: reads never change the state
         if key == "iterations":
             return np.asarray(0)

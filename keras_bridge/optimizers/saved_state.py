@@ -20,7 +20,7 @@ class SavedState:
 
     def __init__(self, weights, arrays, where):
         self.weights = list(weights)
-        self.arrays = arrays
+        self.arrays = dict(arrays)  # assigns before training change this copy only
         self.where = where
 
     def values_for(self, weights):

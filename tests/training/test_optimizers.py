@@ -344,7 +344,9 @@ def test_restored_state_is_loaded_when_bound(backend):
     weights = bound_weights(backend)
     opt = optimizers.SGD(learning_rate=0.3, momentum=0.9)
     opt.restore_state(weights, saved, "a test state")
-    assert opt.iterations == 0 and opt.state_for_saving() == (weights, saved)
+    # Before binding the optimizer reads the waiting state (what training starts from).
+    assert opt.iterations == 1 and opt.learning_rate == pytest.approx(0.1)
+    assert opt.state_for_saving() == (weights, saved)
     engine = opt.bind(backend, weights[::-1])
     assert opt.iterations == 1 and opt.learning_rate == pytest.approx(0.1)
     state = engine.state_dict()
@@ -353,6 +355,12 @@ def test_restored_state_is_loaded_when_bound(backend):
         np.testing.assert_allclose(state[f"{j}/momentum"], saved[f"{last - j}/momentum"])
     with pytest.raises(ValueError, match="already bound"):
         opt.restore_state(weights, saved, "a test state")
+    later = optimizers.SGD(learning_rate=0.3, momentum=0.9)
+    later.restore_state(weights, saved, "a test state")
+    later.learning_rate = 0.05  # set before training: it is what training uses
+    later.bind(backend, weights)
+    assert later.learning_rate == pytest.approx(0.05) and later.iterations == 1
+    assert saved["learning_rate"] == pytest.approx(0.1)  # the given arrays are not changed
     unknown = optimizers.SGD(momentum=0.9)
     unknown.restore_state([None] * len(weights), saved, "a test state")
     with pytest.raises(ValueError, match="a test state has no values for weight 'w"):
