@@ -349,3 +349,23 @@ def test_gradients_agree_across_engines():
         fn(ops, t).backward()
         j = jax.jit(jax.grad(lambda a: fn(ops, a)))(jax.numpy.asarray(x0))  # one compile
         np.testing.assert_allclose(t.grad.numpy(), np.asarray(j), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_unique_with_a_size_runs_under_jax_jit():
+    """Keras 3's fixed-size unique is its JIT form: inside jax.jit it gives what it gives
+    eagerly (padding with fill_value, counts 0 for the padding, truncation)."""
+    jax = pytest.importorskip("jax")
+    from keras_bridge import config
+    config.set_backend("jax")
+    x = np.int32([3, 1, 2, 1, 3, 2, 7])
+
+    def f(a):
+        return ops.unique(a, size=5, fill_value=-1, return_index=True, return_counts=True)
+
+    for got in (jax.jit(f)(x), f(x)):
+        values, first, counts = (np.asarray(g) for g in got)
+        np.testing.assert_array_equal(values, [1, 2, 3, 7, -1])
+        np.testing.assert_array_equal(first[:4], [1, 2, 0, 6])
+        np.testing.assert_array_equal(counts, [2, 2, 2, 1, 0])
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda a: ops.unique(a, size=2))(x)),
+                                  [1, 2])

@@ -169,23 +169,12 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
            axis=None, size=None, fill_value=None):
     x = _t(x)
     dim = None if axis is None else checks.axis(axis, x.ndim)
+    # With ``size``, jnp's own fixed-size form (Keras 3's): it runs under ``jax.jit``.
+    fixed = {} if size is None else {"size": int(size), "fill_value": fill_value}
     values, first, inverse, counts = jnp.unique(
-        x, return_index=True, return_inverse=True, return_counts=True, axis=dim)
-    along = 0 if dim is None else dim
+        x, return_index=True, return_inverse=True, return_counts=True, axis=dim, **fixed)
     if axis is None:
         inverse = inverse.reshape(x.shape)
-    if size is not None:
-        idx, pad = checks.unique_positions(values.shape[along], int(size))
-        idx = jnp.asarray(idx)
-        values, first, counts = jnp.take(values, idx, axis=along), first[idx], counts[idx]
-        if pad:
-            counts = counts.at[-pad:].set(0)
-            if fill_value is not None:
-                tail = jnp.arange(int(size)) >= int(size) - pad
-                shape = [1] * values.ndim
-                shape[along] = int(size)
-                values = jnp.where(tail.reshape(shape), jnp.asarray(fill_value, values.dtype),
-                                   values)
     out = [values]
     out += [first.astype("int32")] if return_index else []
     out += [inverse.astype("int32")] if return_inverse else []
