@@ -96,13 +96,6 @@ class ArrayBatches:
         yielded as adjacent slices of that one block, which ``utils.stacking.stack`` joins
         without another copy."""
         indices = data.batch_indices(self.n, self.batch_size, self.shuffle, rng)
-        if group == 1:  # one batch per step: the loop every fit runs, kept short
-            xs, ys, sw = self.xs, self.ys, self.sample_weight
-            for index in indices:
-                size = len(index) if type(index) is np.ndarray else len(range(self.n)[index])
-                yield ([a[index] for a in xs], [a[index] for a in ys],
-                       data.take_weights(sw, index), size)
-            return
         for k in range(0, len(indices), group):
             run = indices[k:k + group]
             if len(run) == group > 1 and not isinstance(run[0], slice) and \

@@ -279,7 +279,7 @@ class Trainer(StepMethods):
                 cbs.on_train_batch_begin(begin)
                 with guards.uninterrupted():
                     run(group)
-                seen += group[0][3] if n == 1 else sum(b[3] for b in group)
+                seen += sum(b[3] for b in group)
                 cbs.on_train_batch_end(step, metrics.results() if batch_logs else None)
                 if bar is not None and (train.target is None or seen < train.target) \
                         and bar.wants_values(seen):
