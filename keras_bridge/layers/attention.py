@@ -22,7 +22,7 @@ the paths (``<layer>/query/kernel``) are Keras's.
 import math
 import string
 
-from keras_bridge import constraints, initializers, name_scope, ops, regularizers
+from keras_bridge import constraints, initializers, ops, regularizers
 from keras_bridge.layers.base import Layer
 from keras_bridge.layers.core import serialize_or_none
 from keras_bridge.layers.einsum_dense import EinsumDense
@@ -325,10 +325,6 @@ class _HeadsAttention(Layer):
                     kernel_constraint=self._kernel_constraint,
                     bias_constraint=self._bias_constraint, dtype=self.dtype_policy)
 
-    def _sublayer_scope(self):
-        """Projections' weight paths under this layer's: '<scope>/<name>/query/kernel'."""
-        return self._open_name_scope()
-
     # Keras 3's signature; the tensors travel as one dict so the graph records them all.
     def __call__(self, query, value=None, key=None, query_mask=None, value_mask=None,
                  key_mask=None, attention_mask=None, return_attention_scores=False,
@@ -551,35 +547,36 @@ class MultiHeadAttention(_HeadsAttention):
     def build(self, query_shape, value_shape=None, key_shape=None):
         query_shape, value_shape, key_shape = self._unpack_shapes(query_shape, value_shape,
                                                                   key_shape)
-        with self._sublayer_scope():
-            self._query_dense = self._projection(len(query_shape), "query", self._key_dim)
-            self._query_dense.build(query_shape)
-            self._key_dense = self._projection(len(key_shape), "key", self._key_dim)
-            self._key_dense.build(key_shape)
-            if self._use_gate:
-                self._gate_dense = self._projection(len(query_shape), "gate",
-                                                    self._value_dim, activation="sigmoid")
-                self._gate_dense.build(query_shape)
-            self._value_dense = self._projection(len(value_shape), "value", self._value_dim)
-            self._value_dense.build(value_shape)
-            rank = len(value_shape) + 1  # of the projected tensors
-            if self._attention_axes is None:
-                self._attention_axes = tuple(range(1, rank - 2))
-            else:
-                self._attention_axes = tuple(a if a >= 0 else (rank - 1) + a
-                                             for a in self._attention_axes)
-            self._dot_equation, self._combine_equation, _ = attention_equations(
-                rank, self._attention_axes)
-            out_shape = self._output_shape or (query_shape[-1],)
-            equation, bias_axes, out_rank = projection_equation(len(query_shape) - 1, 2,
-                                                                len(out_shape))
-            self._output_dense = EinsumDense(
-                equation, output_shape=[None] * (out_rank - 1 - len(out_shape)) +
-                list(out_shape), bias_axes=bias_axes if self._use_bias else None,
-                name="attention_output", **self._sublayer_kwargs())
-            projected = list(self._query_dense.compute_output_shape(query_shape))
-            projected[-1] = self._value_dim
-            self._output_dense.build(tuple(projected))
+        # Built inside this layer's scope (Layer.__init_subclass__), the projections'
+        # weights get Keras's paths: '<scope>/<name>/query/kernel'.
+        self._query_dense = self._projection(len(query_shape), "query", self._key_dim)
+        self._query_dense.build(query_shape)
+        self._key_dense = self._projection(len(key_shape), "key", self._key_dim)
+        self._key_dense.build(key_shape)
+        if self._use_gate:
+            self._gate_dense = self._projection(len(query_shape), "gate",
+                                                self._value_dim, activation="sigmoid")
+            self._gate_dense.build(query_shape)
+        self._value_dense = self._projection(len(value_shape), "value", self._value_dim)
+        self._value_dense.build(value_shape)
+        rank = len(value_shape) + 1  # of the projected tensors
+        if self._attention_axes is None:
+            self._attention_axes = tuple(range(1, rank - 2))
+        else:
+            self._attention_axes = tuple(a if a >= 0 else (rank - 1) + a
+                                         for a in self._attention_axes)
+        self._dot_equation, self._combine_equation, _ = attention_equations(
+            rank, self._attention_axes)
+        out_shape = self._output_shape or (query_shape[-1],)
+        equation, bias_axes, out_rank = projection_equation(len(query_shape) - 1, 2,
+                                                            len(out_shape))
+        self._output_dense = EinsumDense(
+            equation, output_shape=[None] * (out_rank - 1 - len(out_shape)) +
+            list(out_shape), bias_axes=bias_axes if self._use_bias else None,
+            name="attention_output", **self._sublayer_kwargs())
+        projected = list(self._query_dense.compute_output_shape(query_shape))
+        projected[-1] = self._value_dim
+        self._output_dense.build(tuple(projected))
         self.built = True
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
@@ -655,25 +652,24 @@ class GroupedQueryAttention(_HeadsAttention):
         query_shape, value_shape, key_shape = self._unpack_shapes(query_shape, value_shape,
                                                                   key_shape)
         self.feature_dim = query_shape[-1]
-        with self._sublayer_scope():
-            self._query_dense = self._projection("bqm,muh->bquh", self.num_query_heads,
-                                                 "uh", "query")
-            self._query_dense.build(query_shape)
-            self._key_dense = self._projection("bkm,mvh->bkvh", self.num_key_value_heads,
-                                               "vh", "key")
-            self._key_dense.build(key_shape)
-            if self._use_gate:
-                self._gate_dense = self._projection("bqm,muh->bquh", self.num_query_heads,
-                                                    "uh", "gate", activation="sigmoid")
-                self._gate_dense.build(query_shape)
-            self._value_dense = self._projection("bkm,mvh->bkvh", self.num_key_value_heads,
-                                                 "vh", "value")
-            self._value_dense.build(value_shape)
-            self._output_dense = EinsumDense(
-                "bquh,uhm->bqm", output_shape=(None, self.feature_dim),
-                bias_axes="m" if self._use_bias else None, name="attention_output",
-                **self._sublayer_kwargs())
-            self._output_dense.build((None, None, self.num_query_heads, self.head_dim))
+        self._query_dense = self._projection("bqm,muh->bquh", self.num_query_heads,
+                                             "uh", "query")
+        self._query_dense.build(query_shape)
+        self._key_dense = self._projection("bkm,mvh->bkvh", self.num_key_value_heads,
+                                           "vh", "key")
+        self._key_dense.build(key_shape)
+        if self._use_gate:
+            self._gate_dense = self._projection("bqm,muh->bquh", self.num_query_heads,
+                                                "uh", "gate", activation="sigmoid")
+            self._gate_dense.build(query_shape)
+        self._value_dense = self._projection("bkm,mvh->bkvh", self.num_key_value_heads,
+                                             "vh", "value")
+        self._value_dense.build(value_shape)
+        self._output_dense = EinsumDense(
+            "bquh,uhm->bqm", output_shape=(None, self.feature_dim),
+            bias_axes="m" if self._use_bias else None, name="attention_output",
+            **self._sublayer_kwargs())
+        self._output_dense.build((None, None, self.num_query_heads, self.head_dim))
         self.built = True
 
     def _full_heads(self, x):
