@@ -224,8 +224,7 @@ class Optimizer:
             self._learning_rate = value
             saved = self._saved_state
             if saved is not None and "learning_rate" in saved.arrays:
-                saved.arrays["learning_rate"] = np.asarray(
-                    value, dtype=np.asarray(saved.arrays["learning_rate"]).dtype)
+                saved.write("learning_rate", value)
 
     @property
     def lr(self):
@@ -403,12 +402,7 @@ class Optimizer:
         elif key == "learning_rate":
             self.learning_rate = float(value)
         elif saved is not None and key in saved.arrays:  # loaded when training binds it
-            old = np.asarray(saved.arrays[key])
-            new = np.asarray(value, dtype=old.dtype)
-            if new.shape != old.shape:
-                raise ValueError(f"Cannot assign a value of shape {new.shape} to optimizer "
-                                 f"variable {key!r} of shape {old.shape}.")
-            saved.arrays[key] = new
+            saved.write(key, value)
         else:
             raise ValueError(f"Optimizer {self.name!r} is not built yet, so its {key!r} "
                              "cannot be set: call optimizer.build(model.trainable_variables) "

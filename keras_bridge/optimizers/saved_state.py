@@ -7,6 +7,8 @@ The state is matched to the bound weights by identity, so a model's weight order
 differ from the one it was saved in.
 """
 
+import numpy as np
+
 
 class SavedState:
     """Engine optimizer state (``state_dict()`` form) for known weights.
@@ -22,6 +24,15 @@ class SavedState:
         self.weights = list(weights)
         self.arrays = dict(arrays)  # assigns before training change this copy only
         self.where = where
+
+    def write(self, key, value):
+        """Set entry ``key`` (an assign before training), in its dtype and shape."""
+        old = np.asarray(self.arrays[key])
+        new = np.asarray(value, dtype=old.dtype)
+        if new.shape != old.shape:
+            raise ValueError(f"Cannot assign a value of shape {new.shape} to optimizer "
+                             f"variable {key!r} of shape {old.shape}.")
+        self.arrays[key] = new
 
     def values_for(self, weights):
         """``load_state_dict`` input for an engine optimizer over ``weights``."""
