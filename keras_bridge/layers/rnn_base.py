@@ -113,7 +113,6 @@ class _Recurrent(Layer):
 
     _cell_name = None  # Keras 3's name of the cell layer whose weights this layer holds
 
-
     supports_masking = True
     _state_names = ("state_h",)
     _input_ndim = 3  # (batch, timesteps, features)
