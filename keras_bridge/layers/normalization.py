@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from keras_bridge import constraints, initializers, ops, regularizers
+from keras_bridge.autocast import dtype_name
 from keras_bridge.layers.base import InputSpec, Layer
 
 _HALF = ("float16", "bfloat16")
@@ -222,7 +223,7 @@ class BatchNormalization(_AffineMixin, Layer):
         return input_shape
 
     def call(self, inputs, training=None):
-        input_dtype = str(inputs.dtype).rsplit(".", 1)[-1]
+        input_dtype = dtype_name(inputs)
         if input_dtype in _HALF:  # as Keras: statistics of half floats overflow
             inputs = ops.cast(inputs, "float32")
         rank = len(ops.shape(inputs))
@@ -316,7 +317,7 @@ class LayerNormalization(_AffineMixin, Layer):
         # broadcast shape.
         gamma = ops.reshape(self.gamma.value, broadcast) if self.gamma is not None else None
         beta = ops.reshape(self.beta.value, broadcast) if self.beta is not None else None
-        input_dtype = str(inputs.dtype).rsplit(".", 1)[-1]
+        input_dtype = dtype_name(inputs)
         widen = input_dtype in _HALF and self.dtype == "float32"
         if widen:  # mixed precision: computed in float32, as Keras 3 does
             inputs = ops.cast(inputs, "float32")

@@ -32,7 +32,7 @@ from keras_bridge.layers.base import InputSpec, Layer  # noqa: F401
 from keras_bridge.serialization.core import deserialize_keras_object, serialize_keras_object
 from keras_bridge.utils import lazy
 # Re-exported: the backends' rnn_rules and tests import these from this module.
-from keras_bridge.layers.rnn_base import _Recurrent, _dtype_name, _first_mask  # noqa: F401
+from keras_bridge.layers.rnn_base import _Recurrent, _first_mask  # noqa: F401
 from keras_bridge.layers.rnn_base import _is_shape_list, dropout_mask  # noqa: F401
 from keras_bridge.layers.rnn_base import masked_update, python_loop, scan_loop  # noqa: F401
 from keras_bridge.layers.rnn_cells import _Cell, _CellMath, _GRUMath  # noqa: F401

@@ -11,11 +11,8 @@ re-exports every name defined here.
 import numpy as np
 
 from keras_bridge import ops
+from keras_bridge.autocast import dtype_name
 from keras_bridge.layers.base import InputSpec, Layer
-
-
-def _dtype_name(x):
-    return str(x.dtype).rsplit(".", 1)[-1]
 
 
 def _first_mask(mask):
@@ -249,13 +246,13 @@ class _Recurrent(Layer):
                              f"{self._input_ndim} (batch, timesteps, ...). Received: "
                              f"shape={tuple(sequences.shape)}")
         dtype = self.compute_dtype  # a mixed layer computes in 16 bits, as Keras 3's
-        if _dtype_name(sequences) != dtype:
+        if dtype_name(sequences) != dtype:
             sequences = ops.cast(sequences, dtype)
         batch = sequences.shape[0]  # symbolic in an export trace: no int()
         if given is not None:
             self._check_state_shapes(batch, [tuple(s.shape) for s in given],
                                      tuple(sequences.shape))
-            states = [ops.cast(s, dtype) if _dtype_name(s) != dtype else s
+            states = [ops.cast(s, dtype) if dtype_name(s) != dtype else s
                       for s in given]
         elif self.stateful:
             if self.states[0].shape[0] != batch:

@@ -16,15 +16,12 @@ lowering (``keras_bridge/backends/torch/seq_rules.py``) calls the inner modules 
 import inspect
 
 from keras_bridge import ops
+from keras_bridge.autocast import dtype_name
 from keras_bridge.layers.base import InputSpec, Layer
 from keras_bridge.serialization.core import deserialize_keras_object, serialize_keras_object
 from keras_bridge.utils import tree
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
-
-
-def _dtype_name(x):
-    return str(x.dtype).rsplit(".", 1)[-1]
 
 
 def call_parameters(layer):
@@ -62,7 +59,7 @@ class Masking(Layer):
 
     def call(self, inputs):
         keep = ops.any(ops.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
-        return ops.multiply(inputs, ops.cast(keep, _dtype_name(inputs)))
+        return ops.multiply(inputs, ops.cast(keep, dtype_name(inputs)))
 
     def compute_output_shape(self, input_shape):
         return input_shape
